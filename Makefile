@@ -1,0 +1,149 @@
+# sensorgram - the build.
+#
+#   make                 build ./sensorgram (with Debian's libtorch)
+#   make NO_TORCH=1      encoding half only (no libtorch needed)
+#   make LIBTORCH=/path  build against another libtorch (e.g. a CUDA one:
+#                        the torch package folder with include/ and lib/)
+#   make test            build everything under ASan+UBSan and run every test
+#   make bench           full-size benchmarks on ../shared/data
+#   make deps            install the Debian packages the project needs
+#   make data            prepare data/dsa (from ../shared or the UCI archive)
+#   make fuzz            run the CSV-reader fuzz target (libFuzzer, clang)
+#   make demo            the README's main job on the default dataset
+
+BUILD    ?= build
+SHARED   ?= ../shared
+PYTHON   ?= /usr/bin/python3
+NO_TORCH ?=
+LIBTORCH ?=
+SAN      ?=
+CC       ?= gcc
+CXX      ?= g++
+ifeq ($(CC),cc)
+CC := gcc
+endif
+
+PKGS      := libpng fftw3f libturbojpeg cairo jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+INCLUDES := -Isrc -Iencoders -Idatasets -Imodels
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Werror -Wno-error=deprecated-declarations -Wno-format-truncation
+CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -pthread $(INCLUDES) $(PKG_CFLAGS)
+CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter \
+            -Wno-error=deprecated-declarations -pthread $(INCLUDES)
+LDLIBS   := $(PKG_LIBS) -lcsv -lm -pthread
+
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS   += $(SANFLAGS)
+CXXFLAGS += $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+endif
+
+# --- libtorch -------------------------------------------------------------
+ifeq ($(NO_TORCH),)
+ifeq ($(LIBTORCH),)
+  # Debian's libtorch-dev
+  TORCH_CXXFLAGS := -isystem /usr/include/torch/csrc/api/include
+  TORCH_LIBS     := -ltorch -ltorch_cpu -lc10
+else
+  # A libtorch folder (or the torch Python package folder).  Match its C++
+  # ABI flag, which older CUDA wheels build with _GLIBCXX_USE_CXX11_ABI=0.
+  TORCH_ABI := $(shell grep -ho '_GLIBCXX_USE_CXX11_ABI=[01]' \
+                 $(LIBTORCH)/share/cmake/Torch/TorchConfig.cmake 2>/dev/null | head -n 1)
+  TORCH_CXXFLAGS := -isystem $(LIBTORCH)/include \
+                    -isystem $(LIBTORCH)/include/torch/csrc/api/include \
+                    $(if $(TORCH_ABI),-D$(TORCH_ABI))
+  TORCH_CUDA_LIBS := $(if $(wildcard $(LIBTORCH)/lib/libtorch_cuda.so),-ltorch_cuda -lc10_cuda)
+  TORCH_LIBS := -L$(LIBTORCH)/lib -Wl,-rpath,$(LIBTORCH)/lib \
+                -Wl,--no-as-needed -ltorch $(TORCH_CUDA_LIBS) -ltorch_cpu -lc10 -Wl,--as-needed
+endif
+CXXFLAGS += $(TORCH_CXXFLAGS)
+LINK     := $(CXX)
+LDLIBS   += $(TORCH_LIBS)
+else
+LINK     := $(CC)
+endif
+
+# --- sources ----------------------------------------------------------------
+C_ALL    := $(wildcard src/*.c encoders/*.c datasets/*.c models/*.c)
+ifeq ($(NO_TORCH),)
+C_SRC    := $(filter-out models/model_none.c,$(C_ALL))
+CXX_SRC  := $(wildcard models/*.cpp)
+else
+C_SRC    := $(C_ALL)
+CXX_SRC  :=
+endif
+LIB_SRC  := $(filter-out src/main.c,$(C_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CXX_SRC:%.cpp=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/src/main.o
+DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test test-build check bench deps data fuzz demo clean format
+
+all: sensorgram
+
+ifeq ($(BUILD),build)
+sensorgram: $(BUILD)/sensorgram
+	cp $< $@
+else
+sensorgram: $(BUILD)/sensorgram
+endif
+
+$(BUILD)/sensorgram: $(MAIN_OBJ) $(BUILD)/libsensorgram.a
+	$(LINK) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libsensorgram.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/test_%.c tests/sg_test.h $(BUILD)/libsensorgram.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -c -o $@.o $<
+	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS) -lcmocka
+
+-include $(DEPS)
+
+# The README's test command.  Tests run under AddressSanitizer and UBSan
+# in their own build folder; the Python oracles (Debian's python3-torch,
+# python3-torchvision, python3-numpy) are found through $(PYTHON).
+test:
+	$(MAKE) BUILD=build/test SAN=1 test-build
+	SG_BIN=build/test/sensorgram SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) \
+	    NO_TORCH=$(NO_TORCH) tests/run.sh build/test/tests
+
+test-build: $(BUILD)/sensorgram $(TEST_BIN)
+
+bench: sensorgram
+	SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) tools/bench.sh
+
+deps:
+	tools/deps.sh
+
+data:
+	tools/data.sh $(SHARED)
+
+fuzz:
+	tools/fuzz.sh
+
+demo: sensorgram data
+	tools/demo.sh
+
+clean:
+	rm -rf build sensorgram
+
+format:
+	clang-format -i $(C_ALL) $(CXX_SRC) $(wildcard src/*.h encoders/*.h datasets/*.h models/*.h tests/*.c tests/*.h)

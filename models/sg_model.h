@@ -1,0 +1,173 @@
+/* sg_model.h - the C API over libtorch (the only way C reaches torch).
+ *
+ * Everything torch lives behind these typed opaque handles; the bodies
+ * are in models/*.cpp, each wrapped in one macro that catches
+ * std::exception and everything else, stores the message as this
+ * thread's last error (sg_last_error() in src/sg_error.h) and returns
+ * SG_E_TORCH.  Built with NO_TORCH=1, models/model_none.c implements the
+ * same API returning SG_E_UNSUPPORTED, so the encoding half still builds.
+ *
+ * Tensors cross the boundary as caller-owned host float32 buffers: NCHW
+ * batches are wrapped without copying on CPU (copied once to the GPU on
+ * CUDA); outputs are written into caller buffers.
+ */
+#ifndef SG_MODEL_H
+#define SG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sg_model sg_model;
+typedef struct sg_optim sg_optim;
+
+typedef enum sg_arch {
+    SG_ARCH_RESNET18,
+    SG_ARCH_RESNET34,
+    SG_ARCH_RESNET50,
+} sg_arch;
+
+/* Stages for freezing and discriminative learning rates, in network
+ * order.  Parameter groups of an optimizer are these stages. */
+typedef enum sg_stage {
+    SG_STAGE_STEM,    /* conv1, bn1 */
+    SG_STAGE_LAYER1,
+    SG_STAGE_LAYER2,
+    SG_STAGE_LAYER3,
+    SG_STAGE_LAYER4,
+    SG_STAGE_HEAD,    /* fc */
+    SG_STAGE_COUNT,
+} sg_stage;
+
+typedef enum sg_precision {
+    SG_PRECISION_FP32,
+    SG_PRECISION_BF16, /* autocast, CUDA only */
+    SG_PRECISION_FP16, /* autocast + grad scaling, CUDA only */
+} sg_precision;
+
+typedef struct sg_model_spec {
+    sg_arch arch;
+    int in_channels;      /* C of the input images */
+    int n_classes;        /* size of the new fc head */
+    const char *device;   /* "auto", "cpu", "cuda", "cuda:N"; NULL = auto */
+    int channels_last;    /* CUDA: use channels_last memory format */
+    sg_precision precision;
+    int n_threads;        /* CPU intra-op threads; 0 = all cores */
+} sg_model_spec;
+
+/* Parses "resnet18" / "resnet34" / "resnet50". */
+int sg_arch_parse(sg_arch *out, const char *name);
+const char *sg_arch_name(sg_arch arch);
+
+/* 1 when this build of sensorgram has libtorch, 0 with NO_TORCH. */
+int sg_torch_available(void);
+
+/* 1 when libtorch sees a usable CUDA device. */
+int sg_cuda_available(void);
+
+/* Builds a randomly initialised network with torchvision's structure,
+ * parameter and buffer names and init.  The caller owns *out. */
+int sg_model_create(sg_model **out, const sg_model_spec *spec);
+
+/* Frees a model; accepts NULL. */
+void sg_model_free(sg_model *m);
+
+/* Writes the device in use ("cpu", "cuda:0 (NVIDIA H100 ...)"). */
+int sg_model_device(const sg_model *m, char *buf, size_t size);
+
+/* Named tensors of the network (parameters and buffers, torchvision's
+ * state_dict order and names).  Index i in [0, count). */
+int sg_model_tensor_count(const sg_model *m, int *count);
+
+/* Name, rank and shape (up to 4 dims) of tensor i.  *name stays valid
+ * for the model's lifetime.  int64 buffers (num_batches_tracked) report
+ * is_int = 1. */
+int sg_model_tensor_info(const sg_model *m, int i, const char **name,
+                         int *ndim, int64_t shape[4], int *is_int);
+
+/* Copies tensor `name` into dst (float32, numel elements; int buffers
+ * converted). */
+int sg_model_tensor_get(const sg_model *m, const char *name, float *dst, size_t numel);
+
+/* Overwrites tensor `name` from src (float32, numel elements); the shape
+ * must already match (callers validate first). */
+int sg_model_tensor_set(sg_model *m, const char *name, const float *src, size_t numel);
+
+/* Train (1) or eval (0) mode.  Frozen stages keep BatchNorm in eval mode
+ * even in train mode (running statistics untouched). */
+int sg_model_set_train(sg_model *m, int train);
+
+/* Freezes (1) or unfreezes (0) one stage: requires_grad off and its
+ * BatchNorm layers in eval mode.  With bn_trainable = 1 the BatchNorm
+ * weights of a frozen stage still train (fastai's default). */
+int sg_model_set_frozen(sg_model *m, sg_stage stage, int frozen, int bn_trainable);
+
+/* Forward pass without gradients on x (n, c, h, w) host float32;
+ * writes n x n_classes logits into logits (host). */
+int sg_model_forward(sg_model *m, const float *x, int n, int c, int h, int w,
+                     float *logits);
+
+/* Global-average-pooled features (n x feature_dim, 512 for ResNet18/34,
+ * 2048 for ResNet50) without gradients. */
+int sg_model_features(sg_model *m, const float *x, int n, int c, int h, int w,
+                      float *features);
+int sg_model_feature_dim(const sg_model *m, int *dim);
+
+typedef enum sg_optim_kind {
+    SG_OPTIM_SGD,
+    SG_OPTIM_ADAMW,
+} sg_optim_kind;
+
+typedef struct sg_optim_spec {
+    sg_optim_kind kind;
+    double lr;             /* initial lr of every group */
+    double momentum;       /* SGD momentum, or Adam beta1 */
+    double beta2;          /* AdamW */
+    double eps;            /* AdamW, default 1e-8 */
+    double weight_decay;
+    int nesterov;          /* SGD */
+    int no_decay_bn_bias;  /* 1: no weight decay on BatchNorm and bias */
+} sg_optim_spec;
+
+/* Creates an optimizer over all parameters of m, with one parameter
+ * group per (stage, decay/no-decay) pair so that learning rates can be
+ * set per stage.  The caller owns *out; it must be freed before m. */
+int sg_optim_create(sg_optim **out, sg_model *m, const sg_optim_spec *spec);
+
+/* Frees an optimizer; accepts NULL. */
+void sg_optim_free(sg_optim *o);
+
+/* Sets learning rate and momentum (SGD momentum or Adam beta1) of every
+ * parameter group belonging to stage.  Called every step by schedules. */
+int sg_optim_set_stage(sg_optim *o, sg_stage stage, double lr, double momentum);
+
+/* One training step: forward in the model's current mode, cross-entropy
+ * (with label_smoothing), backward, optimizer step.  labels are n class
+ * indices.  Writes the mean loss, and the logits when logits != NULL. */
+int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c,
+                        int h, int w, const int64_t *labels,
+                        double label_smoothing, double *loss, float *logits);
+
+/* Forward + cross-entropy without gradients (validation loss). */
+int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
+                       const int64_t *labels, double *loss, float *logits);
+
+/* Optimizer state is saved/restored for --resume as named float tensors
+ * (exp_avg, exp_avg_sq, momentum_buffer, step) through the same count/
+ * info/get/set pattern as the model. */
+int sg_optim_tensor_count(const sg_optim *o, int *count);
+int sg_optim_tensor_info(const sg_optim *o, int i, const char **name, size_t *numel);
+int sg_optim_tensor_get(const sg_optim *o, const char *name, float *dst, size_t numel);
+int sg_optim_tensor_set(sg_optim *o, const char *name, const float *src, size_t numel);
+
+/* Seeds libtorch's generators (init, dropout-free nets: init only). */
+int sg_torch_seed(uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
