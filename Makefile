@@ -115,6 +115,15 @@ $(BUILD)/tests/test_%: tests/test_%.c tests/sg_test.h $(BUILD)/libsensorgram.a
 	$(CC) $(CFLAGS) -Itests -c -o $@.o $<
 	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS) -lcmocka
 
+# tools/bench_*.c: benchmark drivers for `make bench`, linked like the tests
+$(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@.o $<
+	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS)
+
+.PHONY: bench-encoders
+bench-encoders: $(BUILD)/tools/bench_encoders
+
 -include $(DEPS)
 
 # The README's test command.  Tests run under AddressSanitizer and UBSan

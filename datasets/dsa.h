@@ -45,4 +45,21 @@ const char *dsa_activity_name(int a);
  * file, line and column.  The caller owns out (sg_series_set_free). */
 int dsa_load(sg_series_set *out, const char *root, const dsa_select *sel, int n_threads);
 
+struct sg_skipped;
+
+/* Same as dsa_load, but when skipped is not NULL a segment file that
+ * fails to parse is left out and listed in skipped (source, message)
+ * instead of failing the load; it still fails if every file is bad. */
+int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, int n_threads,
+                  struct sg_skipped *skipped);
+
+/* Reads one segment file into rows, a caller-owned (DSA_N_ROWS,
+ * DSA_N_COLUMNS) array in file order.  Fails with "FILE:LINE:COL: ..." on
+ * malformed input (ragged rows, non-numbers, NaN/Inf, wrong row count). */
+int dsa_segment_read(float *rows, const char *path);
+
+/* Same as dsa_segment_read for text already in memory (size bytes, not
+ * NUL-terminated); path is only used in messages. */
+int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path);
+
 #endif

@@ -17,6 +17,29 @@
  *   spectrogram  FFTW (single precision) short-time magnitude per channel,
  *                low frequencies at the bottom
  *
+ * Output sizes (per encoded channel, before layout):
+ *   gray         (C, T) as one image (rgb layout: 3 x (C/3, T))
+ *   rp, jrp      n x n with n = T - (dimension - 1) * time_delay
+ *   gasf/gadf/mtf  image_size x image_size (image_size 0: ceil(frac * T))
+ *   spectrogram  (window_length/2 + 1) x (1 + (T - window_length)/hop);
+ *                row 0 is the highest frequency, the last row DC
+ *
+ * Degenerate input (pyts raises or divides by zero; we never write NaN):
+ *   gasf/gadf    a constant segment scales to sample_range's low end, as
+ *                sklearn's MinMaxScaler does (range 0 treated as 1): cos
+ *                is lo everywhere, so with (-1, 1) gasf is 1 and gadf 0
+ *   mtf          a constant segment puts every sample into bin 0: every
+ *                transition stays there and the field is 1 everywhere
+ *   gray         a constant channel (or fitted min == max) maps to 0
+ *   rp           no special case (all distances 0)
+ *   spectrogram  magnitude 0 gives 20*log10(1e-6) = -120 dB
+ *
+ * Precision: inputs are float, but every pyts-relevant step (PAA, scaling,
+ * distances, percentiles, bin edges, comparisons) runs in double, as pyts
+ * does in float64; only the final image is rounded to float.  The per-
+ * encoder compute functions below take double input so that the tests can
+ * feed pyts's own float64 series.
+ *
  * Layout of a multi-channel result:
  *   channels     one image channel per encoded channel (C x H x W)
  *   mosaic       channel images tiled row-major into one gray image
@@ -93,6 +116,9 @@ typedef struct enc_params {
     /* mtf */
     int n_bins;               /* default 5 */
     enc_strategy strategy;    /* default quantile */
+    int mtf_fitted;           /* 1: bin edges fitted per channel on the
+                               * dataset (enc_fit); 0 (default): pyts's
+                               * per-segment discretization */
 
     /* rp, jrp */
     int dimension;            /* default 1 */
@@ -170,5 +196,42 @@ void enc_workspace_free(enc_workspace *ws);
  * rejected with SG_E_NUMERIC. */
 int enc_encode(float *out, const float *x, int C, int T, const enc_params *p,
                const enc_fit *fit, enc_workspace *ws);
+
+/* --- per-encoder compute functions ---------------------------------------
+ * Each writes ONE image (the per-channel image before layout) to out and
+ * uses ws's scratch (ws must have been created for the same params and a
+ * T at least as long); x is a double series owned by the caller. */
+
+/* GAF of x (T) into out (S, S), S = image size: PAA, per-sample min-max
+ * scaling to sample_range, then cos/sin outer products (gasf or gadf). */
+int enc_gaf_compute(float *out, const double *x, int T, const enc_params *p,
+                    enc_workspace *ws);
+
+/* MTF of x (T) into out (S, S).  edges (n_edges <= n_bins - 1 increasing
+ * values, caller-owned) are dataset-fitted bin edges, or NULL for pyts's
+ * per-segment edges. */
+int enc_mtf_compute(float *out, const double *x, int T, const enc_params *p,
+                    const double *edges, int n_edges, enc_workspace *ws);
+
+/* Recurrence plot of x (T) into out (n, n). */
+int enc_rp_compute(float *out, const double *x, int T, const enc_params *p,
+                   enc_workspace *ws);
+
+/* Joint recurrence plot of x (C, T) into out (n, n): the element-wise
+ * product of the C per-channel recurrence plots (pyts). */
+int enc_jrp_compute(float *out, const double *x, int C, int T,
+                    const enc_params *p, enc_workspace *ws);
+
+/* Spectrogram of x (T) into out (window_length/2 + 1, frames). */
+int enc_spectrogram_compute(float *out, const double *x, int T,
+                            const enc_params *p, enc_workspace *ws);
+
+/* The inverse standard normal CDF (scipy's norm.ppf) to double precision,
+ * for p in (0, 1); 0 and 1 give -inf and +inf. */
+double enc_norm_ppf(double p);
+
+/* The per-channel image side/height and width for params and T
+ * (before layout); SG_E_INVALID as enc_params_check. */
+int enc_image_shape(const enc_params *p, int C, int T, int *h, int *w);
 
 #endif

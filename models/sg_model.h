@@ -1,7 +1,7 @@
 /* sg_model.h - the C API over libtorch (the only way C reaches torch).
  *
  * Everything torch lives behind these typed opaque handles; the bodies
- * are in models/*.cpp, each wrapped in one macro that catches
+ * are in the .cpp files of models/, each wrapped in one macro that catches
  * std::exception and everything else, stores the message as this
  * thread's last error (sg_last_error() in src/sg_error.h) and returns
  * SG_E_TORCH.  Built with NO_TORCH=1, models/model_none.c implements the

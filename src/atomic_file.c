@@ -70,7 +70,7 @@ int sg_atomic_commit(sg_atomic_file *af)
         err = 1;
         e = errno;
     }
-    if (!err && fsync(fileno(af->fp)) != 0 && errno != EINVAL) {
+    if (!err && !af->no_fsync && fsync(fileno(af->fp)) != 0 && errno != EINVAL) {
         err = 1;
         e = errno;
     }
@@ -145,4 +145,16 @@ int sg_mkdir_p(const char *dir)
     }
     free(p);
     return SG_OK;
+}
+
+int sg_sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return sg_fail(SG_E_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    int rc = SG_OK;
+    if (syncfs(fd) != 0)
+        rc = sg_fail(SG_E_IO, "%s: sync failed: %s", dir, strerror(errno));
+    close(fd);
+    return rc;
 }

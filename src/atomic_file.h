@@ -14,6 +14,9 @@ typedef struct sg_atomic_file {
     FILE *fp;          /* write here */
     char *path;        /* final name, owned */
     char *tmp_path;    /* temporary name in the same folder, owned */
+    int no_fsync;      /* set after open to skip the per-file fsync (bulk
+                        * writers then sync the whole folder once, see
+                        * sg_sync_folder) */
 } sg_atomic_file;
 
 /* Opens a temporary file beside path for writing ("wb").  On success
@@ -32,6 +35,11 @@ void sg_atomic_abort(sg_atomic_file *af);
 
 /* Convenience: atomically writes size bytes from data to path. */
 int sg_atomic_write(const char *path, const void *data, size_t size);
+
+/* Flushes the file system holding dir to disk (syncfs), for bulk writers
+ * that skipped per-file fsync, before they write the file that marks the
+ * folder complete. */
+int sg_sync_folder(const char *dir);
 
 /* Creates dir and its parents (mkdir -p); 0 if it already exists. */
 int sg_mkdir_p(const char *dir);

@@ -9,6 +9,13 @@
  * or RGB (c = 3) PNG, atomically (atomic_file.h). */
 int sg_png_write(const char *path, const float *chw, int c, int h, int w, int depth);
 
+/* Same as sg_png_write with an explicit zlib level 0..9 (sg_png_write
+ * uses 1, the fast choice for bulk encoding; 6+ also tries all filters);
+ * fsync_file 0 skips the per-file fsync (the caller syncs the folder
+ * with sg_sync_folder before declaring it complete). */
+int sg_png_write_level(const char *path, const float *chw, int c, int h, int w, int depth,
+                       int level, int fsync_file);
+
 /* Reads a PNG (any bit depth, palette, gray, RGB; alpha dropped) into a
  * newly allocated image in [0, 1] with 1 channel for gray and 3 for
  * colour.  Truncated or corrupt files fail with SG_E_PARSE naming path. */

@@ -1,0 +1,860 @@
+/* sensor_csv.c - generic sensor CSV reader over libcsv (see sensor_csv.h).
+ *
+ * libcsv does the quoting rules; it reports fields and row ends but not
+ * where they are in the file, so bytes are fed to it one at a time and
+ * this file keeps the line and column of each field's first byte for the
+ * error messages.  That costs a function call per byte, which is fine for
+ * the generic path (the DSA reader has its own fast parser).
+ *
+ * Pipeline per file: parse into a recording (rows x C floats plus an
+ * optional label string per row), then cut it into windows appended to a
+ * builder; at the end distinct labels are sorted into class names.
+ */
+#include "sensor_csv.h"
+#include "sg_error.h"
+#include "skipped.h"
+
+#include <csv.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { FIELD_MAX = 256 };
+
+void sensor_csv_options_default(sensor_csv_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->header = SENSOR_CSV_HEADER_AUTO;
+    opt->label_from = SENSOR_CSV_LABEL_DIR;
+}
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *str_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Parses a whole field as a finite float; 0 on success. */
+static int parse_number(const char *s, size_t len, float *out)
+{
+    char tmp[FIELD_MAX];
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= sizeof tmp)
+        return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *end;
+    errno = 0;
+    float v = strtof(tmp, &end);
+    if (*end != '\0' || end == tmp)
+        return -1;
+    if (!isfinite(v))
+        return -2;
+    *out = v;
+    return 0;
+}
+
+/* ---- one recording ------------------------------------------------------ */
+
+struct recording {
+    size_t rows, cap;
+    int C;
+    float *x;              /* (rows, C) */
+    char **row_label;      /* rows strings, or NULL without a label column */
+    char **channel_names;  /* C */
+};
+
+static void recording_free(struct recording *r)
+{
+    free(r->x);
+    if (r->row_label)
+        for (size_t i = 0; i < r->rows; i++)
+            free(r->row_label[i]);
+    free(r->row_label);
+    if (r->channel_names)
+        for (int c = 0; c < r->C; c++)
+            free(r->channel_names[c]);
+    free(r->channel_names);
+    memset(r, 0, sizeof *r);
+}
+
+struct field_pos {
+    int line, col;
+};
+
+struct pstate {
+    const char *path;
+    const sensor_csv_options *opt;
+    int err;                    /* first error; later callbacks are ignored */
+    int line, col;              /* position of the byte being fed */
+    int at_field_start;
+    struct field_pos fstart;    /* first byte of the current field */
+    size_t row_index;           /* rows seen, header included */
+
+    /* first row, kept as text until the header question is settled */
+    char **first;
+    struct field_pos *first_pos;
+    size_t n_first, cap_first;
+
+    int n_fields;               /* fields per row (from the first row) */
+    int *channel_of;            /* n_fields: channel index or -1 */
+    int label_idx;              /* -1 without a label column */
+    size_t field_idx;           /* in the current row */
+    float *rowbuf;              /* C */
+    char *row_label;
+
+    struct recording *rec;
+};
+
+static int pfail(struct pstate *st, struct field_pos at, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int pfail(struct pstate *st, struct field_pos at, int code, const char *fmt, ...)
+{
+    if (st->err)
+        return st->err;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    st->err = sg_fail(code, "%s:%d:%d: %s", st->path, at.line, at.col, msg);
+    return st->err;
+}
+
+/* Resolves a column given by name or 0-based index; -1 if unknown. */
+static int find_column(char **names, int n, const char *key, size_t len)
+{
+    for (int i = 0; i < n; i++)
+        if (strlen(names[i]) == len && strncmp(names[i], key, len) == 0)
+            return i;
+    char *end;
+    char tmp[32];
+    if (len == 0 || len >= sizeof tmp)
+        return -1;
+    memcpy(tmp, key, len);
+    tmp[len] = '\0';
+    long v = strtol(tmp, &end, 10);
+    if (*end == '\0' && v >= 0 && v < n)
+        return (int)v;
+    return -1;
+}
+
+static int unknown_column(struct pstate *st, char **names, int n, const char *key, size_t len,
+                          const char *what)
+{
+    char avail[400] = "";
+    for (int i = 0; i < n && strlen(avail) < sizeof avail - 40; i++) {
+        strncat(avail, names[i], sizeof avail - strlen(avail) - 1);
+        strncat(avail, i + 1 < n ? ", " : "", sizeof avail - strlen(avail) - 1);
+    }
+    if (strlen(avail) >= sizeof avail - 40)
+        strncat(avail, "...", sizeof avail - strlen(avail) - 1);
+    struct field_pos at = {1, 1};
+    return pfail(st, at, SG_E_INVALID, "unknown %s '%.*s' (available: %s; or a 0-based index)",
+                 what, (int)len, key, avail);
+}
+
+static int process_data_field(struct pstate *st, const char *s, size_t len, struct field_pos at);
+static int end_data_row(struct pstate *st, struct field_pos at);
+
+/* The first row ended: decide on the header and pick the columns. */
+static int settle_header(struct pstate *st)
+{
+    int n = (int)st->n_first;
+    const sensor_csv_options *opt = st->opt;
+    int header = opt->header == SENSOR_CSV_HEADER_YES;
+    if (opt->header == SENSOR_CSV_HEADER_AUTO) {
+        for (int i = 0; i < n && !header; i++) {
+            float v;
+            if (parse_number(st->first[i], strlen(st->first[i]), &v) == -1)
+                header = 1;
+        }
+    }
+    char **names = calloc((size_t)n, sizeof *names);
+    st->channel_of = malloc((size_t)n * sizeof(int));
+    if (!names || !st->channel_of) {
+        free(names);
+        return st->err = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    int rc = SG_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        names[i] = header ? strdup(st->first[i]) : str_printf("%d", i);
+        if (!names[i])
+            rc = st->err = sg_fail(SG_E_NOMEM, "out of memory");
+        st->channel_of[i] = -1;
+    }
+    st->n_fields = n;
+    st->label_idx = -1;
+    if (!rc && opt->label_from == SENSOR_CSV_LABEL_COLUMN) {
+        const char *key = opt->label_column ? opt->label_column : "";
+        st->label_idx = find_column(names, n, key, strlen(key));
+        if (st->label_idx < 0)
+            rc = unknown_column(st, names, n, key, strlen(key), "label column");
+    }
+    int C = 0;
+    int *order = malloc((size_t)n * sizeof(int));
+    if (!order && !rc)
+        rc = st->err = sg_fail(SG_E_NOMEM, "out of memory");
+    if (!rc && opt->columns && *opt->columns) {
+        const char *s = opt->columns;
+        for (;;) {
+            const char *e = strchr(s, ',');
+            size_t len = e ? (size_t)(e - s) : strlen(s);
+            int k = find_column(names, n, s, len);
+            if (k < 0) {
+                rc = unknown_column(st, names, n, s, len, "column");
+                break;
+            }
+            if (st->channel_of[k] >= 0) {
+                struct field_pos at = {1, 1};
+                rc = pfail(st, at, SG_E_INVALID, "column '%.*s' selected twice", (int)len, s);
+                break;
+            }
+            st->channel_of[k] = C;
+            order[C++] = k;
+            if (!e)
+                break;
+            s = e + 1;
+        }
+    } else if (!rc) {
+        for (int i = 0; i < n; i++)
+            if (i != st->label_idx) {
+                st->channel_of[i] = C;
+                order[C++] = i;
+            }
+    }
+    if (!rc && C == 0) {
+        struct field_pos at = {1, 1};
+        rc = pfail(st, at, SG_E_INVALID, "no data columns selected");
+    }
+    if (!rc && st->label_idx >= 0 && st->channel_of[st->label_idx] >= 0) {
+        struct field_pos at = {1, 1};
+        rc = pfail(st, at, SG_E_INVALID, "column '%s' is both the label and a data column",
+                   names[st->label_idx]);
+    }
+    struct recording *r = st->rec;
+    if (!rc) {
+        r->C = C;
+        r->channel_names = calloc((size_t)C, sizeof(char *));
+        st->rowbuf = malloc((size_t)C * sizeof(float));
+        if (!r->channel_names || !st->rowbuf)
+            rc = st->err = sg_fail(SG_E_NOMEM, "out of memory");
+        for (int c = 0; c < C && !rc; c++) {
+            r->channel_names[c] = strdup(names[order[c]]);
+            if (!r->channel_names[c])
+                rc = st->err = sg_fail(SG_E_NOMEM, "out of memory");
+        }
+    }
+    free(order);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc)
+        return rc;
+    if (!header) {
+        for (int i = 0; i < n && !st->err; i++)
+            process_data_field(st, st->first[i], strlen(st->first[i]), st->first_pos[i]);
+        if (!st->err)
+            end_data_row(st, st->first_pos[n - 1]);
+    }
+    return st->err;
+}
+
+static int process_data_field(struct pstate *st, const char *s, size_t len, struct field_pos at)
+{
+    if ((int)st->field_idx >= st->n_fields)
+        return pfail(st, at, SG_E_PARSE, "row has more than %d fields", st->n_fields);
+    int k = (int)st->field_idx++;
+    int c = st->channel_of[k];
+    if (c >= 0) {
+        float v;
+        int r = parse_number(s, len, &v);
+        if (r == -2)
+            return pfail(st, at, SG_E_PARSE, "non-finite value '%.*s'", (int)(len > 32 ? 32 : len),
+                         s);
+        if (r != 0)
+            return pfail(st, at, SG_E_PARSE, "expected a number, got '%.*s'",
+                         (int)(len > 32 ? 32 : len), s);
+        st->rowbuf[c] = v;
+    } else if (k == st->label_idx) {
+        if (len == 0)
+            return pfail(st, at, SG_E_PARSE, "empty label");
+        free(st->row_label);
+        st->row_label = strndup(s, len);
+        if (!st->row_label)
+            return st->err = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    return SG_OK;
+}
+
+static int end_data_row(struct pstate *st, struct field_pos at)
+{
+    if ((int)st->field_idx != st->n_fields)
+        return pfail(st, at, SG_E_PARSE, "row has %zu fields, expected %d", st->field_idx,
+                     st->n_fields);
+    struct recording *r = st->rec;
+    if (r->rows == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        float *x = realloc(r->x, cap * (size_t)r->C * sizeof(float));
+        if (!x)
+            return st->err = sg_fail(SG_E_NOMEM, "out of memory");
+        r->x = x;
+        if (st->label_idx >= 0) {
+            char **l = realloc(r->row_label, cap * sizeof(char *));
+            if (!l)
+                return st->err = sg_fail(SG_E_NOMEM, "out of memory");
+            r->row_label = l;
+        }
+        r->cap = cap;
+    }
+    memcpy(r->x + r->rows * (size_t)r->C, st->rowbuf, (size_t)r->C * sizeof(float));
+    if (st->label_idx >= 0) {
+        r->row_label[r->rows] = st->row_label;
+        st->row_label = NULL;
+    }
+    r->rows++;
+    st->field_idx = 0;
+    return SG_OK;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct pstate *st = data;
+    st->at_field_start = 1;
+    if (st->err)
+        return;
+    const char *f = s ? s : "";
+    if (st->row_index == 0) {
+        if (st->n_first == st->cap_first) {
+            size_t cap = st->cap_first ? st->cap_first * 2 : 16;
+            char **v = realloc(st->first, cap * sizeof *v);
+            if (!v) {
+                st->err = sg_fail(SG_E_NOMEM, "out of memory");
+                return;
+            }
+            st->first = v;
+            struct field_pos *p = realloc(st->first_pos, cap * sizeof *p);
+            if (!p) {
+                st->err = sg_fail(SG_E_NOMEM, "out of memory");
+                return;
+            }
+            st->first_pos = p;
+            st->cap_first = cap;
+        }
+        char *copy = strndup(f, len);
+        if (!copy) {
+            st->err = sg_fail(SG_E_NOMEM, "out of memory");
+            return;
+        }
+        st->first[st->n_first] = copy;
+        st->first_pos[st->n_first] = st->fstart;
+        st->n_first++;
+        return;
+    }
+    process_data_field(st, f, len, st->fstart);
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    struct pstate *st = data;
+    st->at_field_start = 1;
+    if (st->err)
+        return;
+    struct field_pos at = {st->line, st->col};
+    if (st->row_index++ == 0)
+        settle_header(st);
+    else
+        end_data_row(st, at);
+}
+
+static void pstate_free(struct pstate *st)
+{
+    for (size_t i = 0; i < st->n_first; i++)
+        free(st->first[i]);
+    free(st->first);
+    free(st->first_pos);
+    free(st->channel_of);
+    free(st->rowbuf);
+    free(st->row_label);
+}
+
+/* Parses buf into rec (which the caller frees with recording_free). */
+static int parse_recording(struct recording *rec, const char *buf, size_t size, const char *path,
+                           const sensor_csv_options *opt)
+{
+    memset(rec, 0, sizeof *rec);
+    struct pstate st = {.path = path, .opt = opt, .line = 1, .col = 1, .at_field_start = 1,
+                        .rec = rec, .label_idx = -1};
+    st.fstart = (struct field_pos){1, 1};
+    struct csv_parser parser;
+    if (csv_init(&parser, CSV_APPEND_NULL) != 0)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < size && !st.err; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (st.at_field_start && b != '\n' && b != '\r') {
+            st.fstart = (struct field_pos){st.line, st.col};
+            st.at_field_start = 0;
+        }
+        if (csv_parse(&parser, &buf[i], 1, on_field, on_row, &st) != 1 && !st.err) {
+            struct field_pos at = {st.line, st.col};
+            pfail(&st, at, SG_E_PARSE, "%s", csv_strerror(csv_error(&parser)));
+        }
+        if (b == '\n') {
+            st.line++;
+            st.col = 1;
+        } else {
+            st.col++;
+        }
+    }
+    if (!st.err && csv_fini(&parser, on_field, on_row, &st) != 0) {
+        struct field_pos at = {st.line, st.col};
+        pfail(&st, at, SG_E_PARSE, "%s", csv_strerror(csv_error(&parser)));
+    }
+    csv_free(&parser);
+    int rc = st.err;
+    if (!rc && st.row_index == 0)
+        rc = sg_fail(SG_E_PARSE, "%s:1:1: empty file", path);
+    else if (!rc && rec->rows == 0)
+        rc = sg_fail(SG_E_PARSE, "%s:%d:1: no data rows after the header", path, st.line);
+    pstate_free(&st);
+    return rc;
+}
+
+/* ---- the set builder -------------------------------------------------- */
+
+struct builder {
+    sg_series_set *set;
+    size_t cap;
+    char **labels;          /* n label strings, owned until classes are made */
+};
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* The label of a whole file (folder or regex), newly allocated. */
+static int file_label(char **out, const char *path, const sensor_csv_options *opt)
+{
+    *out = NULL;
+    if (opt->label_from == SENSOR_CSV_LABEL_DIR) {
+        const char *slash = strrchr(path, '/');
+        if (!slash) {
+            *out = NULL;
+            return sg_fail(SG_E_INVALID,
+                           "%s: no parent folder to take the label from (use a path like "
+                           "LABEL/file.csv or --label-from column|regex)",
+                           path);
+        }
+        const char *start = slash;
+        while (start > path && start[-1] != '/')
+            start--;
+        size_t len = (size_t)(slash - start);
+        if (len == 0 || (len == 1 && start[0] == '.') || (len == 2 && start[0] == '.'))
+            return sg_fail(SG_E_INVALID, "%s: the parent folder name '%.*s' is not a label", path,
+                           (int)len, start);
+        *out = strndup(start, len);
+    } else {
+        regex_t re;
+        int e = regcomp(&re, opt->label_regex ? opt->label_regex : "", REG_EXTENDED);
+        if (e != 0) {
+            char msg[128];
+            regerror(e, &re, msg, sizeof msg);
+            return sg_fail(SG_E_INVALID, "bad --label-regex '%s': %s",
+                           opt->label_regex ? opt->label_regex : "", msg);
+        }
+        regmatch_t m[2];
+        const char *name = base_name(path);
+        int group = re.re_nsub >= 1 ? 1 : 0;
+        e = regexec(&re, name, 2, m, 0);
+        regfree(&re);
+        if (e != 0 || m[group].rm_so < 0 || m[group].rm_eo <= m[group].rm_so)
+            return sg_fail(SG_E_INVALID, "%s: file name does not match --label-regex '%s'", path,
+                           opt->label_regex);
+        *out = strndup(name + m[group].rm_so, (size_t)(m[group].rm_eo - m[group].rm_so));
+    }
+    return *out ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+}
+
+/* Picks the window's label among row labels [start, start + w). */
+static const char *window_label(char **row_label, size_t start, size_t w, int first)
+{
+    if (first)
+        return row_label[start];
+    const char *best = row_label[start];
+    size_t best_count = 0;
+    /* O(w^2) is fine for window sizes of a few hundred rows. */
+    for (size_t i = start; i < start + w; i++) {
+        int seen = 0;
+        for (size_t j = start; j < i && !seen; j++)
+            seen = strcmp(row_label[j], row_label[i]) == 0;
+        if (seen)
+            continue;
+        size_t count = 0;
+        for (size_t j = i; j < start + w; j++)
+            count += strcmp(row_label[j], row_label[i]) == 0;
+        if (count > best_count) {
+            best_count = count;
+            best = row_label[i];
+        }
+    }
+    return best;
+}
+
+static int builder_grow(struct builder *b, size_t need)
+{
+    sg_series_set *s = b->set;
+    if (need <= b->cap)
+        return SG_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    size_t seg = (size_t)s->n_channels * (size_t)s->n_samples;
+    float *data = realloc(s->data, cap * seg * sizeof(float));
+    if (data)
+        s->data = data;
+    int *label = realloc(s->label, cap * sizeof(int));
+    if (label)
+        s->label = label;
+    int *subject = realloc(s->subject, cap * sizeof(int));
+    if (subject)
+        s->subject = subject;
+    int *segment = realloc(s->segment, cap * sizeof(int));
+    if (segment)
+        s->segment = segment;
+    char **source = realloc(s->source, cap * sizeof(char *));
+    if (source)
+        s->source = source;
+    char **name = realloc(s->name, cap * sizeof(char *));
+    if (name)
+        s->name = name;
+    char **labels = realloc(b->labels, cap * sizeof(char *));
+    if (labels)
+        b->labels = labels;
+    if (!data || !label || !subject || !segment || !source || !name || !labels)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    b->cap = cap;
+    return SG_OK;
+}
+
+static int builder_add(struct builder *b, struct recording *rec, const char *path,
+                       const sensor_csv_options *opt)
+{
+    sg_series_set *s = b->set;
+    size_t w = opt->window > 0 ? (size_t)opt->window : rec->rows;
+    size_t stride = opt->stride > 0 ? (size_t)opt->stride : w;
+    if (s->n_channels == 0 && s->n == 0) {
+        s->n_channels = rec->C;
+        s->n_samples = (int)w;
+        s->channel_names = rec->channel_names;
+        rec->channel_names = NULL;
+    } else if (rec->C != s->n_channels) {
+        return sg_fail(SG_E_SHAPE, "%s: %d data columns, but the first file has %d", path,
+                       rec->C, s->n_channels);
+    } else if ((size_t)s->n_samples != w) {
+        return sg_fail(SG_E_SHAPE,
+                       "%s: %zu rows, but the first file has %d (cut files into equal "
+                       "segments with --window)",
+                       path, rec->rows, s->n_samples);
+    }
+    if (rec->rows < w)
+        return sg_fail(SG_E_SHAPE, "%s: %zu rows, fewer than the window of %zu", path, rec->rows,
+                       w);
+    if (rec->rows > (size_t)INT_MAX || w > (size_t)INT_MAX)
+        return sg_fail(SG_E_SHAPE, "%s: too many rows", path);
+    char *flabel = NULL;
+    if (opt->label_from != SENSOR_CSV_LABEL_COLUMN) {
+        int rc = file_label(&flabel, path, opt);
+        if (rc)
+            return rc;
+    }
+    const char *base = base_name(path);
+    const char *dot = strrchr(base, '.');
+    int stem_len = (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base));
+    int rc = SG_OK;
+    size_t k = 0;
+    for (size_t start = 0; start + w <= rec->rows && !rc; start += stride, k++) {
+        rc = builder_grow(b, s->n + 1);
+        if (rc)
+            break;
+        size_t i = s->n;
+        float *x = sg_series_at(s, i);
+        /* rec->x is (rows, C); the segment is (C, w) */
+        for (int c = 0; c < rec->C; c++)
+            for (size_t t = 0; t < w; t++)
+                x[(size_t)c * w + t] = rec->x[(start + t) * (size_t)rec->C + (size_t)c];
+        const char *lab = flabel ? flabel
+                                 : window_label(rec->row_label, start, w, opt->label_first);
+        b->labels[i] = strdup(lab);
+        s->source[i] = strdup(path);
+        s->name[i] = opt->window > 0 ? str_printf("%.*s_w%04zu", stem_len, base, k + 1)
+                                     : strndup(base, (size_t)stem_len);
+        s->subject[i] = -1;
+        s->segment[i] = (int)(k + 1);
+        s->label[i] = -1;
+        s->n++;
+        if (!b->labels[i] || !s->source[i] || !s->name[i])
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    free(flabel);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Turns the builder's label strings into sorted class names + indices. */
+static int builder_finish(struct builder *b)
+{
+    sg_series_set *s = b->set;
+    if (s->n == 0)
+        return sg_fail(SG_E_INVALID, "no segments read");
+    char **sorted = malloc(s->n * sizeof(char *));
+    if (!sorted)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    memcpy(sorted, b->labels, s->n * sizeof(char *));
+    qsort(sorted, s->n, sizeof(char *), cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+            sorted[k++] = sorted[i];
+    s->class_names = calloc(k, sizeof(char *));
+    if (!s->class_names) {
+        free(sorted);
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    s->n_classes = (int)k;
+    int rc = SG_OK;
+    for (size_t c = 0; c < k && !rc; c++) {
+        s->class_names[c] = strdup(sorted[c]);
+        if (!s->class_names[c])
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->n && !rc; i++) {
+        char **hit = bsearch(&b->labels[i], sorted, k, sizeof(char *), cmp_str);
+        s->label[i] = (int)(hit - sorted);
+    }
+    free(sorted);
+    return rc;
+}
+
+static void builder_free_labels(struct builder *b)
+{
+    if (b->labels)
+        for (size_t i = 0; i < b->set->n; i++)
+            free(b->labels[i]);
+    free(b->labels);
+    b->labels = NULL;
+}
+
+static int check_options(const sensor_csv_options *opt)
+{
+    if (opt->window < 0 || opt->stride < 0)
+        return sg_fail(SG_E_INVALID, "--window and --stride must be positive");
+    if (opt->stride > 0 && opt->window == 0)
+        return sg_fail(SG_E_INVALID, "--stride needs --window");
+    if (opt->label_from == SENSOR_CSV_LABEL_COLUMN && (!opt->label_column || !*opt->label_column))
+        return sg_fail(SG_E_INVALID, "labels from a column need --label-column");
+    if (opt->label_from == SENSOR_CSV_LABEL_REGEX && (!opt->label_regex || !*opt->label_regex))
+        return sg_fail(SG_E_INVALID, "labels from a regex need --label-regex");
+    return SG_OK;
+}
+
+static int add_buffer(struct builder *b, const char *buf, size_t size, const char *path,
+                      const sensor_csv_options *opt)
+{
+    struct recording rec;
+    int rc = parse_recording(&rec, buf, size, path, opt);
+    if (!rc)
+        rc = builder_add(b, &rec, path, opt);
+    recording_free(&rec);
+    return rc;
+}
+
+int sensor_csv_read_buffer(sg_series_set *out, const char *buf, size_t size, const char *path,
+                           const sensor_csv_options *opt)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_options(opt);
+    if (rc)
+        return rc;
+    struct builder b = {.set = out};
+    rc = add_buffer(&b, buf, size, path, opt);
+    if (!rc)
+        rc = builder_finish(&b);
+    builder_free_labels(&b);
+    if (rc)
+        sg_series_set_free(out);
+    return rc;
+}
+
+/* ---- files and folders ------------------------------------------------- */
+
+struct path_list {
+    char **v;
+    size_t n, cap;
+};
+
+static int path_list_add(struct path_list *l, char *p)
+{
+    if (!p)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            free(p);
+            return sg_fail(SG_E_NOMEM, "out of memory");
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = p;
+    return SG_OK;
+}
+
+static int has_data_ext(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".txt") == 0);
+}
+
+/* Appends path, or the data files under it (sorted, recursive). */
+static int expand_path(struct path_list *l, const char *path, int depth)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return path_list_add(l, strdup(path));
+    if (depth > 32)
+        return sg_fail(SG_E_IO, "%s: folders nested too deeply", path);
+    DIR *d = opendir(path);
+    if (!d)
+        return sg_fail(SG_E_IO, "%s: cannot open folder: %s", path, strerror(errno));
+    struct path_list here = {0};
+    int rc = SG_OK;
+    struct dirent *de;
+    while (!rc && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;   /* also skips our own temporary files */
+        rc = path_list_add(&here, str_printf("%s%s%s", path,
+                                             path[strlen(path) - 1] == '/' ? "" : "/",
+                                             de->d_name));
+    }
+    closedir(d);
+    if (!rc)
+        qsort(here.v, here.n, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < here.n && !rc; i++) {
+        struct stat sub;
+        if (stat(here.v[i], &sub) != 0)
+            rc = sg_fail(SG_E_IO, "%s: cannot open: %s", here.v[i], strerror(errno));
+        else if (S_ISDIR(sub.st_mode))
+            rc = expand_path(l, here.v[i], depth + 1);
+        else if (has_data_ext(here.v[i]))
+            rc = path_list_add(l, strdup(here.v[i]));
+    }
+    for (size_t i = 0; i < here.n; i++)
+        free(here.v[i]);
+    free(here.v);
+    return rc;
+}
+
+static int read_file(char **buf, size_t *size, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    int rc = b ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+    while (!rc) {
+        if (n == cap) {
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                rc = sg_fail(SG_E_NOMEM, "out of memory");
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (!rc && ferror(f))
+        rc = sg_fail(SG_E_IO, "%s: read failed", path);
+    fclose(f);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *buf = b;
+    *size = n;
+    return SG_OK;
+}
+
+int sensor_csv_load(sg_series_set *out, char *const *paths, int n_paths,
+                    const sensor_csv_options *opt)
+{
+    return sensor_csv_load_skip(out, paths, n_paths, opt, NULL);
+}
+
+int sensor_csv_load_skip(sg_series_set *out, char *const *paths, int n_paths,
+                         const sensor_csv_options *opt, struct sg_skipped *skipped)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_options(opt);
+    if (rc)
+        return rc;
+    struct path_list files = {0};
+    for (int i = 0; i < n_paths && !rc; i++)
+        rc = expand_path(&files, paths[i], 0);
+    if (!rc && files.n == 0)
+        rc = sg_fail(SG_E_IO, "no .csv or .txt files found in the given inputs");
+    struct builder b = {.set = out};
+    for (size_t i = 0; i < files.n && !rc; i++) {
+        char *buf = NULL;
+        size_t size = 0;
+        rc = read_file(&buf, &size, files.v[i]);
+        if (!rc)
+            rc = add_buffer(&b, buf, size, files.v[i], opt);
+        free(buf);
+        if (rc && rc != SG_E_NOMEM && skipped)
+            rc = sg_skipped_add(skipped, files.v[i], sg_last_error());
+    }
+    if (!rc)
+        rc = builder_finish(&b);
+    builder_free_labels(&b);
+    for (size_t i = 0; i < files.n; i++)
+        free(files.v[i]);
+    free(files.v);
+    if (rc)
+        sg_series_set_free(out);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/* model_none.c - the sg_model.h API in a build without libtorch.
+ *
+ * Compiled only with NO_TORCH=1 (the Makefile filters it out otherwise):
+ * every entry point fails with SG_E_UNSUPPORTED and one clear message,
+ * so the encoding half of sensorgram builds and runs on machines without
+ * libtorch.  Keep in sync with sg_model.h.
+ */
+#include "sg_model.h"
+
+#include "sg_error.h"
+
+#define SG_NO_TORCH_MSG "sensorgram was built without libtorch (NO_TORCH=1)"
+
+static int no_torch(void)
+{
+    return sg_fail(SG_E_UNSUPPORTED, SG_NO_TORCH_MSG);
+}
+
+int sg_torch_available(void) { return 0; }
+int sg_cuda_available(void) { return 0; }
+
+int sg_model_create(sg_model **out, const sg_model_spec *spec)
+{
+    (void)spec;
+    if (out)
+        *out = NULL;
+    return no_torch();
+}
+
+void sg_model_free(sg_model *m) { (void)m; }
+
+int sg_model_device(const sg_model *m, char *buf, size_t size)
+{
+    (void)m, (void)buf, (void)size;
+    return no_torch();
+}
+
+int sg_model_tensor_count(const sg_model *m, int *count)
+{
+    (void)m, (void)count;
+    return no_torch();
+}
+
+int sg_model_tensor_info(const sg_model *m, int i, const char **name, int *ndim, int64_t shape[4],
+                         int *is_int)
+{
+    (void)m, (void)i, (void)name, (void)ndim, (void)shape, (void)is_int;
+    return no_torch();
+}
+
+int sg_model_tensor_get(const sg_model *m, const char *name, float *dst, size_t numel)
+{
+    (void)m, (void)name, (void)dst, (void)numel;
+    return no_torch();
+}
+
+int sg_model_tensor_set(sg_model *m, const char *name, const float *src, size_t numel)
+{
+    (void)m, (void)name, (void)src, (void)numel;
+    return no_torch();
+}
+
+int sg_model_set_train(sg_model *m, int train)
+{
+    (void)m, (void)train;
+    return no_torch();
+}
+
+int sg_model_set_frozen(sg_model *m, sg_stage stage, int frozen, int bn_trainable)
+{
+    (void)m, (void)stage, (void)frozen, (void)bn_trainable;
+    return no_torch();
+}
+
+int sg_model_forward(sg_model *m, const float *x, int n, int c, int h, int w, float *logits)
+{
+    (void)m, (void)x, (void)n, (void)c, (void)h, (void)w, (void)logits;
+    return no_torch();
+}
+
+int sg_model_features(sg_model *m, const float *x, int n, int c, int h, int w, float *features)
+{
+    (void)m, (void)x, (void)n, (void)c, (void)h, (void)w, (void)features;
+    return no_torch();
+}
+
+int sg_model_feature_dim(const sg_model *m, int *dim)
+{
+    (void)m, (void)dim;
+    return no_torch();
+}
+
+int sg_optim_create(sg_optim **out, sg_model *m, const sg_optim_spec *spec)
+{
+    (void)m, (void)spec;
+    if (out)
+        *out = NULL;
+    return no_torch();
+}
+
+void sg_optim_free(sg_optim *o) { (void)o; }
+
+int sg_optim_set_stage(sg_optim *o, sg_stage stage, double lr, double momentum)
+{
+    (void)o, (void)stage, (void)lr, (void)momentum;
+    return no_torch();
+}
+
+int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
+                        const int64_t *labels, double label_smoothing, double *loss, float *logits)
+{
+    (void)m, (void)o, (void)x, (void)n, (void)c, (void)h, (void)w, (void)labels;
+    (void)label_smoothing, (void)loss, (void)logits;
+    return no_torch();
+}
+
+int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
+                       const int64_t *labels, double *loss, float *logits)
+{
+    (void)m, (void)x, (void)n, (void)c, (void)h, (void)w, (void)labels, (void)loss, (void)logits;
+    return no_torch();
+}
+
+int sg_optim_tensor_count(const sg_optim *o, int *count)
+{
+    (void)o, (void)count;
+    return no_torch();
+}
+
+int sg_optim_tensor_info(const sg_optim *o, int i, const char **name, size_t *numel)
+{
+    (void)o, (void)i, (void)name, (void)numel;
+    return no_torch();
+}
+
+int sg_optim_tensor_get(const sg_optim *o, const char *name, float *dst, size_t numel)
+{
+    (void)o, (void)name, (void)dst, (void)numel;
+    return no_torch();
+}
+
+int sg_optim_tensor_set(sg_optim *o, const char *name, const float *src, size_t numel)
+{
+    (void)o, (void)name, (void)src, (void)numel;
+    return no_torch();
+}
+
+int sg_torch_seed(uint64_t seed)
+{
+    (void)seed;
+    return no_torch();
+}

@@ -1,0 +1,153 @@
+/* torch_internal.hpp - what the libtorch bridge's .cpp files share.
+ *
+ * Private to the .cpp files of models/: the torchvision-structured ResNet, the
+ * sg_model / sg_optim structs behind the opaque C handles, and the one
+ * macro that turns every C++ exception into a C status code.  Nothing
+ * outside models/ includes this.
+ */
+#ifndef SG_TORCH_INTERNAL_HPP
+#define SG_TORCH_INTERNAL_HPP
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+extern "C" {
+#include "sg_error.h"
+#include "sg_model.h"
+}
+
+namespace sg {
+
+/* Keeps only the first line of an exception message: c10::Error appends
+ * a C++ backtrace that does not belong in a one-line error. */
+std::string first_line(const char *what);
+
+/* One residual block: BasicBlock (ResNet18/34) or Bottleneck v1.5
+ * (ResNet50, stride on conv2), with torchvision's member names. */
+struct BlockImpl : torch::nn::Module {
+    BlockImpl(int64_t in_planes, int64_t planes, int64_t stride, bool bottleneck);
+    torch::Tensor forward(const torch::Tensor &x);
+
+    bool bottleneck;
+    torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+    torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+    torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(Block);
+
+/* torchvision.models.resnet{18,34,50} with in_channels inputs and
+ * n_classes outputs; state_dict names match torchvision's exactly. */
+struct ResNetImpl : torch::nn::Module {
+    ResNetImpl(sg_arch arch, int64_t in_channels, int64_t n_classes);
+    torch::Tensor features(const torch::Tensor &x); /* (n, feature_dim) */
+    torch::Tensor forward(const torch::Tensor &x);  /* (n, n_classes) */
+
+    int64_t feature_dim;
+    torch::nn::Conv2d conv1{nullptr};
+    torch::nn::BatchNorm2d bn1{nullptr};
+    torch::nn::Sequential layer[4];
+    torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(ResNet);
+
+/* Stage of a torchvision state_dict name ("layer2.0.conv1.weight" ->
+ * SG_STAGE_LAYER2). */
+sg_stage stage_of(const std::string &name);
+
+} // namespace sg
+
+/* One named tensor of the network, in state_dict order. */
+struct sg_named_tensor {
+    std::string name;
+    torch::Tensor t;
+    sg_stage stage;
+    bool is_param;
+    bool is_bn; /* parameter of a BatchNorm layer */
+};
+
+struct sg_model {
+    sg::ResNet net{nullptr};
+    torch::Device device{torch::kCPU};
+    sg_model_spec spec{};
+    std::string device_desc;
+    std::vector<sg_named_tensor> tensors;
+    std::unordered_map<std::string, size_t> index;
+    /* BatchNorm modules of each stage, to hold frozen ones in eval. */
+    std::vector<torch::nn::BatchNorm2d> stage_bn[SG_STAGE_COUNT];
+    bool frozen[SG_STAGE_COUNT] = {};
+    bool bn_trainable[SG_STAGE_COUNT] = {};
+    bool training = false;
+    /* fp16 dynamic loss scaling (CUDA only). */
+    double loss_scale = 65536.0;
+    int good_steps = 0;
+};
+
+struct sg_optim {
+    sg_model *model = nullptr;
+    sg_optim_spec spec{};
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    /* Parameter group indices of each stage (decay and no-decay). */
+    std::vector<size_t> stage_groups[SG_STAGE_COUNT];
+    /* The optimizer-state tensors exposed for --resume. */
+    struct state_entry {
+        std::string name;   /* "<param>.momentum_buffer", ".exp_avg", ... */
+        size_t param;       /* index into model->tensors */
+        int field;          /* 0 momentum_buffer, 1 exp_avg, 2 exp_avg_sq, 3 step */
+        size_t numel;
+    };
+    std::vector<state_entry> state;
+    std::unordered_map<std::string, size_t> state_index;
+};
+
+/* RAII autocast region for CUDA mixed precision; a no-op for fp32/CPU. */
+
+struct sg_autocast {
+    bool on;
+    bool prev;
+    explicit sg_autocast(const sg_model *m)
+        : on(m->device.is_cuda() && m->spec.precision != SG_PRECISION_FP32),
+          prev(at::autocast::is_enabled())
+    {
+        if (!on)
+            return;
+        at::autocast::set_autocast_gpu_dtype(m->spec.precision == SG_PRECISION_BF16 ? at::kBFloat16
+                                                                                   : at::kHalf);
+        at::autocast::set_enabled(true);
+        at::autocast::increment_nesting();
+    }
+    ~sg_autocast()
+    {
+        if (!on)
+            return;
+        if (at::autocast::decrement_nesting() == 0)
+            at::autocast::clear_cache();
+        at::autocast::set_enabled(prev);
+    }
+};
+
+/* Host input (n, c, h, w) as a tensor on the model's device and memory
+ * format; zero-copy on CPU. */
+torch::Tensor sg_input_tensor(sg_model *m, const float *x, int n, int c, int h, int w);
+
+/* Wraps one extern "C" body: any exception becomes this thread's error
+ * message and a status code, so no C++ exception ever reaches C. */
+#define SG_TORCH_TRY(...)                                                      \
+    try {                                                                      \
+        __VA_ARGS__                                                            \
+    } catch (const std::bad_alloc &) {                                         \
+        return sg_fail(SG_E_NOMEM, "libtorch: out of memory");                 \
+    } catch (const c10::Error &e) {                                            \
+        return sg_fail(SG_E_TORCH, "libtorch: %s",                             \
+                       sg::first_line(e.what_without_backtrace()).c_str());    \
+    } catch (const std::exception &e) {                                        \
+        return sg_fail(SG_E_TORCH, "libtorch: %s", sg::first_line(e.what()).c_str()); \
+    } catch (...) {                                                            \
+        return sg_fail(SG_E_TORCH, "libtorch: unknown C++ exception");         \
+    }
+
+#endif

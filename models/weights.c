@@ -1,0 +1,294 @@
+/* weights.c - load and save a model's weights as safetensors.
+ *
+ * Loading is two passes: first every expected tensor is matched against
+ * the file (names, shapes, the stem and head exceptions) and every file
+ * tensor against the network, so that a wrong file fails before the model
+ * changes; then the values are converted and copied.  It does not guess
+ * at other naming schemes (timm's non-torchvision nets, Keras): those
+ * files are rejected by name.
+ */
+#include "weights.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sg_error.h"
+
+enum load_action { LOAD_COPY, LOAD_STEM, LOAD_SKIP };
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void shape_text(char *buf, size_t size, const int64_t *shape, int ndim)
+{
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < ndim && used < size; d++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld", d ? "," : "", (long long)shape[d]);
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+}
+
+void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, int kh, int kw)
+{
+    size_t k = (size_t)kh * (size_t)kw;
+    for (int o = 0; o < out_ch; o++) {
+        const float *src = rgb + (size_t)o * 3 * k;
+        float *d = dst + (size_t)o * (size_t)in_ch * k;
+        if (in_ch == 1) {
+            for (size_t j = 0; j < k; j++)
+                d[j] = src[j] + src[k + j] + src[2 * k + j];
+            continue;
+        }
+        float scale = 3.0f / (float)in_ch;
+        for (int c = 0; c < in_ch; c++)
+            for (size_t j = 0; j < k; j++)
+                d[(size_t)c * k + j] = src[(size_t)(c % 3) * k + j] * scale;
+    }
+}
+
+/* Decides what to do with each model tensor; no model tensor changes. */
+static int plan_load(const sg_model *m, const sg_st_file *f, enum load_action *plan,
+                     const sg_st_tensor **src, sg_weights_report *rep)
+{
+    int count = 0, rc = sg_model_tensor_count(m, &count);
+    if (rc != 0)
+        return rc;
+    int64_t fc_shape[4] = {0};
+    for (int i = 0; i < count; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        if ((rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int)) != 0)
+            return rc;
+        if (strcmp(name, "fc.weight") == 0)
+            memcpy(fc_shape, shape, sizeof fc_shape);
+        const sg_st_tensor *t = sg_st_find(f, name);
+        src[i] = t;
+        plan[i] = LOAD_COPY;
+        if (!t) {
+            if (ends_with(name, ".num_batches_tracked")) {
+                plan[i] = LOAD_SKIP;
+                rep->missing_bn_counters = 1;
+                continue;
+            }
+            return sg_fail(SG_E_CORRUPT, "%s: tensor '%s' is missing (not %s weights?)", f->path, name,
+                           "torchvision-named");
+        }
+        char want[96], got[96];
+        shape_text(want, sizeof want, shape, ndim);
+        shape_text(got, sizeof got, t->shape, t->ndim);
+        int same = t->ndim == ndim;
+        for (int d = 0; same && d < ndim; d++)
+            same = t->shape[d] == shape[d];
+        if (same)
+            continue;
+        if (strcmp(name, "conv1.weight") == 0 && t->ndim == 4 && t->shape[0] == shape[0] &&
+            t->shape[1] == 3 && t->shape[2] == shape[2] && t->shape[3] == shape[3]) {
+            plan[i] = LOAD_STEM;
+            rep->stem_adapted = 1;
+            rep->file_in_channels = 3;
+            continue;
+        }
+        if ((strcmp(name, "fc.weight") == 0 && t->ndim == 2 && t->shape[1] == shape[1]) ||
+            (strcmp(name, "fc.bias") == 0 && t->ndim == 1)) {
+            plan[i] = LOAD_SKIP;
+            rep->head_replaced = 1;
+            rep->file_classes = (int)t->shape[0];
+            continue;
+        }
+        return sg_fail(SG_E_SHAPE, "%s: tensor '%s': shape %s expected %s", f->path, name, got, want);
+    }
+    /* a head replaced by halves (only fc.weight or only fc.bias) is not coherent */
+    if (rep->head_replaced) {
+        for (int i = 0; i < count; i++) {
+            const char *name;
+            sg_model_tensor_info(m, i, &name, NULL, NULL, NULL);
+            if (strncmp(name, "fc.", 3) == 0 && plan[i] != LOAD_SKIP) {
+                const sg_st_tensor *w = sg_st_find(f, "fc.weight");
+                return sg_fail(SG_E_SHAPE, "%s: fc.weight and fc.bias disagree (%lld classes vs model %lld)",
+                               f->path, w ? (long long)w->shape[0] : -1LL, (long long)fc_shape[0]);
+            }
+        }
+    }
+    for (size_t j = 0; j < f->n_tensors; j++) {
+        int found = 0;
+        for (int i = 0; i < count && !found; i++)
+            found = src[i] == &f->tensors[j];
+        if (!found)
+            return sg_fail(SG_E_CORRUPT, "%s: unexpected tensor '%s' (wrong architecture?)", f->path,
+                           f->tensors[j].name);
+    }
+    return 0;
+}
+
+int sg_weights_load_file(sg_model *m, const sg_st_file *f, sg_weights_report *rep)
+{
+    if (!m || !f)
+        return sg_fail(SG_E_INVALID, "sg_weights_load_file: NULL argument");
+    sg_weights_report local = {0};
+    int count = 0, rc = sg_model_tensor_count(m, &count);
+    if (rc != 0)
+        return rc;
+    enum load_action *plan = calloc((size_t)count, sizeof *plan);
+    const sg_st_tensor **src = calloc((size_t)count, sizeof *src);
+    float *buf = NULL, *adapted = NULL;
+    if (!plan || !src) {
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = plan_load(m, f, plan, src, &local)) != 0)
+        goto done;
+    for (int i = 0; i < count && rc == 0; i++) {
+        if (plan[i] == LOAD_SKIP)
+            continue;
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
+        const sg_st_tensor *t = src[i];
+        free(buf);
+        if (!(buf = malloc((t->numel ? t->numel : 1) * sizeof *buf))) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        if ((rc = sg_st_read_f32(f, t, buf)) != 0)
+            break;
+        if (plan[i] == LOAD_COPY) {
+            rc = sg_model_tensor_set(m, name, buf, t->numel);
+            continue;
+        }
+        size_t numel = (size_t)(shape[0] * shape[1] * shape[2] * shape[3]);
+        free(adapted);
+        if (!(adapted = malloc(numel * sizeof *adapted))) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        sg_weights_adapt_stem(adapted, buf, (int)shape[0], (int)shape[1], (int)shape[2], (int)shape[3]);
+        rc = sg_model_tensor_set(m, name, adapted, numel);
+    }
+    if (rc == 0 && rep)
+        *rep = local;
+done:
+    free(plan);
+    free(src);
+    free(buf);
+    free(adapted);
+    return rc;
+}
+
+int sg_weights_load(sg_model *m, const char *path, sg_weights_report *rep)
+{
+    sg_st_file f;
+    int rc = sg_st_open(&f, path);
+    if (rc != 0)
+        return rc;
+    rc = sg_weights_load_file(m, &f, rep);
+    sg_st_close(&f);
+    return rc;
+}
+
+int sg_weights_probe(const char *path, int *n_classes, int *in_channels)
+{
+    sg_st_file f;
+    int rc = sg_st_open(&f, path);
+    if (rc != 0)
+        return rc;
+    const sg_st_tensor *fc = sg_st_find(&f, "fc.weight"), *c1 = sg_st_find(&f, "conv1.weight");
+    if (!fc || fc->ndim != 2 || !c1 || c1->ndim != 4)
+        rc = sg_fail(SG_E_CORRUPT, "%s: needs torchvision's fc.weight (2-D) and conv1.weight (4-D)", path);
+    else {
+        if (n_classes)
+            *n_classes = (int)fc->shape[0];
+        if (in_channels)
+            *in_channels = (int)c1->shape[1];
+    }
+    sg_st_close(&f);
+    return rc;
+}
+
+int sg_weights_save(const sg_model *m, const char *path, const char *const *keys,
+                    const char *const *values, size_t n_meta)
+{
+    int count = 0, rc = sg_model_tensor_count(m, &count);
+    if (rc != 0)
+        return rc;
+    sg_st_entry *entries = calloc((size_t)count, sizeof *entries);
+    float **data = calloc((size_t)count, sizeof *data);
+    if (!entries || !data) {
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < count && rc == 0; i++) {
+        sg_st_entry *e = &entries[i];
+        int64_t shape[4];
+        if ((rc = sg_model_tensor_info(m, i, &e->name, &e->ndim, shape, &e->as_int)) != 0)
+            break;
+        size_t numel = 1;
+        for (int d = 0; d < e->ndim; d++)
+            numel *= (size_t)(e->shape[d] = shape[d]);
+        if (!(data[i] = malloc(numel * sizeof(float)))) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        rc = sg_model_tensor_get(m, e->name, data[i], numel);
+        e->data = data[i];
+    }
+    if (rc == 0)
+        rc = sg_st_write(path, entries, (size_t)count, keys, values, n_meta);
+done:
+    for (int i = 0; data && i < count; i++)
+        free(data[i]);
+    free(data);
+    free(entries);
+    return rc;
+}
+
+int sg_weights_dir(char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    int n;
+    if (xdg && *xdg)
+        n = snprintf(out, size, "%s/sensorgram/weights", xdg);
+    else if (home && *home)
+        n = snprintf(out, size, "%s/.local/share/sensorgram/weights", home);
+    else
+        return sg_fail(SG_E_INVALID, "neither XDG_DATA_HOME nor HOME is set: cannot locate the weights folder");
+    if (n < 0 || (size_t)n >= size)
+        return sg_fail(SG_E_INVALID, "weights folder path too long");
+    return 0;
+}
+
+int sg_weights_resolve(char *out, size_t size, const char *name_or_path)
+{
+    if (!out || !name_or_path || !*name_or_path)
+        return sg_fail(SG_E_INVALID, "--pretrained needs a NAME or a PATH");
+    struct stat st;
+    if (strchr(name_or_path, '/') || ends_with(name_or_path, ".safetensors") ||
+        stat(name_or_path, &st) == 0) {
+        if (stat(name_or_path, &st) != 0)
+            return sg_fail(SG_E_IO, "%s: cannot open: %s", name_or_path, strerror(errno));
+        if ((size_t)snprintf(out, size, "%s", name_or_path) >= size)
+            return sg_fail(SG_E_INVALID, "path too long: %s", name_or_path);
+        return 0;
+    }
+    sg_arch arch;
+    if (sg_arch_parse(&arch, name_or_path) != 0)
+        return sg_fail(SG_E_INVALID, "--pretrained '%s': neither a file nor a known name (resnet18, resnet34, resnet50)",
+                       name_or_path);
+    char dir[3072];
+    int rc = sg_weights_dir(dir, sizeof dir);
+    if (rc != 0)
+        return rc;
+    if ((size_t)snprintf(out, size, "%s/%s.safetensors", dir, name_or_path) >= size)
+        return sg_fail(SG_E_INVALID, "path too long");
+    if (stat(out, &st) != 0)
+        return sg_fail(SG_E_IO, "pretrained weights '%s' not found at %s: run 'sensorgram weights fetch %s' "
+                       "(needs internet) or pass a .safetensors path", name_or_path, out, name_or_path);
+    return 0;
+}

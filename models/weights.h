@@ -1,0 +1,58 @@
+/* weights.h - torchvision-named safetensors weights in and out of a model.
+ *
+ * Loading validates the whole file against the network's expected names
+ * and shapes before it touches any tensor, adapts the first convolution
+ * from RGB to the model's input channels, and leaves a new head in place
+ * when the class count differs.  Pretrained files live under
+ * ${XDG_DATA_HOME:-~/.local/share}/sensorgram/weights/NAME.safetensors.
+ */
+#ifndef SG_WEIGHTS_H
+#define SG_WEIGHTS_H
+
+#include <stddef.h>
+
+#include "safetensors.h"
+#include "sg_model.h"
+
+/* What sg_weights_load did beyond a plain copy (for the caller to say). */
+typedef struct sg_weights_report {
+    int stem_adapted;        /* 1: conv1 adapted from file_in_channels */
+    int file_in_channels;    /* conv1.weight's input channels in the file */
+    int head_replaced;       /* 1: fc.* skipped, the model keeps its new head */
+    int file_classes;        /* fc.weight rows in the file */
+    int missing_bn_counters; /* num_batches_tracked absent in the file */
+} sg_weights_report;
+
+/* Loads the already opened, validated file f into m (see the file
+ * comment); rep may be NULL.  Fails with SG_E_CORRUPT / SG_E_SHAPE
+ * naming f's path and the tensor, with m untouched. */
+int sg_weights_load_file(sg_model *m, const sg_st_file *f, sg_weights_report *rep);
+
+/* Opens path and loads it into m as sg_weights_load_file does. */
+int sg_weights_load(sg_model *m, const char *path, sg_weights_report *rep);
+
+/* Reads only the header of path: class count (fc.weight rows) and input
+ * channels (conv1.weight's second dimension). */
+int sg_weights_probe(const char *path, int *n_classes, int *in_channels);
+
+/* Writes every tensor of m (torchvision names and order; integer
+ * buffers as I64) plus n_meta metadata pairs to path atomically. */
+int sg_weights_save(const sg_model *m, const char *path, const char *const *keys,
+                    const char *const *values, size_t n_meta);
+
+/* The first convolution's weights adapted from 3 (RGB) input channels to
+ * in_ch: in_ch = 1 sums over RGB; otherwise the RGB kernels repeat
+ * cyclically and are scaled by 3/in_ch, which keeps the activations'
+ * scale.  rgb is (out_ch, 3, kh, kw), dst (out_ch, in_ch, kh, kw), both
+ * caller-owned. */
+void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, int kh, int kw);
+
+/* Writes the folder of pretrained weights into out. */
+int sg_weights_dir(char *out, size_t size);
+
+/* Resolves --pretrained NAME|PATH: a path (has a '/', ends in
+ * .safetensors, or exists) is used as is, a NAME (e.g. resnet34) maps to
+ * sg_weights_dir()/NAME.safetensors, which must exist. */
+int sg_weights_resolve(char *out, size_t size, const char *name_or_path);
+
+#endif

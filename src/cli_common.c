@@ -1,0 +1,418 @@
+/* cli_common.c - the model commands' shared options (see cli_common.h).
+ *
+ * Numbers are parsed strictly (the whole argument must be a number in
+ * range), because a typo such as `--lr 1e-3x` silently training with a
+ * different rate costs hours.
+ */
+#include "cli_common.h"
+
+#include "sg_error.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
+    OPT_ENCODER, OPT_LAYOUT, OPT_ENC_SIZE, OPT_BINS, OPT_STRATEGY, OPT_DIMENSION,
+    OPT_TIME_DELAY, OPT_THRESHOLD, OPT_PERCENTAGE, OPT_WINDOW_LENGTH, OPT_HOP, OPT_WINDOW,
+    OPT_SCOPE,
+    OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
+    OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_SEED,
+    OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_FREEZE_EPOCHS,
+    OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
+    OPT_NO_PROGRESS,
+    OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
+    OPT_START_LR, OPT_END_LR, OPT_STEPS,
+    OPT_HELP,
+};
+
+struct opt_def {
+    struct option opt;
+    unsigned group;
+    const char *help;
+};
+
+static const struct opt_def opt_defs[] = {
+    {{"dataset", required_argument, 0, OPT_DATASET}, CLI_G_DATA,
+     "NAME      'dsa': DATA is a Daily and Sports Activities root, encoded in memory"},
+    {{"label-regex", required_argument, 0, OPT_LABEL_REGEX}, CLI_G_DATA,
+     "RE    labels = first capture group of RE on file names ('^([a-z]+)\\.')"},
+    {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA, "LIST        DSA units: T,RA,LA,RL,LL (default all)"},
+    {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA, "LIST      DSA sensors: acc,gyro,mag (default all)"},
+    {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA, "LIST         DSA axes: x,y,z (default all)"},
+    {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA, "LIST     DSA subjects to read (default all found)"},
+    {{"encoder", required_argument, 0, OPT_ENCODER}, CLI_G_DATA,
+     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray)"},
+    {{"layout", required_argument, 0, OPT_LAYOUT}, CLI_G_DATA, "NAME       channels|mosaic|rgb (default channels)"},
+    {{"enc-size", required_argument, 0, OPT_ENC_SIZE}, CLI_G_DATA, "N          gasf/gadf/mtf image side (pixels)"},
+    {{"bins", required_argument, 0, OPT_BINS}, CLI_G_DATA, "N              mtf bins (default 5)"},
+    {{"strategy", required_argument, 0, OPT_STRATEGY}, CLI_G_DATA, "NAME     mtf: quantile|uniform|normal"},
+    {{"dimension", required_argument, 0, OPT_DIMENSION}, CLI_G_DATA, "N         rp/jrp embedding dimension"},
+    {{"time-delay", required_argument, 0, OPT_TIME_DELAY}, CLI_G_DATA, "N        rp/jrp time delay"},
+    {{"threshold", required_argument, 0, OPT_THRESHOLD}, CLI_G_DATA,
+     "T         rp/jrp: none|point|distance|VALUE"},
+    {{"percentage", required_argument, 0, OPT_PERCENTAGE}, CLI_G_DATA, "P        rp/jrp percentage (default 10)"},
+    {{"window-length", required_argument, 0, OPT_WINDOW_LENGTH}, CLI_G_DATA, "N     spectrogram window (samples)"},
+    {{"hop", required_argument, 0, OPT_HOP}, CLI_G_DATA, "N               spectrogram hop (samples)"},
+    {{"window", required_argument, 0, OPT_WINDOW}, CLI_G_DATA, "NAME       hann|hamming|blackman|rectangular"},
+    {{"scope", required_argument, 0, OPT_SCOPE}, CLI_G_DATA, "NAME        gray scaling: dataset|segment|axis"},
+    {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT, "F       random validation fraction (default 0.2)"},
+    {{"valid-subjects", required_argument, 0, OPT_VALID_SUBJECTS}, CLI_G_SPLIT,
+     "LIST subjects held out for validation ('7,8')"},
+    {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT, "loso|kfold:K     cross-validation: every fold trained and evaluated"},
+    {{"arch", required_argument, 0, OPT_ARCH}, CLI_G_MODEL, "NAME         resnet18|resnet34|resnet50 (default resnet34)"},
+    {{"pretrained", required_argument, 0, OPT_PRETRAINED}, CLI_G_MODEL,
+     "W      weights NAME, PATH or none (default: stored resnet weights, else none)"},
+    {{"image-size", required_argument, 0, OPT_IMAGE_SIZE}, CLI_G_MODEL,
+     "N      model input side (default: the images' own size)"},
+    {{"device", required_argument, 0, OPT_DEVICE}, CLI_G_MODEL, "D          auto|cpu|cuda|cuda:N (default auto)"},
+    {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL, "[bf16|fp16]  CUDA autocast"},
+    {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL, "N, -j N    loader threads (default 2)"},
+    {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL, "S            random seed (default 42): same seed, same run on CPU"},
+    {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN, "N          epochs after the frozen phase (default 5)"},
+    {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN, "LR             peak learning rate (default 1e-3)"},
+    {{"bs", required_argument, 0, OPT_BS}, CLI_G_TRAIN, "N              batch size (default 64)"},
+    {{"wd", required_argument, 0, OPT_WD}, CLI_G_TRAIN, "W              weight decay (default 0.01)"},
+    {{"opt", required_argument, 0, OPT_OPT}, CLI_G_TRAIN, "NAME          adamw|sgd (default adamw)"},
+    {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN, "E  (default 0)"},
+    {{"freeze-epochs", required_argument, 0, OPT_FREEZE_EPOCHS}, CLI_G_TRAIN,
+     "N   head-only epochs first (default 1 with pretrained weights, else 0)"},
+    {{"schedule", required_argument, 0, OPT_SCHEDULE}, CLI_G_TRAIN, "NAME     onecycle|fastai (default onecycle)"},
+    {{"augment", no_argument, 0, OPT_AUGMENT}, CLI_G_TRAIN,
+     "            augmentation also for sensor images (small shifts; never flips)"},
+    {{"no-augment", no_argument, 0, OPT_NO_AUGMENT}, CLI_G_TRAIN,
+     "         no random crops/flips for photos either"},
+    {{"out", required_argument, 0, OPT_OUT}, CLI_G_TRAIN, "RUN_DIR       where the run's files go (default runs/last)"},
+    {{"resume", no_argument, 0, OPT_RESUME}, CLI_G_TRAIN, "             continue RUN_DIR from last.safetensors"},
+    {{"figure-format", required_argument, 0, OPT_FIGURE_FORMAT}, CLI_G_TRAIN | CLI_G_OUTPUT,
+     "F  png|svg|pdf (default png)"},
+    {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
+     "A.npy,B.npy  train a linear head on cached features"},
+    {{"no-progress", no_argument, 0, OPT_NO_PROGRESS}, CLI_G_TRAIN | CLI_G_OUTPUT | CLI_G_LRFIND,
+     "        no progress bar"},
+    {{"output", required_argument, 0, OPT_OUTPUT}, CLI_G_OUTPUT, "PATH, -o PATH  output file or folder"},
+    {{"kaggle", no_argument, 0, OPT_KAGGLE}, CLI_G_OUTPUT, "             predict: id,label with P(class 1) (dog)"},
+    {{"clip", required_argument, 0, OPT_CLIP}, CLI_G_OUTPUT, "P            --kaggle clipping to [P, 1-P] (default 0.005)"},
+    {{"top-losses", required_argument, 0, OPT_TOP_LOSSES}, CLI_G_OUTPUT | CLI_G_TRAIN,
+     "N      highest-loss samples kept (default 16)"},
+    {{"weights", required_argument, 0, OPT_WEIGHTS}, CLI_G_OUTPUT, "PATH      predict with bare weights"},
+    {{"no-normalize", no_argument, 0, OPT_NO_NORMALIZE}, CLI_G_OUTPUT, "       predict --weights: skip ImageNet normalisation"},
+    {{"start-lr", required_argument, 0, OPT_START_LR}, CLI_G_LRFIND, "LR       range start (default 1e-7)"},
+    {{"end-lr", required_argument, 0, OPT_END_LR}, CLI_G_LRFIND, "LR         range end (default 10)"},
+    {{"steps", required_argument, 0, OPT_STEPS}, CLI_G_LRFIND, "N           range steps (default 100)"},
+};
+
+enum { N_OPT_DEFS = sizeof opt_defs / sizeof opt_defs[0] };
+
+void cli_opts_default(cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    enc_params_default(&o->enc, ENC_GRAY);
+    o->valid_pct = 0.2;
+    o->arch = SG_ARCH_RESNET34;
+    o->device = "auto";
+    o->precision = SG_PRECISION_FP32;
+    o->workers = 2;
+    o->seed = 42;
+    o->epochs = 5;
+    o->lr = 1e-3;
+    o->batch_size = 64;
+    o->wd = 0.01;
+    o->opt = SG_OPTIM_ADAMW;
+    o->freeze_epochs = -1;
+    o->augment = -1;
+    o->out_dir = "runs/last";
+    o->figure_format = "png";
+    o->progress = -1;
+    o->clip = 0.005;
+    o->top_losses = 16;
+    o->start_lr = 1e-7;
+    o->end_lr = 10.0;
+    o->steps = 100;
+}
+
+void cli_print_options(FILE *f, unsigned groups)
+{
+    for (int i = 0; i < N_OPT_DEFS; i++)
+        if (opt_defs[i].group & groups)
+            fprintf(f, "  --%s %s\n", opt_defs[i].opt.name, opt_defs[i].help);
+    fprintf(f, "  --help\n");
+}
+
+int cli_workers(const cli_opts *o)
+{
+    return o->workers > 0 ? o->workers : 1;
+}
+
+static int parse_double(double *out, const char *name, const char *s, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
+        return sg_fail(SG_E_INVALID, "--%s: '%s' is not a number in [%g, %g]", name, s, lo, hi);
+    *out = v;
+    return SG_OK;
+}
+
+static int parse_int(int *out, const char *name, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return sg_fail(SG_E_INVALID, "--%s: '%s' is not an integer in [%ld, %ld]", name, s, lo,
+                       hi);
+    *out = (int)v;
+    return SG_OK;
+}
+
+/* Matches s against a NULL-terminated list of names; index or -1. */
+static int pick(const char *s, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_choice(int *out, const char *name, const char *s, const char *const *names,
+                        const char *list)
+{
+    int k = pick(s, names);
+    if (k < 0)
+        return sg_fail(SG_E_INVALID, "--%s: unknown value '%s' (expected %s)", name, s, list);
+    *out = k;
+    return SG_OK;
+}
+
+static int parse_encoder_option(cli_opts *o, int id, const char *name, const char *arg)
+{
+    enc_params *p = &o->enc;
+    int k = 0, rc = SG_OK;
+    switch (id) {
+    case OPT_ENCODER: {
+        enc_kind kind;
+        rc = enc_kind_parse(&kind, arg);
+        if (rc)
+            return sg_fail_context(rc, "--encoder");
+        /* Options given before --encoder keep their values. */
+        enc_params keep = *p;
+        enc_params_default(p, kind);
+        if (o->encoder_given)
+            p->layout = keep.layout;
+        o->encoder_given = 1;
+        return SG_OK;
+    }
+    case OPT_LAYOUT: {
+        static const char *const names[] = {"channels", "mosaic", "rgb", NULL};
+        rc = parse_choice(&k, name, arg, names, "channels, mosaic or rgb");
+        p->layout = (enc_layout)k;
+        o->layout_given = 1;
+        return rc;
+    }
+    case OPT_ENC_SIZE:
+        return parse_int(&p->image_size, name, arg, 1, 4096);
+    case OPT_BINS:
+        return parse_int(&p->n_bins, name, arg, 2, 256);
+    case OPT_STRATEGY: {
+        static const char *const names[] = {"quantile", "uniform", "normal", NULL};
+        rc = parse_choice(&k, name, arg, names, "quantile, uniform or normal");
+        p->strategy = (enc_strategy)k;
+        return rc;
+    }
+    case OPT_DIMENSION:
+        return parse_int(&p->dimension, name, arg, 1, 1000);
+    case OPT_TIME_DELAY:
+        return parse_int(&p->time_delay, name, arg, 1, 1000);
+    case OPT_THRESHOLD: {
+        static const char *const names[] = {"none", "point", "distance", NULL};
+        k = pick(arg, names);
+        if (k >= 0) {
+            p->threshold = (enc_threshold)k;
+            return SG_OK;
+        }
+        p->threshold = ENC_THRESHOLD_VALUE;
+        return parse_double(&p->threshold_value, name, arg, 0.0, HUGE_VAL);
+    }
+    case OPT_PERCENTAGE:
+        return parse_double(&p->percentage, name, arg, 0.0, 100.0);
+    case OPT_WINDOW_LENGTH:
+        return parse_int(&p->window_length, name, arg, 2, 1 << 16);
+    case OPT_HOP:
+        return parse_int(&p->hop, name, arg, 1, 1 << 16);
+    case OPT_WINDOW: {
+        static const char *const names[] = {"hann", "hamming", "blackman", "rectangular", NULL};
+        rc = parse_choice(&k, name, arg, names, "hann, hamming, blackman or rectangular");
+        p->window = (enc_window)k;
+        return rc;
+    }
+    case OPT_SCOPE: {
+        static const char *const names[] = {"dataset", "segment", "axis", NULL};
+        rc = parse_choice(&k, name, arg, names, "dataset, segment or axis");
+        p->scope = (enc_scope)k;
+        return rc;
+    }
+    }
+    return sg_fail(SG_E_INVALID, "--%s: not an encoder option", name);
+}
+
+static int parse_cv(cli_opts *o, const char *arg)
+{
+    if (strcmp(arg, "loso") == 0) {
+        o->cv = CLI_CV_LOSO;
+        return SG_OK;
+    }
+    if (strncmp(arg, "kfold:", 6) == 0) {
+        o->cv = CLI_CV_KFOLD;
+        return parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
+    }
+    if (strcmp(arg, "none") == 0) {
+        o->cv = CLI_CV_NONE;
+        return SG_OK;
+    }
+    return sg_fail(SG_E_INVALID, "--cv: unknown value '%s' (expected loso, kfold:K or none)",
+                   arg);
+}
+
+static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
+{
+    int k = 0, rc;
+    switch (id) {
+    case OPT_DATASET:
+        if (strcmp(arg, "dsa") != 0)
+            return sg_fail(SG_E_INVALID, "--dataset: unknown dataset '%s' (expected dsa)", arg);
+        o->dataset = arg;
+        return SG_OK;
+    case OPT_LABEL_REGEX: o->label_regex = arg; return SG_OK;
+    case OPT_UNITS: o->units = arg; return SG_OK;
+    case OPT_SENSORS: o->sensors = arg; return SG_OK;
+    case OPT_AXES: o->axes = arg; return SG_OK;
+    case OPT_SUBJECTS: o->subjects = arg; return SG_OK;
+    case OPT_VALID_PCT: return parse_double(&o->valid_pct, name, arg, 0.0, 0.99);
+    case OPT_VALID_SUBJECTS: o->valid_subjects = arg; return SG_OK;
+    case OPT_CV: return parse_cv(o, arg);
+    case OPT_ARCH:
+        rc = sg_arch_parse(&o->arch, arg);
+        return rc ? sg_fail_context(rc, "--arch") : SG_OK;
+    case OPT_PRETRAINED: o->pretrained = arg; return SG_OK;
+    case OPT_IMAGE_SIZE: return parse_int(&o->image_size, name, arg, 8, 4096);
+    case OPT_DEVICE: o->device = arg; return SG_OK;
+    case OPT_MIXED:
+        if (!arg || strcmp(arg, "bf16") == 0)
+            o->precision = SG_PRECISION_BF16;
+        else if (strcmp(arg, "fp16") == 0)
+            o->precision = SG_PRECISION_FP16;
+        else
+            return sg_fail(SG_E_INVALID, "--mixed-precision: '%s' (expected bf16 or fp16)", arg);
+        return SG_OK;
+    case OPT_WORKERS: return parse_int(&o->workers, "workers", arg, 0, 256);
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        if (errno || end == arg || *end != '\0' || arg[0] == '-')
+            return sg_fail(SG_E_INVALID, "--seed: '%s' is not a non-negative integer", arg);
+        o->seed = v;
+        o->seed_given = 1;
+        return SG_OK;
+    }
+    case OPT_EPOCHS: return parse_int(&o->epochs, name, arg, 0, 100000);
+    case OPT_LR: return parse_double(&o->lr, name, arg, 1e-12, 100.0);
+    case OPT_BS: return parse_int(&o->batch_size, name, arg, 1, 1 << 16);
+    case OPT_WD: return parse_double(&o->wd, name, arg, 0.0, 10.0);
+    case OPT_OPT: {
+        static const char *const names[] = {"sgd", "adamw", NULL};
+        rc = parse_choice(&k, name, arg, names, "adamw or sgd");
+        o->opt = k == 0 ? SG_OPTIM_SGD : SG_OPTIM_ADAMW;
+        return rc;
+    }
+    case OPT_LABEL_SMOOTHING: return parse_double(&o->label_smoothing, name, arg, 0.0, 0.99);
+    case OPT_FREEZE_EPOCHS: return parse_int(&o->freeze_epochs, name, arg, 0, 100000);
+    case OPT_SCHEDULE: {
+        static const char *const names[] = {"onecycle", "fastai", NULL};
+        rc = parse_choice(&k, name, arg, names, "onecycle or fastai");
+        o->schedule_fastai = k;
+        return rc;
+    }
+    case OPT_AUGMENT: o->augment = 1; return SG_OK;
+    case OPT_NO_AUGMENT: o->augment = 0; return SG_OK;
+    case OPT_OUT: o->out_dir = arg; return SG_OK;
+    case OPT_RESUME: o->resume = 1; return SG_OK;
+    case OPT_FIGURE_FORMAT: {
+        static const char *const names[] = {"png", "svg", "pdf", NULL};
+        rc = parse_choice(&k, name, arg, names, "png, svg or pdf");
+        o->figure_format = arg;
+        return rc;
+    }
+    case OPT_FEATURES: o->features = arg; return SG_OK;
+    case OPT_NO_PROGRESS: o->progress = 0; return SG_OK;
+    case OPT_OUTPUT: o->output = arg; return SG_OK;
+    case OPT_KAGGLE: o->kaggle = 1; return SG_OK;
+    case OPT_CLIP: return parse_double(&o->clip, name, arg, 0.0, 0.5);
+    case OPT_TOP_LOSSES: return parse_int(&o->top_losses, name, arg, 0, 10000);
+    case OPT_WEIGHTS: o->weights = arg; return SG_OK;
+    case OPT_NO_NORMALIZE: o->no_normalize = 1; return SG_OK;
+    case OPT_START_LR: return parse_double(&o->start_lr, name, arg, 1e-12, 1e3);
+    case OPT_END_LR: return parse_double(&o->end_lr, name, arg, 1e-12, 1e3);
+    case OPT_STEPS: return parse_int(&o->steps, name, arg, 2, 100000);
+    }
+    return parse_encoder_option(o, id, name, arg);
+}
+
+int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage)
+{
+    struct option longopts[N_OPT_DEFS + 2];
+    int n = 0;
+    for (int i = 0; i < N_OPT_DEFS; i++)
+        longopts[n++] = opt_defs[i].opt;
+    longopts[n++] = (struct option){"help", no_argument, 0, OPT_HELP};
+    longopts[n] = (struct option){0, 0, 0, 0};
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, "j:o:h", longopts, &idx);
+        if (c == -1)
+            break;
+        if (c == 'h' || c == OPT_HELP) {
+            printf("usage: %s\n\noptions:\n", usage);
+            cli_print_options(stdout, groups);
+            return 1;
+        }
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+            if (optopt && optopt < 256)
+                return sg_fail(SG_E_INVALID, "option -%c needs a value or is unknown", optopt);
+            return sg_fail(SG_E_INVALID, "unknown option or missing value: '%s' (see --help)",
+                           bad);
+        }
+        if (c == 'j')
+            c = OPT_WORKERS;
+        if (c == 'o')
+            c = OPT_OUTPUT;
+        const struct opt_def *def = NULL;
+        for (int i = 0; i < N_OPT_DEFS; i++)
+            if (opt_defs[i].opt.val == c)
+                def = &opt_defs[i];
+        if (!def)
+            return sg_fail(SG_E_INVALID, "unknown option (see --help)");
+        if (!(def->group & groups))
+            return sg_fail(SG_E_INVALID, "option --%s does not apply to %s", def->opt.name,
+                           argv[0]);
+        int rc = parse_one(o, c, def->opt.name, optarg);
+        if (rc)
+            return rc;
+    }
+    o->n_args = argc - optind;
+    o->args = argv + optind;
+    if (o->start_lr >= o->end_lr)
+        return sg_fail(SG_E_INVALID, "--start-lr %g must be below --end-lr %g", o->start_lr,
+                       o->end_lr);
+    return SG_OK;
+}

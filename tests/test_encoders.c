@@ -1,0 +1,702 @@
+/* test_encoders.c - the encoders against pyts and against hand-checked cases.
+ *
+ * conformance: every case in SHARED/testvectors/encoders (pyts 0.13 in
+ * float64) to 1e-5 absolute; thresholded plots exactly.  Unthresholded
+ * joint plots reach values in the thousands, beyond what a float holds
+ * to 1e-5, so those also allow one float rounding (rtol 2^-23).
+ * The rest are small cases worked out by hand, degenerate inputs, fits,
+ * layouts and bad parameters.
+ */
+#include "sg_test.h"
+
+#include "enc.h"
+#include "sg_error.h"
+
+#include <dirent.h>
+
+/* ---- reading the conformance files ---------------------------------- */
+
+typedef struct {
+    double *v;
+    int rows, cols;
+} table;
+
+static void table_free(table *t)
+{
+    free(t->v);
+    t->v = NULL;
+}
+
+/* Reads a CSV of numbers; every row must have the same length. */
+static int table_read(table *t, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return -1;
+    size_t cap = 1024, n = 0;
+    t->v = malloc(cap * sizeof(double));
+    t->rows = 0;
+    t->cols = 0;
+    int col = 0, c;
+    char buf[64];
+    int len = 0;
+    int ok = t->v != NULL;
+    while (ok) {
+        c = fgetc(fp);
+        if (c == ',' || c == '\n' || c == EOF) {
+            if (len > 0) {
+                buf[len] = '\0';
+                if (n == cap) {
+                    cap *= 2;
+                    double *nv = realloc(t->v, cap * sizeof(double));
+                    if (!nv) {
+                        ok = 0;
+                        break;
+                    }
+                    t->v = nv;
+                }
+                t->v[n++] = strtod(buf, NULL);
+                col++;
+                len = 0;
+            }
+            if ((c == '\n' || c == EOF) && col > 0) {
+                if (t->rows == 0)
+                    t->cols = col;
+                else if (col != t->cols)
+                    ok = 0;
+                t->rows++;
+                col = 0;
+            }
+            if (c == EOF)
+                break;
+        } else if (len < (int)sizeof buf - 1) {
+            buf[len++] = (char)c;
+        }
+    }
+    fclose(fp);
+    if (!ok)
+        table_free(t);
+    return ok ? 0 : -1;
+}
+
+/* Finds key in a params file's text; returns a pointer to its value. */
+static const char *param_get(const char *text, const char *key, char *val, size_t vlen)
+{
+    size_t klen = strlen(key);
+    const char *s = text;
+    while (*s) {
+        if (strncmp(s, key, klen) == 0 && s[klen] == '=') {
+            const char *v = s + klen + 1;
+            size_t i = 0;
+            while (v[i] && v[i] != '\n' && i + 1 < vlen) {
+                val[i] = v[i];
+                i++;
+            }
+            val[i] = '\0';
+            return val;
+        }
+        s = strchr(s, '\n');
+        if (!s)
+            break;
+        s++;
+    }
+    return NULL;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    char *buf = calloc(1, 4096);
+    if (buf)
+        (void)!fread(buf, 1, 4095, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* Fills p from a case's params text; returns 0 or -1 on an unknown value. */
+static int case_params(enc_params *p, const char *text)
+{
+    char v[128];
+    const char *enc = param_get(text, "encoder", v, sizeof v);
+    if (!enc)
+        return -1;
+    if (strcmp(enc, "gaf") == 0) {
+        char m[32];
+        param_get(text, "method", m, sizeof m);
+        enc_params_default(p, strcmp(m, "difference") == 0 ? ENC_GADF : ENC_GASF);
+        p->image_size = atoi(param_get(text, "image_size", v, sizeof v));
+        param_get(text, "sample_range", v, sizeof v);
+        if (sscanf(v, "%lf,%lf", &p->sample_range[0], &p->sample_range[1]) != 2)
+            return -1;
+        p->overlapping = atoi(param_get(text, "overlapping", v, sizeof v));
+        return 0;
+    }
+    if (strcmp(enc, "mtf") == 0) {
+        enc_params_default(p, ENC_MTF);
+        p->n_bins = atoi(param_get(text, "n_bins", v, sizeof v));
+        p->image_size = atoi(param_get(text, "image_size", v, sizeof v));
+        p->overlapping = atoi(param_get(text, "overlapping", v, sizeof v));
+        param_get(text, "strategy", v, sizeof v);
+        p->strategy = strcmp(v, "quantile") == 0  ? ENC_STRATEGY_QUANTILE
+                      : strcmp(v, "uniform") == 0 ? ENC_STRATEGY_UNIFORM
+                                                  : ENC_STRATEGY_NORMAL;
+        return 0;
+    }
+    enc_params_default(p, strcmp(enc, "jrp") == 0 ? ENC_JRP : ENC_RP);
+    p->dimension = atoi(param_get(text, "dimension", v, sizeof v));
+    p->time_delay = atoi(param_get(text, "time_delay", v, sizeof v));
+    p->percentage = atof(param_get(text, "percentage", v, sizeof v));
+    param_get(text, "threshold", v, sizeof v);
+    if (strcmp(v, "none") == 0) {
+        p->threshold = ENC_THRESHOLD_NONE;
+    } else if (strcmp(v, "point") == 0) {
+        p->threshold = ENC_THRESHOLD_POINT;
+    } else if (strcmp(v, "distance") == 0) {
+        p->threshold = ENC_THRESHOLD_DISTANCE;
+    } else {
+        p->threshold = ENC_THRESHOLD_VALUE;
+        p->threshold_value = atof(v);
+    }
+    return 0;
+}
+
+/* Runs one case; returns 1 if it matched, 0 (with a message) if not. */
+static int run_case(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.params", dir, name);
+    char *text = slurp(path);
+    assert_non_null(text);
+    enc_params p;
+    assert_int_equal(case_params(&p, text), 0);
+    free(text);
+
+    table in = {0}, want = {0};
+    snprintf(path, sizeof path, "%s/%s.input.csv", dir, name);
+    assert_int_equal(table_read(&in, path), 0);
+    snprintf(path, sizeof path, "%s/%s.expected.csv", dir, name);
+    assert_int_equal(table_read(&want, path), 0);
+
+    int C = in.rows, T = in.cols, h, w;
+    assert_int_equal(enc_image_shape(&p, C, T, &h, &w), 0);
+    if (h != want.rows || w != want.cols) {
+        print_error("%s: shape %dx%d, expected %dx%d\n", name, h, w, want.rows, want.cols);
+        table_free(&in);
+        table_free(&want);
+        return 0;
+    }
+    enc_workspace *ws;
+    assert_int_equal(enc_workspace_create(&ws, &p, C, T), 0);
+    float *out = malloc(sizeof(float) * (size_t)h * w);
+    assert_non_null(out);
+    int rc;
+    switch (p.kind) {
+    case ENC_GASF:
+    case ENC_GADF:
+        rc = enc_gaf_compute(out, in.v, T, &p, ws);
+        break;
+    case ENC_MTF:
+        rc = enc_mtf_compute(out, in.v, T, &p, NULL, 0, ws);
+        break;
+    case ENC_JRP:
+        rc = enc_jrp_compute(out, in.v, C, T, &p, ws);
+        break;
+    default:
+        rc = enc_rp_compute(out, in.v, T, &p, ws);
+        break;
+    }
+    if (rc)
+        print_error("%s: %s\n", name, sg_last_error());
+    assert_int_equal(rc, 0);
+
+    int thresholded = (p.kind == ENC_RP || p.kind == ENC_JRP) &&
+                      p.threshold != ENC_THRESHOLD_NONE;
+    double rtol = p.kind == ENC_JRP && !thresholded ? 1.0 / (1 << 23) : 0.0;
+    size_t n = (size_t)h * w, worst = 0, mismatched = 0;
+    double worst_excess = -1.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)out[i] - want.v[i]);
+        double excess = thresholded ? (out[i] != (float)want.v[i] ? 1.0 : -1.0)
+                                    : d - (1e-5 + rtol * fabs(want.v[i]));
+        if (d != d)
+            excess = INFINITY;
+        if (excess > 0)
+            mismatched++;
+        if (excess > worst_excess) {
+            worst_excess = excess;
+            worst = i;
+        }
+    }
+    if (worst_excess > 0)
+        print_error("%s: %zu of %zu pixels differ; worst at (%zu, %zu): expected %.17g, got %.9g\n",
+                    name, mismatched, n, worst / (size_t)w, worst % (size_t)w, want.v[worst],
+                    (double)out[worst]);
+    free(out);
+    enc_workspace_free(ws);
+    table_free(&in);
+    table_free(&want);
+    return worst_excess <= 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_pyts_conformance(void **state)
+{
+    (void)state;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/testvectors/encoders", sg_test_shared());
+    SG_REQUIRE_PATH(dir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char *names[256];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len > 7 && strcmp(e->d_name + len - 7, ".params") == 0 && n < 256) {
+            names[n] = strndup(e->d_name, len - 7);
+            assert_non_null(names[n]);
+            n++;
+        }
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    int passed = 0;
+    for (int i = 0; i < n; i++) {
+        passed += run_case(dir, names[i]);
+        free(names[i]);
+    }
+    print_message("pyts conformance: %d of %d cases match\n", passed, n);
+    assert_int_equal(n, 81);
+    assert_int_equal(passed, n);
+}
+
+/* ---- hand-checked cases ----------------------------------------------- */
+
+static float *encode_alloc(const enc_params *p, const float *x, int C, int T, const enc_fit *fit,
+                           int *oc, int *oh, int *ow)
+{
+    assert_int_equal(enc_output_shape(p, C, T, oc, oh, ow), 0);
+    enc_workspace *ws;
+    int rc = enc_workspace_create(&ws, p, C, T);
+    if (rc)
+        print_error("%s\n", sg_last_error());
+    assert_int_equal(rc, 0);
+    float *out = malloc(sizeof(float) * (size_t)*oc * *oh * *ow);
+    assert_non_null(out);
+    rc = enc_encode(out, x, C, T, p, fit, ws);
+    if (rc)
+        print_error("%s\n", sg_last_error());
+    assert_int_equal(rc, 0);
+    enc_workspace_free(ws);
+    return out;
+}
+
+static void test_gasf_by_hand(void **state)
+{
+    (void)state;
+    /* [0, 1] scales to cos = (-1, 1), sin = (0, 0): gasf = cos_i cos_j */
+    const float x[2] = {0.0f, 1.0f};
+    enc_params p;
+    enc_params_default(&p, ENC_GASF);
+    int oc, oh, ow;
+    float *out = encode_alloc(&p, x, 1, 2, NULL, &oc, &oh, &ow);
+    const double want[4] = {1, -1, -1, 1};
+    assert_int_equal(oh, 2);
+    sg_assert_close("gasf [0,1]", out, want, 4, 1e-6, 0);
+    free(out);
+
+    /* [0, 0.5, 1] to (0, 1): cos = (0, .5, 1), sin = (1, sqrt(.75), 0) */
+    const float y[3] = {0.0f, 0.5f, 1.0f};
+    enc_params_default(&p, ENC_GADF);
+    p.sample_range[0] = 0.0;
+    out = encode_alloc(&p, y, 1, 3, NULL, &oc, &oh, &ow);
+    double s = sqrt(0.75);
+    /* gadf[i][j] = sin_i cos_j - cos_i sin_j */
+    const double want_d[9] = {0, 0.5, 1, -0.5, 0, s, -1, -s, 0};
+    sg_assert_close("gadf [0,.5,1]", out, want_d, 9, 1e-6, 0);
+    free(out);
+}
+
+static void test_rp_by_hand(void **state)
+{
+    (void)state;
+    const float x[3] = {0.0f, 1.0f, 3.0f};
+    enc_params p;
+    enc_params_default(&p, ENC_RP);
+    int oc, oh, ow;
+    float *out = encode_alloc(&p, x, 1, 3, NULL, &oc, &oh, &ow);
+    const double want[9] = {0, 1, 3, 1, 0, 2, 3, 2, 0};
+    sg_assert_close("rp 3 points", out, want, 9, 0, 0);
+    free(out);
+    /* threshold 2 is strict: distance 2 is not a recurrence */
+    p.threshold = ENC_THRESHOLD_VALUE;
+    p.threshold_value = 2.0;
+    out = encode_alloc(&p, x, 1, 3, NULL, &oc, &oh, &ow);
+    const double want_t[9] = {1, 1, 0, 1, 1, 0, 0, 0, 1};
+    sg_assert_close("rp threshold 2", out, want_t, 9, 0, 0);
+    free(out);
+    /* dimension 2, delay 1: trajectories (0,1), (1,3) at distance sqrt 5 */
+    p.threshold = ENC_THRESHOLD_NONE;
+    p.dimension = 2;
+    out = encode_alloc(&p, x, 1, 3, NULL, &oc, &oh, &ow);
+    const double want_m[4] = {0, sqrt(5.0), sqrt(5.0), 0};
+    assert_int_equal(oh, 2);
+    sg_assert_close("rp dimension 2", out, want_m, 4, 1e-6, 0);
+    free(out);
+}
+
+static void test_mtf_by_hand(void **state)
+{
+    (void)state;
+    /* 2 quantile bins of (0 0 1 1 0 1): median 0.5, bins 0 0 1 1 0 1;
+     * transitions 0->0, 0->1, 1->1, 1->0, 0->1: row 0 = (1/3, 2/3),
+     * row 1 = (1/2, 1/2); image 2 averages 3x3 blocks */
+    const float x[6] = {0, 0, 1, 1, 0, 1};
+    enc_params p;
+    enc_params_default(&p, ENC_MTF);
+    p.n_bins = 2;
+    p.image_size = 6;
+    int oc, oh, ow;
+    float *out = encode_alloc(&p, x, 1, 6, NULL, &oc, &oh, &ow);
+    const int b[6] = {0, 0, 1, 1, 0, 1};
+    const double M[2][2] = {{1.0 / 3, 2.0 / 3}, {0.5, 0.5}};
+    double want[36];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++)
+            want[i * 6 + j] = M[b[i]][b[j]];
+    sg_assert_close("mtf full", out, want, 36, 1e-6, 0);
+    free(out);
+    p.image_size = 2;
+    out = encode_alloc(&p, x, 1, 6, NULL, &oc, &oh, &ow);
+    double agg[4] = {0};
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++)
+            agg[(i / 3) * 2 + j / 3] += want[i * 6 + j] / 9.0;
+    sg_assert_close("mtf 2x2", out, agg, 4, 1e-6, 0);
+    free(out);
+}
+
+static void test_gray_by_hand(void **state)
+{
+    (void)state;
+    const float x[6] = {1, 2, 3, 10, 20, 30};   /* (2, 3) */
+    enc_params p;
+    enc_params_default(&p, ENC_GRAY);
+    p.scope = ENC_SCOPE_AXIS;
+    int oc, oh, ow;
+    float *out = encode_alloc(&p, x, 2, 3, NULL, &oc, &oh, &ow);
+    assert_int_equal(oc, 1);
+    assert_int_equal(oh, 2);
+    assert_int_equal(ow, 3);
+    const double want[6] = {0, 0.5, 1, 0, 0.5, 1};
+    sg_assert_close("gray axis", out, want, 6, 1e-7, 0);
+    free(out);
+    p.scope = ENC_SCOPE_SEGMENT;
+    out = encode_alloc(&p, x, 2, 3, NULL, &oc, &oh, &ow);
+    const double want_s[6] = {0, 1.0 / 29, 2.0 / 29, 9.0 / 29, 19.0 / 29, 1};
+    sg_assert_close("gray segment", out, want_s, 6, 1e-6, 0);
+    free(out);
+    /* dataset scope without a fit is an error, not a guess */
+    p.scope = ENC_SCOPE_DATASET;
+    enc_workspace *ws;
+    assert_int_equal(enc_workspace_create(&ws, &p, 2, 3), 0);
+    float buf[6];
+    assert_int_equal(enc_encode(buf, x, 2, 3, &p, NULL, ws), SG_E_INVALID);
+    enc_workspace_free(ws);
+}
+
+static void test_spectrogram_cosine(void **state)
+{
+    (void)state;
+    enum { T = 128, WL = 32, HOP = 8, BIN = 5 };
+    float x[T];
+    for (int t = 0; t < T; t++)
+        x[t] = (float)cos(2.0 * M_PI * BIN * t / WL);
+    enc_params p;
+    enc_params_default(&p, ENC_SPECTROGRAM);
+    p.window_length = WL;
+    p.hop = HOP;
+    p.log_db = 0;
+    int oc, oh, ow;
+    float *out = encode_alloc(&p, x, 1, T, NULL, &oc, &oh, &ow);
+    assert_int_equal(oh, WL / 2 + 1);
+    assert_int_equal(ow, 1 + (T - WL) / HOP);
+    /* hann-windowed cosine on bin 5: peak N/4 = 8 at bin 5, which is row
+     * K-1-5 (row 0 is the top, highest frequency) in every frame */
+    int K = WL / 2 + 1;
+    for (int f = 0; f < ow; f++) {
+        int best = 0;
+        for (int r = 1; r < K; r++)
+            if (out[r * ow + f] > out[best * ow + f])
+                best = r;
+        assert_int_equal(best, K - 1 - BIN);
+        assert_true(fabs(out[best * ow + f] - WL / 4.0) < 1e-3);
+    }
+    free(out);
+    p.log_db = 1;
+    out = encode_alloc(&p, x, 1, T, NULL, &oc, &oh, &ow);
+    assert_true(fabs(out[(K - 1 - BIN) * ow] - 20.0 * log10(WL / 4.0 + 1e-6)) < 1e-3);
+    free(out);
+}
+
+/* ---- degenerate input --------------------------------------------------- */
+
+static void test_degenerate(void **state)
+{
+    (void)state;
+    float x[16];
+    for (int i = 0; i < 16; i++)
+        x[i] = 3.0f;
+    enc_params p;
+    int oc, oh, ow;
+    const enc_kind kinds[] = {ENC_GASF, ENC_GADF, ENC_MTF, ENC_RP};
+    const double value[] = {1.0, 0.0, 1.0, 0.0};   /* documented in enc.h */
+    for (int k = 0; k < 4; k++) {
+        enc_params_default(&p, kinds[k]);
+        p.image_size = 8;
+        float *out = encode_alloc(&p, x, 1, 16, NULL, &oc, &oh, &ow);
+        for (int i = 0; i < oh * ow; i++) {
+            if (fabs(out[i] - value[k]) > 1e-6) {
+                print_error("%s constant: pixel %d is %g, expected %g\n", enc_kind_name(kinds[k]),
+                            i, out[i], value[k]);
+                fail();
+            }
+        }
+        free(out);
+    }
+    enc_params_default(&p, ENC_MTF);
+    for (int s = ENC_STRATEGY_QUANTILE; s <= ENC_STRATEGY_NORMAL; s++) {
+        p.strategy = (enc_strategy)s;
+        float *out = encode_alloc(&p, x, 1, 16, NULL, &oc, &oh, &ow);
+        for (int i = 0; i < oh * ow; i++)
+            assert_true(out[i] == 1.0f);
+        free(out);
+    }
+    /* gray constant -> 0 */
+    enc_params_default(&p, ENC_GRAY);
+    p.scope = ENC_SCOPE_AXIS;
+    float *out = encode_alloc(&p, x, 2, 8, NULL, &oc, &oh, &ow);
+    for (int i = 0; i < 16; i++)
+        assert_true(out[i] == 0.0f);
+    free(out);
+    /* spectrogram of zeros: -120 dB, never -inf */
+    memset(x, 0, sizeof x);
+    enc_params_default(&p, ENC_SPECTROGRAM);
+    p.window_length = 8;
+    out = encode_alloc(&p, x, 1, 16, NULL, &oc, &oh, &ow);
+    for (int i = 0; i < oh * ow; i++)
+        assert_true(fabs(out[i] + 120.0) < 1e-3);
+    free(out);
+
+    /* non-finite input */
+    x[5] = NAN;
+    enc_params_default(&p, ENC_RP);
+    enc_workspace *ws;
+    assert_int_equal(enc_workspace_create(&ws, &p, 1, 16), 0);
+    float img[256];
+    assert_int_equal(enc_encode(img, x, 1, 16, &p, NULL, ws), SG_E_NUMERIC);
+    assert_non_null(strstr(sg_last_error(), "sample 5"));
+    enc_workspace_free(ws);
+}
+
+/* ---- fits ---------------------------------------------------------------- */
+
+static void test_fit_round_trip(void **state)
+{
+    (void)state;
+    /* 3 segments x 2 channels x 4 samples */
+    float x[24];
+    for (int i = 0; i < 24; i++)
+        x[i] = (float)((i * 7) % 11) - 3.0f;
+    enc_params p;
+    enc_params_default(&p, ENC_GRAY);
+    enc_fit *fit, *back;
+    assert_int_equal(enc_fit_create(&fit, &p, x, 3, 2, 4), 0);
+    char *dir = sg_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/gray.json", dir);
+    assert_int_equal(enc_fit_save(fit, path), 0);
+    assert_int_equal(enc_fit_load(&back, path, &p, 2), 0);
+    int oc, oh, ow;
+    float *a = encode_alloc(&p, x + 8, 2, 4, fit, &oc, &oh, &ow);
+    float *b = encode_alloc(&p, x + 8, 2, 4, back, &oc, &oh, &ow);
+    double want[8];
+    for (int i = 0; i < 8; i++)
+        want[i] = a[i];
+    sg_assert_close("gray fit reloaded", b, want, 8, 0, 0);
+    /* dataset min/max per channel: channel 0 spans exactly [0, 1] */
+    float lo = 1, hi = 0;
+    for (int s = 0; s < 3; s++) {
+        float *o = encode_alloc(&p, x + s * 8, 2, 4, fit, &oc, &oh, &ow);
+        for (int t = 0; t < 4; t++) {
+            lo = o[t] < lo ? o[t] : lo;
+            hi = o[t] > hi ? o[t] : hi;
+        }
+        free(o);
+    }
+    assert_true(lo == 0.0f && hi == 1.0f);
+    /* out-of-range values are clamped */
+    float big[8] = {1e6f, -1e6f, 0, 0, 0, 0, 0, 0};
+    float *c = encode_alloc(&p, big, 2, 4, fit, &oc, &oh, &ow);
+    assert_true(c[0] == 1.0f && c[1] == 0.0f);
+    free(a);
+    free(b);
+    free(c);
+    enc_fit_free(back);
+    /* wrong encoder or channel count is refused */
+    enc_params q;
+    enc_params_default(&q, ENC_GASF);
+    assert_int_equal(enc_fit_load(&back, path, &q, 2), SG_E_INVALID);
+    assert_int_equal(enc_fit_load(&back, path, &p, 3), SG_E_INVALID);
+    enc_fit_free(fit);
+
+    /* fitted mtf edges: quantile of the pooled values */
+    enc_params_default(&p, ENC_MTF);
+    p.mtf_fitted = 1;
+    p.n_bins = 2;
+    assert_int_equal(enc_fit_create(&fit, &p, x, 3, 2, 4), 0);
+    snprintf(path, sizeof path, "%s/mtf.json", dir);
+    assert_int_equal(enc_fit_save(fit, path), 0);
+    assert_int_equal(enc_fit_load(&back, path, &p, 2), 0);
+    a = encode_alloc(&p, x, 2, 4, fit, &oc, &oh, &ow);
+    b = encode_alloc(&p, x, 2, 4, back, &oc, &oh, &ow);
+    double wa[32];
+    for (int i = 0; i < 32; i++)
+        wa[i] = a[i];
+    sg_assert_close("mtf fit reloaded", b, wa, 32, 0, 0);
+    free(a);
+    free(b);
+    enc_fit_free(back);
+    enc_fit_free(fit);
+
+    /* a malformed file names line and column */
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\n  \"format\": \"sensorgram-enc-fit\",\n  \"min\": [1, 2,\n", fp);
+    fclose(fp);
+    assert_int_equal(enc_fit_load(&back, path, &p, 2), SG_E_PARSE);
+    assert_non_null(strstr(sg_last_error(), "bad.json:"));
+    assert_null(back);
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
+/* ---- layouts --------------------------------------------------------------- */
+
+static void test_layouts(void **state)
+{
+    (void)state;
+    /* 6 channels of 3 samples, rp 3x3 each: channel c is (0, c+1, 0) so
+     * its plot's (0, 1) pixel is c+1 */
+    float x[18] = {0};
+    for (int c = 0; c < 6; c++)
+        x[c * 3 + 1] = (float)(c + 1);
+    enc_params p;
+    enc_params_default(&p, ENC_RP);
+    int oc, oh, ow;
+    float *out = encode_alloc(&p, x, 6, 3, NULL, &oc, &oh, &ow);
+    assert_int_equal(oc, 6);
+    for (int c = 0; c < 6; c++)
+        assert_true(out[c * 9 + 1] == (float)(c + 1));
+    free(out);
+    /* mosaic: 6 tiles on a 3-wide grid -> 1 x 6 x 9 */
+    p.layout = ENC_LAYOUT_MOSAIC;
+    out = encode_alloc(&p, x, 6, 3, NULL, &oc, &oh, &ow);
+    assert_int_equal(oc, 1);
+    assert_int_equal(oh, 6);
+    assert_int_equal(ow, 9);
+    for (int c = 0; c < 6; c++)
+        assert_true(out[(c / 3) * 3 * 9 + (c % 3) * 3 + 1] == (float)(c + 1));
+    free(out);
+    /* rgb: 2 sensors -> 2 tiles on a 2-wide grid, 3 x 3 x 6 */
+    p.layout = ENC_LAYOUT_RGB;
+    out = encode_alloc(&p, x, 6, 3, NULL, &oc, &oh, &ow);
+    assert_int_equal(oc, 3);
+    assert_int_equal(oh, 3);
+    assert_int_equal(ow, 6);
+    for (int g = 0; g < 2; g++)
+        for (int k = 0; k < 3; k++)
+            assert_true(out[k * 18 + g * 3 + 1] == (float)(g * 3 + k + 1));
+    free(out);
+    /* gray rgb: rows are sensors, colours x, y, z */
+    enc_params_default(&p, ENC_GRAY);
+    p.scope = ENC_SCOPE_SEGMENT;
+    p.layout = ENC_LAYOUT_RGB;
+    out = encode_alloc(&p, x, 6, 3, NULL, &oc, &oh, &ow);
+    assert_int_equal(oc, 3);
+    assert_int_equal(oh, 2);
+    assert_int_equal(ow, 3);
+    assert_true(fabs(out[2 * 6 + 1 * 3 + 1] - 1.0) < 1e-6);   /* channel 5 = max */
+    free(out);
+}
+
+/* ---- bad parameters -------------------------------------------------------- */
+
+static void test_bad_params(void **state)
+{
+    (void)state;
+    enc_params p;
+    enc_kind k;
+    assert_int_equal(enc_kind_parse(&k, "gasf"), 0);
+    assert_int_equal(k, ENC_GASF);
+    assert_int_equal(enc_kind_parse(&k, "bogus"), SG_E_INVALID);
+    assert_non_null(strstr(sg_last_error(), "bogus"));
+
+    enc_params_default(&p, ENC_RP);
+    p.dimension = 5;
+    p.time_delay = 40;
+    assert_int_equal(enc_params_check(&p, 1, 125), SG_E_INVALID);
+    assert_non_null(strstr(sg_last_error(), "too short"));
+    enc_params_default(&p, ENC_GASF);
+    p.image_size = 200;
+    assert_int_equal(enc_params_check(&p, 1, 125), SG_E_INVALID);
+    p.image_size = 64;
+    p.sample_range[0] = -2;
+    assert_int_equal(enc_params_check(&p, 1, 125), SG_E_INVALID);
+    enc_params_default(&p, ENC_MTF);
+    p.n_bins = 1;
+    assert_int_equal(enc_params_check(&p, 1, 125), SG_E_INVALID);
+    enc_params_default(&p, ENC_SPECTROGRAM);
+    p.window_length = 200;
+    assert_int_equal(enc_params_check(&p, 1, 125), SG_E_INVALID);
+    enc_params_default(&p, ENC_RP);
+    p.layout = ENC_LAYOUT_RGB;
+    assert_int_equal(enc_params_check(&p, 4, 125), SG_E_INVALID);
+    enc_workspace *ws = (enc_workspace *)&p;
+    assert_int_equal(enc_workspace_create(&ws, &p, 4, 125), SG_E_INVALID);
+    assert_null(ws);
+    /* shapes */
+    int oc, oh, ow;
+    enc_params_default(&p, ENC_SPECTROGRAM);
+    assert_int_equal(enc_output_shape(&p, 15, 125, &oc, &oh, &ow), 0);
+    assert_int_equal(oc, 15);
+    assert_int_equal(oh, 17);
+    assert_int_equal(ow, 24);
+    enc_params_default(&p, ENC_GASF);
+    p.image_size_frac = 0.5;
+    assert_int_equal(enc_output_shape(&p, 1, 125, &oc, &oh, &ow), 0);
+    assert_int_equal(oh, 63);
+    /* norm.ppf against scipy values */
+    assert_true(fabs(enc_norm_ppf(0.2) - -0.8416212335729143) < 1e-15);
+    assert_true(fabs(enc_norm_ppf(0.975) - 1.959963984540054) < 1e-14);
+    assert_true(fabs(enc_norm_ppf(1e-10) - -6.361340902404056) < 1e-12);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pyts_conformance), cmocka_unit_test(test_gasf_by_hand),
+        cmocka_unit_test(test_rp_by_hand),       cmocka_unit_test(test_mtf_by_hand),
+        cmocka_unit_test(test_gray_by_hand),     cmocka_unit_test(test_spectrogram_cosine),
+        cmocka_unit_test(test_degenerate),       cmocka_unit_test(test_fit_round_trip),
+        cmocka_unit_test(test_layouts),          cmocka_unit_test(test_bad_params),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,239 @@
+/* bench_encoders.c - encoder throughput against a vectorized numpy baseline.
+ *
+ *   build/tools/bench_encoders [DSA_ROOT] [THREADS] [ONLY]
+ *
+ * Loads every DSA segment under DSA_ROOT (default data/dsa) keeping the
+ * 15 accelerometer axes, encodes all of them with each encoder (float
+ * output into per-thread buffers reused across segments, as the dataset
+ * writer does) on THREADS threads (default 2), then runs
+ * tools/numpy_encoders.py on the same data (dumped as raw float32) and
+ * prints encoder, size, C img/s, numpy img/s and their ratio.  ONLY
+ * restricts the run to one encoder name and skips numpy (for profiling).
+ *
+ * An image is one encoder output: one per axis for rp/gasf/gadf/mtf/
+ * spectrogram, one per unit (x, y, z jointly) for jrp, one per segment
+ * (15 rows) for gray.  numpy does the same work per image.
+ *
+ * Benchmark only (make bench); never part of make test.
+ */
+#include "dsa.h"
+#include "enc.h"
+#include "series.h"
+#include "sg_error.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct bench_case {
+    const char *label;   /* the numpy script's name for it */
+    int size;            /* image side, for the table */
+    enc_params p;
+} bench_case;
+
+typedef struct bench_job {
+    const sg_series_set *set;
+    const bench_case *bc;
+    const enc_fit *fit;
+    int thread, n_threads;
+    int rc;
+    double checksum;     /* keeps the work observable */
+    char error[256];
+} bench_job;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* jrp encodes each unit's (x, y, z) jointly; everything else all 15 axes. */
+static int bench_groups(const bench_case *bc, int C) { return bc->p.kind == ENC_JRP ? C / 3 : 1; }
+
+static void *bench_thread(void *arg)
+{
+    bench_job *job = arg;
+    const sg_series_set *set = job->set;
+    const enc_params *p = &job->bc->p;
+    int C = set->n_channels, T = set->n_samples;
+    int groups = bench_groups(job->bc, C), gc = C / groups;
+    int oc, oh, ow;
+    enc_workspace *ws = NULL;
+    float *out = NULL;
+    job->rc = enc_output_shape(p, gc, T, &oc, &oh, &ow);
+    if (job->rc == 0)
+        job->rc = enc_workspace_create(&ws, p, gc, T);
+    if (job->rc == 0) {
+        out = malloc(sizeof(float) * (size_t)oc * oh * ow);
+        if (!out)
+            job->rc = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    for (size_t i = (size_t)job->thread; job->rc == 0 && i < set->n; i += (size_t)job->n_threads) {
+        const float *x = sg_series_at(set, i);
+        for (int g = 0; g < groups && job->rc == 0; g++) {
+            job->rc = enc_encode(out, x + (size_t)g * gc * T, gc, T, p, job->fit, ws);
+            job->checksum += out[(size_t)oh * ow / 2];
+        }
+    }
+    if (job->rc)
+        snprintf(job->error, sizeof job->error, "%s", sg_last_error());
+    free(out);
+    enc_workspace_free(ws);
+    return NULL;
+}
+
+/* Encodes the whole set with bc on n_threads; returns images per second. */
+static int bench_run(double *rate, const sg_series_set *set, const bench_case *bc, int n_threads)
+{
+    enc_fit *fit = NULL;
+    int rc = enc_fit_create(&fit, &bc->p, set->data, set->n, set->n_channels, set->n_samples);
+    if (rc)
+        return rc;
+    bench_job jobs[64];
+    pthread_t tid[64];
+    double t0 = now_s();
+    for (int t = 0; t < n_threads; t++) {
+        jobs[t] = (bench_job){.set = set, .bc = bc, .fit = fit, .thread = t, .n_threads = n_threads};
+        if (pthread_create(&tid[t], NULL, bench_thread, &jobs[t]) != 0) {
+            for (int u = 0; u < t; u++)
+                pthread_join(tid[u], NULL);
+            enc_fit_free(fit);
+            return sg_fail(SG_E_NOMEM, "cannot start thread %d", t);
+        }
+    }
+    for (int t = 0; t < n_threads; t++)
+        pthread_join(tid[t], NULL);
+    double dt = now_s() - t0;
+    enc_fit_free(fit);
+    for (int t = 0; t < n_threads; t++)
+        if (jobs[t].rc)
+            return sg_fail(jobs[t].rc, "%s: %s", bc->label, jobs[t].error);
+    int groups = bench_groups(bc, set->n_channels);
+    double images = (double)set->n * (bc->p.kind == ENC_GRAY ? 1 : bc->p.kind == ENC_JRP
+                                                                        ? groups
+                                                                        : set->n_channels);
+    *rate = images / dt;
+    return 0;
+}
+
+/* Dumps the (n, C, T) data as raw float32 for the numpy baseline. */
+static int dump_raw(const char *path, const sg_series_set *set)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return sg_fail(SG_E_IO, "%s: cannot create", path);
+    size_t count = set->n * (size_t)set->n_channels * (size_t)set->n_samples;
+    size_t wrote = fwrite(set->data, sizeof(float), count, fp);
+    if (fclose(fp) != 0 || wrote != count)
+        return sg_fail(SG_E_IO, "%s: write failed", path);
+    return 0;
+}
+
+static int make_cases(bench_case *cases)
+{
+    int n = 0;
+    bench_case *c;
+#define ADD(lbl, sz, kind_)                                                                        \
+    (c = &cases[n++], c->label = (lbl), c->size = (sz), enc_params_default(&c->p, (kind_)))
+    ADD("gray", 125, ENC_GRAY);
+    ADD("rp", 125, ENC_RP);
+    ADD("jrp", 125, ENC_JRP);
+    ADD("spectrogram", 17, ENC_SPECTROGRAM);
+    static const enc_kind sized[] = {ENC_GASF, ENC_GADF, ENC_MTF};
+    static const int sizes[] = {64, 125};
+    for (int k = 0; k < 3; k++) {
+        for (int s = 0; s < 2; s++) {
+            ADD(enc_kind_name(sized[k]), sizes[s], sized[k]);
+            c->p.image_size = sizes[s];
+        }
+    }
+#undef ADD
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = argc > 1 ? argv[1] : "data/dsa";
+    int n_threads = argc > 2 ? atoi(argv[2]) : 2;
+    const char *only = argc > 3 ? argv[3] : NULL;
+    if (n_threads < 1 || n_threads > 64) {
+        fprintf(stderr, "bench_encoders: THREADS must be in [1, 64]\n");
+        return 2;
+    }
+    const char *python = getenv("SG_PYTHON");
+    if (!python || !*python)
+        python = "/usr/bin/python3";
+
+    dsa_select sel;
+    dsa_select_all(&sel);
+    sg_series_set set = {0};
+    if (dsa_select_parse(&sel, NULL, "acc", NULL) || dsa_load(&set, root, &sel, n_threads)) {
+        fprintf(stderr, "bench_encoders: %s\n", sg_last_error());
+        return 1;
+    }
+    printf("bench_encoders: %zu segments x %d acc axes x %d samples from %s, %d threads\n", set.n,
+           set.n_channels, set.n_samples, root, n_threads);
+
+    bench_case cases[16];
+    int n_cases = make_cases(cases);
+    double c_rate[16];
+    for (int i = 0; i < n_cases; i++) {
+        c_rate[i] = 0.0;
+        if (only && strcmp(only, cases[i].label) != 0)
+            continue;
+        if (bench_run(&c_rate[i], &set, &cases[i], n_threads)) {
+            fprintf(stderr, "bench_encoders: %s\n", sg_last_error());
+            sg_series_set_free(&set);
+            return 1;
+        }
+        fprintf(stderr, "  C %-12s %4d  %12.0f img/s\n", cases[i].label, cases[i].size, c_rate[i]);
+    }
+
+    if (only) {
+        sg_series_set_free(&set);
+        return 0;
+    }
+    char dump[] = "/tmp/sg_bench_XXXXXX";
+    int fd = mkstemp(dump);
+    if (fd < 0 || (close(fd), dump_raw(dump, &set))) {
+        fprintf(stderr, "bench_encoders: cannot write the data for numpy: %s\n", sg_last_error());
+        sg_series_set_free(&set);
+        return 1;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' tools/numpy_encoders.py '%s' %zu %d %d", python, dump, set.n,
+             set.n_channels, set.n_samples);
+    double np_rate[16] = {0};
+    FILE *pp = popen(cmd, "r");
+    if (pp) {
+        char line[256], name[64];
+        int size;
+        double rate;
+        while (fgets(line, sizeof line, pp)) {
+            if (sscanf(line, "%63s %d %lf", name, &size, &rate) != 3)
+                continue;
+            for (int i = 0; i < n_cases; i++)
+                if (strcmp(name, cases[i].label) == 0 && size == cases[i].size)
+                    np_rate[i] = rate;
+        }
+        if (pclose(pp) != 0)
+            fprintf(stderr, "bench_encoders: numpy baseline failed (%s)\n", cmd);
+    }
+    remove(dump);
+
+    printf("\n%-12s %5s %14s %14s %8s\n", "encoder", "size", "C img/s", "numpy img/s", "ratio");
+    for (int i = 0; i < n_cases; i++) {
+        if (np_rate[i] > 0)
+            printf("%-12s %5d %14.0f %14.0f %7.1fx\n", cases[i].label, cases[i].size, c_rate[i],
+                   np_rate[i], c_rate[i] / np_rate[i]);
+        else
+            printf("%-12s %5d %14.0f %14s %8s\n", cases[i].label, cases[i].size, c_rate[i], "n/a",
+                   "n/a");
+    }
+    sg_series_set_free(&set);
+    return 0;
+}
