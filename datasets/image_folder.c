@@ -142,7 +142,8 @@ static int walk_images(strvec *out, const char *dir, int depth)
         strvec_free(&names);
         return rc;
     }
-    qsort(names.v, names.n, sizeof *names.v, natural_qsort);
+    if (names.n > 1)
+        qsort(names.v, names.n, sizeof *names.v, natural_qsort);
     for (size_t i = 0; rc == 0 && i < names.n; i++) {
         char *p = join_path(dir, names.v[i]);
         if (!p) {
@@ -184,7 +185,7 @@ static int list_subdirs(strvec *out, const char *dir)
             rc = strvec_push(out, strdup(e->d_name));
     }
     closedir(d);
-    if (rc == 0)
+    if (rc == 0 && out->n > 1)
         qsort(out->v, out->n, sizeof *out->v, plain_qsort);
     return rc;
 }
@@ -273,7 +274,8 @@ static int unique_sorted(strvec *out, char *const *names, size_t n)
         strvec_free(&all);
         return rc;
     }
-    qsort(all.v, all.n, sizeof *all.v, plain_qsort);
+    if (all.n > 1)
+        qsort(all.v, all.n, sizeof *all.v, plain_qsort);
     for (size_t i = 0; i < all.n; i++) {
         if (out->n > 0 && strcmp(out->v[out->n - 1], all.v[i]) == 0) {
             free(all.v[i]);
@@ -335,7 +337,8 @@ int sg_image_folder_classes(sg_image_list *out, const char *root)
     if (rc == 0)
         rc = list_init(out, &paths);
     if (rc == 0) {
-        memcpy(out->labels, labels, out->n * sizeof(int));
+        if (out->n > 0)
+            memcpy(out->labels, labels, out->n * sizeof(int));
         list_set_classes(out, &classes);
     }
     free(labels);
@@ -394,7 +397,8 @@ int sg_image_folder_train_valid(sg_image_list *out, const char *root)
         }
     }
     if (rc == 0) {
-        memcpy(out->labels, labels, out->n * sizeof(int));
+        if (out->n > 0)
+            memcpy(out->labels, labels, out->n * sizeof(int));
         for (size_t i = n_train; i < out->n; i++)
             out->is_valid[i] = 1;
         list_set_classes(out, &classes);

@@ -106,7 +106,8 @@ struct pstate {
     const sensor_csv_options *opt;
     int err;                    /* first error; later callbacks are ignored */
     int line, col;              /* position of the byte being fed */
-    int at_field_start;
+    int at_field_start;         /* 1: next byte starts a field; 2: the next
+                                 * non-newline byte does (after a row end) */
     struct field_pos fstart;    /* first byte of the current field */
     size_t row_index;           /* rows seen, header included */
 
@@ -378,7 +379,7 @@ static void on_row(int c, void *data)
 {
     (void)c;
     struct pstate *st = data;
-    st->at_field_start = 1;
+    st->at_field_start = 2;
     if (st->err)
         return;
     struct field_pos at = {st->line, st->col};
@@ -399,26 +400,37 @@ static void pstate_free(struct pstate *st)
     free(st->row_label);
 }
 
+/* libcsv's error codes in our words. */
+static const char *csv_message(int code)
+{
+    switch (code) {
+    case CSV_EPARSE: return "malformed quoted field (unterminated quote or text after a quote)";
+    case CSV_ENOMEM: return "out of memory";
+    case CSV_ETOOBIG: return "field too large";
+    default: return csv_strerror(code);
+    }
+}
+
 /* Parses buf into rec (which the caller frees with recording_free). */
 static int parse_recording(struct recording *rec, const char *buf, size_t size, const char *path,
                            const sensor_csv_options *opt)
 {
     memset(rec, 0, sizeof *rec);
-    struct pstate st = {.path = path, .opt = opt, .line = 1, .col = 1, .at_field_start = 1,
+    struct pstate st = {.path = path, .opt = opt, .line = 1, .col = 1, .at_field_start = 2,
                         .rec = rec, .label_idx = -1};
     st.fstart = (struct field_pos){1, 1};
     struct csv_parser parser;
-    if (csv_init(&parser, CSV_APPEND_NULL) != 0)
+    if (csv_init(&parser, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI) != 0)
         return sg_fail(SG_E_NOMEM, "out of memory");
     for (size_t i = 0; i < size && !st.err; i++) {
         unsigned char b = (unsigned char)buf[i];
-        if (st.at_field_start && b != '\n' && b != '\r') {
+        if (st.at_field_start == 1 || (st.at_field_start == 2 && b != '\n' && b != '\r')) {
             st.fstart = (struct field_pos){st.line, st.col};
             st.at_field_start = 0;
         }
         if (csv_parse(&parser, &buf[i], 1, on_field, on_row, &st) != 1 && !st.err) {
             struct field_pos at = {st.line, st.col};
-            pfail(&st, at, SG_E_PARSE, "%s", csv_strerror(csv_error(&parser)));
+            pfail(&st, at, SG_E_PARSE, "%s", csv_message(csv_error(&parser)));
         }
         if (b == '\n') {
             st.line++;
@@ -429,7 +441,7 @@ static int parse_recording(struct recording *rec, const char *buf, size_t size, 
     }
     if (!st.err && csv_fini(&parser, on_field, on_row, &st) != 0) {
         struct field_pos at = {st.line, st.col};
-        pfail(&st, at, SG_E_PARSE, "%s", csv_strerror(csv_error(&parser)));
+        pfail(&st, at, SG_E_PARSE, "%s", csv_message(csv_error(&parser)));
     }
     csv_free(&parser);
     int rc = st.err;

@@ -15,6 +15,22 @@
 #include <float.h>
 #include <math.h>
 
+/* out (S, S): gasf = c_i c_j - s_i s_j, gadf = s_i c_j - c_i s_j. */
+ENC_HOT static void gaf_outer(float *restrict out, const float *restrict c,
+                              const float *restrict s, int S, int difference)
+{
+    for (int i = 0; i < S; i++) {
+        float si = s[i], ci = c[i];
+        float *restrict row = out + (size_t)i * S;
+        if (difference)
+            for (int j = 0; j < S; j++)
+                row[j] = si * c[j] - ci * s[j];
+        else
+            for (int j = 0; j < S; j++)
+                row[j] = ci * c[j] - si * s[j];
+    }
+}
+
 int enc_gaf_compute(float *out, const double *x, int T, const enc_params *p,
                     enc_workspace *ws)
 {
@@ -54,20 +70,6 @@ int enc_gaf_compute(float *out, const double *x, int T, const enc_params *p,
         c[i] = (float)v[i];
         s[i] = (float)sqrt(sq);
     }
-    if (p->kind == ENC_GADF) {
-        for (int i = 0; i < S; i++) {
-            float si = s[i], ci = c[i];
-            float *row = out + (size_t)i * S;
-            for (int j = 0; j < S; j++)
-                row[j] = si * c[j] - ci * s[j];
-        }
-    } else {
-        for (int i = 0; i < S; i++) {
-            float si = s[i], ci = c[i];
-            float *row = out + (size_t)i * S;
-            for (int j = 0; j < S; j++)
-                row[j] = ci * c[j] - si * s[j];
-        }
-    }
+    gaf_outer(out, c, s, S, p->kind == ENC_GADF);
     return 0;
 }

@@ -11,6 +11,14 @@
 
 #include <fftw3.h>
 
+/* Hot image loops get an AVX2 clone picked at load time (ifunc) on
+ * x86-64 with GCC; other targets use the one portable build. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define ENC_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define ENC_HOT
+#endif
+
 struct enc_workspace {
     enc_params p;
     int C, T;

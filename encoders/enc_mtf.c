@@ -32,6 +32,24 @@ static void transition_matrix(double *mtm, const int *bins, int T, int k)
     }
 }
 
+/* out (S, S) = pm (S, k) x rows (k, S). */
+ENC_HOT static void mtf_blocks(float *restrict out, const float *restrict pm,
+                               const float *restrict rows, int S, int k)
+{
+    for (int J = 0; J < S; J++) {
+        float *restrict row = out + (size_t)J * S;
+        const float *pj = pm + (size_t)J * k;
+        for (int K = 0; K < S; K++)
+            row[K] = pj[0] * rows[K];
+        for (int b = 1; b < k; b++) {
+            const float *restrict rb = rows + (size_t)b * S;
+            float w = pj[b];
+            for (int K = 0; K < S; K++)
+                row[K] += w * rb[K];
+        }
+    }
+}
+
 int enc_mtf_compute(float *out, const double *x, int T, const enc_params *p,
                     const double *edges, int n_edges, enc_workspace *ws)
 {
@@ -80,17 +98,6 @@ int enc_mtf_compute(float *out, const double *x, int T, const enc_params *p,
             pm[(size_t)J * k + b] = (float)(acc * inv);
         }
     }
-    for (int J = 0; J < S; J++) {
-        float *row = out + (size_t)J * S;
-        const float *pj = pm + (size_t)J * k;
-        for (int K = 0; K < S; K++)
-            row[K] = pj[0] * rows[K];
-        for (int b = 1; b < k; b++) {
-            const float *rb = rows + (size_t)b * S;
-            float w = pj[b];
-            for (int K = 0; K < S; K++)
-                row[K] += w * rb[K];
-        }
-    }
+    mtf_blocks(out, pm, rows, S, k);
     return 0;
 }

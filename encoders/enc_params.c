@@ -215,7 +215,7 @@ int enc_params_check(const enc_params *p, int C, int T)
 
 int enc_output_shape(const enc_params *p, int C, int T, int *oc, int *oh, int *ow)
 {
-    int h, w;
+    int h = 0, w = 0;
     int rc = enc_image_shape(p, C, T, &h, &w);
     if (rc)
         return rc;

@@ -117,6 +117,30 @@ static int rp_ready(const enc_workspace *ws, int T, enc_kind kind)
     return 0;
 }
 
+/* |x_i - x_j| straight to float: out is (n, n). */
+ENC_HOT static void rp_plain(float *restrict out, const double *restrict x, int n)
+{
+    for (int i = 0; i < n; i++) {
+        double xi = x[i];
+        float *restrict row = out + (size_t)i * n;
+        for (int j = 0; j < n; j++)
+            row[j] = (float)fabs(xi - x[j]);
+    }
+}
+
+/* Unthresholded joint plot of 3 channels in one pass, products in double
+ * in pyts's order ((r0 r1) r2). */
+ENC_HOT static void jrp_plain3(float *restrict out, const double *restrict a,
+                               const double *restrict b, const double *restrict c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        double ai = a[i], bi = b[i], ci = c[i];
+        float *restrict row = out + (size_t)i * n;
+        for (int j = 0; j < n; j++)
+            row[j] = (float)(fabs(ai - a[j]) * fabs(bi - b[j]) * fabs(ci - c[j]));
+    }
+}
+
 int enc_rp_compute(float *out, const double *x, int T, const enc_params *p,
                    enc_workspace *ws)
 {
@@ -126,13 +150,7 @@ int enc_rp_compute(float *out, const double *x, int T, const enc_params *p,
     int n = ws->img_h;
     size_t nn = (size_t)n * (size_t)n;
     if (p->threshold == ENC_THRESHOLD_NONE && p->dimension == 1) {
-        /* the common case straight to float: out is (n, n) */
-        for (int i = 0; i < n; i++) {
-            double xi = x[i];
-            float *row = out + (size_t)i * n;
-            for (int j = 0; j < n; j++)
-                row[j] = (float)fabs(xi - x[j]);
-        }
+        rp_plain(out, x, n);   /* the common case */
         return 0;
     }
     rp_distances(ws->dist, x, n, p->dimension, p->time_delay);
@@ -152,6 +170,10 @@ int enc_jrp_compute(float *out, const double *x, int C, int T, const enc_params 
         return sg_fail(SG_E_INVALID, "jrp: workspace made for %d channels, got %d", ws->C, C);
     int n = ws->img_h;
     size_t nn = (size_t)n * (size_t)n;
+    if (C == 3 && p->threshold == ENC_THRESHOLD_NONE && p->dimension == 1) {
+        jrp_plain3(out, x, x + T, x + 2 * (size_t)T, n);   /* x, y, z of one sensor */
+        return 0;
+    }
     double *prod = ws->dist + nn;    /* dist holds two (n, n) planes for jrp */
     for (int c = 0; c < C; c++) {
         rp_distances(ws->dist, x + (size_t)c * T, n, p->dimension, p->time_delay);

@@ -46,15 +46,17 @@ void enc_workspace_free(enc_workspace *ws)
 
 static int make_plan(enc_workspace *ws)
 {
-    int wl = ws->p.window_length;
-    ws->fft_in = fftwf_alloc_real((size_t)wl);
-    ws->fft_out = fftwf_alloc_complex((size_t)(wl / 2 + 1));
+    int wl = ws->p.window_length, F = ws->img_w, K = wl / 2 + 1;
+    ws->fft_in = fftwf_alloc_real((size_t)wl * (size_t)F);
+    ws->fft_out = fftwf_alloc_complex((size_t)K * (size_t)F);
     ws->window = malloc(sizeof(float) * (size_t)wl);
     if (!ws->fft_in || !ws->fft_out || !ws->window)
         return sg_fail(SG_E_NOMEM, "out of memory for spectrogram buffers");
     enc_spectrogram_window(ws->window, wl, ws->p.window);
     pthread_mutex_lock(&fftw_planner_lock);
-    ws->plan = fftwf_plan_dft_r2c_1d(wl, ws->fft_in, ws->fft_out, FFTW_ESTIMATE);
+    /* F frames of wl samples, back to back in and out */
+    ws->plan = fftwf_plan_many_dft_r2c(1, &wl, F, ws->fft_in, NULL, 1, wl, ws->fft_out, NULL, 1, K,
+                                       FFTW_ESTIMATE);
     pthread_mutex_unlock(&fftw_planner_lock);
     if (!ws->plan)
         return sg_fail(SG_E_NOMEM, "FFTW could not plan a transform of %d samples", wl);
@@ -87,7 +89,7 @@ int enc_workspace_create(enc_workspace **out, const enc_params *p, int C, int T)
     ALLOC(xd, Cz * Tz);
     ALLOC(d1, Tz);
     ALLOC(d2, Tz + (size_t)k);
-    ALLOC(f1, Tz);
+    ALLOC(f1, Tz > plane ? Tz : plane);   /* spectrogram: (F, K) magnitudes */
     ALLOC(f2, Tz);
     ALLOC(seg_start, Tz);
     ALLOC(seg_end, Tz);

@@ -298,6 +298,7 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_CV: return parse_cv(o, arg);
     case OPT_ARCH:
         rc = sg_arch_parse(&o->arch, arg);
+        o->arch_given = 1;
         return rc ? sg_fail_context(rc, "--arch") : SG_OK;
     case OPT_PRETRAINED: o->pretrained = arg; return SG_OK;
     case OPT_IMAGE_SIZE: return parse_int(&o->image_size, name, arg, 8, 4096);

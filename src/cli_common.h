@@ -53,6 +53,7 @@ typedef struct cli_opts {
     int cv_k;
     /* model */
     sg_arch arch;
+    int arch_given;
     const char *pretrained;     /* NULL = default resolution, "none" = random */
     int image_size;             /* model input side; 0 = the data's own size */
     const char *device;

@@ -5,7 +5,6 @@
 
 #include "dsa.h"
 #include "image_folder.h"
-#include "sensor_csv.h"
 #include "sg_error.h"
 
 #include <stdlib.h>
@@ -64,6 +63,34 @@ static int finish_series(cli_dataset *out, sg_series_set *set, const enc_params 
     return SG_OK;
 }
 
+/* Keeps only the classes that occur (a DSA subset names all 19
+ * activities), so the head, the confusion matrix and the figures are
+ * sized to the data.  Class order stays the activity order. */
+static int compact_classes(sg_series_set *set)
+{
+    int k = set->n_classes, kept = 0;
+    int *map = malloc((size_t)(k > 0 ? k : 1) * sizeof *map);
+    if (!map)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int c = 0; c < k; c++)
+        map[c] = -1;
+    for (size_t i = 0; i < set->n; i++)
+        map[set->label[i]] = 0;
+    for (int c = 0; c < k; c++) {
+        if (map[c] < 0) {
+            free(set->class_names[c]);
+            continue;
+        }
+        map[c] = kept;
+        set->class_names[kept++] = set->class_names[c];
+    }
+    for (size_t i = 0; i < set->n; i++)
+        set->label[i] = map[set->label[i]];
+    set->n_classes = kept;
+    free(map);
+    return SG_OK;
+}
+
 static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
 {
     dsa_select sel;
@@ -80,6 +107,14 @@ static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
     if (set.n == 0) {
         sg_series_set_free(&set);
         return sg_fail(SG_E_INVALID, "%s: dataset is empty (no segments match)", root);
+    }
+    rc = compact_classes(&set);
+    if (rc == SG_OK && set.n_classes < 2)
+        rc = sg_fail(SG_E_INVALID, "%s: only one class (%s) found; training needs at least two",
+                     root, set.class_names[0]);
+    if (rc) {
+        sg_series_set_free(&set);
+        return rc;
     }
     return finish_series(out, &set, &o->enc, o->layout_given, NULL, cli_workers(o));
 }
@@ -151,23 +186,14 @@ int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int 
     return SG_OK;
 }
 
-int cli_dataset_series_paths(cli_dataset *out, char *const *paths, int n_paths,
-                             const enc_params *enc, enc_fit *fit, int workers)
+int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
+                            enc_fit *fit, int workers)
 {
     memset(out, 0, sizeof *out);
-    sensor_csv_options so;
-    sensor_csv_options_default(&so);
-    so.header = SENSOR_CSV_HEADER_AUTO;
-    sg_series_set set = {0};
-    int rc = sensor_csv_load(&set, paths, n_paths, &so);
-    if (rc == SG_OK && set.n == 0)
-        rc = sg_fail(SG_E_INVALID, "%s: no segments found", paths[0]);
-    if (rc) {
-        enc_fit_free(fit);
-        sg_series_set_free(&set);
-        return rc;
-    }
-    return finish_series(out, &set, enc, 1, fit, workers);
+    int rc = finish_series(out, set, enc, 1, fit, workers);
+    if (rc)
+        cli_dataset_free(out);
+    return rc;
 }
 
 int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)

@@ -35,11 +35,11 @@ typedef struct cli_dataset {
  * caller owns out (cli_dataset_free). */
 int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int labelled);
 
-/* Loads DSA or sensor CSV segments for prediction with given encoder
- * settings and fit (fit taken over, may be NULL); paths are files or
- * folders.  The caller owns out. */
-int cli_dataset_series_paths(cli_dataset *out, char *const *paths, int n_paths,
-                             const enc_params *enc, enc_fit *fit, int workers);
+/* Builds a series dataset from segments already in memory, TAKING
+ * OWNERSHIP of *set and fit (may be NULL), with encoder settings enc
+ * (layout kept as given).  The caller owns out. */
+int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
+                            enc_fit *fit, int workers);
 
 /* Fits the encoder on the segments idx[0..n) of a series dataset and
  * installs the fit in the source; no-op for image datasets. */

@@ -715,7 +715,8 @@ static int check_unique_names(const sg_series_set *set, char **folder)
     return rc;
 }
 
-static int prepare_outdir(const char *outdir, char **folder, int n_classes, const int *used)
+/* Creates OUTDIR and checks it is writable, before any slow reading. */
+static int check_outdir(const char *outdir)
 {
     int rc = sg_mkdir_p(outdir);
     if (rc)
@@ -723,6 +724,12 @@ static int prepare_outdir(const char *outdir, char **folder, int n_classes, cons
     if (access(outdir, W_OK | X_OK) != 0)
         return sg_fail(SG_E_IO, "%s: output folder is not writable: %s", outdir,
                        strerror(errno));
+    return SG_OK;
+}
+
+static int prepare_outdir(const char *outdir, char **folder, int n_classes, const int *used)
+{
+    int rc = SG_OK;
     char *manifest = NULL;
     if (asprintf(&manifest, "%s/manifest.csv", outdir) < 0)
         return sg_fail(SG_E_NOMEM, "out of memory");
@@ -764,7 +771,10 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     double t0 = now_seconds();
     enc_params p = *p_in;
     sg_series_set set;
-    int rc = load_inputs(&set, a, a->inputs, a->n_inputs, 0, a->skip ? skipped : NULL);
+    int rc = check_outdir(a->outdir);
+    if (rc)
+        return rc;
+    rc = load_inputs(&set, a, a->inputs, a->n_inputs, 0, a->skip ? skipped : NULL);
     if (rc)
         return rc;
     int C = set.n_channels, T = set.n_samples, oc = 0, oh = 0, ow = 0;
@@ -786,10 +796,13 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     rc = enc_params_check(&p, C, T);
     if (!rc)
         rc = enc_output_shape(&p, C, T, &oc, &oh, &ow);
-    if (!rc && !a->npy && oc != 1 && oc != 3)
+    /* Three unrelated channels must not pass for RGB: only the rgb layout
+     * makes a colour PNG. */
+    if (!rc && !a->npy && ((oc != 1 && oc != 3) ||
+                           (oc == 3 && p.layout == ENC_LAYOUT_CHANNELS)))
         rc = sg_fail(SG_E_INVALID,
-                     "PNG holds 1 or 3 channels but this layout gives %d: use --layout mosaic "
-                     "or rgb, or --format npy",
+                     "PNG holds 1 (gray) or 3 (RGB) channels but --layout channels gives %d: "
+                     "use --layout mosaic or rgb, or --format npy",
                      oc);
     if (rc)
         goto done;

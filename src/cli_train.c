@@ -18,7 +18,6 @@
 #include "train.h"
 #include "train_ckpt.h"
 #include "train_features.h"
-#include "weights.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -93,27 +92,6 @@ static void oof_free(oof *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Resolves --pretrained: NULL picks the stored weights of the arch when
- * `weights fetch` stored them.  *path is "" for random init. */
-static int resolve_pretrained(char *path, size_t size, const cli_opts *o, int *noted)
-{
-    path[0] = '\0';
-    if (o->pretrained && strcmp(o->pretrained, "none") == 0)
-        return SG_OK;
-    if (o->pretrained)
-        return sg_weights_resolve(path, size, o->pretrained);
-    if (sg_weights_resolve(path, size, sg_arch_name(o->arch)) == SG_OK)
-        return SG_OK;
-    path[0] = '\0';
-    if (!*noted)
-        fprintf(stderr,
-                "sensorgram train: note: no pretrained %s weights stored (sensorgram weights "
-                "fetch %s); training starts from random init\n",
-                sg_arch_name(o->arch), sg_arch_name(o->arch));
-    *noted = 1;
-    return SG_OK;
-}
-
 /* Trains one fold (or the whole run without CV) into dir. */
 static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                       cli_dataset *d, const cli_opts *o,
@@ -140,13 +118,9 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         rc = cli_transform_spec(&spec, d, o);
     char pretrained[4096] = "";
     if (rc == SG_OK)
-        rc = resolve_pretrained(pretrained, sizeof pretrained, o, noted);
-    /* Pretrained weights expect ImageNet statistics (the spec's defaults);
-     * from random init the data's own statistics are better. */
-    if (rc == SG_OK && !pretrained[0])
-        rc = train_dataset_stats(spec.mean, spec.std, &d->src, split.train, split.n_train, &spec,
-                                 512, cli_workers(o));
-    spec.normalize = 1;
+        rc = cli_resolve_pretrained(pretrained, sizeof pretrained, o, "train", noted);
+    if (rc == SG_OK)
+        rc = cli_normalization(&spec, d, split.train, split.n_train, pretrained[0] != 0, o);
     save_ctx sc = {.dir = dir, .meta = &meta};
     if (rc == SG_OK)
         rc = run_dir_path(sc.last_path, sizeof sc.last_path, dir, SG_RUN_CKPT_LAST);
@@ -155,24 +129,8 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                              o->precision);
         have_resume = rc == SG_OK;
     } else if (rc == SG_OK) {
-        sg_model_spec ms = {
-            .arch = o->arch,
-            .in_channels = spec.channels,
-            .n_classes = d->src.n_classes,
-            .device = o->device,
-            .precision = o->precision,
-        };
-        rc = sg_torch_seed(o->seed + (uint64_t)fold);
-        if (rc == SG_OK)
-            rc = sg_model_create(&m, &ms);
-        if (rc == SG_OK && pretrained[0]) {
-            sg_weights_report rep;
-            rc = sg_weights_load(m, pretrained, &rep);
-            if (rc == SG_OK && fold == 0)
-                fprintf(stderr, "sensorgram train: pretrained weights %s%s\n", pretrained,
-                        rep.stem_adapted ? " (first convolution adapted to the input channels)"
-                                         : "");
-        }
+        rc = cli_model_create(&m, o, &spec, d->src.n_classes, pretrained,
+                              o->seed + (uint64_t)fold, "train", fold == 0);
     }
     if (rc == SG_OK)
         rc = train_meta_init(&meta, o->arch, d->src.n_classes,

@@ -21,6 +21,25 @@ typedef struct fold_result {
     train_result r;
 } fold_result;
 
+/* Resolves --pretrained into path ("" = random init): NULL picks the
+ * stored weights of --arch when `weights fetch` stored them, else random
+ * init with a note on stderr (printed once: *noted). */
+int cli_resolve_pretrained(char *path, size_t size, const cli_opts *o, const char *cmd,
+                           int *noted);
+
+/* Normalisation of spec: ImageNet statistics (the spec's defaults) with
+ * pretrained weights, else the mean/std of (a sample of) idx; turns
+ * spec->normalize on. */
+int cli_normalization(sg_transform_spec *spec, cli_dataset *d, const size_t *idx, size_t n,
+                      int pretrained, const cli_opts *o);
+
+/* Creates the network for the data (--arch, channels of spec, classes of
+ * d) seeded with seed, loading pretrained weights when path is not "".
+ * verbose: say what was loaded.  The caller owns *out. */
+int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec *spec,
+                     int n_classes, const char *pretrained, uint64_t seed, const char *cmd,
+                     int verbose);
+
 /* A new config.json object with the command, options and class names;
  * the caller owns *out (json_decref). */
 int cli_config_new(json_t **out, const cli_opts *o, const cli_dataset *d, const char *command);

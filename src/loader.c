@@ -56,6 +56,8 @@ struct sg_loader {
     int held;                 /* consumer holds batch head - 1 */
     int in_flight;
     int failed;
+    size_t fail_item;         /* lowest failed item; its batch is where
+                                 the consumer sees the error */
     int fail_code;
     char fail_msg[1024];
 };
@@ -113,9 +115,10 @@ static int work_available(const sg_loader *l)
 }
 
 /* Called with mu held: claims the next item, preparing its slot. */
-static size_t claim(sg_loader *l, loader_slot **slot_out, size_t *j_out)
+static size_t claim(sg_loader *l, loader_slot **slot_out, size_t *k_out, size_t *j_out)
 {
     size_t k = l->next_item++;
+    *k_out = k;
     size_t b = k / l->batch_size, j = k % l->batch_size;
     loader_slot *s = &l->slots[b % (size_t)l->depth];
     if (j == 0) {
@@ -128,12 +131,16 @@ static size_t claim(sg_loader *l, loader_slot **slot_out, size_t *j_out)
     return l->order[k];
 }
 
-/* Called with mu held: records a finished item. */
-static void finish(sg_loader *l, loader_slot *s, size_t j, size_t index, int label, int rc)
+/* Called with mu held: records a finished item k. */
+static void finish(sg_loader *l, loader_slot *s, size_t k, size_t j, size_t index, int label,
+                   int rc)
 {
     if (rc < 0) {
-        if (!l->failed) {
+        /* Keep the earliest failure so the reported error does not depend
+         * on thread timing. */
+        if (!l->failed || k < l->fail_item) {
             l->failed = 1;
+            l->fail_item = k;
             l->fail_code = rc;
             snprintf(l->fail_msg, sizeof l->fail_msg, "%s", sg_last_error());
         }
@@ -156,8 +163,8 @@ static void *worker_main(void *arg)
         if (l->stop)
             break;
         loader_slot *s;
-        size_t j;
-        size_t index = claim(l, &s, &j);
+        size_t k, j;
+        size_t index = claim(l, &s, &k, &j);
         unsigned gen = l->generation;
         int epoch = l->epoch;
         l->in_flight++;
@@ -169,7 +176,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&l->mu);
         l->in_flight--;
         if (gen == l->generation)
-            finish(l, s, j, index, label, rc);
+            finish(l, s, k, j, index, label, rc);
         if (l->in_flight == 0)
             pthread_cond_broadcast(&l->idle_cv);
     }
@@ -312,11 +319,11 @@ static int produce_inline(sg_loader *l)
 {
     while (work_available(l)) {
         loader_slot *s;
-        size_t j;
-        size_t index = claim(l, &s, &j);
+        size_t k, j;
+        size_t index = claim(l, &s, &k, &j);
         int label = -1;
         int rc = produce(l, l->epoch, index, s->b.x + j * l->sample_numel, &label);
-        finish(l, s, j, index, label, rc);
+        finish(l, s, k, j, index, label, rc);
         if (rc < 0)
             return rc;
     }
@@ -342,9 +349,12 @@ int sg_loader_next(sg_loader *l, sg_batch **out)
     loader_slot *s = &l->slots[l->head % (size_t)l->depth];
     if (l->n_threads == 0)
         produce_inline(l);
-    while (!l->failed && !(s->batch_no == l->head && s->done == s->want))
+    /* Batches before the failed one are still delivered: all their items
+     * were claimed before the failing one and finish regardless. */
+    while (!(l->failed && l->fail_item / l->batch_size <= l->head) &&
+           !(s->batch_no == l->head && s->done == s->want))
         pthread_cond_wait(&l->ready_cv, &l->mu);
-    if (l->failed) {
+    if (l->failed && l->fail_item / l->batch_size <= l->head) {
         int code = l->fail_code;
         char msg[sizeof l->fail_msg];
         memcpy(msg, l->fail_msg, sizeof msg);

@@ -10,8 +10,10 @@
  * Repeatability: the epoch's order comes from (seed, epoch) and each
  * sample's augmentation RNG from (seed, epoch, dataset index), so the
  * batches are bit-identical whatever the thread count or scheduling.
- * A failure in any worker stops the epoch and is returned, with its
- * message, by the consumer's next sg_loader_next call.
+ * A failure in any worker stops the epoch: the batches before the one
+ * holding the failed sample are still delivered, then sg_loader_next
+ * returns the error with the worker's message (the earliest failed
+ * sample's, so the outcome does not depend on thread timing).
  */
 #ifndef SG_LOADER_H
 #define SG_LOADER_H

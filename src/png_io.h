@@ -9,8 +9,9 @@
  * or RGB (c = 3) PNG, atomically (atomic_file.h). */
 int sg_png_write(const char *path, const float *chw, int c, int h, int w, int depth);
 
-/* Same as sg_png_write with an explicit zlib level 0..9 (sg_png_write
- * uses 1, the fast choice for bulk encoding; 6+ also tries all filters);
+/* Same as sg_png_write (which uses level 6 and every filter) with an
+ * explicit zlib level 0..9: 1 is the fast bulk choice (SUB filter,
+ * Huffman-only coding), 6+ tries all filters;
  * fsync_file 0 skips the per-file fsync (the caller syncs the folder
  * with sg_sync_folder before declaring it complete). */
 int sg_png_write_level(const char *path, const float *chw, int c, int h, int w, int depth,

@@ -87,6 +87,10 @@ int train_predict(float *probs, double *mean_loss, sg_model *m, sample_source *s
             break;
         /* Unshuffled and not dropped: batches come in idx order. */
         for (int i = 0; i < b->n; i++, pos++) {
+            if (pos >= n || b->indices[i] != idx[pos]) {
+                rc = sg_fail(SG_E_INVALID, "loader returned samples out of order");
+                break;
+            }
             float *p = probs + pos * (size_t)n_classes;
             sg_softmax(p, logits + (size_t)i * (size_t)n_classes, n_classes);
             if (b->labels[i] >= 0 && b->labels[i] < n_classes)
@@ -94,7 +98,7 @@ int train_predict(float *probs, double *mean_loss, sg_model *m, sample_source *s
             else
                 all_labelled = 0;
         }
-        if (bar)
+        if (bar && rc == SG_OK)
             sg_progress_add(bar, (size_t)b->n);
     }
     if (rc == SG_OK && pos != n)
@@ -318,12 +322,13 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
             break;
         rc = sg_model_train_step(c->m, o, b->x, b->n, b->c, b->h, b->w, b->labels,
                                  opt->label_smoothing, &loss, NULL);
-        if (rc)
-            break;
-        if (!isfinite(loss)) {
+        /* The bridge refuses a non-finite loss itself; say where it happened. */
+        if (rc == SG_E_NUMERIC || (rc == SG_OK && !isfinite(loss))) {
             rc = sg_fail(SG_E_NUMERIC, "loss is NaN at step %ld (lr %.3g)", c->st.step, lr);
             break;
         }
+        if (rc)
+            break;
         if (c->metrics) {
             rc = run_metrics_step(c->metrics, metrics_phase, epoch, c->st.step, lr, mom, loss);
             if (rc)

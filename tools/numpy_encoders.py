@@ -113,14 +113,14 @@ def main():
     rng[rng == 0] = 1
     units = sub.reshape(-1, 3, t)                          # (1280, 3, T)
 
-    def gray():
-        return np.clip((sub - mn) / rng, 0, 1).astype(np.float32)
+    def gray():                            # all segments, like the C side
+        return np.clip((data - mn) / rng, 0, 1).astype(np.float32)
 
     def jrp():
         return rp(units[:, 0]) * rp(units[:, 1]) * rp(units[:, 2])
 
     cases = [
-        ("gray", 125, gray, sub.shape[0]),
+        ("gray", 125, gray, data.shape[0]),
         ("rp", 125, lambda: rp(axes), axes.shape[0]),
         ("jrp", 125, jrp, units.shape[0]),
         ("spectrogram", 17, lambda: spectrogram(axes), axes.shape[0]),

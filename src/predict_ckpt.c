@@ -1,0 +1,116 @@
+/* predict_ckpt.c - predictions from a training checkpoint (see
+ * predict_ckpt.h).
+ */
+#include "predict_ckpt.h"
+
+#include "atomic_file.h"
+#include "ckpt_data.h"
+#include "run_dir.h"
+#include "sg_error.h"
+#include "train.h"
+#include "train_ckpt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct kaggle_row {
+    long id;
+    double p;
+} kaggle_row;
+
+static int kaggle_cmp(const void *a, const void *b)
+{
+    const kaggle_row *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* "dir/123.jpg" -> 123; -1 when the stem is not a number. */
+static long stem_id(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *end;
+    long id = strtol(base, &end, 10);
+    if (end == base || (*end != '.' && *end != '\0'))
+        return -1;
+    return id;
+}
+
+static int write_kaggle(const char *out, const cli_dataset *d, const float *probs, int k,
+                        double clip)
+{
+    int pos = 1;
+    for (int c = 0; c < k; c++)
+        if (strcmp(d->src.class_names[c], "dog") == 0)
+            pos = c;
+    if (k < 2)
+        return sg_fail(SG_E_INVALID, "--kaggle needs a two-class checkpoint");
+    kaggle_row *rows = malloc(d->src.n * sizeof *rows);
+    if (!rows)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < d->src.n; i++) {
+        rows[i].id = stem_id(d->src.name[i]);
+        if (rows[i].id < 0) {
+            free(rows);
+            return sg_fail(SG_E_INVALID, "%s: --kaggle needs numeric file names (123.jpg)",
+                           d->src.name[i]);
+        }
+        double p = probs[i * (size_t)k + (size_t)pos];
+        rows[i].p = p < clip ? clip : p > 1.0 - clip ? 1.0 - clip : p;
+    }
+    qsort(rows, d->src.n, sizeof *rows, kaggle_cmp);
+    sg_atomic_file af;
+    int rc = sg_atomic_open(&af, out);
+    if (rc == SG_OK) {
+        fputs("id,label\n", af.fp);
+        for (size_t i = 0; i < d->src.n; i++)
+            fprintf(af.fp, "%ld,%.6f\n", rows[i].id, rows[i].p);
+        rc = sg_atomic_commit(&af);
+    }
+    free(rows);
+    return rc;
+}
+
+int predict_ckpt_run(const cli_opts *o)
+{
+    if (o->n_args < 2)
+        return sg_fail(SG_E_INVALID, "expected CKPT and at least one input");
+    const char *ckpt = o->args[0];
+    sg_model *m = NULL;
+    train_meta meta;
+    int rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision);
+    if (rc)
+        return rc;
+    cli_dataset d;
+    rc = ckpt_dataset_load(&d, &meta, o->args + 1, o->n_args - 1, 0, NULL, cli_workers(o));
+    if (rc) {
+        sg_model_free(m);
+        train_meta_free(&meta);
+        return rc;
+    }
+    size_t n = d.src.n, k = (size_t)meta.n_classes;
+    size_t *idx = malloc(n * sizeof *idx);
+    float *probs = malloc(n * k * sizeof *probs);
+    if (!idx || !probs)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SG_OK && i < n; i++)
+        idx[i] = i;
+    double loss;
+    if (rc == SG_OK)
+        rc = train_predict(probs, &loss, m, &d.src, idx, n, &meta.spec, (int)k, 64,
+                           o->workers, o->progress);
+    if (rc == SG_OK && o->kaggle)
+        rc = write_kaggle(o->output, &d, probs, (int)k, o->clip);
+    else if (rc == SG_OK)
+        rc = run_predictions_write(o->output, n, (const char *const *)d.src.name, d.src.label,
+                                   probs, (int)k, (const char *const *)meta.class_names);
+    if (rc == SG_OK)
+        fprintf(stderr, "sensorgram predict: %zu inputs -> %s\n", n, o->output);
+    free(idx);
+    free(probs);
+    cli_dataset_free(&d);
+    sg_model_free(m);
+    train_meta_free(&meta);
+    return rc;
+}

@@ -1,0 +1,75 @@
+/* sg_test_models.h - helpers of the model tests (test_models*.c,
+ * test_optim.c): run the torchvision oracle, read its raw arrays. */
+#ifndef SG_TEST_MODELS_H
+#define SG_TEST_MODELS_H
+
+#include "sg_test.h"
+
+#include "sg_model.h"
+
+/* Skips the current test in a NO_TORCH build. */
+#define SG_REQUIRE_TORCH()                                                     \
+    do {                                                                       \
+        if (!sg_torch_available()) {                                           \
+            print_message("SKIP: sensorgram built without libtorch\n");       \
+            skip();                                                            \
+        }                                                                      \
+    } while (0)
+
+/* Runs tools/oracle_models.py OUT CMDS... with SG_PYTHON; 0 on success. */
+static inline int sg_oracle_run(const char *out, const char *cmds)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s tools/oracle_models.py '%s' %s", sg_test_python(), out, cmds);
+    return system(cmd);
+}
+
+/* Reads OUT/NAME.f32 (n float32 values, exactly) as doubles; caller frees. */
+static inline double *sg_oracle_read(const char *dir, const char *name, size_t n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.f32", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        print_error("cannot open oracle file %s\n", path);
+        return NULL;
+    }
+    float *tmp = malloc(n * sizeof *tmp);
+    double *out = malloc(n * sizeof *out);
+    size_t got = tmp ? fread(tmp, sizeof *tmp, n, f) : 0;
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (!tmp || !out || got != n || extra) {
+        print_error("%s: expected exactly %zu float32 values\n", path, n);
+        free(tmp);
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[i];
+    free(tmp);
+    return out;
+}
+
+/* Same as sg_oracle_read but as float32 (model inputs). */
+static inline float *sg_oracle_read_f32(const char *dir, const char *name, size_t n)
+{
+    double *d = sg_oracle_read(dir, name, n);
+    float *f = d ? malloc(n * sizeof *f) : NULL;
+    for (size_t i = 0; f && i < n; i++)
+        f[i] = (float)d[i];
+    free(d);
+    return f;
+}
+
+/* Largest |value| of want: the scale for a relative tolerance over a
+ * whole tensor (logits near zero make per-element rtol meaningless). */
+static inline double sg_max_abs(const double *want, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(want[i]) > m ? fabs(want[i]) : m;
+    return m;
+}
+
+#endif

@@ -1,0 +1,300 @@
+/* test_image_io.c - PNG and JPEG decoding: bit depths, palette, alpha,
+ * exact values, torchvision's decoder as the JPEG oracle, every image of
+ * the shared photo sets, and clean failures on bad files. */
+#include "sg_test.h"
+
+#include <png.h>
+#include <turbojpeg.h>
+
+#include "image_folder.h"
+#include "image_read.h"
+#include "png_io.h"
+#include "sg_error.h"
+
+/* Writes a PNG with libpng directly (independent of our writer). */
+static void write_png(const char *path, int w, int h, int color, int depth,
+                      const unsigned char *rows_data, size_t rowbytes, const png_color *palette,
+                      int n_palette)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    assert_non_null(png);
+    assert_non_null(info);
+    if (setjmp(png_jmpbuf(png)))
+        fail_msg("libpng failed writing %s", path);
+    png_init_io(png, fp);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (palette)
+        png_set_PLTE(png, info, palette, n_palette);
+    png_write_info(png, info);
+    for (int y = 0; y < h; y++)
+        png_write_row(png, rows_data + (size_t)y * rowbytes);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    fclose(fp);
+}
+
+static char *tmp_file(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    assert_non_null(p);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static void test_png_depths(void **state)
+{
+    (void)state;
+    char *dir = sg_test_tmpdir();
+    sg_image img;
+
+    /* 16-bit gray 3x2: values must keep 16-bit precision */
+    const unsigned v16[6] = {0, 1, 257, 32768, 65534, 65535};
+    unsigned char g16[12];
+    for (int i = 0; i < 6; i++) {
+        g16[2 * i] = (unsigned char)(v16[i] >> 8);
+        g16[2 * i + 1] = (unsigned char)(v16[i] & 0xff);
+    }
+    char *p = tmp_file(dir, "g16.png");
+    write_png(p, 3, 2, PNG_COLOR_TYPE_GRAY, 16, g16, 6, NULL, 0);
+    assert_int_equal(sg_image_read(p, &img), 0);
+    assert_int_equal(img.c, 1);
+    assert_int_equal(img.h, 2);
+    assert_int_equal(img.w, 3);
+    double want[6];
+    for (int i = 0; i < 6; i++)
+        want[i] = v16[i] / 65535.0;
+    sg_assert_close("16-bit gray", img.data, want, 6, 1e-7, 0);
+    sg_image_free(&img);
+    free(p);
+
+    /* RGBA 8-bit 2x1: alpha dropped, planar output */
+    const unsigned char rgba[8] = {255, 0, 51, 7, 0, 102, 255, 200};
+    p = tmp_file(dir, "rgba.png");
+    write_png(p, 2, 1, PNG_COLOR_TYPE_RGB_ALPHA, 8, rgba, 8, NULL, 0);
+    assert_int_equal(sg_png_read(p, &img), 0);
+    assert_int_equal(img.c, 3);
+    const double want_rgb[6] = {1, 0, 0, 102 / 255.0, 51 / 255.0, 1};
+    sg_assert_close("rgba->rgb", img.data, want_rgb, 6, 1e-7, 0);
+    sg_image_free(&img);
+    free(p);
+
+    /* gray+alpha -> 1 channel */
+    const unsigned char ga[4] = {10, 255, 20, 0};
+    p = tmp_file(dir, "ga.png");
+    write_png(p, 2, 1, PNG_COLOR_TYPE_GRAY_ALPHA, 8, ga, 4, NULL, 0);
+    assert_int_equal(sg_image_read(p, &img), 0);
+    assert_int_equal(img.c, 1);
+    const double want_ga[2] = {10 / 255.0, 20 / 255.0};
+    sg_assert_close("gray+alpha", img.data, want_ga, 2, 1e-7, 0);
+    sg_image_free(&img);
+    free(p);
+
+    /* 4-bit palette -> RGB */
+    const png_color pal[3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 128}};
+    const unsigned char idx[2] = {0x12, 0x00};   /* pixels 1, 2, 0 (3 wide, 4-bit) */
+    p = tmp_file(dir, "pal.png");
+    write_png(p, 3, 1, PNG_COLOR_TYPE_PALETTE, 4, idx, 2, pal, 3);
+    assert_int_equal(sg_image_read(p, &img), 0);
+    assert_int_equal(img.c, 3);
+    assert_int_equal(img.w, 3);
+    const double want_pal[9] = {0, 0, 1, 1, 0, 0, 0, 128 / 255.0, 0};
+    sg_assert_close("palette", img.data, want_pal, 9, 1e-7, 0);
+    sg_image_free(&img);
+    free(p);
+
+    /* 1-bit gray -> 0 / 1 */
+    const unsigned char bits[1] = {0xa0};   /* 1 0 1 */
+    p = tmp_file(dir, "g1.png");
+    write_png(p, 3, 1, PNG_COLOR_TYPE_GRAY, 1, bits, 1, NULL, 0);
+    assert_int_equal(sg_image_read(p, &img), 0);
+    const double want_bits[3] = {1, 0, 1};
+    sg_assert_close("1-bit gray", img.data, want_bits, 3, 1e-7, 0);
+    sg_image_free(&img);
+    free(p);
+
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
+/* Writes the first `keep` bytes of src to dst. */
+static void write_prefix(const char *dst, const char *src, long keep)
+{
+    unsigned char *buf;
+    size_t n;
+    assert_int_equal(sg_file_read_all(src, &buf, &n), 0);
+    assert_true((size_t)keep <= n);
+    FILE *fp = fopen(dst, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(buf, 1, (size_t)keep, fp), (size_t)keep);
+    fclose(fp);
+    free(buf);
+}
+
+static void expect_parse_error(const char *path, const char *fragment)
+{
+    sg_image img = {0};
+    int rc = sg_image_read(path, &img);
+    if (rc != SG_E_PARSE || !strstr(sg_last_error(), path) ||
+        !strstr(sg_last_error(), fragment)) {
+        print_error("%s: expected SG_E_PARSE mentioning '%s', got %d '%s'\n", path, fragment, rc,
+                    sg_last_error());
+        fail();
+    }
+    assert_null(img.data);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    char *dir = sg_test_tmpdir();
+    char *txt = tmp_file(dir, "notes.png");
+    FILE *fp = fopen(txt, "w");
+    assert_non_null(fp);
+    fputs("hello, not an image\n", fp);
+    fclose(fp);
+    expect_parse_error(txt, "not a PNG or JPEG image");
+
+    char *empty = tmp_file(dir, "empty.jpg");
+    fp = fopen(empty, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    expect_parse_error(empty, "empty file");
+
+    char *missing = tmp_file(dir, "missing.png");
+    sg_image img;
+    assert_int_equal(sg_image_read(missing, &img), SG_E_IO);
+    assert_non_null(strstr(sg_last_error(), missing));
+
+    /* truncated PNG: a real one cut in half */
+    unsigned char rows[16 * 16];
+    for (int i = 0; i < 256; i++)
+        rows[i] = (unsigned char)(i * 37);
+    char *good = tmp_file(dir, "good.png");
+    write_png(good, 16, 16, PNG_COLOR_TYPE_GRAY, 8, rows, 16, NULL, 0);
+    struct stat st;
+    assert_int_equal(stat(good, &st), 0);
+    char *cut = tmp_file(dir, "cut.png");
+    write_prefix(cut, good, (long)st.st_size / 2);
+    expect_parse_error(cut, "PNG");
+    char *sig = tmp_file(dir, "sig.png");
+    write_prefix(sig, good, 8);   /* signature only */
+    expect_parse_error(sig, "PNG");
+
+    /* truncated JPEG from the shared set */
+    char jpg[1024];
+    snprintf(jpg, sizeof jpg, "%s/data/trashnet/glass/glass1.jpg", sg_test_shared());
+    if (sg_test_path_exists(jpg)) {
+        assert_int_equal(stat(jpg, &st), 0);
+        char *cj = tmp_file(dir, "cut.jpg");
+        write_prefix(cj, jpg, (long)st.st_size / 2);
+        expect_parse_error(cj, "JPEG");
+        write_prefix(cj, jpg, 3);
+        expect_parse_error(cj, "JPEG");
+        free(cj);
+    }
+    free(txt);
+    free(empty);
+    free(missing);
+    free(good);
+    free(cut);
+    free(sig);
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
+/* Our JPEG decode vs torchvision.io.read_image (libjpeg), every pixel. */
+static void test_jpeg_matches_torchvision(void **state)
+{
+    (void)state;
+    char jpg[1024];
+    snprintf(jpg, sizeof jpg, "%s/data/dogs-vs-cats/train/cat/cat.0.jpg", sg_test_shared());
+    SG_REQUIRE_PATH(jpg);
+    SG_REQUIRE_PYTHON("torchvision");
+    sg_image img;
+    assert_int_equal(sg_image_read(jpg, &img), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s -c \"import sys, torchvision.io as io; x = io.read_image('%s'); "
+             "print(*x.shape); sys.stdout.write(' '.join(map(str, x.flatten().tolist())))\"",
+             sg_test_python(), jpg);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int c, h, w;
+    assert_int_equal(fscanf(p, "%d %d %d", &c, &h, &w), 3);
+    assert_int_equal(c, img.c);
+    assert_int_equal(h, img.h);
+    assert_int_equal(w, img.w);
+    size_t n = sg_image_numel(&img), n_diff = 0;
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v;
+        assert_int_equal(fscanf(p, "%d", &v), 1);
+        double d = fabs(img.data[i] * 255.0 - v);
+        if (d > 0.01)
+            n_diff++;
+        if (d > worst)
+            worst = d;
+    }
+    assert_int_equal(pclose(p), 0);
+    print_message("  %s: %zu of %zu values differ from torchvision, worst %.3g/255\n", jpg,
+                  n_diff, n, worst);
+    /* Same IDCT and upsampling: identical up to a rare rounding step. */
+    assert_true(worst <= 1.01);
+    assert_true(n_diff <= n / 100);
+    sg_image_free(&img);
+}
+
+/* A sample of the shared photo sets decodes (every file with SG_TEST_FULL=1). */
+static void test_shared_photo_sets_decode(void **state)
+{
+    (void)state;
+    char root[1024];
+    snprintf(root, sizeof root, "%s/data/trashnet", sg_test_shared());
+    SG_REQUIRE_PATH(root);
+    const char *sets[3] = {"trashnet", "dogs-vs-cats/train", "dogs-vs-cats/test"};
+    /* SG_TEST_FULL=1 decodes every file (about 7,000). */
+    const char *full = getenv("SG_TEST_FULL");
+    int all = full && *full == '1';
+    const size_t stride[3] = {all ? 1 : 4, all ? 1 : 20, all ? 1 : 20};
+    for (int s = 0; s < 3; s++) {
+        snprintf(root, sizeof root, "%s/data/%s", sg_test_shared(), sets[s]);
+        sg_image_list l;
+        assert_int_equal(sg_image_folder_unlabeled(&l, root), 0);
+        size_t ok = 0;
+        for (size_t i = 0; i < l.n; i += stride[s]) {
+            sg_image img;
+            int rc = sg_image_read(l.paths[i], &img);
+            if (rc != 0) {
+                print_error("%s\n", sg_last_error());
+                fail();
+            }
+            assert_int_equal(img.c, 3);
+            float lo = 1, hi = 0;
+            for (size_t k = 0; k < sg_image_numel(&img); k++) {
+                lo = img.data[k] < lo ? img.data[k] : lo;
+                hi = img.data[k] > hi ? img.data[k] : hi;
+            }
+            assert_true(lo >= 0.0f && hi <= 1.0f && hi > lo);
+            sg_image_free(&img);
+            ok++;
+        }
+        print_message("  %s: %zu files decoded\n", sets[s], ok);
+        assert_true(ok > 0);
+        sg_image_list_free(&l);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_png_depths),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_jpeg_matches_torchvision),
+        cmocka_unit_test(test_shared_photo_sets_decode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,252 @@
+/* test_train_e2e.c - a small training run through the binary (SG_BIN):
+ * 240 DSA segments (activities 1-4 of subject 1, accelerometers, gray
+ * encoder in memory) on a ResNet18 at 24x24 for three epochs.
+ *
+ * Checks: accuracy well above chance (> 0.6 with 4 classes, chance 0.25),
+ * every run-folder file of run_files.h, `predict` from the saved
+ * checkpoint reproducing the run's validation predictions exactly,
+ * `eval`, `--resume` of the finished run refused, and two runs with the
+ * same --seed giving identical losses.  Data: data/dsa (make data) or
+ * the shared tarball; skips when neither is there.
+ */
+#include "sg_run.h"
+
+#include <jansson.h>
+
+typedef struct e2e {
+    char *tmp;
+    char data[4200];   /* DSA root with a01..a04/p1 */
+} e2e;
+
+static int setup(void **state)
+{
+    e2e *e = calloc(1, sizeof *e);
+    assert_non_null(e);
+    e->tmp = sg_test_tmpdir();
+    snprintf(e->data, sizeof e->data, "%s/dsa", e->tmp);
+    char tarball[4096], cmd[9000];
+    snprintf(tarball, sizeof tarball, "%s/data/daily-sports-activities-p1-p6.tar.xz",
+             sg_test_shared());
+    int rc = -1;
+    if (sg_test_path_exists("data/dsa/a01/p1/s01.txt")) {
+        snprintf(cmd, sizeof cmd,
+                 "for a in a01 a02 a03 a04; do mkdir -p '%s'/$a && cp -r data/dsa/$a/p1 '%s'/$a/; done",
+                 e->data, e->data);
+        rc = system(cmd);
+    } else if (sg_test_path_exists(tarball)) {
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p '%s' && tar -xJf '%s' -C '%s' --strip-components=1 --wildcards "
+                 "'data/a0[1-4]/p1/*'",
+                 e->data, tarball, e->data);
+        rc = system(cmd);
+    }
+    if (rc != 0)
+        e->data[0] = '\0';
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    e2e *e = *state;
+    sg_test_rmtree(e->tmp);
+    free(e->tmp);
+    free(e);
+    return 0;
+}
+
+#define REQUIRE_DATA(e)                                                                   \
+    do {                                                                                  \
+        if (!(e)->data[0]) {                                                              \
+            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
+                          sg_test_shared());                                              \
+            skip();                                                                       \
+        }                                                                                 \
+    } while (0)
+
+/* Maps path -> whole CSV line for predictions files. */
+static char *find_line(char *text, const char *key)
+{
+    size_t k = strlen(key);
+    for (char *line = text; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (strncmp(line, key, k) == 0 && line[k] == ',')
+            return line;
+        line = next ? next + 1 : NULL;
+    }
+    return NULL;
+}
+
+static size_t line_len(const char *line)
+{
+    const char *nl = strchr(line, '\n');
+    return nl ? (size_t)(nl - line) : strlen(line);
+}
+
+static void test_train_predict_eval(void **state)
+{
+    e2e *e = *state;
+    REQUIRE_DATA(e);
+    char run[4300], *out = NULL;
+    snprintf(run, sizeof run, "%s/run", e->tmp);
+    int rc = sg_test_run(&out, NULL,
+                         "train --dataset dsa '%s' --sensors acc --encoder gray --arch resnet18 "
+                         "--image-size 24 --bs 16 --epochs 3 --lr 2e-3 --pretrained none "
+                         "--seed 1 -j 2 --no-progress --out '%s'",
+                         e->data, run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "train_loss");
+    free(out);
+
+    /* Every file of the run-folder contract. */
+    const char *files[] = {"metrics.csv", "best.safetensors", "last.safetensors", "config.json",
+                           "predictions.csv", "confusion_matrix.csv", "top_losses.csv",
+                           "top_losses/01.png", "figures/loss_curves.png",
+                           "figures/confusion_matrix.png"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char p[4500];
+        snprintf(p, sizeof p, "%s/%s", run, files[i]);
+        if (!sg_test_path_exists(p)) {
+            print_error("run folder lacks %s\n", files[i]);
+            fail();
+        }
+    }
+
+    char cfg[4500];
+    snprintf(cfg, sizeof cfg, "%s/config.json", run);
+    json_error_t err;
+    json_t *config = json_load_file(cfg, 0, &err);
+    assert_non_null(config);
+    json_t *res = json_object_get(config, "results");
+    double acc = json_real_value(json_object_get(res, "accuracy"));
+    json_int_t n_valid = json_integer_value(json_object_get(res, "n_valid"));
+    print_message("e2e: validation accuracy %.3f on %lld samples\n", acc, (long long)n_valid);
+    assert_int_equal(n_valid, 48); /* trunc(0.2 * 240) */
+    if (!(acc > 0.6)) {
+        print_error("accuracy %.3f not above 0.6 (4 classes, chance 0.25)\n", acc);
+        fail();
+    }
+    assert_int_equal(json_array_size(json_object_get(config, "classes")), 4);
+    json_decref(config);
+
+    /* predict from the checkpoint alone reproduces the run's predictions. */
+    char preds[4500];
+    snprintf(preds, sizeof preds, "%s/preds.csv", e->tmp);
+    rc = sg_test_run(&out, NULL, "predict '%s/last.safetensors' '%s' -o '%s' --no-progress",
+                     run, e->data, preds);
+    SG_ASSERT_EXIT(rc, 0, out);
+    free(out);
+    char run_preds[4500];
+    snprintf(run_preds, sizeof run_preds, "%s/predictions.csv", run);
+    char *a = sg_test_slurp(run_preds), *b = sg_test_slurp(preds);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(line_len(a), line_len(b)); /* same header */
+    assert_memory_equal(a, b, line_len(a));
+    int rows = 0;
+    for (char *line = strchr(a, '\n') + 1; *line;) {
+        size_t len = line_len(line);
+        char key[256];
+        size_t k = strcspn(line, ",");
+        assert_true(k < sizeof key);
+        memcpy(key, line, k);
+        key[k] = '\0';
+        char *other = find_line(b, key);
+        if (!other || line_len(other) != len || memcmp(line, other, len) != 0) {
+            print_error("prediction of %s differs:\n run:     %.*s\n predict: %.*s\n", key,
+                        (int)len, line, other ? (int)line_len(other) : 0, other ? other : "");
+            fail();
+        }
+        rows++;
+        line += len + (line[len] == '\n');
+    }
+    assert_int_equal(rows, 48);
+    free(a);
+    free(b);
+
+    /* eval on the whole subset: runs and reports. */
+    rc = sg_test_run(&out, NULL, "eval '%s/best.safetensors' '%s' -o '%s/eval' --no-progress",
+                     run, e->data, e->tmp);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "240 samples: accuracy");
+    SG_ASSERT_CONTAINS(out, "lying_on_back");
+    free(out);
+
+    /* A finished run has nothing to resume. */
+    rc = sg_test_run(&out, NULL,
+                     "train --dataset dsa '%s' --sensors acc --arch resnet18 --image-size 24 "
+                     "--bs 16 --epochs 3 --pretrained none --no-progress --resume --out '%s'",
+                     e->data, run);
+    SG_ASSERT_EXIT(rc, 1, out);
+    SG_ASSERT_CONTAINS(out, "nothing to resume: run finished at epoch 3");
+    free(out);
+}
+
+/* The train_loss column of every step row of RUN/metrics.csv. */
+static char *step_losses(const char *run)
+{
+    char p[4500];
+    snprintf(p, sizeof p, "%s/metrics.csv", run);
+    char *text = sg_test_slurp(p);
+    assert_non_null(text);
+    size_t cap = strlen(text) + 1, len = 0;
+    char *out = calloc(cap, 1);
+    assert_non_null(out);
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strncmp(line, "step,", 5) == 0) {
+            /* field 7 (1-based) is train_loss */
+            char *f = line;
+            for (int i = 0; i < 6 && f; i++) {
+                f = strchr(f, ',');
+                f = f ? f + 1 : NULL;
+            }
+            assert_non_null(f);
+            size_t k = strcspn(f, ",");
+            memcpy(out + len, f, k);
+            len += k;
+            out[len++] = ' ';
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    free(text);
+    return out;
+}
+
+static void test_same_seed_same_losses(void **state)
+{
+    e2e *e = *state;
+    REQUIRE_DATA(e);
+    char *runs[2], *out;
+    for (int r = 0; r < 2; r++) {
+        char run[4300];
+        snprintf(run, sizeof run, "%s/seed%d", e->tmp, r);
+        /* Different worker counts: batches must not depend on scheduling. */
+        int rc = sg_test_run(&out, NULL,
+                             "train --dataset dsa '%s' --sensors acc --arch resnet18 "
+                             "--image-size 16 --bs 32 --epochs 1 --pretrained none --seed 7 "
+                             "-j %d --no-progress --out '%s'",
+                             e->data, r + 1, run);
+        SG_ASSERT_EXIT(rc, 0, out);
+        free(out);
+        runs[r] = step_losses(run);
+    }
+    print_message("seed 7 losses: %s\n", runs[0]);
+    assert_true(strlen(runs[0]) > 10);
+    assert_string_equal(runs[0], runs[1]);
+    free(runs[0]);
+    free(runs[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_predict_eval),
+        cmocka_unit_test(test_same_seed_same_losses),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""oracle_models.py - reference values from torchvision/PyTorch for the
+model tests (tests/test_models.c, tests/test_optim.c).  TEST ORACLE ONLY:
+run by the tests through SG_PYTHON (/usr/bin/python3 with Debian's torch
+1.13 and torchvision 0.14).
+
+    oracle_models.py OUT CMD...    runs each CMD, writing into folder OUT:
+    forward        random weights, inputs, logits (eval and train mode)
+                   and pooled features, resnet18/34/50, 3 and 15 channels
+    stem           RGB weights and numpy-adapted conv1
+    optim          SGD and AdamW steps
+    predict        PNGs, weights and softmax probabilities
+
+Arrays are raw little-endian float32 (.f32) or int64 (.i64) files.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_pth import write_safetensors  # noqa: E402
+
+# one thread: OpenMP teams collapse on a loaded 2-core CI machine
+torch.set_num_threads(1)
+ARCHS = ["resnet18", "resnet34", "resnet50"]
+N_CLASSES = 10
+
+
+def save(out, name, a):
+    a = np.ascontiguousarray(a)
+    ext = ".i64" if a.dtype.kind in "iu" else ".f32"
+    a.astype("<i8" if ext == ".i64" else "<f4").tofile(os.path.join(out, name + ext))
+
+
+def make_net(arch, in_ch, n_classes, seed):
+    torch.manual_seed(seed)
+    net = getattr(torchvision.models, arch)(num_classes=n_classes)
+    if in_ch != 3:
+        net.conv1 = torch.nn.Conv2d(in_ch, 64, 7, 2, 3, bias=False)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.num_batches_tracked.fill_(int(torch.randint(1, 1000, ())))
+    return net
+
+
+def features(net, x):
+    x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
+    x = net.layer4(net.layer3(net.layer2(net.layer1(x))))
+    return torch.flatten(net.avgpool(x), 1)
+
+
+def cmd_forward(out):
+    for arch in ARCHS:
+        for in_ch in (3, 15):
+            tag = f"{arch}_c{in_ch}"
+            net = make_net(arch, in_ch, N_CLASSES, seed=in_ch + len(tag))
+            write_safetensors(os.path.join(out, tag + ".safetensors"), net.state_dict())
+            x = torch.randn(2, in_ch, 64, 64)
+            save(out, tag + "_x", x.numpy())
+            net.eval()
+            with torch.no_grad():
+                save(out, tag + "_eval", net(x).numpy())
+                save(out, tag + "_feat", features(net, x).numpy())
+                net.train()
+                save(out, tag + "_train", net(x).numpy())
+
+
+def cmd_stem(out):
+    net = make_net("resnet18", 3, N_CLASSES, seed=7)
+    write_safetensors(os.path.join(out, "rgb.safetensors"), net.state_dict())
+    w = net.conv1.weight.detach().numpy().astype(np.float64)  # (64, 3, 7, 7)
+    for c in (1, 2, 15):
+        if c == 1:
+            a = w.sum(axis=1, keepdims=True)
+        else:
+            a = np.concatenate([w[:, i % 3:i % 3 + 1] for i in range(c)], axis=1) * (3.0 / c)
+        save(out, f"stem_c{c}", a)
+    save(out, "layer1_0_conv1", net.layer1[0].conv1.weight.detach().numpy())
+
+
+STAGES = ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
+
+
+def stage_of(name):
+    if name.startswith("layer"):
+        return STAGES.index(name.split(".")[0])
+    return 5 if name.startswith("fc.") else 0
+
+
+def stage_lr(base, s):
+    # discriminative rates, the same formula as test_optim.c
+    return base * (s + 1) / 6.0
+
+
+def cmd_optim(out):
+    x = torch.randn(4, 3, 32, 32)
+    y = torch.tensor([1, 3, 5, 7])
+    save(out, "x", x.numpy())
+    save(out, "y", y.numpy())
+    cases = [("sgd", torch.optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True), 1e-2, True),
+             ("adamw", torch.optim.AdamW, dict(lr=1e-3, betas=(0.9, 0.99), eps=1e-8), 5e-2, False)]
+    for tag, cls, kw, wd, no_decay_bn_bias in cases:
+        net = make_net("resnet18", 3, N_CLASSES, seed=11)
+        write_safetensors(os.path.join(out, "init.safetensors"), net.state_dict())
+        bn_params = {id(p) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)
+                     for p in m.parameters()}
+        groups = []
+        for s in range(6):
+            for decay in (True, False):
+                ps = [p for n, p in net.named_parameters() if stage_of(n) == s and
+                      (not no_decay_bn_bias or (id(p) not in bn_params and not n.endswith(".bias"))) == decay]
+                if ps:
+                    groups.append(dict(params=ps, weight_decay=wd if decay else 0.0,
+                                       lr=stage_lr(kw["lr"], s)))
+        opt = cls(groups, **kw)
+        net.train()
+        losses = []
+        for step in range(2):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(x), y, label_smoothing=0.1)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            if step == 0 and tag == "sgd":
+                buf = opt.state[net.layer2[0].conv1.weight]["momentum_buffer"]
+                save(out, "sgd_buf_layer2_0_conv1", buf.numpy())
+        save(out, tag + "_loss", np.array(losses))
+        sd = net.state_dict()
+        for name in ("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                     "layer2.0.conv1.weight", "layer3.1.bn2.bias", "layer4.1.conv2.weight",
+                     "fc.weight", "fc.bias"):
+            save(out, tag + "_" + name, sd[name].numpy())
+
+
+def cmd_predict(out):
+    from PIL import Image
+
+    net = make_net("resnet18", 3, 4, seed=3).eval()
+    write_safetensors(os.path.join(out, "net.safetensors"), net.state_dict())
+    rng = np.random.default_rng(5)
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    xs = []
+    for i in range(2):
+        img = rng.integers(0, 256, size=(40, 48, 3), dtype=np.uint8)
+        Image.fromarray(img, "RGB").save(os.path.join(out, f"img{i}.png"))
+        xs.append(torch.from_numpy(img.astype(np.float32) / 255.0).permute(2, 0, 1))
+    x = torch.stack(xs)
+    with torch.no_grad():
+        save(out, "probs_raw", torch.softmax(net(x), 1).numpy())
+        save(out, "probs_imagenet", torch.softmax(net((x - mean) / std), 1).numpy())
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    cmds = {"forward": cmd_forward, "stem": cmd_stem, "optim": cmd_optim, "predict": cmd_predict}
+    for cmd in sys.argv[2:]:
+        cmds[cmd](out)
