@@ -73,6 +73,11 @@ static int parse_number(const char *s, size_t len, float *out)
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* ---- one recording ------------------------------------------------------ */
 
 struct recording {
@@ -510,29 +515,47 @@ static int file_label(char **out, const char *path, const sensor_csv_options *op
     return *out ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
 }
 
-/* Picks the window's label among row labels [start, start + w). */
-static const char *window_label(char **row_label, size_t start, size_t w, int first)
+/* Gives each row's label a small integer id (ids[rows]), so that window
+ * majorities are counted in O(window) instead of comparing strings. */
+static int label_ids(int **out, char **row_label, size_t rows)
 {
-    if (first)
-        return row_label[start];
-    const char *best = row_label[start];
-    size_t best_count = 0;
-    /* O(w^2) is fine for window sizes of a few hundred rows. */
-    for (size_t i = start; i < start + w; i++) {
-        int seen = 0;
-        for (size_t j = start; j < i && !seen; j++)
-            seen = strcmp(row_label[j], row_label[i]) == 0;
-        if (seen)
-            continue;
-        size_t count = 0;
-        for (size_t j = i; j < start + w; j++)
-            count += strcmp(row_label[j], row_label[i]) == 0;
-        if (count > best_count) {
-            best_count = count;
-            best = row_label[i];
-        }
+    int *ids = malloc(rows * sizeof *ids);
+    char **sorted = malloc(rows * sizeof *sorted);
+    if (!ids || !sorted) {
+        free(ids);
+        free(sorted);
+        return sg_fail(SG_E_NOMEM, "out of memory");
     }
-    return best;
+    memcpy(sorted, row_label, rows * sizeof *sorted);
+    qsort(sorted, rows, sizeof *sorted, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < rows; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+            sorted[k++] = sorted[i];
+    for (size_t i = 0; i < rows; i++) {
+        char **hit = bsearch(&row_label[i], sorted, k, sizeof *sorted, cmp_str);
+        ids[i] = (int)(hit - sorted);
+    }
+    free(sorted);
+    *out = ids;
+    return SG_OK;
+}
+
+/* The majority label id of rows [start, start + w), ties to the label
+ * seen first; counts (n_ids zeros) is scratch and left zeroed. */
+static size_t window_majority(const int *ids, size_t start, size_t w, size_t *counts)
+{
+    for (size_t t = start; t < start + w; t++)
+        counts[ids[t]]++;
+    size_t best_row = start, best = 0;
+    for (size_t t = start; t < start + w; t++)
+        if (counts[ids[t]] > best) {
+            best = counts[ids[t]];
+            best_row = t;
+        }
+    for (size_t t = start; t < start + w; t++)
+        counts[ids[t]] = 0;
+    return best_row;
 }
 
 static int builder_grow(struct builder *b, size_t need)
@@ -602,6 +625,18 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
         if (rc)
             return rc;
     }
+    int *ids = NULL;
+    size_t *counts = NULL;
+    if (!flabel && !opt->label_first) {
+        int rc = label_ids(&ids, rec->row_label, rec->rows);
+        counts = rc ? NULL : calloc(rec->rows, sizeof *counts);
+        if (!rc && !counts)
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        if (rc) {
+            free(ids);
+            return rc;
+        }
+    }
     const char *base = base_name(path);
     const char *dot = strrchr(base, '.');
     int stem_len = (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base));
@@ -617,8 +652,9 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
         for (int c = 0; c < rec->C; c++)
             for (size_t t = 0; t < w; t++)
                 x[(size_t)c * w + t] = rec->x[(start + t) * (size_t)rec->C + (size_t)c];
-        const char *lab = flabel ? flabel
-                                 : window_label(rec->row_label, start, w, opt->label_first);
+        const char *lab = flabel            ? flabel
+                          : opt->label_first ? rec->row_label[start]
+                                             : rec->row_label[window_majority(ids, start, w, counts)];
         b->labels[i] = strdup(lab);
         s->source[i] = strdup(path);
         s->name[i] = opt->window > 0 ? str_printf("%.*s_w%04zu", stem_len, base, k + 1)
@@ -631,13 +667,11 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
     free(flabel);
+    free(ids);
+    free(counts);
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* Turns the builder's label strings into sorted class names + indices. */
 static int builder_finish(struct builder *b)

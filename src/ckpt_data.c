@@ -115,6 +115,14 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
         }
         if (rc == SG_OK)
             rc = sensor_csv_load(&set, inputs, n, &so);
+        /* Name each prediction by its file, not the bare stem (s01). */
+        for (size_t i = 0; rc == SG_OK && i < set.n; i++) {
+            char *p = set.source && set.source[i] ? strdup(set.source[i]) : NULL;
+            if (!p)
+                continue;
+            free(set.name[i]);
+            set.name[i] = p;
+        }
     }
     if (rc == SG_OK && set.n == 0)
         rc = sg_fail(SG_E_INVALID, "%s: no segments found", inputs[0]);

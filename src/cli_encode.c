@@ -471,6 +471,14 @@ static int parse_args(struct args *a, int argc, char **argv)
         return usage_error("--dataset dsa takes exactly one ROOT, got %d inputs", a->n_inputs);
     if (a->load_fit && a->fit_on)
         return usage_error("--load-fit and --fit-on exclude each other");
+    if (a->dsa) {
+        /* Check the selection now, so that a typo is a usage error. */
+        dsa_select sel;
+        dsa_select_all(&sel);
+        if (dsa_select_parse(&sel, a->units, a->sensors, a->axes) != 0 ||
+            (a->subjects && dsa_select_parse_subjects(&sel, a->subjects) != 0))
+            return usage_error("%s", sg_last_error());
+    }
     return 0;
 }
 

@@ -34,19 +34,22 @@ typedef struct lr_trace {
     double *lr, *loss, *smooth;
 } lr_trace;
 
-/* Suggestions over the trace minus its last SKIP_END points (fastai). */
-static void suggest(const lr_trace *t, double *min_div10, double *steepest)
+/* Suggestions over the trace without its first tenth (the debiased
+ * average is still noisy there) and its last SKIP_END points, as fastai
+ * does (lrs[num_it // 10 : -5]). */
+static void suggest(const lr_trace *t, int planned, double *min_div10, double *steepest)
 {
     int n = t->n > SKIP_END + 2 ? t->n - SKIP_END : t->n;
-    int best = 0, steep = 0;
+    int first = planned / 10 < n - 2 ? planned / 10 : 0;
+    int best = first, steep = first;
     double steep_g = INFINITY;
-    for (int i = 0; i < n; i++) {
+    for (int i = first; i < n; i++) {
         if (t->smooth[i] < t->smooth[best])
             best = i;
         if (n < 2)
             continue;
         /* np.gradient of loss over log10(lr): central inside, one-sided at ends. */
-        int a = i > 0 ? i - 1 : i, b = i < n - 1 ? i + 1 : i;
+        int a = i > first ? i - 1 : i, b = i < n - 1 ? i + 1 : i;
         double g = (t->smooth[b] - t->smooth[a]) / (log10(t->lr[b]) - log10(t->lr[a]));
         if (g < steep_g) {
             steep_g = g;
@@ -195,7 +198,7 @@ static int run_lr_find(const cli_opts *o)
         rc = sg_fail(SG_E_NUMERIC, "the loss diverged immediately (at lr %g)", o->start_lr);
     double s_min = NAN, s_steep = NAN;
     if (rc == SG_OK) {
-        suggest(&t, &s_min, &s_steep);
+        suggest(&t, o->steps, &s_min, &s_steep);
         rc = write_outputs(dir, &t, s_min, s_steep);
     }
     if (rc == SG_OK) {

@@ -8,6 +8,7 @@
  */
 #include "train_features.h"
 
+#include "fig.h"
 #include "metrics.h"
 #include "npy.h"
 #include "run_dir.h"
@@ -346,16 +347,22 @@ int train_features_run(const cli_opts *o)
         json_t *classes = json_array();
         for (int c = 0; classes && c < f.k; c++)
             json_array_append_new(classes, json_string(f.class_names[c]));
-        json_t *config = json_pack("{s:s, s:s, s:I, s:i, s:o, s:f, s:f, s:I, s:{s:f, s:f}}",
-                                   "command", "train --features", "features", o->features,
-                                   "n_samples", (json_int_t)f.n, "feature_dim", f.d, "classes",
-                                   classes, "valid_pct", o->valid_pct, "wd", o->wd, "seed",
-                                   (json_int_t)o->seed, "results", "accuracy", acc, "log_loss", vl);
+        json_t *config = json_pack("{s:s, s:s, s:I, s:i, s:o, s:f, s:f, s:I}", "command",
+                                   "train --features", "features", o->features, "n_samples",
+                                   (json_int_t)f.n, "feature_dim", f.d, "classes", classes,
+                                   "valid_pct", o->valid_pct, "wd", o->wd, "seed",
+                                   (json_int_t)o->seed);
+        /* Without a validation set there are no results to record. */
+        if (config && split.n_valid)
+            json_object_set_new(config, "results",
+                                json_pack("{s:f, s:f}", "accuracy", acc, "log_loss", vl));
         rc = config ? run_config_write(o->out_dir, config)
                     : sg_fail(SG_E_NOMEM, "cannot build config.json");
         json_decref(config);
         printf("final: accuracy %.4f  log_loss %.4f  (%zu train, %zu valid, %d features)\n", acc,
                vl, split.n_train, split.n_valid, f.d);
+        if (rc == SG_OK && fig_run_dir_draw(o->out_dir, o->figure_format) != SG_OK)
+            fprintf(stderr, "sensorgram train: warning: figures: %s\n", sg_last_error());
     }
     free(xs);
     free(w);

@@ -312,6 +312,9 @@ static void test_usage_and_output_errors(void **state)
     free(log);
     assert_int_equal(run_cli(fx->dir, "--image-size 1.5 in -o y", &log), 2);
     free(log);
+    assert_int_equal(run_cli(fx->dir, "--dataset dsa --units T,Q in -o y", &log), 2);
+    assert_non_null(strstr(log, "unknown unit 'Q' in 'T,Q'"));
+    free(log);
     assert_int_equal(run_cli(fx->dir, "in", &log), 2);
     assert_non_null(strstr(log, "-o OUTDIR"));
     free(log);
