@@ -17,6 +17,7 @@ PYTHON   ?= /usr/bin/python3
 NO_TORCH ?=
 LIBTORCH ?=
 SAN      ?=
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CC       ?= gcc
 CXX      ?= g++
 ifeq ($(CC),cc)
@@ -135,7 +136,7 @@ bench-encoders: $(BUILD)/tools/bench_encoders
 # in their own build folder; the Python oracles (Debian's python3-torch,
 # python3-torchvision, python3-numpy) are found through $(PYTHON).
 test:
-	$(MAKE) BUILD=build/test SAN=1 test-build
+	$(MAKE) -j$(JOBS) BUILD=build/test SAN=1 test-build
 	SG_BIN=build/test/sensorgram SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) \
 	    NO_TORCH=$(NO_TORCH) tests/run.sh build/test/tests
 

@@ -40,8 +40,29 @@ struct enc_workspace {
     float *fft_in;          /* spectrogram: window_length */
     fftwf_complex *fft_out; /* spectrogram: window_length/2 + 1 */
     float *window;          /* spectrogram: window_length coefficients */
-    fftwf_plan plan;
+    fftwf_plan plan;        /* spectrogram: FFTW path (long windows) */
+    /* spectrogram, direct-DFT path (window_length <= ENC_DFT_MAX_WL):
+     * the windowed DFT as a (dft_cols, wl) basis times the frames */
+    int dft_cols;           /* K real rows, then the imaginary ones */
+    int dft_frames;         /* frames rounded up to the vector width */
+    int poly_len;           /* samples per polyphase row */
+    float *dft_basis;       /* folded window * cos, then -window * sin */
+    float *dft_fold;        /* folded samples of 8 frames */
+    int *dft_tap;           /* wl: offset of tap i into poly */
+    float *poly;            /* (hop, poly_len): poly[r][m] = x[m * hop + r] */
+    float *dft_res;         /* (dft_cols, dft_frames) */
 };
+
+/* Windows up to this length use the direct DFT (wl^2 multiply-adds per
+ * frame, vectorized across frames) instead of FFTW: for short windows
+ * FFTW's per-frame codelet calls cost more than the arithmetic. */
+#define ENC_DFT_MAX_WL 64
+/* frames are processed ENC_DFT_LANES at a time (one 8-float vector) */
+#define ENC_DFT_LANES 8
+
+/* Allocates and fills the direct-DFT basis and buffers of a spectrogram
+ * workspace (enc_spectrogram.c); enc_workspace_free releases them. */
+int enc_spectrogram_dft_init(enc_workspace *ws);
 
 /* pyts's segmentation (pyts.utils.segmentation with window_size derived
  * from n_segments like PAA does): fills start/end (S each) for T samples

@@ -143,6 +143,28 @@ double enc_norm_ppf(double p)
     return x;
 }
 
+/* Puts into place the order statistics that enc_percentile_sorted reads
+ * for q = qstep, 2 qstep, ... (m values, ascending) of v (n values): each
+ * needed rank is selected in the part right of the previous one, so v
+ * holds at those positions exactly what a full sort would put there
+ * (O(n) per rank instead of an O(n log n) sort; per-segment MTF edges
+ * are on the encode hot path). */
+static void place_percentile_ranks(double *v, size_t n, double qstep, int m)
+{
+    size_t done = 0;   /* ranks below done are final */
+    for (int i = 0; i < m && done < n; i++) {
+        double vi = (double)(n - 1) * (((double)(i + 1) * qstep) / 100.0);
+        size_t lo = vi <= 0.0 ? 0 : (vi >= (double)(n - 1) ? n - 1 : (size_t)floor(vi));
+        size_t hi = lo + 1 < n ? lo + 1 : lo;
+        for (size_t r = lo > done ? lo : done; r <= hi && r < n; r++) {
+            if (r >= done) {
+                enc_select_kth(v + done, n - done, r - done);
+                done = r + 1;
+            }
+        }
+    }
+}
+
 int enc_bin_edges(double *edges, const double *x, int T, int n_bins,
                   enc_strategy strategy, double *sorted)
 {
@@ -169,8 +191,8 @@ int enc_bin_edges(double *edges, const double *x, int T, int n_bins,
     /* quantile: np.percentile at linspace(0, 100, n_bins + 1)[1:-1] */
     for (int t = 0; t < T; t++)
         sorted[t] = x[t];
-    enc_sort_doubles(sorted, (size_t)T);
     double qstep = 100.0 / (double)n_bins;
+    place_percentile_ranks(sorted, (size_t)T, qstep, n_edges);
     for (int i = 0; i < n_edges; i++)
         edges[i] = enc_percentile_sorted(sorted, (size_t)T, (double)(i + 1) * qstep);
     /* pyts keeps an edge only if the next one is not within 1e-8 of it

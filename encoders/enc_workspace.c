@@ -23,6 +23,11 @@ void enc_workspace_free(enc_workspace *ws)
         fftwf_destroy_plan(ws->plan);
         pthread_mutex_unlock(&fftw_planner_lock);
     }
+    free(ws->dft_basis);
+    free(ws->dft_fold);
+    free(ws->dft_tap);
+    free(ws->poly);
+    free(ws->dft_res);
     fftwf_free(ws->fft_in);
     fftwf_free(ws->fft_out);
     free(ws->window);
@@ -113,7 +118,7 @@ int enc_workspace_create(enc_workspace **out, const enc_params *p, int C, int T)
         return sg_fail(SG_E_NOMEM, "out of memory for an encoder workspace");
     }
     if (p->kind == ENC_SPECTROGRAM) {
-        rc = make_plan(ws);
+        rc = p->window_length <= ENC_DFT_MAX_WL ? enc_spectrogram_dft_init(ws) : make_plan(ws);
         if (rc) {
             enc_workspace_free(ws);
             return rc;

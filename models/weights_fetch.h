@@ -5,7 +5,9 @@
  * (timm/resnetNN.tv_in1k).  The download runs the `curl` program, is
  * hashed (SHA-256, nettle) while it streams into a temporary file beside
  * the destination, is validated as safetensors with the architecture's
- * names and shapes, and only then renamed into place.
+ * names and shapes, and only then renamed into place.  SG_WEIGHTS_URL in
+ * the environment replaces the address (a mirror, or a test's file://
+ * URL); the SHA-256 check still applies.
  */
 #ifndef SG_WEIGHTS_FETCH_H
 #define SG_WEIGHTS_FETCH_H

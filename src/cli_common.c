@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
@@ -21,7 +22,7 @@ enum {
     OPT_TIME_DELAY, OPT_THRESHOLD, OPT_PERCENTAGE, OPT_WINDOW_LENGTH, OPT_HOP, OPT_WINDOW,
     OPT_SCOPE,
     OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
-    OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_SEED,
+    OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_THREADS, OPT_SEED,
     OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_FREEZE_EPOCHS,
     OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
     OPT_NO_PROGRESS,
@@ -72,6 +73,8 @@ static const struct opt_def opt_defs[] = {
     {{"device", required_argument, 0, OPT_DEVICE}, CLI_G_MODEL, "D          auto|cpu|cuda|cuda:N (default auto)"},
     {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL, "[bf16|fp16]  CUDA autocast"},
     {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL, "N, -j N    loader threads (default 2)"},
+    {{"threads", required_argument, 0, OPT_THREADS}, CLI_G_MODEL,
+     "N         libtorch CPU threads (default: one per core)"},
     {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL, "S            random seed (default 42): same seed, same run on CPU"},
     {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN, "N          epochs after the frozen phase (default 5)"},
     {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN, "LR             peak learning rate (default 1e-3)"},
@@ -146,6 +149,15 @@ void cli_print_options(FILE *f, unsigned groups)
 int cli_workers(const cli_opts *o)
 {
     return o->workers > 0 ? o->workers : 1;
+}
+
+int cli_torch_threads(const cli_opts *o)
+{
+    if (o->threads > 0)
+        return o->threads;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long left = cores - o->workers;
+    return left > 1 ? (int)left : 1;
 }
 
 static int parse_double(double *out, const char *name, const char *s, double lo, double hi)
@@ -312,6 +324,7 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
             return sg_fail(SG_E_INVALID, "--mixed-precision: '%s' (expected bf16 or fp16)", arg);
         return SG_OK;
     case OPT_WORKERS: return parse_int(&o->workers, "workers", arg, 0, 256);
+    case OPT_THREADS: return parse_int(&o->threads, name, arg, 0, 1024);
     case OPT_SEED: {
         char *end;
         errno = 0;

@@ -59,6 +59,7 @@ typedef struct cli_opts {
     const char *device;
     sg_precision precision;
     int workers;                /* loader workers; default 2 */
+    int threads;                /* libtorch CPU threads; 0 = one per core */
     uint64_t seed;
     int seed_given;
     /* train */
@@ -105,5 +106,10 @@ void cli_print_options(FILE *f, unsigned groups);
 
 /* The number of loader workers and encoder workspaces to use. */
 int cli_workers(const cli_opts *o);
+
+/* libtorch CPU threads: --threads, else the cores left beside the loader
+ * workers (at least 1).  OpenMP threads spin while they wait, so sharing
+ * cores with the loader or other processes can cost 10x in speed. */
+int cli_torch_threads(const cli_opts *o);
 
 #endif

@@ -52,9 +52,11 @@ static int run_eval(const cli_opts *o)
     sg_model *m = NULL;
     train_meta meta;
     if (o->arch_given)
-        rc = train_ckpt_load(&m, &meta, ckpt, o->device, (int)o->arch, o->precision);
+        rc = train_ckpt_load(&m, &meta, ckpt, o->device, (int)o->arch, o->precision,
+                             cli_torch_threads(o));
     else
-        rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision);
+        rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision,
+                             cli_torch_threads(o));
     if (rc)
         return rc;
     cli_dataset d;

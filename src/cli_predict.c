@@ -6,9 +6,9 @@
  * (pixels / 255, no resize), ImageNet-normalised unless --no-normalize.
  * Output: CSV rows `path,pred,p0,p1,...` (softmax), written atomically.
  *
- * Checkpoint prediction (sensor segments, stored normalisation and
- * classes) plugs in at predict_checkpoint(): it fills a predict_model
- * and reuses predict_images() / the CSV writer, or adds its own inputs.
+ * Without --weights the first argument is a training checkpoint, handled
+ * by predict_ckpt_run() (src/predict_ckpt.c: sensor segments, stored
+ * normalisation and classes); predict_checkpoint() is the seam.
  */
 #include "commands.h"
 
@@ -152,7 +152,7 @@ static int predict_bare(const cli_opts *o)
     if (rc != 0)
         return rc;
     sg_model_spec spec = {.arch = o->arch, .in_channels = pm.in_channels, .n_classes = pm.n_classes,
-                          .device = o->device};
+                          .device = o->device, .n_threads = cli_torch_threads(o)};
     if ((rc = sg_model_create(&pm.model, &spec)) != 0)
         return rc;
     if ((rc = sg_weights_load(pm.model, o->weights, NULL)) == 0) {

@@ -126,7 +126,8 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         rc = run_dir_path(sc.last_path, sizeof sc.last_path, dir, SG_RUN_CKPT_LAST);
     if (rc == SG_OK && o->resume) {
         rc = train_ckpt_load(&m, &resume_meta, sc.last_path, o->device, (int)o->arch,
-                             o->precision);
+                             o->precision,
+                             cli_torch_threads(o));
         have_resume = rc == SG_OK;
     } else if (rc == SG_OK) {
         rc = cli_model_create(&m, o, &spec, d->src.n_classes, pretrained,

@@ -61,6 +61,7 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
         .n_classes = n_classes,
         .device = o->device,
         .precision = o->precision,
+        .n_threads = cli_torch_threads(o),
     };
     sg_model *m = NULL;
     int rc = sg_torch_seed(seed);

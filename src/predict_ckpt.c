@@ -79,7 +79,8 @@ int predict_ckpt_run(const cli_opts *o)
     const char *ckpt = o->args[0];
     sg_model *m = NULL;
     train_meta meta;
-    int rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision);
+    int rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision,
+                             cli_torch_threads(o));
     if (rc)
         return rc;
     cli_dataset d;

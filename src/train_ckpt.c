@@ -338,7 +338,7 @@ static int load_tensors(sg_model *m, const sg_st_file *f, const char *path)
 }
 
 int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const char *device,
-                    int expect_arch, sg_precision precision)
+                    int expect_arch, sg_precision precision, int n_threads)
 {
     *out = NULL;
     sg_st_file f;
@@ -362,6 +362,7 @@ int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const ch
             .n_classes = meta->n_classes,
             .device = device,
             .precision = precision,
+            .n_threads = n_threads,
         };
         rc = sg_model_create(&m, &spec);
     }

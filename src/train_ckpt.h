@@ -56,11 +56,12 @@ int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta
 /* Reads meta from path (validating the file); the caller owns meta. */
 int train_ckpt_read_meta(train_meta *meta, const char *path);
 
-/* Creates a model for the checkpoint at path on device (NULL = auto) and
- * loads its tensors; fills meta.  expect_arch >= 0 makes a checkpoint of
- * another architecture an error.  The caller owns *out and meta. */
+/* Creates a model for the checkpoint at path on device (NULL = auto,
+ * n_threads CPU threads, 0 = one per core) and loads its tensors; fills
+ * meta.  expect_arch >= 0 makes a checkpoint of another architecture an
+ * error.  The caller owns *out and meta. */
 int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const char *device,
-                    int expect_arch, sg_precision precision);
+                    int expect_arch, sg_precision precision, int n_threads);
 
 /* Loads the "optim." tensors of path into o (resume). */
 int train_ckpt_load_optim(sg_optim *o, const char *path);

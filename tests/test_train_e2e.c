@@ -1,6 +1,6 @@
 /* test_train_e2e.c - a small training run through the binary (SG_BIN):
  * 240 DSA segments (activities 1-4 of subject 1, accelerometers, gray
- * encoder in memory) on a ResNet18 at 24x24 for three epochs.
+ * encoder in memory) on a ResNet18 at 16x16 for three epochs.
  *
  * Checks: accuracy well above chance (> 0.6 with 4 classes, chance 0.25),
  * every run-folder file of run_files.h, `predict` from the saved
@@ -91,7 +91,7 @@ static void test_train_predict_eval(void **state)
     snprintf(run, sizeof run, "%s/run", e->tmp);
     int rc = sg_test_run(&out, NULL,
                          "train --dataset dsa '%s' --sensors acc --encoder gray --arch resnet18 "
-                         "--image-size 24 --bs 16 --epochs 3 --lr 2e-3 --pretrained none "
+                         "--image-size 16 --bs 16 --epochs 3 --lr 2e-3 --pretrained none "
                          "--seed 1 -j 2 --no-progress --out '%s'",
                          e->data, run);
     SG_ASSERT_EXIT(rc, 0, out);
@@ -174,7 +174,7 @@ static void test_train_predict_eval(void **state)
 
     /* A finished run has nothing to resume. */
     rc = sg_test_run(&out, NULL,
-                     "train --dataset dsa '%s' --sensors acc --arch resnet18 --image-size 24 "
+                     "train --dataset dsa '%s' --sensors acc --arch resnet18 --image-size 16 "
                      "--bs 16 --epochs 3 --pretrained none --no-progress --resume --out '%s'",
                      e->data, run);
     SG_ASSERT_EXIT(rc, 1, out);

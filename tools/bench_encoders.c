@@ -7,7 +7,9 @@
  * output into per-thread buffers reused across segments, as the dataset
  * writer does) on THREADS threads (default 2), then runs
  * tools/numpy_encoders.py on the same data (dumped as raw float32) and
- * prints encoder, size, C img/s, numpy img/s and their ratio.  ONLY
+ * prints encoder, size, C img/s, numpy img/s and their ratio.  Both sides
+ * repeat their work for at least a second and report their fastest
+ * repetition (the machine is shared; interference only slows a pass).  ONLY
  * restricts the run to one encoder name and skips numpy (for profiling).
  *
  * An image is one encoder output: one per axis for rp/gasf/gadf/mtf/
@@ -86,13 +88,11 @@ static void *bench_thread(void *arg)
     return NULL;
 }
 
-/* Encodes the whole set with bc on n_threads; returns images per second. */
-static int bench_run(double *rate, const sg_series_set *set, const bench_case *bc, int n_threads)
+/* One pass: every segment of the set encoded once with bc on n_threads
+ * (fit prepared by the caller); *seconds is its wall time. */
+static int bench_pass(double *seconds, const sg_series_set *set, const bench_case *bc,
+                      const enc_fit *fit, int n_threads)
 {
-    enc_fit *fit = NULL;
-    int rc = enc_fit_create(&fit, &bc->p, set->data, set->n, set->n_channels, set->n_samples);
-    if (rc)
-        return rc;
     bench_job jobs[64];
     pthread_t tid[64];
     double t0 = now_s();
@@ -101,22 +101,48 @@ static int bench_run(double *rate, const sg_series_set *set, const bench_case *b
         if (pthread_create(&tid[t], NULL, bench_thread, &jobs[t]) != 0) {
             for (int u = 0; u < t; u++)
                 pthread_join(tid[u], NULL);
-            enc_fit_free(fit);
             return sg_fail(SG_E_NOMEM, "cannot start thread %d", t);
         }
     }
     for (int t = 0; t < n_threads; t++)
         pthread_join(tid[t], NULL);
-    double dt = now_s() - t0;
-    enc_fit_free(fit);
+    *seconds = now_s() - t0;
     for (int t = 0; t < n_threads; t++)
         if (jobs[t].rc)
             return sg_fail(jobs[t].rc, "%s: %s", bc->label, jobs[t].error);
+    return 0;
+}
+
+/* Encodes the whole set with bc on n_threads, pass after pass for at
+ * least BENCH_MIN_SECONDS and BENCH_MIN_PASSES, and returns the images per
+ * second of the fastest pass.  The machine is shared, so other processes
+ * only ever slow a pass down: the best pass is the least disturbed
+ * estimate.  numpy_encoders.py times its side the same way. */
+#define BENCH_MIN_SECONDS 1.0
+#define BENCH_MIN_PASSES 3
+static int bench_run(double *rate, const sg_series_set *set, const bench_case *bc, int n_threads)
+{
+    enc_fit *fit = NULL;
+    int rc = enc_fit_create(&fit, &bc->p, set->data, set->n, set->n_channels, set->n_samples);
+    if (rc)
+        return rc;
+    double best = 0.0, total = 0.0;
+    for (int pass = 0; rc == 0 && (pass < BENCH_MIN_PASSES || total < BENCH_MIN_SECONDS);
+         pass++) {
+        double dt = 0.0;
+        rc = bench_pass(&dt, set, bc, fit, n_threads);
+        total += dt;
+        if (rc == 0 && (best == 0.0 || dt < best))
+            best = dt;
+    }
+    enc_fit_free(fit);
+    if (rc)
+        return rc;
     int groups = bench_groups(bc, set->n_channels);
     double images = (double)set->n * (bc->p.kind == ENC_GRAY ? 1 : bc->p.kind == ENC_JRP
                                                                         ? groups
                                                                         : set->n_channels);
-    *rate = images / dt;
+    *rate = images / best;
     return 0;
 }
 

@@ -14,6 +14,11 @@ threads=${2:-2}
 BUILD=${BUILD:-build/bench}
 PY=${SG_PYTHON:-/usr/bin/python3}
 repeats=${REPEATS:-3}
+# libgomp's default active spin-waiting collapses multi-threaded runs on a
+# shared, loaded machine (measured: 2 threads 3-10x slower than 1); passive
+# waiting keeps both sides sane.  Override with OMP_WAIT_POLICY=ACTIVE on
+# an idle machine.  Must be set before the processes start.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 make --no-print-directory BUILD="$BUILD" "$BUILD/libsensorgram.a" >/dev/null
 mkdir -p "$BUILD/tools"
@@ -44,4 +49,4 @@ done <<'SIZES'
 3 64 64 16 5
 3 224 224 4 3
 SIZES
-echo "($arch, SGD momentum 0.9, $threads threads each, best of $repeats)"
+echo "($arch, SGD momentum 0.9, $threads threads each, OMP_WAIT_POLICY=$OMP_WAIT_POLICY, best of $repeats)"
