@@ -120,6 +120,9 @@ $(BUILD)/tests/test_%: tests/test_%.c tests/sg_test.h $(BUILD)/libsensorgram.a
 # model skips loops whose trip count is not a multiple of the vector width);
 # they never read errno, so sqrt may vectorize too.
 $(BUILD)/encoders/%.o: CFLAGS += -O3 -fno-math-errno
+# The PNG path's per-pixel loops (min-max scaling in cli_encode.c, packing
+# to bytes in png_write.c) run over every pixel of every image: same reason.
+$(BUILD)/src/cli_encode.o $(BUILD)/src/png_write.o: CFLAGS += -O3 -fno-math-errno
 
 # tools/bench_*.c: benchmark drivers for `make bench`, linked like the tests
 $(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a

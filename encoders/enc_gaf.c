@@ -38,7 +38,7 @@ int enc_gaf_compute(float *out, const double *x, int T, const enc_params *p,
         return sg_fail(SG_E_INVALID, "gaf: workspace made for another encoder or length");
     int S = ws->size;
     double *v = ws->d1;
-    enc_segments(ws->seg_start, ws->seg_end, T, S, p->overlapping);
+    enc_workspace_segments(ws, p->overlapping);
     enc_paa(v, x, ws->seg_start, ws->seg_end, S);   /* v is (S) */
 
     if (p->sample_range_none) {

@@ -26,6 +26,8 @@ struct enc_workspace {
     int size;               /* gaf/mtf side */
     int *seg_start;         /* size entries: PAA / MTF block bounds */
     int *seg_end;
+    int seg_overlapping;    /* the overlapping flag seg_* were made for;
+                             * -1: not made yet (see enc_workspace_segments) */
     double *xd;             /* (C, T) the input as double */
     double *d1, *d2;        /* T doubles each: PAA, cos, sin, sorted copy */
     float *f1, *f2;         /* T floats each: cos and sin for the tight loop */
@@ -68,6 +70,11 @@ int enc_spectrogram_dft_init(enc_workspace *ws);
  * from n_segments like PAA does): fills start/end (S each) for T samples
  * split into S windows.  S == T gives the identity windows. */
 void enc_segments(int *start, int *end, int T, int S, int overlapping);
+
+/* Makes ws->seg_start/seg_end (ws->size windows of ws->T samples) for
+ * overlapping unless they already are: they depend only on the
+ * workspace's shape, so each workspace computes them once. */
+void enc_workspace_segments(enc_workspace *ws, int overlapping);
 
 /* PAA of x (T) with windows start/end (S) into out (S), each the mean. */
 void enc_paa(double *out, const double *x, const int *start, const int *end, int S);

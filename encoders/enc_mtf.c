@@ -94,7 +94,7 @@ int enc_mtf_compute(float *out, const double *x, int T, const enc_params *p,
             memcpy(out + (size_t)j * S, rows + (size_t)bins[j] * S, sizeof(float) * (size_t)S);
         return 0;
     }
-    enc_segments(ws->seg_start, ws->seg_end, T, S, p->overlapping);
+    enc_workspace_segments(ws, p->overlapping);
     /* rows[b][K] = share of block K's samples in bin b; pm = P M */
     memset(rows, 0, sizeof(float) * (size_t)k * (size_t)S);
     float *pm = ws->pm;       /* (S, k) */

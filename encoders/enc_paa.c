@@ -48,6 +48,14 @@ void enc_segments(int *start, int *end, int T, int S, int overlapping)
     }
 }
 
+void enc_workspace_segments(enc_workspace *ws, int overlapping)
+{
+    if (ws->seg_overlapping == overlapping)
+        return;
+    enc_segments(ws->seg_start, ws->seg_end, ws->T, ws->size, overlapping);
+    ws->seg_overlapping = overlapping;
+}
+
 void enc_paa(double *out, const double *x, const int *start, const int *end, int S)
 {
     for (int i = 0; i < S; i++) {

@@ -128,6 +128,32 @@ ENC_HOT static void rp_plain(float *restrict out, const double *restrict x, int 
     }
 }
 
+/* rp_plain for a series whose values are all floats (what enc_encode
+ * passes): the float difference of two floats is their exact difference
+ * rounded once, as is the double one rounded to float (exact in double
+ * unless the exponents are 29+ apart), so the image is the same at twice
+ * the vector width. */
+ENC_HOT static void rp_plain_float(float *restrict out, const float *restrict x, int n)
+{
+    for (int i = 0; i < n; i++) {
+        float xi = x[i];
+        float *restrict row = out + (size_t)i * n;
+        for (int j = 0; j < n; j++)
+            row[j] = fabsf(xi - x[j]);
+    }
+}
+
+/* Copies x (n) to xf as floats; returns 1 if every value was a float. */
+static int narrow_exact(float *restrict xf, const double *restrict x, int n)
+{
+    int exact = 1;
+    for (int i = 0; i < n; i++) {
+        xf[i] = (float)x[i];
+        exact &= (double)xf[i] == x[i];
+    }
+    return exact;
+}
+
 /* Unthresholded joint plot of 3 channels in one pass, products in double
  * in pyts's order ((r0 r1) r2). */
 ENC_HOT static void jrp_plain3(float *restrict out, const double *restrict a,
@@ -150,7 +176,10 @@ int enc_rp_compute(float *out, const double *x, int T, const enc_params *p,
     int n = ws->img_h;
     size_t nn = (size_t)n * (size_t)n;
     if (p->threshold == ENC_THRESHOLD_NONE && p->dimension == 1) {
-        rp_plain(out, x, n);   /* the common case */
+        if (narrow_exact(ws->f1, x, n))   /* the common case */
+            rp_plain_float(out, ws->f1, n);
+        else
+            rp_plain(out, x, n);
         return 0;
     }
     rp_distances(ws->dist, x, n, p->dimension, p->time_delay);

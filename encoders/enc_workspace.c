@@ -87,6 +87,7 @@ int enc_workspace_create(enc_workspace **out, const enc_params *p, int C, int T)
     ws->img_h = h;
     ws->img_w = w;
     ws->size = h;
+    ws->seg_overlapping = -1;
     size_t plane = (size_t)h * (size_t)w, Tz = (size_t)T, Cz = (size_t)C;
     int k = p->n_bins > 1 ? p->n_bins : 2;
     int ok = 1;

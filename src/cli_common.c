@@ -63,7 +63,7 @@ static const struct opt_def opt_defs[] = {
     {{"scope", required_argument, 0, OPT_SCOPE}, CLI_G_DATA, "NAME        gray scaling: dataset|segment|axis"},
     {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT, "F       random validation fraction (default 0.2)"},
     {{"valid-subjects", required_argument, 0, OPT_VALID_SUBJECTS}, CLI_G_SPLIT,
-     "LIST subjects held out for validation ('7,8')"},
+     "LIST  subjects held out for validation ('7,8')"},
     {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT, "loso|kfold:K     cross-validation: every fold trained and evaluated"},
     {{"arch", required_argument, 0, OPT_ARCH}, CLI_G_MODEL, "NAME         resnet18|resnet34|resnet50 (default resnet34)"},
     {{"pretrained", required_argument, 0, OPT_PRETRAINED}, CLI_G_MODEL,
@@ -71,17 +71,17 @@ static const struct opt_def opt_defs[] = {
     {{"image-size", required_argument, 0, OPT_IMAGE_SIZE}, CLI_G_MODEL,
      "N      model input side (default: the images' own size)"},
     {{"device", required_argument, 0, OPT_DEVICE}, CLI_G_MODEL, "D          auto|cpu|cuda|cuda:N (default auto)"},
-    {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL, "[bf16|fp16]  CUDA autocast"},
+    {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL, "[=bf16|fp16]  CUDA autocast"},
     {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL, "N, -j N    loader threads (default 2)"},
     {{"threads", required_argument, 0, OPT_THREADS}, CLI_G_MODEL,
-     "N         libtorch CPU threads (default: one per core)"},
+     "N  libtorch CPU threads (default: cores left beside the loader workers)"},
     {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL, "S            random seed (default 42): same seed, same run on CPU"},
     {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN, "N          epochs after the frozen phase (default 5)"},
     {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN, "LR             peak learning rate (default 1e-3)"},
     {{"bs", required_argument, 0, OPT_BS}, CLI_G_TRAIN, "N              batch size (default 64)"},
     {{"wd", required_argument, 0, OPT_WD}, CLI_G_TRAIN, "W              weight decay (default 0.01)"},
     {{"opt", required_argument, 0, OPT_OPT}, CLI_G_TRAIN, "NAME          adamw|sgd (default adamw)"},
-    {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN, "E  (default 0)"},
+    {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN, "E  label smoothing of the training loss (default 0)"},
     {{"freeze-epochs", required_argument, 0, OPT_FREEZE_EPOCHS}, CLI_G_TRAIN,
      "N   head-only epochs first (default 1 with pretrained weights, else 0)"},
     {{"schedule", required_argument, 0, OPT_SCHEDULE}, CLI_G_TRAIN, "NAME     onecycle|fastai (default onecycle)"},
@@ -140,9 +140,21 @@ void cli_opts_default(cli_opts *o)
 
 void cli_print_options(FILE *f, unsigned groups)
 {
-    for (int i = 0; i < N_OPT_DEFS; i++)
-        if (opt_defs[i].group & groups)
-            fprintf(f, "  --%s %s\n", opt_defs[i].opt.name, opt_defs[i].help);
+    for (int i = 0; i < N_OPT_DEFS; i++) {
+        if (!(opt_defs[i].group & groups))
+            continue;
+        /* help is "ARG   description" (ARG may be empty): align the columns. */
+        const char *h = opt_defs[i].help;
+        const char *gap = strstr(h, "  ");
+        int arg_len = gap ? (int)(gap - h) : 0;
+        const char *desc = gap ? gap : h;
+        while (*desc == ' ')
+            desc++;
+        char head[64];
+        snprintf(head, sizeof head, "--%s%s%.*s", opt_defs[i].opt.name, arg_len ? " " : "",
+                 arg_len, h);
+        fprintf(f, "  %-28s %s\n", head, desc);
+    }
     fprintf(f, "  --help\n");
 }
 

@@ -79,6 +79,11 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
         sg_model_free(m);
         return rc;
     }
+    char dev[256] = "";
+    if (verbose && o->precision != SG_PRECISION_FP32 &&
+        sg_model_device(m, dev, sizeof dev) == SG_OK && strncmp(dev, "cuda", 4) != 0)
+        fprintf(stderr, "sensorgram %s: note: --mixed-precision needs CUDA; %s trains in float32\n",
+                cmd, dev);
     *out = m;
     return SG_OK;
 }

@@ -8,6 +8,16 @@
 #include "sg_run.h"
 
 #include "png_io.h"
+#include "sg_model.h"
+
+/* Training needs libtorch; a NO_TORCH build only checks option errors. */
+#define REQUIRE_TORCH()                                                                   \
+    do {                                                                                  \
+        if (!sg_torch_available()) {                                                      \
+            print_message("SKIP: built without libtorch (NO_TORCH=1)\n");               \
+            skip();                                                                       \
+        }                                                                                 \
+    } while (0)
 
 typedef struct fx {
     char *tmp;
@@ -64,6 +74,7 @@ static void make_classes(const char *root, int n, int h, int w)
 static void test_empty_dataset(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char dir[4300], *out;
     snprintf(dir, sizeof dir, "%s/empty", f->tmp);
     assert_int_equal(mkdir(dir, 0755), 0);
@@ -79,6 +90,7 @@ static void test_empty_dataset(void **state)
 static void test_one_class(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char dir[4300], p[4400], *out;
     snprintf(dir, sizeof dir, "%s/one", f->tmp);
     snprintf(p, sizeof p, "%s/only", dir);
@@ -98,6 +110,7 @@ static void test_one_class(void **state)
 static void test_truncated_image(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char dir[4300], p[4400], *out;
     snprintf(dir, sizeof dir, "%s/trunc", f->tmp);
     make_classes(dir, 4, 8, 8);
@@ -122,6 +135,7 @@ static void test_truncated_image(void **state)
 static void test_mixed_sizes(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char dir[4300], p[4400], *out;
     snprintf(dir, sizeof dir, "%s/mixed", f->tmp);
     assert_int_equal(mkdir(dir, 0755), 0);
@@ -174,6 +188,7 @@ static void tiny_run(const fx *f, const char *run, const char *data)
 static void test_checkpoint_cases(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char run[4300], data[4300], bogus[4300], *out;
     snprintf(run, sizeof run, "%s/tiny", f->tmp);
     snprintf(data, sizeof data, "%s/tinydata", f->tmp);
@@ -211,6 +226,7 @@ static void test_checkpoint_cases(void **state)
 static void test_nan_loss(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char data[4300], *out;
     snprintf(data, sizeof data, "%s/nandata", f->tmp);
     make_classes(data, 16, 8, 8);
@@ -229,6 +245,7 @@ static void test_nan_loss(void **state)
 static void test_disk_full_keeps_checkpoint(void **state)
 {
     fx *f = *state;
+    REQUIRE_TORCH();
     char run[4300], data[4300], *out, cmd[9000];
     snprintf(run, sizeof run, "%s/tiny", f->tmp);
     snprintf(data, sizeof data, "%s/tinydata", f->tmp);

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "sg_model.h"
+
 typedef struct e2e {
     char *tmp;
     char data[4200];   /* DSA root with a01..a04/p1 */
@@ -57,6 +59,10 @@ static int teardown(void **state)
 
 #define REQUIRE_DATA(e)                                                                   \
     do {                                                                                  \
+        if (!sg_torch_available()) {                                                      \
+            print_message("SKIP: built without libtorch (NO_TORCH=1)\n");               \
+            skip();                                                                       \
+        }                                                                                 \
         if (!(e)->data[0]) {                                                              \
             print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
                           sg_test_shared());                                              \

@@ -9,7 +9,9 @@
  * tools/numpy_encoders.py on the same data (dumped as raw float32) and
  * prints encoder, size, C img/s, numpy img/s and their ratio.  Both sides
  * repeat their work for at least a second and report their fastest
- * repetition (the machine is shared; interference only slows a pass).  ONLY
+ * repetition (the machine is shared; interference only slows a pass),
+ * by wall clock and by CPU time; the CPU-time ratio scales C's rate per
+ * CPU-second to THREADS cores, a load-independent view of the same race.  ONLY
  * restricts the run to one encoder name and skips numpy (for profiling).
  *
  * An image is one encoder output: one per axis for rp/gasf/gadf/mtf/
@@ -46,12 +48,17 @@ typedef struct bench_job {
     char error[256];
 } bench_job;
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
+
+/* CPU seconds of all this process's threads. */
+static double cpu_s(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* jrp encodes each unit's (x, y, z) jointly; everything else all 15 axes. */
 static int bench_groups(const bench_case *bc, int C) { return bc->p.kind == ENC_JRP ? C / 3 : 1; }
@@ -89,13 +96,14 @@ static void *bench_thread(void *arg)
 }
 
 /* One pass: every segment of the set encoded once with bc on n_threads
- * (fit prepared by the caller); *seconds is its wall time. */
-static int bench_pass(double *seconds, const sg_series_set *set, const bench_case *bc,
-                      const enc_fit *fit, int n_threads)
+ * (fit prepared by the caller); *seconds is its wall time, *cpu the CPU
+ * time of all its threads. */
+static int bench_pass(double *seconds, double *cpu, const sg_series_set *set,
+                      const bench_case *bc, const enc_fit *fit, int n_threads)
 {
     bench_job jobs[64];
     pthread_t tid[64];
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (int t = 0; t < n_threads; t++) {
         jobs[t] = (bench_job){.set = set, .bc = bc, .fit = fit, .thread = t, .n_threads = n_threads};
         if (pthread_create(&tid[t], NULL, bench_thread, &jobs[t]) != 0) {
@@ -107,6 +115,7 @@ static int bench_pass(double *seconds, const sg_series_set *set, const bench_cas
     for (int t = 0; t < n_threads; t++)
         pthread_join(tid[t], NULL);
     *seconds = now_s() - t0;
+    *cpu = cpu_s() - c0;
     for (int t = 0; t < n_threads; t++)
         if (jobs[t].rc)
             return sg_fail(jobs[t].rc, "%s: %s", bc->label, jobs[t].error);
@@ -120,20 +129,23 @@ static int bench_pass(double *seconds, const sg_series_set *set, const bench_cas
  * estimate.  numpy_encoders.py times its side the same way. */
 #define BENCH_MIN_SECONDS 1.0
 #define BENCH_MIN_PASSES 3
-static int bench_run(double *rate, const sg_series_set *set, const bench_case *bc, int n_threads)
+static int bench_run(double *rate, double *cpu_rate, const sg_series_set *set,
+                     const bench_case *bc, int n_threads)
 {
     enc_fit *fit = NULL;
     int rc = enc_fit_create(&fit, &bc->p, set->data, set->n, set->n_channels, set->n_samples);
     if (rc)
         return rc;
-    double best = 0.0, total = 0.0;
+    double best = 0.0, best_cpu = 0.0, total = 0.0;
     for (int pass = 0; rc == 0 && (pass < BENCH_MIN_PASSES || total < BENCH_MIN_SECONDS);
          pass++) {
-        double dt = 0.0;
-        rc = bench_pass(&dt, set, bc, fit, n_threads);
+        double dt = 0.0, dc = 0.0;
+        rc = bench_pass(&dt, &dc, set, bc, fit, n_threads);
         total += dt;
         if (rc == 0 && (best == 0.0 || dt < best))
             best = dt;
+        if (rc == 0 && (best_cpu == 0.0 || dc < best_cpu))
+            best_cpu = dc;
     }
     enc_fit_free(fit);
     if (rc)
@@ -143,6 +155,7 @@ static int bench_run(double *rate, const sg_series_set *set, const bench_case *b
                                                                         ? groups
                                                                         : set->n_channels);
     *rate = images / best;
+    *cpu_rate = images / best_cpu;
     return 0;
 }
 
@@ -206,12 +219,12 @@ int main(int argc, char **argv)
 
     bench_case cases[16];
     int n_cases = make_cases(cases);
-    double c_rate[16];
+    double c_rate[16], c_cpu[16];
     for (int i = 0; i < n_cases; i++) {
-        c_rate[i] = 0.0;
+        c_rate[i] = c_cpu[i] = 0.0;
         if (only && strcmp(only, cases[i].label) != 0)
             continue;
-        if (bench_run(&c_rate[i], &set, &cases[i], n_threads)) {
+        if (bench_run(&c_rate[i], &c_cpu[i], &set, &cases[i], n_threads)) {
             fprintf(stderr, "bench_encoders: %s\n", sg_last_error());
             sg_series_set_free(&set);
             return 1;
@@ -231,34 +244,46 @@ int main(int argc, char **argv)
         return 1;
     }
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' tools/numpy_encoders.py '%s' %zu %d %d", python, dump, set.n,
-             set.n_channels, set.n_samples);
-    double np_rate[16] = {0};
+    /* numpy on one thread, as bench.sh announces (its BLAS would
+     * otherwise spread gaf's and mtf's matrix products over the cores) */
+    snprintf(cmd, sizeof cmd,
+             "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "
+             "'%s' tools/numpy_encoders.py '%s' %zu %d %d",
+             python, dump, set.n, set.n_channels, set.n_samples);
+    double np_rate[16] = {0}, np_cpu[16] = {0};
     FILE *pp = popen(cmd, "r");
     if (pp) {
         char line[256], name[64];
         int size;
-        double rate;
+        double rate, cpu_rate;
         while (fgets(line, sizeof line, pp)) {
-            if (sscanf(line, "%63s %d %lf", name, &size, &rate) != 3)
+            if (sscanf(line, "%63s %d %lf %lf", name, &size, &rate, &cpu_rate) != 4)
                 continue;
             for (int i = 0; i < n_cases; i++)
-                if (strcmp(name, cases[i].label) == 0 && size == cases[i].size)
+                if (strcmp(name, cases[i].label) == 0 && size == cases[i].size) {
                     np_rate[i] = rate;
+                    np_cpu[i] = cpu_rate;
+                }
         }
         if (pclose(pp) != 0)
             fprintf(stderr, "bench_encoders: numpy baseline failed (%s)\n", cmd);
     }
     remove(dump);
 
-    printf("\n%-12s %5s %14s %14s %8s\n", "encoder", "size", "C img/s", "numpy img/s", "ratio");
+    /* wall: what this run saw (the machine may be shared).  CPU: images
+     * per CPU-second of each side, which other load barely moves; the
+     * last column is what CPU rates give for C on n_threads cores against
+     * numpy on one (numpy_encoders.py runs single-threaded). */
+    printf("\n%-12s %5s %12s %12s %7s | %12s %12s %9s\n", "encoder", "size", "C img/s",
+           "numpy img/s", "ratio", "C img/cpu-s", "np img/cpu-s", "cpu ratio");
     for (int i = 0; i < n_cases; i++) {
-        if (np_rate[i] > 0)
-            printf("%-12s %5d %14.0f %14.0f %7.1fx\n", cases[i].label, cases[i].size, c_rate[i],
-                   np_rate[i], c_rate[i] / np_rate[i]);
+        if (np_rate[i] > 0 && np_cpu[i] > 0)
+            printf("%-12s %5d %12.0f %12.0f %6.1fx | %12.0f %12.0f %8.1fx\n", cases[i].label,
+                   cases[i].size, c_rate[i], np_rate[i], c_rate[i] / np_rate[i], c_cpu[i],
+                   np_cpu[i], n_threads * c_cpu[i] / np_cpu[i]);
         else
-            printf("%-12s %5d %14.0f %14s %8s\n", cases[i].label, cases[i].size, c_rate[i], "n/a",
-                   "n/a");
+            printf("%-12s %5d %12.0f %12s %7s | %12.0f\n", cases[i].label, cases[i].size,
+                   c_rate[i], "n/a", "n/a", c_cpu[i]);
     }
     sg_series_set_free(&set);
     return 0;
