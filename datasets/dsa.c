@@ -14,6 +14,7 @@
  */
 #include "dsa.h"
 #include "parallel.h"
+#include "file_read.h"
 #include "sg_error.h"
 #include "skipped.h"
 
@@ -21,7 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,44 +238,6 @@ static int scan_float(const char **pp, const char *end, float *out)
 
 /* ---- one file ---------------------------------------------------------- */
 
-static int read_whole_file(const char *path, char **buf, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 8192, n = 0;
-    char *b = malloc(cap);
-    if (!b) {
-        fclose(f);
-        return sg_fail(SG_E_NOMEM, "out of memory");
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                free(b);
-                fclose(f);
-                return sg_fail(SG_E_NOMEM, "out of memory");
-            }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(b);
-        return sg_fail(SG_E_IO, "%s: read failed", path);
-    }
-    *buf = b;
-    *size = n;
-    return SG_OK;
-}
-
 static void describe_token(char *out, size_t n, const char *p, const char *end)
 {
     size_t len = 0;
@@ -372,7 +334,7 @@ int dsa_segment_read(float *rows, const char *path)
 {
     char *buf = NULL;
     size_t size = 0;
-    int rc = read_whole_file(path, &buf, &size);
+    int rc = sg_file_read(path, &buf, &size);
     if (rc)
         return rc;
     rc = dsa_parse_buffer(rows, buf, size, path);
@@ -479,19 +441,6 @@ static int load_one(void *arg, int thread, size_t i)
     return SG_OK;
 }
 
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *str_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* Moves the segments that failed to parse from set into skipped. */
 static int drop_failed(sg_series_set *set, char **failed, sg_skipped *skipped)
 {
@@ -581,7 +530,7 @@ int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, i
     }
     for (int c = 0; c < C; c++) {
         int col = columns[c];
-        set->channel_names[c] = str_printf("%s_%s_%s", unit_names[col / 9],
+        set->channel_names[c] = sg_str_printf("%s_%s_%s", unit_names[col / 9],
                                            sensor_names[(col / 3) % 3], axis_names[col % 3]);
         if (!set->channel_names[c]) {
             rc = sg_fail(SG_E_NOMEM, "out of memory");
@@ -600,9 +549,9 @@ int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, i
         set->label[i] = e->activity - 1;
         set->subject[i] = e->subject;
         set->segment[i] = e->segment;
-        set->source[i] = str_printf("%s/a%02d/p%d/s%02d.txt", root, e->activity, e->subject,
+        set->source[i] = sg_str_printf("%s/a%02d/p%d/s%02d.txt", root, e->activity, e->subject,
                                     e->segment);
-        set->name[i] = str_printf("a%02d_p%d_s%02d", e->activity, e->subject, e->segment);
+        set->name[i] = sg_str_printf("a%02d_p%d_s%02d", e->activity, e->subject, e->segment);
         if (!set->source[i] || !set->name[i]) {
             rc = sg_fail(SG_E_NOMEM, "out of memory");
             goto fail;

@@ -11,6 +11,7 @@
  * builder; at the end distinct labels are sorted into class names.
  */
 #include "sensor_csv.h"
+#include "file_read.h"
 #include "sg_error.h"
 #include "skipped.h"
 
@@ -33,19 +34,6 @@ void sensor_csv_options_default(sensor_csv_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->header = SENSOR_CSV_HEADER_AUTO;
     opt->label_from = SENSOR_CSV_LABEL_DIR;
-}
-
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *str_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
 }
 
 /* Parses a whole field as a finite float; 0 on success. */
@@ -204,7 +192,7 @@ static int settle_header(struct pstate *st)
     }
     int rc = SG_OK;
     for (int i = 0; i < n && !rc; i++) {
-        names[i] = header ? strdup(st->first[i]) : str_printf("%d", i);
+        names[i] = header ? strdup(st->first[i]) : sg_str_printf("%d", i);
         if (!names[i])
             rc = st->err = sg_fail(SG_E_NOMEM, "out of memory");
         st->channel_of[i] = -1;
@@ -657,7 +645,7 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
                                              : rec->row_label[window_majority(ids, start, w, counts)];
         b->labels[i] = strdup(lab);
         s->source[i] = strdup(path);
-        s->name[i] = opt->window > 0 ? str_printf("%.*s_w%04zu", stem_len, base, k + 1)
+        s->name[i] = opt->window > 0 ? sg_str_printf("%.*s_w%04zu", stem_len, base, k + 1)
                                      : strndup(base, (size_t)stem_len);
         s->subject[i] = -1;
         s->segment[i] = (int)(k + 1);
@@ -808,7 +796,7 @@ static int expand_path(struct path_list *l, const char *path, int depth)
     while (!rc && (de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;   /* also skips our own temporary files */
-        rc = path_list_add(&here, str_printf("%s%s%s", path,
+        rc = path_list_add(&here, sg_str_printf("%s%s%s", path,
                                              path[strlen(path) - 1] == '/' ? "" : "/",
                                              de->d_name));
     }
@@ -828,41 +816,6 @@ static int expand_path(struct path_list *l, const char *path, int depth)
         free(here.v[i]);
     free(here.v);
     return rc;
-}
-
-static int read_file(char **buf, size_t *size, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-    int rc = b ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
-    while (!rc) {
-        if (n == cap) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                rc = sg_fail(SG_E_NOMEM, "out of memory");
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (!rc && ferror(f))
-        rc = sg_fail(SG_E_IO, "%s: read failed", path);
-    fclose(f);
-    if (rc) {
-        free(b);
-        return rc;
-    }
-    *buf = b;
-    *size = n;
-    return SG_OK;
 }
 
 int sensor_csv_load(sg_series_set *out, char *const *paths, int n_paths,
@@ -887,7 +840,7 @@ int sensor_csv_load_skip(sg_series_set *out, char *const *paths, int n_paths,
     for (size_t i = 0; i < files.n && !rc; i++) {
         char *buf = NULL;
         size_t size = 0;
-        rc = read_file(&buf, &size, files.v[i]);
+        rc = sg_file_read(files.v[i], &buf, &size);
         if (!rc)
             rc = add_buffer(&b, buf, size, files.v[i], opt);
         free(buf);

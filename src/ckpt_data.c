@@ -8,7 +8,9 @@
 #include "image_folder.h"
 #include "sensor_csv.h"
 #include "sg_error.h"
+#include "train.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,4 +225,47 @@ int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inp
     if (rc)
         cli_dataset_free(out);
     return rc;
+}
+
+int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckpt,
+                         int expect_arch, char *const *inputs, int n, int labelled,
+                         const char *label_regex)
+{
+    memset(r, 0, sizeof *r);
+    int rc = train_ckpt_load(&r->model, &r->meta, ckpt, o->device, expect_arch, o->precision,
+                             cli_torch_threads(o));
+    if (rc)
+        return rc;
+    rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, cli_workers(o));
+    if (rc) {
+        sg_model_free(r->model);
+        train_meta_free(&r->meta);
+        memset(r, 0, sizeof *r);
+        return rc;
+    }
+    size_t k = (size_t)r->meta.n_classes;
+    r->n = r->data.src.n;
+    r->loss = NAN;
+    r->idx = malloc(r->n * sizeof *r->idx);
+    r->probs = malloc(r->n * k * sizeof *r->probs);
+    if (!r->idx || !r->probs)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SG_OK && i < r->n; i++)
+        r->idx[i] = i;
+    if (rc == SG_OK)
+        rc = train_predict(r->probs, &r->loss, r->model, &r->data.src, r->idx, r->n,
+                           &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress);
+    if (rc)
+        ckpt_predictions_free(r);
+    return rc;
+}
+
+void ckpt_predictions_free(ckpt_predictions *r)
+{
+    free(r->idx);
+    free(r->probs);
+    cli_dataset_free(&r->data);
+    sg_model_free(r->model);
+    train_meta_free(&r->meta);
+    memset(r, 0, sizeof *r);
 }

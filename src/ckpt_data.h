@@ -20,4 +20,27 @@
 int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
                       int labelled, const char *label_regex, int workers);
 
+/* A checkpoint's class probabilities for every sample of a dataset. */
+typedef struct ckpt_predictions {
+    sg_model *model;
+    train_meta meta;
+    cli_dataset data;
+    size_t n;      /* samples */
+    size_t *idx;   /* (n) 0..n-1, for the run_dir/metrics writers */
+    float *probs;  /* (n, meta.n_classes) */
+    double loss;   /* mean cross-entropy when every sample is labelled, else NAN */
+} ckpt_predictions;
+
+/* Loads checkpoint ckpt (expect_arch as train_ckpt_load; device,
+ * precision and threads from o), its inputs (as ckpt_dataset_load) and
+ * predicts every sample with o's batch size, workers and progress.  On
+ * success the caller owns r (ckpt_predictions_free); on failure r holds
+ * nothing. */
+int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckpt,
+                         int expect_arch, char *const *inputs, int n, int labelled,
+                         const char *label_regex);
+
+/* Frees what r owns. */
+void ckpt_predictions_free(ckpt_predictions *r);
+
 #endif

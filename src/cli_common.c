@@ -18,9 +18,6 @@
 
 enum {
     OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
-    OPT_ENCODER, OPT_LAYOUT, OPT_ENC_SIZE, OPT_BINS, OPT_STRATEGY, OPT_DIMENSION,
-    OPT_TIME_DELAY, OPT_THRESHOLD, OPT_PERCENTAGE, OPT_WINDOW_LENGTH, OPT_HOP, OPT_WINDOW,
-    OPT_SCOPE,
     OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
     OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_THREADS, OPT_SEED,
     OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_FREEZE_EPOCHS,
@@ -46,21 +43,34 @@ static const struct opt_def opt_defs[] = {
     {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA, "LIST      DSA sensors: acc,gyro,mag (default all)"},
     {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA, "LIST         DSA axes: x,y,z (default all)"},
     {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA, "LIST     DSA subjects to read (default all found)"},
-    {{"encoder", required_argument, 0, OPT_ENCODER}, CLI_G_DATA,
+    {{"encoder", required_argument, 0, CLI_ENC_OPT_ENCODER}, CLI_G_DATA,
      "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray)"},
-    {{"layout", required_argument, 0, OPT_LAYOUT}, CLI_G_DATA, "NAME       channels|mosaic|rgb (default channels)"},
-    {{"enc-size", required_argument, 0, OPT_ENC_SIZE}, CLI_G_DATA, "N          gasf/gadf/mtf image side (pixels)"},
-    {{"bins", required_argument, 0, OPT_BINS}, CLI_G_DATA, "N              mtf bins (default 5)"},
-    {{"strategy", required_argument, 0, OPT_STRATEGY}, CLI_G_DATA, "NAME     mtf: quantile|uniform|normal"},
-    {{"dimension", required_argument, 0, OPT_DIMENSION}, CLI_G_DATA, "N         rp/jrp embedding dimension"},
-    {{"time-delay", required_argument, 0, OPT_TIME_DELAY}, CLI_G_DATA, "N        rp/jrp time delay"},
-    {{"threshold", required_argument, 0, OPT_THRESHOLD}, CLI_G_DATA,
-     "T         rp/jrp: none|point|distance|VALUE"},
-    {{"percentage", required_argument, 0, OPT_PERCENTAGE}, CLI_G_DATA, "P        rp/jrp percentage (default 10)"},
-    {{"window-length", required_argument, 0, OPT_WINDOW_LENGTH}, CLI_G_DATA, "N     spectrogram window (samples)"},
-    {{"hop", required_argument, 0, OPT_HOP}, CLI_G_DATA, "N               spectrogram hop (samples)"},
-    {{"window", required_argument, 0, OPT_WINDOW}, CLI_G_DATA, "NAME       hann|hamming|blackman|rectangular"},
-    {{"scope", required_argument, 0, OPT_SCOPE}, CLI_G_DATA, "NAME        gray scaling: dataset|segment|axis"},
+    {{"layout", required_argument, 0, CLI_ENC_OPT_LAYOUT}, CLI_G_DATA,
+     "NAME       channels|mosaic|rgb (default: rgb for x,y,z triples, else mosaic)"},
+    {{"enc-size", required_argument, 0, CLI_ENC_OPT_IMAGE_SIZE}, CLI_G_DATA,
+     "N|F      gasf/gadf/mtf image side: pixels or a fraction of T (encode's --image-size)"},
+    {{"sample-range", required_argument, 0, CLI_ENC_OPT_SAMPLE_RANGE}, CLI_G_DATA,
+     "LO,HI|none  gasf/gadf (default -1,1)"},
+    {{"overlapping", no_argument, 0, CLI_ENC_OPT_OVERLAPPING}, CLI_G_DATA,
+     "        gasf/gadf/mtf: overlapping PAA windows"},
+    {{"n-bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA, "N            mtf bins (default 5; also --bins)"},
+    {{"bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA, "N              same as --n-bins"},
+    {{"strategy", required_argument, 0, CLI_ENC_OPT_STRATEGY}, CLI_G_DATA,
+     "NAME     mtf: quantile|uniform|normal (default quantile)"},
+    {{"mtf-fitted", no_argument, 0, CLI_ENC_OPT_MTF_FITTED}, CLI_G_DATA,
+     "         mtf: bin edges fitted per channel on the training data"},
+    {{"dimension", required_argument, 0, CLI_ENC_OPT_DIMENSION}, CLI_G_DATA, "N         rp/jrp embedding dimension (default 1)"},
+    {{"time-delay", required_argument, 0, CLI_ENC_OPT_TIME_DELAY}, CLI_G_DATA, "N        rp/jrp time delay (default 1)"},
+    {{"threshold", required_argument, 0, CLI_ENC_OPT_THRESHOLD}, CLI_G_DATA,
+     "T         rp/jrp: none|point|distance|VALUE (default none)"},
+    {{"percentage", required_argument, 0, CLI_ENC_OPT_PERCENTAGE}, CLI_G_DATA, "P        rp/jrp percentage (default 10)"},
+    {{"window-length", required_argument, 0, CLI_ENC_OPT_WINDOW_LENGTH}, CLI_G_DATA, "N     spectrogram window (samples, default 32)"},
+    {{"hop", required_argument, 0, CLI_ENC_OPT_HOP}, CLI_G_DATA, "N               spectrogram hop (samples, default 4)"},
+    {{"stft-window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA,
+     "NAME  spectrogram window: hann|hamming|blackman|rect (also --window)"},
+    {{"window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA, "NAME       same as --stft-window"},
+    {{"no-log", no_argument, 0, CLI_ENC_OPT_NO_LOG}, CLI_G_DATA, "             spectrogram: linear magnitude instead of dB"},
+    {{"scope", required_argument, 0, CLI_ENC_OPT_SCOPE}, CLI_G_DATA, "NAME        gray scaling: dataset|segment|axis"},
     {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT, "F       random validation fraction (default 0.2)"},
     {{"valid-subjects", required_argument, 0, OPT_VALID_SUBJECTS}, CLI_G_SPLIT,
      "LIST  subjects held out for validation ('7,8')"},
@@ -158,6 +168,14 @@ void cli_print_options(FILE *f, unsigned groups)
     fprintf(f, "  --help\n");
 }
 
+int cli_report(const char *cmd, int rc, int status)
+{
+    if (rc == SG_OK)
+        return 0;
+    fprintf(stderr, "sensorgram %s: %s\n", cmd, sg_last_error());
+    return status;
+}
+
 int cli_workers(const cli_opts *o)
 {
     return o->workers > 0 ? o->workers : 1;
@@ -212,77 +230,6 @@ static int parse_choice(int *out, const char *name, const char *s, const char *c
         return sg_fail(SG_E_INVALID, "--%s: unknown value '%s' (expected %s)", name, s, list);
     *out = k;
     return SG_OK;
-}
-
-static int parse_encoder_option(cli_opts *o, int id, const char *name, const char *arg)
-{
-    enc_params *p = &o->enc;
-    int k = 0, rc = SG_OK;
-    switch (id) {
-    case OPT_ENCODER: {
-        enc_kind kind;
-        rc = enc_kind_parse(&kind, arg);
-        if (rc)
-            return sg_fail_context(rc, "--encoder");
-        /* Options given before --encoder keep their values. */
-        enc_params keep = *p;
-        enc_params_default(p, kind);
-        if (o->encoder_given)
-            p->layout = keep.layout;
-        o->encoder_given = 1;
-        return SG_OK;
-    }
-    case OPT_LAYOUT: {
-        static const char *const names[] = {"channels", "mosaic", "rgb", NULL};
-        rc = parse_choice(&k, name, arg, names, "channels, mosaic or rgb");
-        p->layout = (enc_layout)k;
-        o->layout_given = 1;
-        return rc;
-    }
-    case OPT_ENC_SIZE:
-        return parse_int(&p->image_size, name, arg, 1, 4096);
-    case OPT_BINS:
-        return parse_int(&p->n_bins, name, arg, 2, 256);
-    case OPT_STRATEGY: {
-        static const char *const names[] = {"quantile", "uniform", "normal", NULL};
-        rc = parse_choice(&k, name, arg, names, "quantile, uniform or normal");
-        p->strategy = (enc_strategy)k;
-        return rc;
-    }
-    case OPT_DIMENSION:
-        return parse_int(&p->dimension, name, arg, 1, 1000);
-    case OPT_TIME_DELAY:
-        return parse_int(&p->time_delay, name, arg, 1, 1000);
-    case OPT_THRESHOLD: {
-        static const char *const names[] = {"none", "point", "distance", NULL};
-        k = pick(arg, names);
-        if (k >= 0) {
-            p->threshold = (enc_threshold)k;
-            return SG_OK;
-        }
-        p->threshold = ENC_THRESHOLD_VALUE;
-        return parse_double(&p->threshold_value, name, arg, 0.0, HUGE_VAL);
-    }
-    case OPT_PERCENTAGE:
-        return parse_double(&p->percentage, name, arg, 0.0, 100.0);
-    case OPT_WINDOW_LENGTH:
-        return parse_int(&p->window_length, name, arg, 2, 1 << 16);
-    case OPT_HOP:
-        return parse_int(&p->hop, name, arg, 1, 1 << 16);
-    case OPT_WINDOW: {
-        static const char *const names[] = {"hann", "hamming", "blackman", "rectangular", NULL};
-        rc = parse_choice(&k, name, arg, names, "hann, hamming, blackman or rectangular");
-        p->window = (enc_window)k;
-        return rc;
-    }
-    case OPT_SCOPE: {
-        static const char *const names[] = {"dataset", "segment", "axis", NULL};
-        rc = parse_choice(&k, name, arg, names, "dataset, segment or axis");
-        p->scope = (enc_scope)k;
-        return rc;
-    }
-    }
-    return sg_fail(SG_E_INVALID, "--%s: not an encoder option", name);
 }
 
 static int parse_cv(cli_opts *o, const char *arg)
@@ -387,7 +334,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_END_LR: return parse_double(&o->end_lr, name, arg, 1e-12, 1e3);
     case OPT_STEPS: return parse_int(&o->steps, name, arg, 2, 100000);
     }
-    return parse_encoder_option(o, id, name, arg);
+    if (cli_enc_option(&o->enc_args, id, arg))
+        return SG_OK;
+    return sg_fail(SG_E_INVALID, "--%s: unknown option", name);
 }
 
 int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage)
@@ -437,6 +386,12 @@ int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *u
     }
     o->n_args = argc - optind;
     o->args = argv + optind;
+    o->enc_args.image_size_name = "enc-size";
+    int rc = cli_enc_build(&o->enc, &o->enc_args, "gray");
+    if (rc)
+        return rc;
+    o->encoder_given = o->enc_args.encoder != NULL;
+    o->layout_given = o->enc_args.layout != NULL;
     if (o->start_lr >= o->end_lr)
         return sg_fail(SG_E_INVALID, "--start-lr %g must be below --end-lr %g", o->start_lr,
                        o->end_lr);

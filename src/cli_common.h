@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_enc_opts.h"
 #include "dsa.h"
 #include "enc.h"
 #include "sg_model.h"
@@ -45,6 +46,7 @@ typedef struct cli_opts {
     const char *units, *sensors, *axes, *subjects;
     int encoder_given;
     int layout_given;
+    cli_enc_args enc_args;      /* raw encoder options; enc is built from them */
     enc_params enc;
     /* split */
     double valid_pct;           /* default 0.2 */
@@ -100,6 +102,11 @@ void cli_opts_default(cli_opts *o);
  * been printed to stdout), or SG_E_INVALID with a message.  o borrows
  * strings from argv. */
 int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage);
+
+/* A model command's exit status after a step that returned rc: 0 when rc
+ * is 0, else `status` after printing "sensorgram CMD: <last error>" to
+ * stderr. */
+int cli_report(const char *cmd, int rc, int status);
 
 /* Prints the option help of the given groups to f. */
 void cli_print_options(FILE *f, unsigned groups);

@@ -10,6 +10,7 @@
  * written.  Messages go to stderr, the summary to stdout.
  */
 #include "atomic_file.h"
+#include "cli_enc_opts.h"
 #include "commands.h"
 #include "dsa.h"
 #include "enc.h"
@@ -125,10 +126,7 @@ static void print_help(FILE *f)
 enum {
     OPT_DATASET = 256, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS, OPT_COLUMNS,
     OPT_HEADER, OPT_NO_HEADER, OPT_WINDOW, OPT_STRIDE, OPT_LABEL_FROM, OPT_LABEL_COLUMN,
-    OPT_LABEL_FIRST, OPT_LABEL_REGEX, OPT_ENCODER, OPT_IMAGE_SIZE, OPT_SAMPLE_RANGE,
-    OPT_OVERLAPPING, OPT_N_BINS, OPT_STRATEGY, OPT_MTF_FITTED, OPT_DIMENSION,
-    OPT_TIME_DELAY, OPT_THRESHOLD, OPT_PERCENTAGE, OPT_WINDOW_LENGTH, OPT_HOP,
-    OPT_STFT_WINDOW, OPT_NO_LOG, OPT_SCOPE, OPT_LAYOUT, OPT_FIT_ON, OPT_SAVE_FIT,
+    OPT_LABEL_FIRST, OPT_LABEL_REGEX, OPT_FIT_ON, OPT_SAVE_FIT,
     OPT_LOAD_FIT, OPT_FORMAT, OPT_DEPTH, OPT_PNG_LEVEL, OPT_ON_ERROR,
 };
 
@@ -147,23 +145,23 @@ static const struct option long_options[] = {
     {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
     {"label-first", no_argument, NULL, OPT_LABEL_FIRST},
     {"label-regex", required_argument, NULL, OPT_LABEL_REGEX},
-    {"encoder", required_argument, NULL, OPT_ENCODER},
-    {"image-size", required_argument, NULL, OPT_IMAGE_SIZE},
-    {"sample-range", required_argument, NULL, OPT_SAMPLE_RANGE},
-    {"overlapping", no_argument, NULL, OPT_OVERLAPPING},
-    {"n-bins", required_argument, NULL, OPT_N_BINS},
-    {"strategy", required_argument, NULL, OPT_STRATEGY},
-    {"mtf-fitted", no_argument, NULL, OPT_MTF_FITTED},
-    {"dimension", required_argument, NULL, OPT_DIMENSION},
-    {"time-delay", required_argument, NULL, OPT_TIME_DELAY},
-    {"threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"percentage", required_argument, NULL, OPT_PERCENTAGE},
-    {"window-length", required_argument, NULL, OPT_WINDOW_LENGTH},
-    {"hop", required_argument, NULL, OPT_HOP},
-    {"stft-window", required_argument, NULL, OPT_STFT_WINDOW},
-    {"no-log", no_argument, NULL, OPT_NO_LOG},
-    {"scope", required_argument, NULL, OPT_SCOPE},
-    {"layout", required_argument, NULL, OPT_LAYOUT},
+    {"encoder", required_argument, NULL, CLI_ENC_OPT_ENCODER},
+    {"image-size", required_argument, NULL, CLI_ENC_OPT_IMAGE_SIZE},
+    {"sample-range", required_argument, NULL, CLI_ENC_OPT_SAMPLE_RANGE},
+    {"overlapping", no_argument, NULL, CLI_ENC_OPT_OVERLAPPING},
+    {"n-bins", required_argument, NULL, CLI_ENC_OPT_N_BINS},
+    {"strategy", required_argument, NULL, CLI_ENC_OPT_STRATEGY},
+    {"mtf-fitted", no_argument, NULL, CLI_ENC_OPT_MTF_FITTED},
+    {"dimension", required_argument, NULL, CLI_ENC_OPT_DIMENSION},
+    {"time-delay", required_argument, NULL, CLI_ENC_OPT_TIME_DELAY},
+    {"threshold", required_argument, NULL, CLI_ENC_OPT_THRESHOLD},
+    {"percentage", required_argument, NULL, CLI_ENC_OPT_PERCENTAGE},
+    {"window-length", required_argument, NULL, CLI_ENC_OPT_WINDOW_LENGTH},
+    {"hop", required_argument, NULL, CLI_ENC_OPT_HOP},
+    {"stft-window", required_argument, NULL, CLI_ENC_OPT_STFT_WINDOW},
+    {"no-log", no_argument, NULL, CLI_ENC_OPT_NO_LOG},
+    {"scope", required_argument, NULL, CLI_ENC_OPT_SCOPE},
+    {"layout", required_argument, NULL, CLI_ENC_OPT_LAYOUT},
     {"fit-on", required_argument, NULL, OPT_FIT_ON},
     {"save-fit", required_argument, NULL, OPT_SAVE_FIT},
     {"load-fit", required_argument, NULL, OPT_LOAD_FIT},
@@ -178,19 +176,11 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Raw encoder option strings, applied after --encoder picks defaults. */
-struct enc_args {
-    const char *encoder;
-    const char *image_size, *sample_range, *n_bins, *strategy, *dimension, *time_delay;
-    const char *threshold, *percentage, *window_length, *hop, *stft_window, *scope, *layout;
-    int overlapping, mtf_fitted, no_log;
-};
-
 struct args {
     int dsa;
     const char *units, *sensors, *axes, *subjects;
     sensor_csv_options csv;
-    struct enc_args enc;
+    cli_enc_args enc;
     const char *fit_on, *save_fit, *load_fit;
     const char *outdir;
     int npy, depth, png_level, jobs, skip, quiet;
@@ -223,126 +213,14 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 0;
 }
 
-static int parse_double(const char *s, double *out)
+/* Builds encoder params from the options; returns 0 or 2 (usage). */
+static int build_params(enc_params *p, const cli_enc_args *a, int npy)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* Picks the index of s in names[0..n), case-insensitive; -1 if absent. */
-static int pick(const char *s, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(s, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-static const char *const strategy_names[] = {"quantile", "uniform", "normal"};
-static const char *const window_names[] = {"hann", "hamming", "blackman", "rect"};
-static const char *const scope_names[] = {"dataset", "segment", "axis"};
-static const char *const layout_names[] = {"channels", "mosaic", "rgb"};
-
-/* Builds encoder params from the raw strings; returns 0 or 2 (usage). */
-static int build_params(enc_params *p, const struct enc_args *a, int npy)
-{
-    enc_kind kind;
-    if (enc_kind_parse(&kind, a->encoder ? a->encoder : "gasf") != 0)
+    if (cli_enc_build(p, a, "gasf") != 0)
         return usage_error("%s", sg_last_error());
-    enc_params_default(p, kind);
-    p->layout = npy ? ENC_LAYOUT_CHANNELS : ENC_LAYOUT_MOSAIC;
-    double d;
-    int k;
-    if (a->image_size) {
-        if (strchr(a->image_size, '.') || strchr(a->image_size, 'e')) {
-            if (parse_double(a->image_size, &d) || !(d > 0.0 && d <= 1.0))
-                return usage_error("--image-size: '%s' is neither a pixel count nor a "
-                                   "fraction in (0, 1]", a->image_size);
-            p->image_size = 0;
-            p->image_size_frac = d;
-        } else if (parse_int(a->image_size, 1, 1 << 16, &p->image_size)) {
-            return usage_error("--image-size: '%s' is not a positive integer or fraction",
-                               a->image_size);
-        }
-    }
-    if (a->sample_range) {
-        if (strcasecmp(a->sample_range, "none") == 0) {
-            p->sample_range_none = 1;
-        } else {
-            char lo[64], hi[64];
-            const char *comma = strchr(a->sample_range, ',');
-            if (!comma || (size_t)(comma - a->sample_range) >= sizeof lo ||
-                strlen(comma + 1) >= sizeof hi)
-                return usage_error("--sample-range: expected LO,HI or none, got '%s'",
-                                   a->sample_range);
-            snprintf(lo, sizeof lo, "%.*s", (int)(comma - a->sample_range), a->sample_range);
-            snprintf(hi, sizeof hi, "%s", comma + 1);
-            if (parse_double(lo, &p->sample_range[0]) || parse_double(hi, &p->sample_range[1]))
-                return usage_error("--sample-range: expected LO,HI or none, got '%s'",
-                                   a->sample_range);
-            p->sample_range_none = 0;
-        }
-    }
-    p->overlapping = a->overlapping;
-    if (a->n_bins && parse_int(a->n_bins, 2, 1 << 16, &p->n_bins))
-        return usage_error("--n-bins: expected an integer >= 2, got '%s'", a->n_bins);
-    if (a->strategy) {
-        if ((k = pick(a->strategy, strategy_names, 3)) < 0)
-            return usage_error("--strategy: expected quantile, uniform or normal, got '%s'",
-                               a->strategy);
-        p->strategy = (enc_strategy)k;
-    }
-    p->mtf_fitted = a->mtf_fitted;
-    if (a->dimension && parse_int(a->dimension, 1, 1 << 20, &p->dimension))
-        return usage_error("--dimension: expected a positive integer, got '%s'", a->dimension);
-    if (a->time_delay && parse_int(a->time_delay, 1, 1 << 20, &p->time_delay))
-        return usage_error("--time-delay: expected a positive integer, got '%s'", a->time_delay);
-    if (a->threshold) {
-        if (strcasecmp(a->threshold, "none") == 0) {
-            p->threshold = ENC_THRESHOLD_NONE;
-        } else if (strcasecmp(a->threshold, "point") == 0) {
-            p->threshold = ENC_THRESHOLD_POINT;
-        } else if (strcasecmp(a->threshold, "distance") == 0) {
-            p->threshold = ENC_THRESHOLD_DISTANCE;
-        } else if (parse_double(a->threshold, &p->threshold_value) == 0) {
-            p->threshold = ENC_THRESHOLD_VALUE;
-        } else {
-            return usage_error("--threshold: expected none, point, distance or a number, got "
-                               "'%s'", a->threshold);
-        }
-    }
-    if (a->percentage && parse_double(a->percentage, &p->percentage))
-        return usage_error("--percentage: expected a number, got '%s'", a->percentage);
-    if (a->window_length && parse_int(a->window_length, 2, 1 << 20, &p->window_length))
-        return usage_error("--window-length: expected an integer >= 2, got '%s'",
-                           a->window_length);
-    if (a->hop && parse_int(a->hop, 1, 1 << 20, &p->hop))
-        return usage_error("--hop: expected a positive integer, got '%s'", a->hop);
-    if (a->stft_window) {
-        if ((k = pick(a->stft_window, window_names, 4)) < 0 &&
-            strcasecmp(a->stft_window, "rectangular") != 0)
-            return usage_error("--window: expected hann, hamming, blackman, rect or a row "
-                               "count, got '%s'", a->stft_window);
-        p->window = k < 0 ? ENC_WINDOW_RECTANGULAR : (enc_window)k;
-    }
-    if (a->no_log)
-        p->log_db = 0;
-    if (a->scope) {
-        if ((k = pick(a->scope, scope_names, 3)) < 0)
-            return usage_error("--scope: expected dataset, segment or axis, got '%s'", a->scope);
-        p->scope = (enc_scope)k;
-    }
-    if (a->layout) {
-        if ((k = pick(a->layout, layout_names, 3)) < 0)
-            return usage_error("--layout: expected channels, mosaic or rgb, got '%s'",
-                               a->layout);
-        p->layout = (enc_layout)k;
-    }
+    /* A PNG holds 1 or 3 channels: tile them unless told otherwise. */
+    if (!a->layout)
+        p->layout = npy ? ENC_LAYOUT_CHANNELS : ENC_LAYOUT_MOSAIC;
     return 0;
 }
 
@@ -402,23 +280,6 @@ static int parse_args(struct args *a, int argc, char **argv)
         case OPT_LABEL_COLUMN: a->csv.label_column = optarg; break;
         case OPT_LABEL_FIRST: a->csv.label_first = 1; break;
         case OPT_LABEL_REGEX: a->csv.label_regex = optarg; break;
-        case OPT_ENCODER: a->enc.encoder = optarg; break;
-        case OPT_IMAGE_SIZE: a->enc.image_size = optarg; break;
-        case OPT_SAMPLE_RANGE: a->enc.sample_range = optarg; break;
-        case OPT_OVERLAPPING: a->enc.overlapping = 1; break;
-        case OPT_N_BINS: a->enc.n_bins = optarg; break;
-        case OPT_STRATEGY: a->enc.strategy = optarg; break;
-        case OPT_MTF_FITTED: a->enc.mtf_fitted = 1; break;
-        case OPT_DIMENSION: a->enc.dimension = optarg; break;
-        case OPT_TIME_DELAY: a->enc.time_delay = optarg; break;
-        case OPT_THRESHOLD: a->enc.threshold = optarg; break;
-        case OPT_PERCENTAGE: a->enc.percentage = optarg; break;
-        case OPT_WINDOW_LENGTH: a->enc.window_length = optarg; break;
-        case OPT_HOP: a->enc.hop = optarg; break;
-        case OPT_STFT_WINDOW: a->enc.stft_window = optarg; break;
-        case OPT_NO_LOG: a->enc.no_log = 1; break;
-        case OPT_SCOPE: a->enc.scope = optarg; break;
-        case OPT_LAYOUT: a->enc.layout = optarg; break;
         case OPT_FIT_ON: a->fit_on = optarg; break;
         case OPT_SAVE_FIT: a->save_fit = optarg; break;
         case OPT_LOAD_FIT: a->load_fit = optarg; break;
@@ -454,7 +315,10 @@ static int parse_args(struct args *a, int argc, char **argv)
         case 'q': a->quiet = 1; break;
         case 'h': print_help(stdout); return -1;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        default:
+            if (cli_enc_option(&a->enc, c, optarg))
+                break;
+            return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (a->csv.label_column && !label_from_set)
@@ -911,8 +775,6 @@ int cmd_encode(int argc, char **argv)
     rc = build_params(&p, &a.enc, a.npy);
     if (rc)
         return rc;
-    if (a.npy && a.enc.layout == NULL)
-        p.layout = ENC_LAYOUT_CHANNELS;
     sg_skipped skipped = {0};
     rc = run_encode(&a, &p, &skipped);
     print_skipped(&skipped);

@@ -49,35 +49,12 @@ static int run_eval(const cli_opts *o)
         rc = default_out_dir(out_dir, sizeof out_dir, ckpt);
     if (rc)
         return rc;
-    sg_model *m = NULL;
-    train_meta meta;
-    if (o->arch_given)
-        rc = train_ckpt_load(&m, &meta, ckpt, o->device, (int)o->arch, o->precision,
-                             cli_torch_threads(o));
-    else
-        rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision,
-                             cli_torch_threads(o));
+    ckpt_predictions r;
+    rc = ckpt_predictions_run(&r, o, ckpt, o->arch_given ? (int)o->arch : -1, o->args + 1,
+                              o->n_args - 1, 1, o->label_regex);
     if (rc)
         return rc;
-    cli_dataset d;
-    rc = ckpt_dataset_load(&d, &meta, o->args + 1, o->n_args - 1, 1, o->label_regex,
-                           cli_workers(o));
-    if (rc) {
-        sg_model_free(m);
-        train_meta_free(&meta);
-        return rc;
-    }
-    size_t n = d.src.n, k = (size_t)meta.n_classes;
-    size_t *idx = malloc(n * sizeof *idx);
-    float *probs = malloc(n * k * sizeof *probs);
-    if (!idx || !probs)
-        rc = sg_fail(SG_E_NOMEM, "out of memory");
-    for (size_t i = 0; rc == SG_OK && i < n; i++)
-        idx[i] = i;
-    double loss = NAN;
-    if (rc == SG_OK)
-        rc = train_predict(probs, &loss, m, &d.src, idx, n, &meta.spec, (int)k, o->batch_size,
-                           o->workers, o->progress);
+    size_t n = r.n;
     json_t *config = NULL;
     if (rc == SG_OK)
         rc = run_dir_prepare(out_dir);
@@ -87,11 +64,11 @@ static int run_eval(const cli_opts *o)
         if (!config)
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
-    sg_transform_spec seen = meta.spec;
+    sg_transform_spec seen = r.meta.spec;
     seen.normalize = 0;
     if (rc == SG_OK)
-        rc = cli_write_validation_outputs(out_dir, &d, idx, probs, n, o->top_losses, &seen,
-                                          config);
+        rc = cli_write_validation_outputs(out_dir, &r.data, r.idx, r.probs, n, o->top_losses,
+                                          &seen, config);
     if (rc == SG_OK)
         rc = run_config_write(out_dir, config);
     if (rc == SG_OK) {
@@ -100,7 +77,7 @@ static int run_eval(const cli_opts *o)
                json_real_value(json_object_get(res, "accuracy")),
                json_real_value(json_object_get(res, "log_loss")),
                json_real_value(json_object_get(res, "macro_f1")));
-        cli_print_class_table(stdout, &d, idx, probs, n);
+        cli_print_class_table(stdout, &r.data, r.idx, r.probs, n);
         printf("\nwritten to %s/ (predictions.csv, confusion_matrix.csv, top_losses.csv, "
                "figures/)\n",
                out_dir);
@@ -108,11 +85,7 @@ static int run_eval(const cli_opts *o)
             fprintf(stderr, "sensorgram eval: warning: figures: %s\n", sg_last_error());
     }
     json_decref(config);
-    free(idx);
-    free(probs);
-    cli_dataset_free(&d);
-    sg_model_free(m);
-    train_meta_free(&meta);
+    ckpt_predictions_free(&r);
     return rc;
 }
 
@@ -125,14 +98,7 @@ int cmd_eval(int argc, char **argv)
         return 0;
     if (rc == SG_OK && o.n_args < 2)
         rc = sg_fail(SG_E_INVALID, "expected CKPT and DATA (usage: " EVAL_USAGE ")");
-    if (rc) {
-        fprintf(stderr, "sensorgram eval: %s\n", sg_last_error());
-        return 2;
-    }
-    rc = run_eval(&o);
-    if (rc) {
-        fprintf(stderr, "sensorgram eval: %s\n", sg_last_error());
-        return 1;
-    }
-    return 0;
+    if (rc)
+        return cli_report("eval", rc, 2);
+    return cli_report("eval", run_eval(&o), 1);
 }

@@ -159,14 +159,7 @@ int cmd_features(int argc, char **argv)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (usage: " FEATURES_USAGE ")");
     if (rc == SG_OK && !o.output)
         rc = sg_fail(SG_E_INVALID, "-o FEATS.npy is required");
-    if (rc) {
-        fprintf(stderr, "sensorgram features: %s\n", sg_last_error());
-        return 2;
-    }
-    rc = run_features(&o);
-    if (rc) {
-        fprintf(stderr, "sensorgram features: %s\n", sg_last_error());
-        return 1;
-    }
-    return 0;
+    if (rc)
+        return cli_report("features", rc, 2);
+    return cli_report("features", run_features(&o), 1);
 }

@@ -231,14 +231,7 @@ int cmd_lr_find(int argc, char **argv)
         return 0;
     if (rc == SG_OK && o.n_args != 1)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
-    if (rc) {
-        fprintf(stderr, "sensorgram lr-find: %s\n", sg_last_error());
-        return 2;
-    }
-    rc = run_lr_find(&o);
-    if (rc) {
-        fprintf(stderr, "sensorgram lr-find: %s\n", sg_last_error());
-        return 1;
-    }
-    return 0;
+    if (rc)
+        return cli_report("lr-find", rc, 2);
+    return cli_report("lr-find", run_lr_find(&o), 1);
 }

@@ -183,14 +183,8 @@ int cmd_predict(int argc, char **argv)
         rc = sg_fail(SG_E_INVALID, "-o OUT.csv is required");
     if (rc == 0 && o.n_args < 1)
         rc = sg_fail(SG_E_INVALID, "no input images (usage: " PREDICT_USAGE ")");
-    if (rc != 0) {
-        fprintf(stderr, "sensorgram predict: %s\n", sg_last_error());
-        return 2;
-    }
+    if (rc != 0)
+        return cli_report("predict", rc, 2);
     rc = o.weights ? predict_bare(&o) : predict_checkpoint(&o);
-    if (rc != 0) {
-        fprintf(stderr, "sensorgram predict: %s\n", sg_last_error());
-        return rc == SG_E_INVALID ? 2 : 1;
-    }
-    return 0;
+    return cli_report("predict", rc, rc == SG_E_INVALID ? 2 : 1);
 }

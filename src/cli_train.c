@@ -297,21 +297,9 @@ int cmd_train(int argc, char **argv)
                        CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
     if (rc == 1)
         return 0;
-    if (rc) {
-        fprintf(stderr, "sensorgram train: %s\n", sg_last_error());
-        return 2;
-    }
-    if (o.features) {
-        rc = train_features_run(&o);
-    } else if (o.n_args != 1) {
-        fprintf(stderr, "sensorgram train: expected one DATA argument (see --help)\n");
-        return 2;
-    } else {
-        rc = run_train(&o);
-    }
-    if (rc) {
-        fprintf(stderr, "sensorgram train: %s\n", sg_last_error());
-        return 1;
-    }
-    return 0;
+    if (rc == SG_OK && !o.features && o.n_args != 1)
+        rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
+    if (rc)
+        return cli_report("train", rc, 2);
+    return cli_report("train", o.features ? train_features_run(&o) : run_train(&o), 1);
 }

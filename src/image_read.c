@@ -1,5 +1,6 @@
 /* image_read.c - file slurping and PNG/JPEG dispatch by magic bytes. */
 #include "image_read.h"
+#include "file_read.h"
 #include "png_io.h"
 #include "sg_error.h"
 
@@ -10,45 +11,16 @@
 
 int sg_file_read_all(const char *path, unsigned char **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = malloc(cap);
-    if (!buf) {
-        fclose(fp);
-        return sg_fail(SG_E_NOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (len == cap) {
-            unsigned char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                fclose(fp);
-                return sg_fail(SG_E_NOMEM, "%s: out of memory", path);
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int read_error = ferror(fp);
-    fclose(fp);
-    if (read_error) {
+    char *buf;
+    int rc = sg_file_read(path, &buf, n);
+    *out = (unsigned char *)buf;
+    if (rc)
+        return rc;
+    if (*n == 0) {
         free(buf);
-        return sg_fail(SG_E_IO, "%s: read error", path);
-    }
-    if (len == 0) {
-        free(buf);
+        *out = NULL;
         return sg_fail(SG_E_PARSE, "%s: empty file, not a PNG or JPEG image", path);
     }
-    *out = buf;
-    *n = len;
     return SG_OK;
 }
 

@@ -77,41 +77,20 @@ int predict_ckpt_run(const cli_opts *o)
     if (o->n_args < 2)
         return sg_fail(SG_E_INVALID, "expected CKPT and at least one input");
     const char *ckpt = o->args[0];
-    sg_model *m = NULL;
-    train_meta meta;
-    int rc = train_ckpt_load(&m, &meta, ckpt, o->device, -1, o->precision,
-                             cli_torch_threads(o));
+    ckpt_predictions r;
+    int rc = ckpt_predictions_run(&r, o, ckpt, -1, o->args + 1, o->n_args - 1, 0, NULL);
     if (rc)
         return rc;
-    cli_dataset d;
-    rc = ckpt_dataset_load(&d, &meta, o->args + 1, o->n_args - 1, 0, NULL, cli_workers(o));
-    if (rc) {
-        sg_model_free(m);
-        train_meta_free(&meta);
-        return rc;
-    }
-    size_t n = d.src.n, k = (size_t)meta.n_classes;
-    size_t *idx = malloc(n * sizeof *idx);
-    float *probs = malloc(n * k * sizeof *probs);
-    if (!idx || !probs)
-        rc = sg_fail(SG_E_NOMEM, "out of memory");
-    for (size_t i = 0; rc == SG_OK && i < n; i++)
-        idx[i] = i;
-    double loss;
-    if (rc == SG_OK)
-        rc = train_predict(probs, &loss, m, &d.src, idx, n, &meta.spec, (int)k, 64,
-                           o->workers, o->progress);
-    if (rc == SG_OK && o->kaggle)
-        rc = write_kaggle(o->output, &d, probs, (int)k, o->clip);
-    else if (rc == SG_OK)
-        rc = run_predictions_write(o->output, n, (const char *const *)d.src.name, d.src.label,
-                                   probs, (int)k, (const char *const *)meta.class_names);
+    size_t n = r.n;
+    int k = r.meta.n_classes;
+    if (o->kaggle)
+        rc = write_kaggle(o->output, &r.data, r.probs, k, o->clip);
+    else
+        rc = run_predictions_write(o->output, n, (const char *const *)r.data.src.name,
+                                   r.data.src.label, r.probs, k,
+                                   (const char *const *)r.meta.class_names);
     if (rc == SG_OK)
         fprintf(stderr, "sensorgram predict: %zu inputs -> %s\n", n, o->output);
-    free(idx);
-    free(probs);
-    cli_dataset_free(&d);
-    sg_model_free(m);
-    train_meta_free(&meta);
+    ckpt_predictions_free(&r);
     return rc;
 }

@@ -57,40 +57,18 @@ static size_t *identity(size_t n)
     return v;
 }
 
-int sg_split_random(sg_split *out, size_t n, double valid_pct, uint64_t seed)
+/* Shuffles each class's members (labels NULL: one class of all samples)
+ * with one rng stream, class by class, and sends the first valid_pct of
+ * each to validation. */
+static int split_shuffled(sg_split *out, const int *labels, size_t n, double valid_pct,
+                          uint64_t seed)
 {
     memset(out, 0, sizeof *out);
     int rc = check_pct(valid_pct);
     if (rc < 0)
         return rc;
-    size_t *perm = identity(n);
-    unsigned char *flags = calloc(n ? n : 1, 1);
-    if (!perm || !flags) {
-        free(perm);
-        free(flags);
-        return sg_fail(SG_E_NOMEM, "split: out of memory");
-    }
-    sg_rng rng;
-    sg_rng_seed(&rng, seed);
-    sg_rng_shuffle(&rng, perm, n);
-    size_t cut = (size_t)(valid_pct * (double)n);
-    for (size_t i = 0; i < cut; i++)
-        flags[perm[i]] = 1;
-    rc = sg_split_flags(out, flags, n);
-    free(perm);
-    free(flags);
-    return rc;
-}
-
-int sg_split_random_stratified(sg_split *out, const int *labels, size_t n, double valid_pct,
-                               uint64_t seed)
-{
-    memset(out, 0, sizeof *out);
-    int rc = check_pct(valid_pct);
-    if (rc < 0)
-        return rc;
-    int max_label = -1;
-    for (size_t i = 0; i < n; i++) {
+    int max_label = labels ? -1 : 0;
+    for (size_t i = 0; labels && i < n; i++) {
         if (labels[i] < 0)
             return sg_fail(SG_E_INVALID, "split: sample %zu has no label", i);
         if (labels[i] > max_label)
@@ -108,7 +86,7 @@ int sg_split_random_stratified(sg_split *out, const int *labels, size_t n, doubl
     for (int c = 0; c <= max_label; c++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
-            if (labels[i] == c)
+            if (!labels || labels[i] == c)
                 members[m++] = i;
         sg_rng_shuffle(&rng, members, m);
         size_t cut = (size_t)(valid_pct * (double)m);
@@ -119,6 +97,17 @@ int sg_split_random_stratified(sg_split *out, const int *labels, size_t n, doubl
     free(members);
     free(flags);
     return rc;
+}
+
+int sg_split_random(sg_split *out, size_t n, double valid_pct, uint64_t seed)
+{
+    return split_shuffled(out, NULL, n, valid_pct, seed);
+}
+
+int sg_split_random_stratified(sg_split *out, const int *labels, size_t n, double valid_pct,
+                               uint64_t seed)
+{
+    return split_shuffled(out, labels, n, valid_pct, seed);
 }
 
 static int int_cmp(const void *a, const void *b)

@@ -291,38 +291,44 @@ int train_ckpt_read_meta(train_meta *meta, const char *path)
     return rc;
 }
 
-/* Checks every network tensor against the file, then copies them. */
+/* The file's tensor for network tensor i, checked for presence and shape. */
+static int find_tensor(const sg_st_tensor **out, const char **name, sg_model *m, int i,
+                       const sg_st_file *f, const char *path)
+{
+    int ndim, is_int;
+    int64_t shape[4];
+    int rc = sg_model_tensor_info(m, i, name, &ndim, shape, &is_int);
+    if (rc)
+        return rc;
+    const sg_st_tensor *t = sg_st_find(f, *name);
+    if (!t)
+        return sg_fail(SG_E_SHAPE, "%s: tensor '%s' missing (checkpoint of another "
+                                   "architecture?)", path, *name);
+    int same = t->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++)
+        same = t->shape[d] == shape[d];
+    if (!same)
+        return sg_fail(SG_E_SHAPE, "%s: tensor '%s' has another shape than the network", path,
+                       *name);
+    *out = t;
+    return SG_OK;
+}
+
+/* Checks every network tensor against the file, then copies them, so that
+ * a mismatch leaves the network untouched. */
 static int load_tensors(sg_model *m, const sg_st_file *f, const char *path)
 {
     int count;
+    const char *name;
+    const sg_st_tensor *t;
     int rc = sg_model_tensor_count(m, &count);
-    for (int i = 0; rc == SG_OK && i < count; i++) {
-        const char *name;
-        int ndim, is_int;
-        int64_t shape[4];
-        rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
-        if (rc)
-            break;
-        const sg_st_tensor *t = sg_st_find(f, name);
-        if (!t)
-            return sg_fail(SG_E_SHAPE, "%s: tensor '%s' missing (checkpoint of another "
-                                       "architecture?)", path, name);
-        int same = t->ndim == ndim;
-        for (int d = 0; same && d < ndim; d++)
-            same = t->shape[d] == shape[d];
-        if (!same)
-            return sg_fail(SG_E_SHAPE, "%s: tensor '%s' has another shape than the network",
-                           path, name);
-    }
+    for (int i = 0; rc == SG_OK && i < count; i++)
+        rc = find_tensor(&t, &name, m, i, f, path);
     float *buf = NULL;
     for (int i = 0; rc == SG_OK && i < count; i++) {
-        const char *name;
-        int ndim, is_int;
-        int64_t shape[4];
-        rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
+        rc = find_tensor(&t, &name, m, i, f, path);
         if (rc)
             break;
-        const sg_st_tensor *t = sg_st_find(f, name);
         float *nb = realloc(buf, (t->numel ? t->numel : 1) * sizeof *buf);
         if (!nb) {
             rc = sg_fail(SG_E_NOMEM, "out of memory");

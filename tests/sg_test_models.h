@@ -72,4 +72,48 @@ static inline double sg_max_abs(const double *want, size_t n)
     return m;
 }
 
+
+/* State of a test group that runs the oracle once in its setup. */
+typedef struct sg_oracle_fixture {
+    char *dir;          /* oracle output folder (removed in teardown) */
+    int oracle_ok;      /* the oracle ran and succeeded */
+    const char *what;   /* oracle commands, for the failure message */
+} sg_oracle_fixture;
+
+/* Group setup: a temporary folder, and the oracle commands `cmds` run
+ * there when torch and the Python modules `modules` are present. */
+static inline int sg_oracle_setup(void **state, const char *modules, const char *cmds)
+{
+    sg_oracle_fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    fx->dir = sg_test_tmpdir();
+    fx->what = cmds;
+    if (sg_torch_available() && sg_test_python_has(modules))
+        fx->oracle_ok = sg_oracle_run(fx->dir, cmds) == 0;
+    *state = fx;
+    return 0;
+}
+
+/* Group teardown of sg_oracle_setup. */
+static inline int sg_oracle_teardown(void **state)
+{
+    sg_oracle_fixture *fx = *state;
+    sg_test_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Skips without torch or the Python modules; fails when the oracle did. */
+#define SG_REQUIRE_ORACLE(fx, modules)                                         \
+    do {                                                                       \
+        SG_REQUIRE_TORCH();                                                    \
+        SG_REQUIRE_PYTHON(modules);                                            \
+        if (!(fx)->oracle_ok) {                                                \
+            print_error("tools/oracle_models.py %s failed\n", (fx)->what);     \
+            fail();                                                            \
+        }                                                                      \
+    } while (0)
+
 #endif

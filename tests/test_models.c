@@ -18,41 +18,19 @@
 
 #define N_CLASSES 10
 
-typedef struct fixture {
-    char *dir;
-    int oracle_ok;
-} fixture;
+typedef sg_oracle_fixture fixture;
 
 static int group_setup(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    fx->dir = sg_test_tmpdir();
-    if (sg_torch_available() && sg_test_python_has("torch,torchvision,numpy,PIL"))
-        fx->oracle_ok = sg_oracle_run(fx->dir, "forward stem predict") == 0;
-    *state = fx;
-    return 0;
+    return sg_oracle_setup(state, "torch,torchvision,numpy,PIL", "forward stem predict");
 }
 
 static int group_teardown(void **state)
 {
-    fixture *fx = *state;
-    sg_test_rmtree(fx->dir);
-    free(fx->dir);
-    free(fx);
-    return 0;
+    return sg_oracle_teardown(state);
 }
 
-#define REQUIRE_ORACLE(fx)                                                     \
-    do {                                                                       \
-        SG_REQUIRE_TORCH();                                                    \
-        SG_REQUIRE_PYTHON("torch,torchvision,numpy,PIL");                     \
-        if (!(fx)->oracle_ok) {                                                \
-            print_error("tools/oracle_models.py failed\n");                    \
-            fail();                                                            \
-        }                                                                      \
-    } while (0)
+#define REQUIRE_ORACLE(fx) SG_REQUIRE_ORACLE(fx, "torch,torchvision,numpy,PIL")
 
 static sg_model *new_model(sg_arch arch, int in_ch, int n_classes)
 {

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # demo.sh - `make demo`: the README's main job end to end on data/dsa.
 #
+#   0. encode:  the DSA accelerometers as GASF images (PNG + manifest) and
+#               an encoder gallery (runs/demo_gallery.png)
 #   1. lr-find: the learning-rate range test (figure in runs/demo_lr_find)
 #   2. train:   accelerometers of the UCI Daily and Sports Activities data,
 #               gray-encoded in memory, a ResNet34 with one-cycle, random
 #               80/20 split -> runs/demo (metrics, checkpoints, figures)
-#   3. predict: the checkpoint on a few raw segment files (it carries the
+#   3. eval:    the best checkpoint on the whole data set (runs/demo_eval)
+#   4. predict: the checkpoint on a few raw segment files (it carries the
 #               encoder settings, so nothing else is needed)
 #
 # Environment: SG_BIN (./sensorgram), SG_DSA (data/dsa), SG_DEMO_OUT
@@ -24,6 +27,12 @@ extra=${SG_DEMO_ARGS:-}
 
 data_opts=(--dataset dsa "$dsa" --sensors acc --encoder gray)
 
+echo "== encode"
+"$bin" encode --dataset dsa "$dsa" --sensors acc --encoder gasf --image-size 64 \
+    --format png -q -o "${out}_encoded"
+"$bin" figures --gallery "$dsa" --dataset dsa --units LL --sensors acc \
+    --encoder rp,gasf,mtf,gray,spectrogram -o "${out}_gallery.png"
+
 echo "== lr-find"
 # shellcheck disable=SC2086
 "$bin" lr-find "${data_opts[@]}" --arch resnet34 --bs 64 --steps 60 --out "${out}_lr_find" $extra
@@ -32,6 +41,9 @@ echo "== train"
 # shellcheck disable=SC2086
 "$bin" train "${data_opts[@]}" --arch resnet34 --epochs "$epochs" --bs 64 --lr 1e-3 \
     --valid-pct 0.2 --seed 42 --out "$out" $extra
+
+echo "== eval"
+"$bin" eval "$out/best.safetensors" "${data_opts[@]}" -o "${out}_eval"
 
 echo "== predict"
 "$bin" predict "$out/best.safetensors" "$dsa/a09/p1/s01.txt" "$dsa/a12/p1/s01.txt" \
