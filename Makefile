@@ -130,8 +130,9 @@ $(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a
 	$(CC) $(CFLAGS) -c -o $@.o $<
 	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS)
 
-.PHONY: bench-encoders
+.PHONY: bench-encoders bench-train
 bench-encoders: $(BUILD)/tools/bench_encoders
+bench-train: $(BUILD)/tools/bench_train
 
 -include $(DEPS)
 

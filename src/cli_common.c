@@ -32,91 +32,132 @@ struct opt_def {
     struct option opt;
     unsigned group;
     const char *help;
+    const char *not_for; /* commands of the group it does not apply to ("eval") */
 };
 
 static const struct opt_def opt_defs[] = {
     {{"dataset", required_argument, 0, OPT_DATASET}, CLI_G_DATA,
-     "NAME      'dsa': DATA is a Daily and Sports Activities root, encoded in memory"},
+     "NAME      'dsa': DATA is a Daily and Sports Activities root, encoded in memory", "eval"},
     {{"label-regex", required_argument, 0, OPT_LABEL_REGEX}, CLI_G_DATA,
-     "RE    labels = first capture group of RE on file names ('^([a-z]+)\\.')"},
-    {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA, "LIST        DSA units: T,RA,LA,RL,LL (default all)"},
-    {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA, "LIST      DSA sensors: acc,gyro,mag (default all)"},
-    {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA, "LIST         DSA axes: x,y,z (default all)"},
-    {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA, "LIST     DSA subjects to read (default all found)"},
+     "RE    labels = first capture group of RE on file names ('^([a-z]+)\\.')", NULL},
+    {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA,
+     "LIST        DSA units: T,RA,LA,RL,LL (default all)", "eval"},
+    {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA,
+     "LIST      DSA sensors: acc,gyro,mag (default all)", "eval"},
+    {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA,
+     "LIST         DSA axes: x,y,z (default all)", "eval"},
+    {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA,
+     "LIST     DSA subjects to read (default all found)", "eval"},
     {{"encoder", required_argument, 0, CLI_ENC_OPT_ENCODER}, CLI_G_DATA,
-     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray)"},
+     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray)", "eval"},
     {{"layout", required_argument, 0, CLI_ENC_OPT_LAYOUT}, CLI_G_DATA,
-     "NAME       channels|mosaic|rgb (default: rgb for x,y,z triples, else mosaic)"},
+     "NAME       channels|mosaic|rgb (default: rgb for x,y,z triples, else mosaic)", "eval"},
     {{"enc-size", required_argument, 0, CLI_ENC_OPT_IMAGE_SIZE}, CLI_G_DATA,
-     "N|F      gasf/gadf/mtf image side: pixels or a fraction of T (encode's --image-size)"},
+     "N|F      gasf/gadf/mtf image side: pixels or a fraction of T (encode's --image-size)",
+     "eval"},
     {{"sample-range", required_argument, 0, CLI_ENC_OPT_SAMPLE_RANGE}, CLI_G_DATA,
-     "LO,HI|none  gasf/gadf (default -1,1)"},
+     "LO,HI|none  gasf/gadf (default -1,1)", "eval"},
     {{"overlapping", no_argument, 0, CLI_ENC_OPT_OVERLAPPING}, CLI_G_DATA,
-     "        gasf/gadf/mtf: overlapping PAA windows"},
-    {{"n-bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA, "N            mtf bins (default 5; also --bins)"},
-    {{"bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA, "N              same as --n-bins"},
+     "        gasf/gadf/mtf: overlapping PAA windows", "eval"},
+    {{"n-bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA,
+     "N            mtf bins (default 5; also --bins)", "eval"},
+    {{"bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA,
+     "N              same as --n-bins", "eval"},
     {{"strategy", required_argument, 0, CLI_ENC_OPT_STRATEGY}, CLI_G_DATA,
-     "NAME     mtf: quantile|uniform|normal (default quantile)"},
+     "NAME     mtf: quantile|uniform|normal (default quantile)", "eval"},
     {{"mtf-fitted", no_argument, 0, CLI_ENC_OPT_MTF_FITTED}, CLI_G_DATA,
-     "         mtf: bin edges fitted per channel on the training data"},
-    {{"dimension", required_argument, 0, CLI_ENC_OPT_DIMENSION}, CLI_G_DATA, "N         rp/jrp embedding dimension (default 1)"},
-    {{"time-delay", required_argument, 0, CLI_ENC_OPT_TIME_DELAY}, CLI_G_DATA, "N        rp/jrp time delay (default 1)"},
+     "         mtf: bin edges fitted per channel on the training data", "eval"},
+    {{"dimension", required_argument, 0, CLI_ENC_OPT_DIMENSION}, CLI_G_DATA,
+     "N         rp/jrp embedding dimension (default 1)", "eval"},
+    {{"time-delay", required_argument, 0, CLI_ENC_OPT_TIME_DELAY}, CLI_G_DATA,
+     "N        rp/jrp time delay (default 1)", "eval"},
     {{"threshold", required_argument, 0, CLI_ENC_OPT_THRESHOLD}, CLI_G_DATA,
-     "T         rp/jrp: none|point|distance|VALUE (default none)"},
-    {{"percentage", required_argument, 0, CLI_ENC_OPT_PERCENTAGE}, CLI_G_DATA, "P        rp/jrp percentage (default 10)"},
-    {{"window-length", required_argument, 0, CLI_ENC_OPT_WINDOW_LENGTH}, CLI_G_DATA, "N     spectrogram window (samples, default 32)"},
-    {{"hop", required_argument, 0, CLI_ENC_OPT_HOP}, CLI_G_DATA, "N               spectrogram hop (samples, default 4)"},
+     "T         rp/jrp: none|point|distance|VALUE (default none)", "eval"},
+    {{"percentage", required_argument, 0, CLI_ENC_OPT_PERCENTAGE}, CLI_G_DATA,
+     "P        rp/jrp percentage (default 10)", "eval"},
+    {{"window-length", required_argument, 0, CLI_ENC_OPT_WINDOW_LENGTH}, CLI_G_DATA,
+     "N     spectrogram window (samples, default 32)", "eval"},
+    {{"hop", required_argument, 0, CLI_ENC_OPT_HOP}, CLI_G_DATA,
+     "N               spectrogram hop (samples, default 4)", "eval"},
     {{"stft-window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA,
-     "NAME  spectrogram window: hann|hamming|blackman|rect (also --window)"},
-    {{"window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA, "NAME       same as --stft-window"},
-    {{"no-log", no_argument, 0, CLI_ENC_OPT_NO_LOG}, CLI_G_DATA, "             spectrogram: linear magnitude instead of dB"},
-    {{"scope", required_argument, 0, CLI_ENC_OPT_SCOPE}, CLI_G_DATA, "NAME        gray scaling: dataset|segment|axis"},
-    {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT, "F       random validation fraction (default 0.2)"},
+     "NAME  spectrogram window: hann|hamming|blackman|rect (also --window)", "eval"},
+    {{"window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA,
+     "NAME       same as --stft-window", "eval"},
+    {{"no-log", no_argument, 0, CLI_ENC_OPT_NO_LOG}, CLI_G_DATA,
+     "             spectrogram: linear magnitude instead of dB", "eval"},
+    {{"scope", required_argument, 0, CLI_ENC_OPT_SCOPE}, CLI_G_DATA,
+     "NAME        gray scaling: dataset|segment|axis", "eval"},
+    {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT,
+     "F       random validation fraction (default 0.2)", NULL},
     {{"valid-subjects", required_argument, 0, OPT_VALID_SUBJECTS}, CLI_G_SPLIT,
-     "LIST  subjects held out for validation ('7,8')"},
-    {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT, "loso|kfold:K     cross-validation: every fold trained and evaluated"},
-    {{"arch", required_argument, 0, OPT_ARCH}, CLI_G_MODEL, "NAME         resnet18|resnet34|resnet50 (default resnet34)"},
+     "LIST  subjects held out for validation ('7,8')", NULL},
+    {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT,
+     "loso|kfold:K     cross-validation: every fold trained and evaluated", NULL},
+    {{"arch", required_argument, 0, OPT_ARCH}, CLI_G_MODEL,
+     "NAME         resnet18|resnet34|resnet50 (default resnet34)", NULL},
     {{"pretrained", required_argument, 0, OPT_PRETRAINED}, CLI_G_MODEL,
-     "W      weights NAME, PATH or none (default: stored resnet weights, else none)"},
+     "W      weights NAME, PATH or none (default: stored resnet weights, else none)",
+     "eval predict"},
     {{"image-size", required_argument, 0, OPT_IMAGE_SIZE}, CLI_G_MODEL,
-     "N      model input side (default: the images' own size)"},
-    {{"device", required_argument, 0, OPT_DEVICE}, CLI_G_MODEL, "D          auto|cpu|cuda|cuda:N (default auto)"},
-    {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL, "[=bf16|fp16]  CUDA autocast"},
-    {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL, "N, -j N    loader threads (default 2)"},
+     "N      model input side (default: the images' own size)", "eval predict"},
+    {{"device", required_argument, 0, OPT_DEVICE}, CLI_G_MODEL,
+     "D          auto|cpu|cuda|cuda:N (default auto)", NULL},
+    {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL,
+     "[=bf16|fp16]  CUDA autocast", NULL},
+    {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL,
+     "N, -j N    loader threads (default 2)", NULL},
     {{"threads", required_argument, 0, OPT_THREADS}, CLI_G_MODEL,
-     "N  libtorch CPU threads (default: cores left beside the loader workers)"},
-    {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL, "S            random seed (default 42): same seed, same run on CPU"},
-    {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN, "N          epochs after the frozen phase (default 5)"},
-    {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN, "LR             peak learning rate (default 1e-3)"},
-    {{"bs", required_argument, 0, OPT_BS}, CLI_G_TRAIN, "N              batch size (default 64)"},
-    {{"wd", required_argument, 0, OPT_WD}, CLI_G_TRAIN, "W              weight decay (default 0.01)"},
-    {{"opt", required_argument, 0, OPT_OPT}, CLI_G_TRAIN, "NAME          adamw|sgd (default adamw)"},
-    {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN, "E  label smoothing of the training loss (default 0)"},
+     "N  libtorch CPU threads (default: cores left beside the loader workers)", NULL},
+    {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL,
+     "S            random seed (default 42): same seed, same run on CPU", "eval predict"},
+    {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN,
+     "N          epochs after the frozen phase (default 5)", NULL},
+    {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN,
+     "LR             peak learning rate (default 1e-3)", NULL},
+    {{"bs", required_argument, 0, OPT_BS}, CLI_G_TRAIN,
+     "N              batch size (default 64)", NULL},
+    {{"wd", required_argument, 0, OPT_WD}, CLI_G_TRAIN,
+     "W              weight decay (default 0.01)", NULL},
+    {{"opt", required_argument, 0, OPT_OPT}, CLI_G_TRAIN,
+     "NAME          adamw|sgd (default adamw)", NULL},
+    {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN,
+     "E  label smoothing of the training loss (default 0)", NULL},
     {{"freeze-epochs", required_argument, 0, OPT_FREEZE_EPOCHS}, CLI_G_TRAIN,
-     "N   head-only epochs first (default 1 with pretrained weights, else 0)"},
-    {{"schedule", required_argument, 0, OPT_SCHEDULE}, CLI_G_TRAIN, "NAME     onecycle|fastai (default onecycle)"},
+     "N   head-only epochs first (default 1 with pretrained weights, else 0)", NULL},
+    {{"schedule", required_argument, 0, OPT_SCHEDULE}, CLI_G_TRAIN,
+     "NAME     onecycle|fastai (default onecycle)", NULL},
     {{"augment", no_argument, 0, OPT_AUGMENT}, CLI_G_TRAIN,
-     "            augmentation also for sensor images (small shifts; never flips)"},
+     "            augmentation also for sensor images (small shifts; never flips)", NULL},
     {{"no-augment", no_argument, 0, OPT_NO_AUGMENT}, CLI_G_TRAIN,
-     "         no random crops/flips for photos either"},
-    {{"out", required_argument, 0, OPT_OUT}, CLI_G_TRAIN, "RUN_DIR       where the run's files go (default runs/last)"},
-    {{"resume", no_argument, 0, OPT_RESUME}, CLI_G_TRAIN, "             continue RUN_DIR from last.safetensors"},
+     "         no random crops/flips for photos either", NULL},
+    {{"out", required_argument, 0, OPT_OUT}, CLI_G_TRAIN,
+     "RUN_DIR       where the run's files go (default runs/last)", NULL},
+    {{"resume", no_argument, 0, OPT_RESUME}, CLI_G_TRAIN,
+     "             continue RUN_DIR from last.safetensors", NULL},
     {{"figure-format", required_argument, 0, OPT_FIGURE_FORMAT}, CLI_G_TRAIN | CLI_G_OUTPUT,
-     "F  png|svg|pdf (default png)"},
+     "F  png|svg|pdf (default png)", "predict"},
     {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
-     "A.npy,B.npy  train a linear head on cached features"},
+     "A.npy,B.npy  train a linear head on cached features", NULL},
     {{"no-progress", no_argument, 0, OPT_NO_PROGRESS}, CLI_G_TRAIN | CLI_G_OUTPUT | CLI_G_LRFIND,
-     "        no progress bar"},
-    {{"output", required_argument, 0, OPT_OUTPUT}, CLI_G_OUTPUT, "PATH, -o PATH  output file or folder"},
-    {{"kaggle", no_argument, 0, OPT_KAGGLE}, CLI_G_OUTPUT, "             predict: id,label with P(class 1) (dog)"},
-    {{"clip", required_argument, 0, OPT_CLIP}, CLI_G_OUTPUT, "P            --kaggle clipping to [P, 1-P] (default 0.005)"},
+     "        no progress bar", NULL},
+    {{"output", required_argument, 0, OPT_OUTPUT}, CLI_G_OUTPUT,
+     "PATH, -o PATH  output file or folder", NULL},
+    {{"kaggle", no_argument, 0, OPT_KAGGLE}, CLI_G_OUTPUT,
+     "             predict: id,label with P(class 1) (dog)", "eval"},
+    {{"clip", required_argument, 0, OPT_CLIP}, CLI_G_OUTPUT,
+     "P            --kaggle clipping to [P, 1-P] (default 0.005)", "eval"},
     {{"top-losses", required_argument, 0, OPT_TOP_LOSSES}, CLI_G_OUTPUT | CLI_G_TRAIN,
-     "N      highest-loss samples kept (default 16)"},
-    {{"weights", required_argument, 0, OPT_WEIGHTS}, CLI_G_OUTPUT, "PATH      predict with bare weights"},
-    {{"no-normalize", no_argument, 0, OPT_NO_NORMALIZE}, CLI_G_OUTPUT, "       predict --weights: skip ImageNet normalisation"},
-    {{"start-lr", required_argument, 0, OPT_START_LR}, CLI_G_LRFIND, "LR       range start (default 1e-7)"},
-    {{"end-lr", required_argument, 0, OPT_END_LR}, CLI_G_LRFIND, "LR         range end (default 10)"},
-    {{"steps", required_argument, 0, OPT_STEPS}, CLI_G_LRFIND, "N           range steps (default 100)"},
+     "N      highest-loss samples kept (default 16)", "predict"},
+    {{"weights", required_argument, 0, OPT_WEIGHTS}, CLI_G_OUTPUT,
+     "PATH      predict with bare weights", "eval"},
+    {{"no-normalize", no_argument, 0, OPT_NO_NORMALIZE}, CLI_G_OUTPUT,
+     "       predict --weights: skip ImageNet normalisation", "eval"},
+    {{"start-lr", required_argument, 0, OPT_START_LR}, CLI_G_LRFIND,
+     "LR       range start (default 1e-7)", NULL},
+    {{"end-lr", required_argument, 0, OPT_END_LR}, CLI_G_LRFIND,
+     "LR         range end (default 10)", NULL},
+    {{"steps", required_argument, 0, OPT_STEPS}, CLI_G_LRFIND,
+     "N           range steps (default 100)", NULL},
 };
 
 enum { N_OPT_DEFS = sizeof opt_defs / sizeof opt_defs[0] };
@@ -148,10 +189,24 @@ void cli_opts_default(cli_opts *o)
     o->steps = 100;
 }
 
-void cli_print_options(FILE *f, unsigned groups)
+/* Whether option def applies to command cmd (NULL: any) of its groups. */
+static int applies(const struct opt_def *def, unsigned groups, const char *cmd)
+{
+    if (!(def->group & groups))
+        return 0;
+    if (!cmd || !def->not_for)
+        return 1;
+    size_t len = strlen(cmd);
+    for (const char *p = def->not_for; (p = strstr(p, cmd)) != NULL; p += len)
+        if ((p == def->not_for || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+            return 0;
+    return 1;
+}
+
+static void print_options(FILE *f, unsigned groups, const char *cmd)
 {
     for (int i = 0; i < N_OPT_DEFS; i++) {
-        if (!(opt_defs[i].group & groups))
+        if (!applies(&opt_defs[i], groups, cmd))
             continue;
         /* help is "ARG   description" (ARG may be empty): align the columns. */
         const char *h = opt_defs[i].help;
@@ -166,6 +221,11 @@ void cli_print_options(FILE *f, unsigned groups)
         fprintf(f, "  %-28s %s\n", head, desc);
     }
     fprintf(f, "  --help\n");
+}
+
+void cli_print_options(FILE *f, unsigned groups)
+{
+    print_options(f, groups, NULL);
 }
 
 int cli_report(const char *cmd, int rc, int status)
@@ -357,7 +417,7 @@ int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *u
             break;
         if (c == 'h' || c == OPT_HELP) {
             printf("usage: %s\n\noptions:\n", usage);
-            cli_print_options(stdout, groups);
+            print_options(stdout, groups, argv[0]);
             return 1;
         }
         if (c == '?' || c == ':') {
@@ -377,7 +437,7 @@ int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *u
                 def = &opt_defs[i];
         if (!def)
             return sg_fail(SG_E_INVALID, "unknown option (see --help)");
-        if (!(def->group & groups))
+        if (!applies(def, groups, argv[0]))
             return sg_fail(SG_E_INVALID, "option --%s does not apply to %s", def->opt.name,
                            argv[0]);
         int rc = parse_one(o, c, def->opt.name, optarg);

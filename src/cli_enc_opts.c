@@ -40,8 +40,7 @@ int cli_enc_option(cli_enc_args *a, int opt, const char *arg)
     return 0;
 }
 
-/* Strict integer in [lo, hi]; 0 on success. */
-static int parse_int(const char *s, int lo, int hi, int *out)
+int cli_strict_int(const char *s, int lo, int hi, int *out)
 {
     char *end;
     errno = 0;
@@ -88,7 +87,7 @@ static int parse_image_size(enc_params *p, const char *s, const char *name)
                            s);
         p->image_size = 0;
         p->image_size_frac = d;
-    } else if (parse_int(s, 1, 1 << 16, &p->image_size)) {
+    } else if (cli_strict_int(s, 1, 1 << 16, &p->image_size)) {
         return sg_fail(SG_E_INVALID, "--%s: '%s' is not a positive integer or fraction", name,
                        s);
     }
@@ -145,7 +144,7 @@ int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_enco
         return rc;
     if (a->overlapping)
         p->overlapping = 1;
-    if (a->n_bins && parse_int(a->n_bins, 2, 1 << 16, &p->n_bins))
+    if (a->n_bins && cli_strict_int(a->n_bins, 2, 1 << 16, &p->n_bins))
         return sg_fail(SG_E_INVALID, "--n-bins: expected an integer >= 2, got '%s'", a->n_bins);
     if (a->strategy) {
         if ((k = pick(a->strategy, strategy_names, 3)) < 0)
@@ -156,10 +155,10 @@ int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_enco
     }
     if (a->mtf_fitted)
         p->mtf_fitted = 1;
-    if (a->dimension && parse_int(a->dimension, 1, 1 << 20, &p->dimension))
+    if (a->dimension && cli_strict_int(a->dimension, 1, 1 << 20, &p->dimension))
         return sg_fail(SG_E_INVALID, "--dimension: expected a positive integer, got '%s'",
                        a->dimension);
-    if (a->time_delay && parse_int(a->time_delay, 1, 1 << 20, &p->time_delay))
+    if (a->time_delay && cli_strict_int(a->time_delay, 1, 1 << 20, &p->time_delay))
         return sg_fail(SG_E_INVALID, "--time-delay: expected a positive integer, got '%s'",
                        a->time_delay);
     if (a->threshold && (rc = parse_threshold(p, a->threshold)))
@@ -167,10 +166,10 @@ int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_enco
     if (a->percentage && parse_double(a->percentage, &p->percentage))
         return sg_fail(SG_E_INVALID, "--percentage: expected a number, got '%s'",
                        a->percentage);
-    if (a->window_length && parse_int(a->window_length, 2, 1 << 20, &p->window_length))
+    if (a->window_length && cli_strict_int(a->window_length, 2, 1 << 20, &p->window_length))
         return sg_fail(SG_E_INVALID, "--window-length: expected an integer >= 2, got '%s'",
                        a->window_length);
-    if (a->hop && parse_int(a->hop, 1, 1 << 20, &p->hop))
+    if (a->hop && cli_strict_int(a->hop, 1, 1 << 20, &p->hop))
         return sg_fail(SG_E_INVALID, "--hop: expected a positive integer, got '%s'", a->hop);
     if (a->stft_window) {
         if ((k = pick(a->stft_window, window_names, 4)) < 0 &&

@@ -50,6 +50,10 @@ typedef struct cli_enc_args {
  * borrowed.  Returns 1 when opt is an encoder option, 0 when it is not. */
 int cli_enc_option(cli_enc_args *a, int opt, const char *arg);
 
+/* Parses all of s as a decimal integer in [lo, hi] into *out; returns 0,
+ * or -1 (nothing stored, no message) when it is not one. */
+int cli_strict_int(const char *s, int lo, int hi, int *out);
+
 /* Fills p from the encoder's defaults (a->encoder, else default_encoder)
  * and the given options.  The layout keeps enc_params_default's value
  * unless --layout was given.  Returns 0 or SG_E_INVALID with a one-line

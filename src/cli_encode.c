@@ -201,18 +201,6 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* Strict integer in [lo, hi]; 0 on success. */
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || errno || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* Builds encoder params from the options; returns 0 or 2 (usage). */
 static int build_params(enc_params *p, const cli_enc_args *a, int npy)
 {
@@ -254,7 +242,7 @@ static int parse_args(struct args *a, int argc, char **argv)
         case OPT_WINDOW:
             /* One option name, two meanings (see --help): rows or a window function. */
             if (optarg[0] >= '0' && optarg[0] <= '9') {
-                if (parse_int(optarg, 1, 1 << 30, &a->csv.window))
+                if (cli_strict_int(optarg, 1, 1 << 30, &a->csv.window))
                     return usage_error("--window: expected a positive row count, got '%s'",
                                        optarg);
             } else {
@@ -262,7 +250,7 @@ static int parse_args(struct args *a, int argc, char **argv)
             }
             break;
         case OPT_STRIDE:
-            if (parse_int(optarg, 1, 1 << 30, &a->csv.stride))
+            if (cli_strict_int(optarg, 1, 1 << 30, &a->csv.stride))
                 return usage_error("--stride: expected a positive row count, got '%s'", optarg);
             break;
         case OPT_LABEL_FROM:
@@ -292,11 +280,11 @@ static int parse_args(struct args *a, int argc, char **argv)
                 return usage_error("--format: expected png or npy, got '%s'", optarg);
             break;
         case OPT_DEPTH:
-            if (parse_int(optarg, 8, 16, &a->depth) || (a->depth != 8 && a->depth != 16))
+            if (cli_strict_int(optarg, 8, 16, &a->depth) || (a->depth != 8 && a->depth != 16))
                 return usage_error("--depth: expected 8 or 16, got '%s'", optarg);
             break;
         case OPT_PNG_LEVEL:
-            if (parse_int(optarg, 0, 9, &a->png_level))
+            if (cli_strict_int(optarg, 0, 9, &a->png_level))
                 return usage_error("--png-level: expected 0..9, got '%s'", optarg);
             break;
         case OPT_ON_ERROR:
@@ -309,7 +297,7 @@ static int parse_args(struct args *a, int argc, char **argv)
             break;
         case 'o': a->outdir = optarg; break;
         case 'j':
-            if (parse_int(optarg, 1, 4096, &a->jobs))
+            if (cli_strict_int(optarg, 1, 4096, &a->jobs))
                 return usage_error("-j: expected a positive thread count, got '%s'", optarg);
             break;
         case 'q': a->quiet = 1; break;

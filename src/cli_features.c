@@ -53,12 +53,7 @@ static int write_labels(const char *npy, const cli_dataset *d)
 static int extract(float *feats, int dim, sg_model *m, cli_dataset *d,
                    const sg_transform_spec *spec, const cli_opts *o)
 {
-    sg_sample_source s = {
-        .get = sample_source_loader_get,
-        .name = sample_source_loader_name,
-        .ctx = &d->src,
-        .n = d->src.n,
-    };
+    sg_sample_source s = sample_source_loader_view(&d->src);
     sg_loader_opts lo = {
         .batch_size = (size_t)o->batch_size,
         .n_workers = o->workers,

@@ -86,12 +86,7 @@ static int write_outputs(const char *dir, const lr_trace *t, double s_min, doubl
 static int range_test(lr_trace *t, sg_model *m, cli_dataset *d, const sg_split *split,
                       const sg_transform_spec *spec, const cli_opts *o)
 {
-    sg_sample_source s = {
-        .get = sample_source_loader_get,
-        .name = sample_source_loader_name,
-        .ctx = &d->src,
-        .n = d->src.n,
-    };
+    sg_sample_source s = sample_source_loader_view(&d->src);
     sg_loader_opts lo = {
         .batch_size = (size_t)o->batch_size,
         .drop_last = split->n_train > (size_t)o->batch_size,

@@ -198,6 +198,16 @@ void sample_source_set_fit(sample_source *s, enc_fit *fit)
     s->fit = fit;
 }
 
+sg_sample_source sample_source_loader_view(sample_source *s)
+{
+    return (sg_sample_source){
+        .get = sample_source_loader_get,
+        .name = sample_source_loader_name,
+        .ctx = s,
+        .n = s->n,
+    };
+}
+
 int sample_source_loader_get(void *ctx, size_t index, sg_image *out, int *label)
 {
     sample_source *s = ctx;

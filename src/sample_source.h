@@ -26,6 +26,7 @@
 
 #include "enc.h"
 #include "image.h"
+#include "loader.h"
 #include "series.h"
 
 typedef enum sample_kind {
@@ -91,6 +92,10 @@ int sample_source_loader_get(void *ctx, size_t index, sg_image *out, int *label)
 
 /* The loader's name callback: the sample's display name. */
 const char *sample_source_loader_name(void *ctx, size_t index);
+
+/* The loader's view of s (get/name callbacks over all samples); s stays
+ * owned by the caller and must outlive the loader. */
+sg_sample_source sample_source_loader_view(sample_source *s);
 
 /* Frees everything the source owns and zeroes it; accepts NULL. */
 void sample_source_free(sample_source *s);

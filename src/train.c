@@ -30,12 +30,7 @@ static int make_loader(sg_loader **out, sample_source *src, const sg_transform_s
                        const size_t *idx, size_t n, int batch_size, int train, uint64_t seed,
                        int workers)
 {
-    sg_sample_source s = {
-        .get = sample_source_loader_get,
-        .name = sample_source_loader_name,
-        .ctx = src,
-        .n = src->n,
-    };
+    sg_sample_source s = sample_source_loader_view(src);
     sg_loader_opts lo = {
         .batch_size = (size_t)batch_size,
         /* A last batch of one sample breaks BatchNorm in train mode. */

@@ -18,4 +18,28 @@ echo "== encoders: C (${THREADS} threads) vs vectorized numpy (1 thread)"
 make --no-print-directory BUILD="$BUILD" bench-encoders >/dev/null
 "$BUILD/tools/bench_encoders" data/dsa "$THREADS"
 
-# --- further benchmarks go here ---------------------------------------------
+# --- the whole set to PNG, per encoder (the 10 s target) ----------------------
+echo
+echo "== encode: 6,840 segments x 15 accelerometer axes to PNG (-j ${THREADS})"
+make --no-print-directory BUILD="$BUILD" "$BUILD/sensorgram" >/dev/null
+out=$(mktemp -d /dev/shm/sgbench.XXXXXX 2>/dev/null || mktemp -d)
+trap 'rm -rf "$out"' EXIT
+printf "%-22s %8s %9s\n" encoder seconds "images/s"
+for spec in "gasf --image-size 64" "gadf --image-size 64" "mtf --image-size 64" \
+            "rp" "spectrogram" "gray"; do
+    set -- $spec
+    rm -rf "$out/x"
+    t0=$(date +%s.%N)
+    "$BUILD/sensorgram" encode --dataset dsa data/dsa --sensors acc --encoder $spec \
+        --format png -q -j "$THREADS" -o "$out/x"
+    t1=$(date +%s.%N)
+    n=$(($(wc -l < "$out/x/manifest.csv") - 1))
+    awk -v a="$t0" -v b="$t1" -v n="$n" -v e="$spec" \
+        'BEGIN { printf "%-22s %8.2f %9.0f\n", e, b - a, n / (b - a) }'
+done
+
+# --- training step: sensorgram vs PyTorch (owner: models) -----------------------
+echo
+echo "== training step: ResNet34, sensorgram vs torchvision in PyTorch (${THREADS} threads)"
+BUILD="$BUILD" tools/bench_train.sh resnet34 "$THREADS"
+

@@ -20,13 +20,8 @@ repeats=${REPEATS:-3}
 # an idle machine.  Must be set before the processes start.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
-make --no-print-directory BUILD="$BUILD" "$BUILD/libsensorgram.a" >/dev/null
-mkdir -p "$BUILD/tools"
-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc -Imodels \
-    -c tools/bench_train.c -o "$BUILD/tools/bench_train.o"
-g++ -o "$BUILD/tools/bench_train" "$BUILD/tools/bench_train.o" "$BUILD/libsensorgram.a" \
-    $(pkg-config --libs libpng fftw3f libturbojpeg cairo jansson nettle) -lcsv -lm -pthread \
-    -ltorch -ltorch_cpu -lc10
+# built by the Makefile's bench rule, so LIBTORCH=/path applies here too
+make --no-print-directory BUILD="$BUILD" ${LIBTORCH:+LIBTORCH="$LIBTORCH"} bench-train >/dev/null
 
 # best of REPEATS runs (the least disturbed by other load), C and Python interleaved
 best() { sort -g | tail -n 1; }
