@@ -7,7 +7,9 @@
 #   2. train:   accelerometers of the UCI Daily and Sports Activities data,
 #               gray-encoded in memory, a ResNet34 with one-cycle, random
 #               80/20 split -> runs/demo (metrics, checkpoints, figures)
-#   3. eval:    the best checkpoint on the whole data set (runs/demo_eval)
+#   3. eval:    the best checkpoint on the whole data set (runs/demo_eval;
+#               training and validation segments together: it shows eval's
+#               report, the held-out score is train's validation row)
 #   4. predict: the checkpoint on a few raw segment files (it carries the
 #               encoder settings, so nothing else is needed)
 #
@@ -43,7 +45,8 @@ echo "== train"
     --valid-pct 0.2 --seed 42 --out "$out" $extra
 
 echo "== eval"
-"$bin" eval "$out/best.safetensors" "${data_opts[@]}" -o "${out}_eval"
+# the checkpoint carries the encoder and channel selection: DATA is enough
+"$bin" eval "$out/best.safetensors" "$dsa" -o "${out}_eval"
 
 echo "== predict"
 "$bin" predict "$out/best.safetensors" "$dsa/a09/p1/s01.txt" "$dsa/a12/p1/s01.txt" \
