@@ -247,8 +247,10 @@ int fig_lr_find_draw(const char *run_dir, fig_format format);
 /* Top losses                                                          */
 
 /* Reads RUN_DIR/top_losses.csv and draws the first max_n rows as a grid
- * of images titled "label / predicted / probability" (and the loss) to
- * path.  Image paths are relative to run_dir unless absolute. */
+ * of images titled "label / predicted" over "p=<prob>  loss <loss>" to
+ * path; cells follow the images' aspect ratio (wide strips are stretched
+ * to a visible minimum height).  Image paths are relative to run_dir
+ * unless absolute. */
 int fig_top_losses_write(const char *path, fig_format format, const char *run_dir, int max_n);
 
 /* ------------------------------------------------------------------ */

@@ -120,8 +120,16 @@ int run_metrics_close(run_metrics *m)
     if (!m)
         return SG_OK;
     int rc = SG_OK;
-    if (m->fp && (ferror(m->fp) || fclose(m->fp) != 0))
-        rc = sg_fail(SG_E_IO, "%s: write failed: %s", m->path, strerror(errno));
+    if (m->fp) {
+        /* fclose runs even after a stream error, so the FILE never leaks. */
+        int err = ferror(m->fp), e = errno;
+        if (fclose(m->fp) != 0 && !err) {
+            err = 1;
+            e = errno;
+        }
+        if (err)
+            rc = sg_fail(SG_E_IO, "%s: write failed: %s", m->path, strerror(e));
+    }
     free(m->path);
     free(m);
     return rc;

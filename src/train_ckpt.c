@@ -237,8 +237,8 @@ static int meta_from_json(train_meta *meta, json_t *root, const char *path)
         rc = enc_params_from_json(&meta->enc, json_object_get(sensor, "encoder"));
         if (rc)
             return sg_fail_context(SG_E_CORRUPT, "%s", path);
-        json_int_field(&meta->segment_channels, sensor, "segment_channels", path);
-        rc = train_meta_set_string(&meta->fit_text, json_string_value(json_object_get(sensor, "fit")));
+        rc = json_int_field(&meta->segment_channels, sensor, "segment_channels", path);
+        if (!rc) rc = train_meta_set_string(&meta->fit_text, json_string_value(json_object_get(sensor, "fit")));
         if (!rc) rc = train_meta_set_string(&meta->units, json_string_value(json_object_get(sensor, "units")));
         if (!rc) rc = train_meta_set_string(&meta->sensors, json_string_value(json_object_get(sensor, "sensors")));
         if (!rc) rc = train_meta_set_string(&meta->axes, json_string_value(json_object_get(sensor, "axes")));
