@@ -80,7 +80,10 @@ int sg_atomic_commit(sg_atomic_file *af)
     }
     af->fp = NULL;
     if (err) {
-        rc = sg_fail(SG_E_IO, "%s: write failed: %s", af->path, strerror(e));
+        /* errno may be stale when the error came from an earlier buffered
+         * write (ferror): say so rather than print "Success". */
+        rc = sg_fail(SG_E_IO, "%s: write failed: %s", af->path,
+                     e ? strerror(e) : "an earlier write to the file failed");
         unlink(af->tmp_path);
     } else if (rename(af->tmp_path, af->path) != 0) {
         e = errno;

@@ -267,9 +267,20 @@ int sg_loader_create(sg_loader **out, const sg_sample_source *src, const sg_tran
         sg_loader_free(l);
         return sg_fail(SG_E_NOMEM, "loader: cannot create a mutex");
     }
-    pthread_cond_init(&l->work_cv, NULL);
-    pthread_cond_init(&l->ready_cv, NULL);
-    pthread_cond_init(&l->idle_cv, NULL);
+    /* Each condition variable is destroyed only if it was made: sync_ok
+     * (which tells sg_loader_free to destroy all of them) is set last. */
+    int c_work = pthread_cond_init(&l->work_cv, NULL);
+    int c_ready = c_work ? -1 : pthread_cond_init(&l->ready_cv, NULL);
+    int c_idle = c_ready ? -1 : pthread_cond_init(&l->idle_cv, NULL);
+    if (c_idle != 0) {
+        if (c_ready == 0)
+            pthread_cond_destroy(&l->ready_cv);
+        if (c_work == 0)
+            pthread_cond_destroy(&l->work_cv);
+        pthread_mutex_destroy(&l->mu);
+        sg_loader_free(l);
+        return sg_fail(SG_E_NOMEM, "loader: cannot create a condition variable");
+    }
     l->sync_ok = 1;
     l->threads = calloc((size_t)(opts->n_workers > 0 ? opts->n_workers : 1), sizeof(pthread_t));
     if (!l->threads) {
