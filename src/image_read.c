@@ -35,7 +35,21 @@ static int is_jpeg(const unsigned char *b, size_t n)
     return n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
 }
 
-int sg_image_read(const char *path, sg_image *out)
+typedef int (*image_decoder)(const unsigned char *buf, size_t n, const char *name,
+                             sg_image *out);
+
+/* Any supported format, told apart by its magic bytes, not its name. */
+static int decode_any(const unsigned char *buf, size_t n, const char *name, sg_image *out)
+{
+    if (is_png(buf, n))
+        return sg_png_decode(buf, n, name, out);
+    if (is_jpeg(buf, n))
+        return sg_jpeg_decode(buf, n, name, out);
+    return sg_fail(SG_E_PARSE, "%s: not a PNG or JPEG image", name);
+}
+
+/* The one read path of every image reader: slurp the file, decode, free. */
+static int read_and_decode(const char *path, sg_image *out, image_decoder decode)
 {
     memset(out, 0, sizeof *out);
     unsigned char *buf;
@@ -43,12 +57,22 @@ int sg_image_read(const char *path, sg_image *out)
     int rc = sg_file_read_all(path, &buf, &n);
     if (rc < 0)
         return rc;
-    if (is_png(buf, n))
-        rc = sg_png_decode(buf, n, path, out);
-    else if (is_jpeg(buf, n))
-        rc = sg_jpeg_decode(buf, n, path, out);
-    else
-        rc = sg_fail(SG_E_PARSE, "%s: not a PNG or JPEG image", path);
+    rc = decode(buf, n, path, out);
     free(buf);
     return rc;
+}
+
+int sg_image_read(const char *path, sg_image *out)
+{
+    return read_and_decode(path, out, decode_any);
+}
+
+int sg_png_read(const char *path, sg_image *out)
+{
+    return read_and_decode(path, out, sg_png_decode);
+}
+
+int sg_jpeg_read(const char *path, sg_image *out)
+{
+    return read_and_decode(path, out, sg_jpeg_decode);
 }

@@ -56,16 +56,3 @@ done:
     tjDestroy(tj);
     return rc;
 }
-
-int sg_jpeg_read(const char *path, sg_image *out)
-{
-    memset(out, 0, sizeof *out);
-    unsigned char *buf;
-    size_t n;
-    int rc = sg_file_read_all(path, &buf, &n);
-    if (rc < 0)
-        return rc;
-    rc = sg_jpeg_decode(buf, n, path, out);
-    free(buf);
-    return rc;
-}

@@ -143,16 +143,3 @@ done:
     free(job.rows);
     return rc;
 }
-
-int sg_png_read(const char *path, sg_image *out)
-{
-    memset(out, 0, sizeof *out);
-    unsigned char *buf;
-    size_t n;
-    int rc = sg_file_read_all(path, &buf, &n);
-    if (rc < 0)
-        return rc;
-    rc = sg_png_decode(buf, n, path, out);
-    free(buf);
-    return rc;
-}
