@@ -4,7 +4,9 @@
 #   make NO_TORCH=1      encoding half only (no libtorch needed)
 #   make LIBTORCH=/path  build against another libtorch (e.g. a CUDA one:
 #                        the torch package folder with include/ and lib/)
-#   make test            build everything under ASan+UBSan and run every test
+#   make test            check the layout, build everything under ASan+UBSan
+#                        and run every test
+#   make check-layout    the include/print rules between folders
 #   make bench           full-size benchmarks on ../shared/data
 #   make deps            install the Debian packages the project needs
 #   make data            prepare data/dsa (from ../shared or the UCI archive)
@@ -28,7 +30,10 @@ PKGS      := libpng fftw3f libturbojpeg cairo jansson nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-INCLUDES := -Isrc -Iencoders -Idatasets -Imodels
+# One include root, the top of the checkout: every include names its
+# folder ("src/base/sg_error.h", "encoders/enc.h"), so a reader sees which
+# layer a file depends on and `make check-layout` can check it.
+INCLUDES := -I.
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wno-error=deprecated-declarations -Wno-format-truncation
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -pthread $(INCLUDES) $(PKG_CFLAGS)
@@ -69,7 +74,8 @@ LINK     := $(CC)
 endif
 
 # --- sources ----------------------------------------------------------------
-C_ALL    := $(wildcard src/*.c encoders/*.c datasets/*.c models/*.c)
+SRC_DIRS := src/base src/image encoders datasets models src/train figures src/cli
+C_ALL    := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(NO_TORCH),)
 C_SRC    := $(filter-out models/model_none.c,$(C_ALL))
 CXX_SRC  := $(wildcard models/*.cpp)
@@ -77,15 +83,15 @@ else
 C_SRC    := $(C_ALL)
 CXX_SRC  :=
 endif
-LIB_SRC  := $(filter-out src/main.c,$(C_SRC))
+LIB_SRC  := $(filter-out src/cli/main.c,$(C_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CXX_SRC:%.cpp=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/src/main.o
+MAIN_OBJ := $(BUILD)/src/cli/main.o
 DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test test-build check bench deps data fuzz demo clean format
+.PHONY: all test test-build check check-layout bench deps data fuzz demo clean format
 
 all: sensorgram
 
@@ -122,7 +128,7 @@ $(BUILD)/tests/test_%: tests/test_%.c tests/sg_test.h $(BUILD)/libsensorgram.a
 $(BUILD)/encoders/%.o: CFLAGS += -O3 -fno-math-errno
 # The PNG path's per-pixel loops (min-max scaling in cli_encode.c, packing
 # to bytes in png_write.c) run over every pixel of every image: same reason.
-$(BUILD)/src/cli_encode.o $(BUILD)/src/png_write.o: CFLAGS += -O3 -fno-math-errno
+$(BUILD)/src/cli/cli_encode.o $(BUILD)/src/image/png_write.o: CFLAGS += -O3 -fno-math-errno
 
 # tools/bench_*.c: benchmark drivers for `make bench`, linked like the tests
 $(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a
@@ -139,12 +145,18 @@ bench-train: $(BUILD)/tools/bench_train
 # The README's test command.  Tests run under AddressSanitizer and UBSan
 # in their own build folder; the Python oracles (Debian's python3-torch,
 # python3-torchvision, python3-numpy) are found through $(PYTHON).
-test:
+test: check-layout
 	$(MAKE) -j$(JOBS) BUILD=build/test SAN=1 test-build
 	SG_BIN=build/test/sensorgram SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) \
 	    NO_TORCH=$(NO_TORCH) tests/run.sh build/test/tests
 
 test-build: $(BUILD)/sensorgram $(TEST_BIN)
+
+# The rules between folders (ARCHITECTURE.md), and a self-test that breaks
+# each rule in a scratch copy so the check itself cannot pass vacuously.
+check-layout:
+	tools/check_layout.sh
+	tools/check_layout.sh --self-test
 
 bench: sensorgram
 	SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) tools/bench.sh
@@ -165,4 +177,4 @@ clean:
 	rm -rf build sensorgram
 
 format:
-	clang-format -i $(C_ALL) $(CXX_SRC) $(wildcard src/*.h encoders/*.h datasets/*.h models/*.h tests/*.c tests/*.h)
+	clang-format -i $(C_ALL) $(CXX_SRC) $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h)) $(wildcard tests/*.c tests/*.h)

@@ -12,11 +12,11 @@
  * What it does not do: resampling, subsets of segments within a subject,
  * or reading the zip archive directly (tools/data.sh unpacks it).
  */
-#include "dsa.h"
-#include "parallel.h"
-#include "file_read.h"
-#include "sg_error.h"
-#include "skipped.h"
+#include "datasets/dsa.h"
+#include "src/base/parallel.h"
+#include "src/base/file_read.h"
+#include "src/base/sg_error.h"
+#include "datasets/skipped.h"
 
 #include <ctype.h>
 #include <dirent.h>

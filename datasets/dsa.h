@@ -10,7 +10,7 @@
 #ifndef SG_DSA_H
 #define SG_DSA_H
 
-#include "series.h"
+#include "datasets/series.h"
 
 enum { DSA_N_UNITS = 5, DSA_N_SENSORS = 3, DSA_N_AXES = 3, DSA_N_COLUMNS = 45,
        DSA_N_ROWS = 125, DSA_N_ACTIVITIES = 19 };

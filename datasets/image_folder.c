@@ -4,9 +4,9 @@
  * list (and the same seeded splits) on every machine, whatever order
  * readdir returns.
  */
-#include "image_folder.h"
-#include "image_read.h"
-#include "sg_error.h"
+#include "datasets/image_folder.h"
+#include "src/image/image_read.h"
+#include "src/base/sg_error.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "image.h"
+#include "src/image/image.h"
 
 typedef struct sg_image_list {
     size_t n;

@@ -10,10 +10,10 @@
  * optional label string per row), then cut it into windows appended to a
  * builder; at the end distinct labels are sorted into class names.
  */
-#include "sensor_csv.h"
-#include "file_read.h"
-#include "sg_error.h"
-#include "skipped.h"
+#include "datasets/sensor_csv.h"
+#include "src/base/file_read.h"
+#include "src/base/sg_error.h"
+#include "datasets/skipped.h"
 
 #include <csv.h>
 #include <dirent.h>

@@ -20,7 +20,7 @@
 #ifndef SG_SENSOR_CSV_H
 #define SG_SENSOR_CSV_H
 
-#include "series.h"
+#include "datasets/series.h"
 
 typedef enum sensor_csv_label_from {
     SENSOR_CSV_LABEL_DIR,     /* parent folder name (default) */

@@ -1,5 +1,5 @@
 /* series.c - freeing an sg_series_set (see series.h). */
-#include "series.h"
+#include "datasets/series.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* skipped.c - the list of skipped inputs (see skipped.h). */
-#include "skipped.h"
-#include "sg_error.h"
+#include "datasets/skipped.h"
+#include "src/base/sg_error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,32 +1,14 @@
 /* enc_encode.c - enc_encode: validate, convert, dispatch, lay out.
  *
- * Checks the input is finite, widens it to double once (pyts computes in
+ * Checks the input is finite (enc_check.c), widens it to double once (pyts computes in
  * float64), runs the per-channel compute function into out directly
  * (channels layout) or into the workspace's tiles, then applies the
  * layout.  No allocation happens here.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
-#include <float.h>
 #include <math.h>
-
-int enc_check_finite(const float *x, int C, int T)
-{
-    /* branch-free scan first (vectorizes); locate only on failure */
-    size_t n = (size_t)C * (size_t)T;
-    int bad = 0;
-    for (size_t i = 0; i < n; i++)
-        bad |= !(fabsf(x[i]) <= FLT_MAX);
-    if (!bad)
-        return 0;
-    for (int c = 0; c < C; c++)
-        for (int t = 0; t < T; t++)
-            if (!isfinite(x[(size_t)c * T + t]))
-                return sg_fail(SG_E_NUMERIC, "non-finite value (%g) in channel %d at sample %d",
-                               (double)x[(size_t)c * T + t], c, t);
-    return 0;
-}
 
 static int encode_channel(float *out, const double *x, int c, int T, const enc_params *p,
                           const enc_fit *fit, enc_workspace *ws)

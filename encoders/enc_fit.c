@@ -10,9 +10,9 @@
  *        "channels": C, ["min": [C], "max": [C]] | ["n_bins": k,
  *        "strategy": S, "edges": [[...] x C]]}, written atomically.
  */
-#include "enc_internal.h"
-#include "atomic_file.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/atomic_file.h"
+#include "src/base/sg_error.h"
 
 #include <jansson.h>
 #include <limits.h>

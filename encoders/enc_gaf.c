@@ -9,8 +9,8 @@
  * The O(S) part runs in double like pyts; the O(S^2) outer products run
  * in float on contiguous rows so the compiler vectorizes them.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
 #include <float.h>
 #include <math.h>

@@ -6,8 +6,8 @@
  * within the segment (scope axis).  Values outside a fitted range are
  * clamped; a zero range maps to 0 instead of dividing by zero.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
 static void scale_row(float *out, const float *x, int T, double mn, double mx)
 {

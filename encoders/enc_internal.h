@@ -7,7 +7,7 @@
 #ifndef SG_ENC_INTERNAL_H
 #define SG_ENC_INTERNAL_H
 
-#include "enc.h"
+#include "encoders/enc.h"
 
 #include <fftw3.h>
 

@@ -5,7 +5,7 @@
  * 3g, 3g+1, 3g+2 (x, y, z of one sensor) become R, G, B of tile g, tiles
  * on the same grid as mosaic over C/3.
  */
-#include "enc_internal.h"
+#include "encoders/enc_internal.h"
 
 #include <math.h>
 #include <string.h>

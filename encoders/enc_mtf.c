@@ -10,8 +10,8 @@
  * histogram of block J, i.e. P M P^T with P (S, n_bins).  When S == T
  * (no aggregation) each output row is a copy of a per-bin row.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
 #include <string.h>
 

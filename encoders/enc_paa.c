@@ -6,7 +6,7 @@
  * samples are averaged.  GAF (PAA of the series) and MTF (block means of
  * the field) share it.
  */
-#include "enc_internal.h"
+#include "encoders/enc_internal.h"
 
 #include <stdint.h>
 

@@ -5,8 +5,8 @@
  * checks mirror pyts's _check_params so that anything pyts rejects is
  * rejected here with a message, before any data is touched.
  */
-#include "enc.h"
-#include "sg_error.h"
+#include "encoders/enc.h"
+#include "src/base/sg_error.h"
 
 #include <math.h>
 #include <string.h>

@@ -14,8 +14,8 @@
  *
  * A joint plot is the element-wise product of the per-channel plots.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
 #include <math.h>
 #include <string.h>

@@ -17,8 +17,8 @@
  * row 0 the HIGHEST frequency, so low frequencies sit at the bottom of
  * the picture; values are |X| or 20 log10(|X| + 1e-6) dB.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
 #include <math.h>
 #include <stdint.h>

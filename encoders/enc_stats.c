@@ -5,7 +5,7 @@
  * selection for doubles, and scipy's norm.ppf (Acklam's rational
  * approximation polished by Halley steps on erfc, good to ~1 ulp).
  */
-#include "enc_internal.h"
+#include "encoders/enc_internal.h"
 
 #include <math.h>
 

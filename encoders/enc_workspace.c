@@ -5,8 +5,8 @@
  * safe, so those calls are serialized by one static mutex: that is
  * synchronization, not mutable program state.
  */
-#include "enc_internal.h"
-#include "sg_error.h"
+#include "encoders/enc_internal.h"
+#include "src/base/sg_error.h"
 
 #include <pthread.h>
 #include <stdlib.h>

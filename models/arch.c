@@ -1,9 +1,9 @@
 /* arch.c - architecture names; no libtorch needed (both builds). */
-#include "sg_model.h"
+#include "models/sg_model.h"
 
 #include <string.h>
 
-#include "sg_error.h"
+#include "src/base/sg_error.h"
 
 static const char *const arch_names[] = {"resnet18", "resnet34", "resnet50"};
 

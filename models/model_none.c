@@ -5,9 +5,9 @@
  * so the encoding half of sensorgram builds and runs on machines without
  * libtorch.  Keep in sync with sg_model.h.
  */
-#include "sg_model.h"
+#include "models/sg_model.h"
 
-#include "sg_error.h"
+#include "src/base/sg_error.h"
 
 #define SG_NO_TORCH_MSG "sensorgram was built without libtorch (NO_TORCH=1)"
 

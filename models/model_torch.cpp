@@ -5,7 +5,7 @@
  * per-stage freezing, and gradient-free forward passes.  Optimizers and
  * training steps are in optim_torch.cpp.
  */
-#include "torch_internal.hpp"
+#include "models/torch_internal.hpp"
 
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>

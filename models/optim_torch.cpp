@@ -7,7 +7,7 @@
  * C++ GradScaler); bf16 needs none.  Optimizer state is exposed as named
  * float tensors for checkpoints.
  */
-#include "torch_internal.hpp"
+#include "models/torch_internal.hpp"
 
 #include <cmath>
 #include <cstring>

@@ -7,7 +7,7 @@
  * Linear with PyTorch's default init.  It deliberately has no dilation,
  * groups or zero_init_residual options: sensorgram never uses them.
  */
-#include "torch_internal.hpp"
+#include "models/torch_internal.hpp"
 
 namespace sg {
 

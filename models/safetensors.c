@@ -6,7 +6,7 @@
  * little-endian, so offsets need no alignment.  It deliberately supports
  * only the dtypes sensorgram needs.
  */
-#include "safetensors.h"
+#include "models/safetensors.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "atomic_file.h"
-#include "sg_error.h"
+#include "src/base/atomic_file.h"
+#include "src/base/sg_error.h"
 
 /* Headers bigger than this are not weight files (a ResNet50's is ~20 KB). */
 #define ST_MAX_HEADER (64u << 20)

@@ -3,7 +3,7 @@
  * Everything torch lives behind these typed opaque handles; the bodies
  * are in the .cpp files of models/, each wrapped in one macro that catches
  * std::exception and everything else, stores the message as this
- * thread's last error (sg_last_error() in src/sg_error.h) and returns
+ * thread's last error (sg_last_error() in src/base/sg_error.h) and returns
  * SG_E_TORCH.  Built with NO_TORCH=1, models/model_none.c implements the
  * same API returning SG_E_UNSUPPORTED, so the encoding half still builds.
  *

@@ -17,8 +17,8 @@
 #include <vector>
 
 extern "C" {
-#include "sg_error.h"
-#include "sg_model.h"
+#include "src/base/sg_error.h"
+#include "models/sg_model.h"
 }
 
 namespace sg {

@@ -7,7 +7,7 @@
  * at other naming schemes (timm's non-torchvision nets, Keras): those
  * files are rejected by name.
  */
-#include "weights.h"
+#include "models/weights.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sg_error.h"
+#include "src/base/sg_error.h"
 
 enum load_action { LOAD_COPY, LOAD_STEM, LOAD_SKIP };
 

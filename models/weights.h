@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#include "safetensors.h"
-#include "sg_model.h"
+#include "models/safetensors.h"
+#include "models/sg_model.h"
 
 /* What sg_weights_load did beyond a plain copy (for the caller to say). */
 typedef struct sg_weights_report {

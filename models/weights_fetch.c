@@ -7,7 +7,7 @@
  * deliberately has no resume, mirrors or proxies of its own (curl honours
  * the usual https_proxy variables).
  */
-#include "weights_fetch.h"
+#include "models/weights_fetch.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,11 +21,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
-#include "safetensors.h"
-#include "sg_error.h"
-#include "sg_model.h"
-#include "weights.h"
+#include "src/base/atomic_file.h"
+#include "models/safetensors.h"
+#include "src/base/sg_error.h"
+#include "models/sg_model.h"
+#include "models/weights.h"
 
 extern char **environ;
 

@@ -7,8 +7,8 @@
  * finding; a non-zero status with a message is the expected answer to
  * malformed input, and the message must then name the fake path.
  */
-#include "sensor_csv.h"
-#include "sg_error.h"
+#include "datasets/sensor_csv.h"
+#include "src/base/sg_error.h"
 
 #include <stddef.h>
 #include <stdint.h>

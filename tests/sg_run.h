@@ -4,7 +4,7 @@
 #ifndef SG_RUN_H
 #define SG_RUN_H
 
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
 #include <stdarg.h>
 #include <sys/wait.h>

@@ -3,9 +3,9 @@
 #ifndef SG_TEST_MODELS_H
 #define SG_TEST_MODELS_H
 
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "sg_model.h"
+#include "models/sg_model.h"
 
 /* Skips the current test in a NO_TORCH build. */
 #define SG_REQUIRE_TORCH()                                                     \

@@ -1,11 +1,11 @@
 /* test_dsa.c - the DSA reader on a synthetic tree with known values, every
  * malformed-file case with its exact FILE:LINE:COLUMN message, selection
  * parsing, skipping, and the real tree when data/dsa exists. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "dsa.h"
-#include "sg_error.h"
-#include "skipped.h"
+#include "datasets/dsa.h"
+#include "src/base/sg_error.h"
+#include "datasets/skipped.h"
 
 #include <time.h>
 

@@ -3,9 +3,9 @@
  * (read back with libpng here), numpy-loadable npy, exit codes, one-line
  * FILE:LINE:COL errors, no manifest or temp files after a failure,
  * --on-error skip listing, fits saved and reused, CSV windows. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "npy.h"
+#include "src/base/npy.h"
 
 #include <math.h>
 #include <png.h>

@@ -7,10 +7,10 @@
  * The rest are small cases worked out by hand, degenerate inputs, fits,
  * layouts and bad parameters.
  */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "enc.h"
-#include "sg_error.h"
+#include "encoders/enc.h"
+#include "src/base/sg_error.h"
 
 #include <dirent.h>
 

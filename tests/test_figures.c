@@ -3,12 +3,12 @@
  * redraw, the gallery on a synthetic DSA folder, and one clear error for
  * each kind of bad input.
  */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "csv_table.h"
-#include "fig.h"
-#include "png_io.h"
-#include "sg_error.h"
+#include "src/base/csv_table.h"
+#include "figures/fig.h"
+#include "src/image/png_io.h"
+#include "src/base/sg_error.h"
 
 static void write_text(const char *dir, const char *name, const char *text)
 {

@@ -1,10 +1,10 @@
 /* test_image_folder.c - every folder layout (class folders, manifest,
  * regex labels, unlabelled natural order, train/valid), the trainable
  * checks, manifest errors with line:column, and the shared photo sets. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "image_folder.h"
-#include "sg_error.h"
+#include "datasets/image_folder.h"
+#include "src/base/sg_error.h"
 
 static void touch(const char *dir, const char *rel)
 {

@@ -1,15 +1,15 @@
 /* test_image_io.c - PNG and JPEG decoding: bit depths, palette, alpha,
  * exact values, torchvision's decoder as the JPEG oracle, every image of
  * the shared photo sets, and clean failures on bad files. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
 #include <png.h>
 #include <turbojpeg.h>
 
-#include "image_folder.h"
-#include "image_read.h"
-#include "png_io.h"
-#include "sg_error.h"
+#include "datasets/image_folder.h"
+#include "src/image/image_read.h"
+#include "src/image/png_io.h"
+#include "src/base/sg_error.h"
 
 /* Writes a PNG with libpng directly (independent of our writer). */
 static void write_png(const char *path, int w, int h, int color, int depth,

@@ -3,11 +3,11 @@
  * with augmentation on, error propagation with the message, size
  * mismatch naming the file, restart and shutdown mid-epoch, and real
  * photos through image_folder. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "image_folder.h"
-#include "loader.h"
-#include "sg_error.h"
+#include "datasets/image_folder.h"
+#include "src/train/loader.h"
+#include "src/base/sg_error.h"
 
 /* Synthetic source: sample i is a 1 x 6 x 6 image whose pixels are
  * i + 0.01 * pixel, label i % 3; fail_at (if >= 0) fails. */

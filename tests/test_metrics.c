@@ -1,10 +1,10 @@
 /* test_metrics.c - confusion matrix scores, log loss, softmax, top losses
  * and the confusion_matrix.csv writer against hand-checked values
  * (sklearn's documented examples). */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "metrics.h"
-#include "sg_error.h"
+#include "src/train/metrics.h"
+#include "src/base/sg_error.h"
 
 static void assert_near(const char *what, double got, double want, double tol)
 {

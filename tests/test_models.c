@@ -9,12 +9,12 @@
  * the RGB stem adaptation against numpy, the new head, save/load round
  * trips, the bare `predict` CLI, and error paths.
  */
-#include "sg_test_models.h"
+#include "tests/sg_test_models.h"
 
-#include "safetensors.h"
-#include "sg_error.h"
-#include "sg_model.h"
-#include "weights.h"
+#include "models/safetensors.h"
+#include "src/base/sg_error.h"
+#include "models/sg_model.h"
+#include "models/weights.h"
 
 #define N_CLASSES 10
 

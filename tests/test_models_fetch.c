@@ -6,11 +6,11 @@
  * a wrong hash or a file of another architecture leaves nothing behind,
  * and sg_weights_resolve finds the installed file by name.
  */
-#include "sg_test_models.h"
+#include "tests/sg_test_models.h"
 
-#include "sg_error.h"
-#include "weights.h"
-#include "weights_fetch.h"
+#include "src/base/sg_error.h"
+#include "models/weights.h"
+#include "models/weights_fetch.h"
 
 static void test_sha256(void **state)
 {

@@ -8,10 +8,10 @@
  * --resume (1 step, save state, fresh optimizer, 1 step == 2 steps), and
  * frozen stages keeping weights and BatchNorm statistics.
  */
-#include "sg_test_models.h"
+#include "tests/sg_test_models.h"
 
-#include "sg_error.h"
-#include "weights.h"
+#include "src/base/sg_error.h"
+#include "models/weights.h"
 
 typedef sg_oracle_fixture fixture;
 

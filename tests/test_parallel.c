@@ -1,11 +1,11 @@
 /* test_parallel.c - sg_parallel_for (every index once, thread ids in
  * range, lowest-index error wins and reaches the caller's thread) and the
  * progress bar's plain-line mode. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "parallel.h"
-#include "progress.h"
-#include "sg_error.h"
+#include "src/base/parallel.h"
+#include "src/base/progress.h"
+#include "src/base/sg_error.h"
 
 #include <stdatomic.h>
 

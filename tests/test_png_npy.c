@@ -1,11 +1,11 @@
 /* test_png_npy.c - PNG writing checked by reading back with libpng
  * directly (8/16 bit, gray/RGB, rounding and clamping), npy round trips
  * through our reader and through numpy, and the error paths. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "npy.h"
-#include "png_io.h"
-#include "sg_error.h"
+#include "src/base/npy.h"
+#include "src/image/png_io.h"
+#include "src/base/sg_error.h"
 
 #include <png.h>
 

@@ -1,13 +1,13 @@
 /* test_run_dir.c - the run-folder writers (run_dir.h) and the in-memory
  * sensor sample source (sample_source.h), against hand-checked values.
  */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
 #include <pthread.h>
 
-#include "enc.h"
-#include "run_dir.h"
-#include "sample_source.h"
+#include "encoders/enc.h"
+#include "src/train/run_dir.h"
+#include "src/train/sample_source.h"
 
 static char *read_text(const char *dir, const char *name)
 {

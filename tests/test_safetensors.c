@@ -6,11 +6,11 @@
  * header length beyond the file, offsets out of range, overlaps, holes,
  * bad dtypes and sizes, missing tensors.  No oracle needed.
  */
-#include "sg_test_models.h"
+#include "tests/sg_test_models.h"
 
-#include "safetensors.h"
-#include "sg_error.h"
-#include "weights.h"
+#include "models/safetensors.h"
+#include "src/base/sg_error.h"
+#include "models/weights.h"
 
 /* Writes an 8-byte header length (declared, or the real one when
  * declared == 0), the JSON text and data_len bytes of data. */

@@ -1,10 +1,10 @@
 /* test_schedule.c - one-cycle schedules against PyTorch's OneCycleLR
  * (tools/oracle_onecycle.py through SG_PYTHON) and fastai's
  * fit_one_cycle against hand-computed values. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "schedule.h"
-#include "sg_error.h"
+#include "src/train/schedule.h"
+#include "src/base/sg_error.h"
 
 typedef struct torch_case {
     double max_lr;

@@ -1,11 +1,11 @@
 /* test_sensor_csv.c - the generic CSV reader: header/columns, windows and
  * stride, the three label sources, and every malformed-input message with
  * its exact FILE:LINE:COLUMN. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "sensor_csv.h"
-#include "sg_error.h"
-#include "skipped.h"
+#include "datasets/sensor_csv.h"
+#include "src/base/sg_error.h"
+#include "datasets/skipped.h"
 
 static int read_text(sg_series_set *s, const char *text, const char *path,
                      const sensor_csv_options *opt)

@@ -1,9 +1,9 @@
 /* test_split.c - partitions, determinism per seed, subject-wise
  * separation, leave-one-subject-out and k-fold coverage. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "split.h"
-#include "sg_error.h"
+#include "src/train/split.h"
+#include "src/base/sg_error.h"
 
 /* Asserts that s partitions 0..n-1 with sorted sides. */
 static void assert_partition(const sg_split *s, size_t n)

@@ -5,10 +5,10 @@
  * Fixtures are tiny PNG class folders written with the library's own PNG
  * writer; the few real trainings use 8x8 images on a ResNet18 (seconds).
  */
-#include "sg_run.h"
+#include "tests/sg_run.h"
 
-#include "png_io.h"
-#include "sg_model.h"
+#include "src/image/png_io.h"
+#include "models/sg_model.h"
 
 /* Training needs libtorch; a NO_TORCH build only checks option errors. */
 #define REQUIRE_TORCH()                                                                   \

@@ -9,11 +9,11 @@
  * same --seed giving identical losses.  Data: data/dsa (make data) or
  * the shared tarball; skips when neither is there.
  */
-#include "sg_run.h"
+#include "tests/sg_run.h"
 
 #include <jansson.h>
 
-#include "sg_model.h"
+#include "models/sg_model.h"
 
 typedef struct e2e {
     char *tmp;

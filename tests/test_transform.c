@@ -1,11 +1,11 @@
 /* test_transform.c - resize/crop/channel conversion against torch and
  * torchvision (SG_PYTHON oracles), flips, affine, RandomResizedCrop
  * parameters and the train/eval pipeline. */
-#include "sg_test.h"
+#include "tests/sg_test.h"
 
-#include "rng.h"
-#include "sg_error.h"
-#include "transform.h"
+#include "src/base/rng.h"
+#include "src/base/sg_error.h"
+#include "src/image/transform.h"
 
 /* The test image both sides build: x = sin(0.37 i + 0.11 c) (+ 1) / 2. */
 static void make_image(sg_image *img, int c, int h, int w)

@@ -20,10 +20,10 @@
  *
  * Benchmark only (make bench); never part of make test.
  */
-#include "dsa.h"
-#include "enc.h"
-#include "series.h"
-#include "sg_error.h"
+#include "datasets/dsa.h"
+#include "encoders/enc.h"
+#include "datasets/series.h"
+#include "src/base/sg_error.h"
 
 #include <pthread.h>
 #include <stdio.h>

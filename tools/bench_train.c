@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "sg_error.h"
-#include "sg_model.h"
+#include "src/base/sg_error.h"
+#include "models/sg_model.h"
 
 static double now_s(void)
 {

@@ -15,9 +15,9 @@ out=build/fuzz
 mkdir -p "$out" fuzz/corpus-work
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -Isrc -Idatasets \
+    -fno-sanitize-recover=undefined -I. \
     tests/fuzz_sensor_csv.c datasets/sensor_csv.c datasets/series.c datasets/skipped.c \
-    src/sg_error.c -lcsv -o "$out/fuzz_sensor_csv"
+    src/base/sg_error.c -lcsv -o "$out/fuzz_sensor_csv"
 cp -n tests/fuzz_corpus/* fuzz/corpus-work/ 2>/dev/null || true
 echo "fuzz.sh: running $out/fuzz_sensor_csv for ${seconds}s (corpus fuzz/corpus-work)"
 exec nice -n 19 "$out/fuzz_sensor_csv" -max_total_time="$seconds" -max_len=4096 \

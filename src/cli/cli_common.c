@@ -1,0 +1,459 @@
+/* cli_common.c - the model commands' shared options (see cli_common.h).
+ *
+ * Numbers are parsed strictly (the whole argument must be a number in
+ * range), because a typo such as `--lr 1e-3x` silently training with a
+ * different rate costs hours.
+ */
+#include "src/cli/cli_common.h"
+
+#include "src/base/sg_error.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
+    OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
+    OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_THREADS, OPT_SEED,
+    OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_FREEZE_EPOCHS,
+    OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
+    OPT_NO_PROGRESS,
+    OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
+    OPT_START_LR, OPT_END_LR, OPT_STEPS,
+    OPT_HELP,
+};
+
+struct opt_def {
+    struct option opt;
+    unsigned group;
+    const char *help;
+    const char *not_for; /* commands of the group it does not apply to ("eval") */
+};
+
+static const struct opt_def opt_defs[] = {
+    {{"dataset", required_argument, 0, OPT_DATASET}, CLI_G_DATA,
+     "NAME      'dsa': DATA is a Daily and Sports Activities root, encoded in memory", "eval"},
+    {{"label-regex", required_argument, 0, OPT_LABEL_REGEX}, CLI_G_DATA,
+     "RE    labels = first capture group of RE on file names ('^([a-z]+)\\.')", NULL},
+    {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA,
+     "LIST        DSA units: T,RA,LA,RL,LL (default all)", "eval"},
+    {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA,
+     "LIST      DSA sensors: acc,gyro,mag (default all)", "eval"},
+    {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA,
+     "LIST         DSA axes: x,y,z (default all)", "eval"},
+    {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA,
+     "LIST     DSA subjects to read (default all found)", "eval"},
+    {{"encoder", required_argument, 0, CLI_ENC_OPT_ENCODER}, CLI_G_DATA,
+     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray)", "eval"},
+    {{"layout", required_argument, 0, CLI_ENC_OPT_LAYOUT}, CLI_G_DATA,
+     "NAME       channels|mosaic|rgb (default: rgb for x,y,z triples, else mosaic)", "eval"},
+    {{"enc-size", required_argument, 0, CLI_ENC_OPT_IMAGE_SIZE}, CLI_G_DATA,
+     "N|F      gasf/gadf/mtf image side: pixels or a fraction of T (encode's --image-size)",
+     "eval"},
+    {{"sample-range", required_argument, 0, CLI_ENC_OPT_SAMPLE_RANGE}, CLI_G_DATA,
+     "LO,HI|none  gasf/gadf (default -1,1)", "eval"},
+    {{"overlapping", no_argument, 0, CLI_ENC_OPT_OVERLAPPING}, CLI_G_DATA,
+     "        gasf/gadf/mtf: overlapping PAA windows", "eval"},
+    {{"n-bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA,
+     "N            mtf bins (default 5; also --bins)", "eval"},
+    {{"bins", required_argument, 0, CLI_ENC_OPT_N_BINS}, CLI_G_DATA,
+     "N              same as --n-bins", "eval"},
+    {{"strategy", required_argument, 0, CLI_ENC_OPT_STRATEGY}, CLI_G_DATA,
+     "NAME     mtf: quantile|uniform|normal (default quantile)", "eval"},
+    {{"mtf-fitted", no_argument, 0, CLI_ENC_OPT_MTF_FITTED}, CLI_G_DATA,
+     "         mtf: bin edges fitted per channel on the training data", "eval"},
+    {{"dimension", required_argument, 0, CLI_ENC_OPT_DIMENSION}, CLI_G_DATA,
+     "N         rp/jrp embedding dimension (default 1)", "eval"},
+    {{"time-delay", required_argument, 0, CLI_ENC_OPT_TIME_DELAY}, CLI_G_DATA,
+     "N        rp/jrp time delay (default 1)", "eval"},
+    {{"threshold", required_argument, 0, CLI_ENC_OPT_THRESHOLD}, CLI_G_DATA,
+     "T         rp/jrp: none|point|distance|VALUE (default none)", "eval"},
+    {{"percentage", required_argument, 0, CLI_ENC_OPT_PERCENTAGE}, CLI_G_DATA,
+     "P        rp/jrp percentage (default 10)", "eval"},
+    {{"window-length", required_argument, 0, CLI_ENC_OPT_WINDOW_LENGTH}, CLI_G_DATA,
+     "N     spectrogram window (samples, default 32)", "eval"},
+    {{"hop", required_argument, 0, CLI_ENC_OPT_HOP}, CLI_G_DATA,
+     "N               spectrogram hop (samples, default 4)", "eval"},
+    {{"stft-window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA,
+     "NAME  spectrogram window: hann|hamming|blackman|rect (also --window)", "eval"},
+    {{"window", required_argument, 0, CLI_ENC_OPT_STFT_WINDOW}, CLI_G_DATA,
+     "NAME       same as --stft-window", "eval"},
+    {{"no-log", no_argument, 0, CLI_ENC_OPT_NO_LOG}, CLI_G_DATA,
+     "             spectrogram: linear magnitude instead of dB", "eval"},
+    {{"scope", required_argument, 0, CLI_ENC_OPT_SCOPE}, CLI_G_DATA,
+     "NAME        gray scaling: dataset|segment|axis", "eval"},
+    {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT,
+     "F       random validation fraction (default 0.2)", NULL},
+    {{"valid-subjects", required_argument, 0, OPT_VALID_SUBJECTS}, CLI_G_SPLIT,
+     "LIST  subjects held out for validation ('7,8')", NULL},
+    {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT,
+     "loso|kfold:K     cross-validation: every fold trained and evaluated", NULL},
+    {{"arch", required_argument, 0, OPT_ARCH}, CLI_G_MODEL,
+     "NAME         resnet18|resnet34|resnet50 (default resnet34)", NULL},
+    {{"pretrained", required_argument, 0, OPT_PRETRAINED}, CLI_G_MODEL,
+     "W      weights NAME, PATH or none (default: stored resnet weights, else none)",
+     "eval predict"},
+    {{"image-size", required_argument, 0, OPT_IMAGE_SIZE}, CLI_G_MODEL,
+     "N      model input side (default: the images' own size)", "eval predict"},
+    {{"device", required_argument, 0, OPT_DEVICE}, CLI_G_MODEL,
+     "D          auto|cpu|cuda|cuda:N (default auto)", NULL},
+    {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL,
+     "[=bf16|fp16]  CUDA autocast", NULL},
+    {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL,
+     "N, -j N    loader threads (default 2)", NULL},
+    {{"threads", required_argument, 0, OPT_THREADS}, CLI_G_MODEL,
+     "N  libtorch CPU threads (default: cores left beside the loader workers)", NULL},
+    {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL,
+     "S            random seed (default 42): same seed, same run on CPU", "eval predict"},
+    {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN,
+     "N          epochs after the frozen phase (default 5)", NULL},
+    {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN,
+     "LR             peak learning rate (default 1e-3)", NULL},
+    {{"bs", required_argument, 0, OPT_BS}, CLI_G_TRAIN,
+     "N              batch size (default 64)", NULL},
+    {{"wd", required_argument, 0, OPT_WD}, CLI_G_TRAIN,
+     "W              weight decay (default 0.01)", NULL},
+    {{"opt", required_argument, 0, OPT_OPT}, CLI_G_TRAIN,
+     "NAME          adamw|sgd (default adamw)", NULL},
+    {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN,
+     "E  label smoothing of the training loss (default 0)", NULL},
+    {{"freeze-epochs", required_argument, 0, OPT_FREEZE_EPOCHS}, CLI_G_TRAIN,
+     "N   head-only epochs first (default 1 with pretrained weights, else 0)", NULL},
+    {{"schedule", required_argument, 0, OPT_SCHEDULE}, CLI_G_TRAIN,
+     "NAME     onecycle|fastai (default onecycle)", NULL},
+    {{"augment", no_argument, 0, OPT_AUGMENT}, CLI_G_TRAIN,
+     "            augmentation also for sensor images (small shifts; never flips)", NULL},
+    {{"no-augment", no_argument, 0, OPT_NO_AUGMENT}, CLI_G_TRAIN,
+     "         no random crops/flips for photos either", NULL},
+    {{"out", required_argument, 0, OPT_OUT}, CLI_G_TRAIN,
+     "RUN_DIR       where the run's files go (default runs/last)", NULL},
+    {{"resume", no_argument, 0, OPT_RESUME}, CLI_G_TRAIN,
+     "             continue RUN_DIR from last.safetensors", NULL},
+    {{"figure-format", required_argument, 0, OPT_FIGURE_FORMAT}, CLI_G_TRAIN | CLI_G_OUTPUT,
+     "F  png|svg|pdf (default png)", "predict"},
+    {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
+     "A.npy,B.npy  train a linear head on cached features", NULL},
+    {{"no-progress", no_argument, 0, OPT_NO_PROGRESS}, CLI_G_TRAIN | CLI_G_OUTPUT | CLI_G_LRFIND,
+     "        no progress bar", NULL},
+    {{"output", required_argument, 0, OPT_OUTPUT}, CLI_G_OUTPUT,
+     "PATH, -o PATH  output file or folder", NULL},
+    {{"kaggle", no_argument, 0, OPT_KAGGLE}, CLI_G_OUTPUT,
+     "             predict: id,label with P(class 1) (dog)", "eval"},
+    {{"clip", required_argument, 0, OPT_CLIP}, CLI_G_OUTPUT,
+     "P            --kaggle clipping to [P, 1-P] (default 0.005)", "eval"},
+    {{"top-losses", required_argument, 0, OPT_TOP_LOSSES}, CLI_G_OUTPUT | CLI_G_TRAIN,
+     "N      highest-loss samples kept (default 16)", "predict"},
+    {{"weights", required_argument, 0, OPT_WEIGHTS}, CLI_G_OUTPUT,
+     "PATH      predict with bare weights", "eval"},
+    {{"no-normalize", no_argument, 0, OPT_NO_NORMALIZE}, CLI_G_OUTPUT,
+     "       predict --weights: skip ImageNet normalisation", "eval"},
+    {{"start-lr", required_argument, 0, OPT_START_LR}, CLI_G_LRFIND,
+     "LR       range start (default 1e-7)", NULL},
+    {{"end-lr", required_argument, 0, OPT_END_LR}, CLI_G_LRFIND,
+     "LR         range end (default 10)", NULL},
+    {{"steps", required_argument, 0, OPT_STEPS}, CLI_G_LRFIND,
+     "N           range steps (default 100)", NULL},
+};
+
+enum { N_OPT_DEFS = sizeof opt_defs / sizeof opt_defs[0] };
+
+void cli_opts_default(cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    enc_params_default(&o->enc, ENC_GRAY);
+    o->valid_pct = 0.2;
+    o->arch = SG_ARCH_RESNET34;
+    o->device = "auto";
+    o->precision = SG_PRECISION_FP32;
+    o->workers = 2;
+    o->seed = 42;
+    o->epochs = 5;
+    o->lr = 1e-3;
+    o->batch_size = 64;
+    o->wd = 0.01;
+    o->opt = SG_OPTIM_ADAMW;
+    o->freeze_epochs = -1;
+    o->augment = -1;
+    o->out_dir = "runs/last";
+    o->figure_format = "png";
+    o->progress = -1;
+    o->clip = 0.005;
+    o->top_losses = 16;
+    o->start_lr = 1e-7;
+    o->end_lr = 10.0;
+    o->steps = 100;
+}
+
+/* Whether option def applies to command cmd (NULL: any) of its groups. */
+static int applies(const struct opt_def *def, unsigned groups, const char *cmd)
+{
+    if (!(def->group & groups))
+        return 0;
+    if (!cmd || !def->not_for)
+        return 1;
+    size_t len = strlen(cmd);
+    for (const char *p = def->not_for; (p = strstr(p, cmd)) != NULL; p += len)
+        if ((p == def->not_for || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+            return 0;
+    return 1;
+}
+
+static void print_options(FILE *f, unsigned groups, const char *cmd)
+{
+    for (int i = 0; i < N_OPT_DEFS; i++) {
+        if (!applies(&opt_defs[i], groups, cmd))
+            continue;
+        /* help is "ARG   description" (ARG may be empty): align the columns. */
+        const char *h = opt_defs[i].help;
+        const char *gap = strstr(h, "  ");
+        int arg_len = gap ? (int)(gap - h) : 0;
+        const char *desc = gap ? gap : h;
+        while (*desc == ' ')
+            desc++;
+        char head[64];
+        snprintf(head, sizeof head, "--%s%s%.*s", opt_defs[i].opt.name, arg_len ? " " : "",
+                 arg_len, h);
+        fprintf(f, "  %-28s %s\n", head, desc);
+    }
+    fprintf(f, "  --help\n");
+}
+
+void cli_print_options(FILE *f, unsigned groups)
+{
+    print_options(f, groups, NULL);
+}
+
+int cli_report(const char *cmd, int rc, int status)
+{
+    if (rc == SG_OK)
+        return 0;
+    fprintf(stderr, "sensorgram %s: %s\n", cmd, sg_last_error());
+    return status;
+}
+
+int cli_workers(const cli_opts *o)
+{
+    return o->workers > 0 ? o->workers : 1;
+}
+
+int cli_torch_threads(const cli_opts *o)
+{
+    if (o->threads > 0)
+        return o->threads;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long left = cores - o->workers;
+    return left > 1 ? (int)left : 1;
+}
+
+static int parse_double(double *out, const char *name, const char *s, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
+        return sg_fail(SG_E_INVALID, "--%s: '%s' is not a number in [%g, %g]", name, s, lo, hi);
+    *out = v;
+    return SG_OK;
+}
+
+static int parse_int(int *out, const char *name, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return sg_fail(SG_E_INVALID, "--%s: '%s' is not an integer in [%ld, %ld]", name, s, lo,
+                       hi);
+    *out = (int)v;
+    return SG_OK;
+}
+
+/* Matches s against a NULL-terminated list of names; index or -1. */
+static int pick(const char *s, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_choice(int *out, const char *name, const char *s, const char *const *names,
+                        const char *list)
+{
+    int k = pick(s, names);
+    if (k < 0)
+        return sg_fail(SG_E_INVALID, "--%s: unknown value '%s' (expected %s)", name, s, list);
+    *out = k;
+    return SG_OK;
+}
+
+static int parse_cv(cli_opts *o, const char *arg)
+{
+    if (strcmp(arg, "loso") == 0) {
+        o->cv = CLI_CV_LOSO;
+        return SG_OK;
+    }
+    if (strncmp(arg, "kfold:", 6) == 0) {
+        o->cv = CLI_CV_KFOLD;
+        return parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
+    }
+    if (strcmp(arg, "none") == 0) {
+        o->cv = CLI_CV_NONE;
+        return SG_OK;
+    }
+    return sg_fail(SG_E_INVALID, "--cv: unknown value '%s' (expected loso, kfold:K or none)",
+                   arg);
+}
+
+static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
+{
+    int k = 0, rc;
+    switch (id) {
+    case OPT_DATASET:
+        if (strcmp(arg, "dsa") != 0)
+            return sg_fail(SG_E_INVALID, "--dataset: unknown dataset '%s' (expected dsa)", arg);
+        o->dataset = arg;
+        return SG_OK;
+    case OPT_LABEL_REGEX: o->label_regex = arg; return SG_OK;
+    case OPT_UNITS: o->units = arg; return SG_OK;
+    case OPT_SENSORS: o->sensors = arg; return SG_OK;
+    case OPT_AXES: o->axes = arg; return SG_OK;
+    case OPT_SUBJECTS: o->subjects = arg; return SG_OK;
+    case OPT_VALID_PCT: return parse_double(&o->valid_pct, name, arg, 0.0, 0.99);
+    case OPT_VALID_SUBJECTS: o->valid_subjects = arg; return SG_OK;
+    case OPT_CV: return parse_cv(o, arg);
+    case OPT_ARCH:
+        rc = sg_arch_parse(&o->arch, arg);
+        o->arch_given = 1;
+        return rc ? sg_fail_context(rc, "--arch") : SG_OK;
+    case OPT_PRETRAINED: o->pretrained = arg; return SG_OK;
+    case OPT_IMAGE_SIZE: return parse_int(&o->image_size, name, arg, 8, 4096);
+    case OPT_DEVICE: o->device = arg; return SG_OK;
+    case OPT_MIXED:
+        if (!arg || strcmp(arg, "bf16") == 0)
+            o->precision = SG_PRECISION_BF16;
+        else if (strcmp(arg, "fp16") == 0)
+            o->precision = SG_PRECISION_FP16;
+        else
+            return sg_fail(SG_E_INVALID, "--mixed-precision: '%s' (expected bf16 or fp16)", arg);
+        return SG_OK;
+    case OPT_WORKERS: return parse_int(&o->workers, "workers", arg, 0, 256);
+    case OPT_THREADS: return parse_int(&o->threads, name, arg, 0, 1024);
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        if (errno || end == arg || *end != '\0' || arg[0] == '-')
+            return sg_fail(SG_E_INVALID, "--seed: '%s' is not a non-negative integer", arg);
+        o->seed = v;
+        o->seed_given = 1;
+        return SG_OK;
+    }
+    case OPT_EPOCHS: return parse_int(&o->epochs, name, arg, 0, 100000);
+    case OPT_LR: return parse_double(&o->lr, name, arg, 1e-12, 100.0);
+    case OPT_BS: return parse_int(&o->batch_size, name, arg, 1, 1 << 16);
+    case OPT_WD: return parse_double(&o->wd, name, arg, 0.0, 10.0);
+    case OPT_OPT: {
+        static const char *const names[] = {"sgd", "adamw", NULL};
+        rc = parse_choice(&k, name, arg, names, "adamw or sgd");
+        o->opt = k == 0 ? SG_OPTIM_SGD : SG_OPTIM_ADAMW;
+        return rc;
+    }
+    case OPT_LABEL_SMOOTHING: return parse_double(&o->label_smoothing, name, arg, 0.0, 0.99);
+    case OPT_FREEZE_EPOCHS: return parse_int(&o->freeze_epochs, name, arg, 0, 100000);
+    case OPT_SCHEDULE: {
+        static const char *const names[] = {"onecycle", "fastai", NULL};
+        rc = parse_choice(&k, name, arg, names, "onecycle or fastai");
+        o->schedule_fastai = k;
+        return rc;
+    }
+    case OPT_AUGMENT: o->augment = 1; return SG_OK;
+    case OPT_NO_AUGMENT: o->augment = 0; return SG_OK;
+    case OPT_OUT: o->out_dir = arg; return SG_OK;
+    case OPT_RESUME: o->resume = 1; return SG_OK;
+    case OPT_FIGURE_FORMAT: {
+        static const char *const names[] = {"png", "svg", "pdf", NULL};
+        rc = parse_choice(&k, name, arg, names, "png, svg or pdf");
+        o->figure_format = arg;
+        return rc;
+    }
+    case OPT_FEATURES: o->features = arg; return SG_OK;
+    case OPT_NO_PROGRESS: o->progress = 0; return SG_OK;
+    case OPT_OUTPUT: o->output = arg; return SG_OK;
+    case OPT_KAGGLE: o->kaggle = 1; return SG_OK;
+    case OPT_CLIP: return parse_double(&o->clip, name, arg, 0.0, 0.5);
+    case OPT_TOP_LOSSES: return parse_int(&o->top_losses, name, arg, 0, 10000);
+    case OPT_WEIGHTS: o->weights = arg; return SG_OK;
+    case OPT_NO_NORMALIZE: o->no_normalize = 1; return SG_OK;
+    case OPT_START_LR: return parse_double(&o->start_lr, name, arg, 1e-12, 1e3);
+    case OPT_END_LR: return parse_double(&o->end_lr, name, arg, 1e-12, 1e3);
+    case OPT_STEPS: return parse_int(&o->steps, name, arg, 2, 100000);
+    }
+    if (cli_enc_option(&o->enc_args, id, arg))
+        return SG_OK;
+    return sg_fail(SG_E_INVALID, "--%s: unknown option", name);
+}
+
+int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage)
+{
+    struct option longopts[N_OPT_DEFS + 2];
+    int n = 0;
+    for (int i = 0; i < N_OPT_DEFS; i++)
+        longopts[n++] = opt_defs[i].opt;
+    longopts[n++] = (struct option){"help", no_argument, 0, OPT_HELP};
+    longopts[n] = (struct option){0, 0, 0, 0};
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, "j:o:h", longopts, &idx);
+        if (c == -1)
+            break;
+        if (c == 'h' || c == OPT_HELP) {
+            printf("usage: %s\n\noptions:\n", usage);
+            print_options(stdout, groups, argv[0]);
+            return 1;
+        }
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+            if (optopt && optopt < 256)
+                return sg_fail(SG_E_INVALID, "option -%c needs a value or is unknown", optopt);
+            return sg_fail(SG_E_INVALID, "unknown option or missing value: '%s' (see --help)",
+                           bad);
+        }
+        if (c == 'j')
+            c = OPT_WORKERS;
+        if (c == 'o')
+            c = OPT_OUTPUT;
+        const struct opt_def *def = NULL;
+        for (int i = 0; i < N_OPT_DEFS; i++)
+            if (opt_defs[i].opt.val == c)
+                def = &opt_defs[i];
+        if (!def)
+            return sg_fail(SG_E_INVALID, "unknown option (see --help)");
+        if (!applies(def, groups, argv[0]))
+            return sg_fail(SG_E_INVALID, "option --%s does not apply to %s", def->opt.name,
+                           argv[0]);
+        int rc = parse_one(o, c, def->opt.name, optarg);
+        if (rc)
+            return rc;
+    }
+    o->n_args = argc - optind;
+    o->args = argv + optind;
+    o->enc_args.image_size_name = "enc-size";
+    int rc = cli_enc_build(&o->enc, &o->enc_args, "gray");
+    if (rc)
+        return rc;
+    o->encoder_given = o->enc_args.encoder != NULL;
+    o->layout_given = o->enc_args.layout != NULL;
+    if (o->start_lr >= o->end_lr)
+        return sg_fail(SG_E_INVALID, "--start-lr %g must be below --end-lr %g", o->start_lr,
+                       o->end_lr);
+    return SG_OK;
+}

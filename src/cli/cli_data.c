@@ -1,0 +1,298 @@
+/* cli_data.c - DATA arguments to sample sources, splits and transform
+ * specs (see cli_data.h).
+ */
+#include "src/cli/cli_data.h"
+
+#include "datasets/dsa.h"
+#include "datasets/image_folder.h"
+#include "src/base/sg_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Picks a layout the image path accepts (1 or 3 channels) when the user
+ * gave none: x, y, z triples as RGB, otherwise a gray mosaic. */
+static int choose_layout(enc_params *enc, int layout_given, int C, int T)
+{
+    int oc, oh, ow;
+    int rc = enc_output_shape(enc, C, T, &oc, &oh, &ow);
+    if (rc)
+        return rc;
+    if (oc == 1 || oc == 3)
+        return SG_OK;
+    if (layout_given)
+        return sg_fail(SG_E_INVALID,
+                       "--layout %s gives %d image channels; the network takes 1 or 3 "
+                       "(use --layout mosaic or rgb)",
+                       enc->layout == ENC_LAYOUT_CHANNELS ? "channels" : "rgb", oc);
+    enc->layout = C % 3 == 0 ? ENC_LAYOUT_RGB : ENC_LAYOUT_MOSAIC;
+    rc = enc_output_shape(enc, C, T, &oc, &oh, &ow);
+    if (rc == SG_OK && oc != 1 && oc != 3) {
+        enc->layout = ENC_LAYOUT_MOSAIC;
+        rc = enc_output_shape(enc, C, T, &oc, &oh, &ow);
+    }
+    return rc;
+}
+
+static int finish_series(cli_dataset *out, sg_series_set *set, const enc_params *enc_in,
+                         int layout_given, enc_fit *fit, int workers)
+{
+    enc_params enc = *enc_in;
+    out->n_segment_channels = set->n_channels;
+    int rc = choose_layout(&enc, layout_given, set->n_channels, set->n_samples);
+    if (rc) {
+        enc_fit_free(fit);
+        sg_series_set_free(set);
+        return rc;
+    }
+    rc = sample_source_series(&out->src, set, &enc, fit, workers > 0 ? workers : 1);
+    sg_series_set_free(set);
+    if (rc)
+        return rc;
+    out->is_series = 1;
+    out->c = out->src.oc;
+    out->h = out->src.oh;
+    out->w = out->src.ow;
+    return SG_OK;
+}
+
+/* Keeps only the classes that occur (a DSA subset names all 19
+ * activities), so the head, the confusion matrix and the figures are
+ * sized to the data.  Class order stays the activity order. */
+static int compact_classes(sg_series_set *set)
+{
+    int k = set->n_classes, kept = 0;
+    int *map = malloc((size_t)(k > 0 ? k : 1) * sizeof *map);
+    if (!map)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int c = 0; c < k; c++)
+        map[c] = -1;
+    for (size_t i = 0; i < set->n; i++)
+        map[set->label[i]] = 0;
+    for (int c = 0; c < k; c++) {
+        if (map[c] < 0) {
+            free(set->class_names[c]);
+            continue;
+        }
+        map[c] = kept;
+        set->class_names[kept++] = set->class_names[c];
+    }
+    for (size_t i = 0; i < set->n; i++)
+        set->label[i] = map[set->label[i]];
+    set->n_classes = kept;
+    free(map);
+    return SG_OK;
+}
+
+static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
+{
+    dsa_select sel;
+    dsa_select_all(&sel);
+    int rc = dsa_select_parse(&sel, o->units, o->sensors, o->axes);
+    if (rc == SG_OK && o->subjects)
+        rc = dsa_select_parse_subjects(&sel, o->subjects);
+    if (rc)
+        return rc;
+    sg_series_set set = {0};
+    rc = dsa_load(&set, root, &sel, cli_workers(o));
+    if (rc)
+        return rc;
+    if (set.n == 0) {
+        sg_series_set_free(&set);
+        return sg_fail(SG_E_INVALID, "%s: dataset is empty (no segments match)", root);
+    }
+    rc = compact_classes(&set);
+    if (rc == SG_OK && set.n_classes < 2)
+        rc = sg_fail(SG_E_INVALID, "%s: only one class (%s) found; training needs at least two",
+                     root, set.class_names[0]);
+    if (rc) {
+        sg_series_set_free(&set);
+        return rc;
+    }
+    return finish_series(out, &set, &o->enc, o->layout_given, NULL, cli_workers(o));
+}
+
+/* Reads sample 0 to learn the images' shape (and fail early on a bad file). */
+static int probe_shape(cli_dataset *out)
+{
+    if (out->src.n == 0)
+        return SG_OK;
+    sg_image img;
+    int rc = sample_source_read(&out->src, 0, &img);
+    if (rc)
+        return rc;
+    out->c = img.c;
+    out->h = img.h;
+    out->w = img.w;
+    sg_image_free(&img);
+    return SG_OK;
+}
+
+static int load_folder(cli_dataset *out, const cli_opts *o, const char *root, int labelled)
+{
+    sg_image_list list = {0};
+    int rc;
+    if (!labelled && !o->label_regex && !is_dir(root))
+        return sg_fail(SG_E_IO, "%s: not a folder", root);
+    rc = sg_image_folder_open(&list, root, o->label_regex);
+    /* An unlabelled test folder holds files but no class folders. */
+    if (!labelled && (rc || list.n == 0)) {
+        sg_image_list_free(&list);
+        rc = sg_image_folder_unlabeled(&list, root);
+    }
+    if (rc == SG_OK && labelled)
+        rc = sg_image_list_check_trainable(&list, root);
+    if (rc == SG_OK && list.n == 0)
+        rc = sg_fail(SG_E_INVALID, "%s: dataset is empty (no PNG or JPEG files found)", root);
+    if (rc == SG_OK)
+        rc = sample_source_images(&out->src, list.n, (const char *const *)list.paths,
+                                  list.labels, list.subjects, list.n_classes,
+                                  (const char *const *)list.class_names);
+    if (rc == SG_OK && list.is_valid) {
+        out->is_valid = malloc(list.n);
+        if (!out->is_valid)
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        else
+            memcpy(out->is_valid, list.is_valid, list.n);
+    }
+    if (rc == SG_OK) {
+        char manifest[4096];
+        snprintf(manifest, sizeof manifest, "%s/manifest.csv", root);
+        struct stat st;
+        /* Encoded sensor images keep their geometry; photos get crops. */
+        out->is_photo = stat(manifest, &st) != 0;
+    }
+    sg_image_list_free(&list);
+    if (rc == SG_OK)
+        rc = probe_shape(out);
+    return rc;
+}
+
+int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int labelled)
+{
+    memset(out, 0, sizeof *out);
+    int rc = o->dataset ? load_dsa(out, o, path) : load_folder(out, o, path, labelled);
+    if (rc) {
+        cli_dataset_free(out);
+        return rc;
+    }
+    return SG_OK;
+}
+
+int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
+                            enc_fit *fit, int workers)
+{
+    memset(out, 0, sizeof *out);
+    int rc = finish_series(out, set, enc, 1, fit, workers);
+    if (rc)
+        cli_dataset_free(out);
+    return rc;
+}
+
+int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)
+{
+    if (!d->is_series)
+        return SG_OK;
+    const sg_series_set *s = &d->src.series;
+    size_t seg = (size_t)s->n_channels * (size_t)s->n_samples;
+    float *x = malloc((n ? n : 1) * seg * sizeof *x);
+    if (!x)
+        return sg_fail(SG_E_NOMEM, "out of memory for the encoder fit");
+    for (size_t i = 0; i < n; i++)
+        memcpy(x + i * seg, sg_series_at(s, idx[i]), seg * sizeof *x);
+    enc_fit *fit = NULL;
+    int rc = enc_fit_create(&fit, &d->src.enc, x, n, s->n_channels, s->n_samples);
+    free(x);
+    if (rc)
+        return rc;
+    sample_source_set_fit(&d->src, fit);
+    return SG_OK;
+}
+
+int cli_n_folds(const cli_dataset *d, const cli_opts *o, int *n_folds)
+{
+    *n_folds = 1;
+    if (o->cv == CLI_CV_KFOLD) {
+        *n_folds = o->cv_k;
+    } else if (o->cv == CLI_CV_LOSO) {
+        int *subjects = NULL;
+        size_t n = 0;
+        int rc = sg_subjects_distinct(&subjects, &n, d->src.group, d->src.n);
+        free(subjects);
+        if (rc)
+            return sg_fail_context(rc, "--cv loso needs subject ids");
+        if (n < 2)
+            return sg_fail(SG_E_INVALID, "--cv loso needs at least two subjects (found %zu)", n);
+        *n_folds = (int)n;
+    }
+    return SG_OK;
+}
+
+int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int fold)
+{
+    size_t n = d->src.n;
+    if (o->cv == CLI_CV_KFOLD)
+        return sg_split_kfold(out, n, o->cv_k, fold, o->seed);
+    if (o->cv == CLI_CV_LOSO)
+        return sg_split_loso(out, d->src.group, n, (size_t)fold);
+    if (d->is_valid)
+        return sg_split_flags(out, d->is_valid, n);
+    if (o->valid_subjects) {
+        int *subjects = NULL;
+        size_t k = 0;
+        int rc = sg_parse_int_list(&subjects, &k, o->valid_subjects);
+        if (rc)
+            return sg_fail_context(rc, "--valid-subjects");
+        rc = sg_split_subjects(out, d->src.group, n, subjects, k);
+        free(subjects);
+        return rc;
+    }
+    return sg_split_random(out, n, o->valid_pct, o->seed);
+}
+
+int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_opts *o)
+{
+    int c = d->c;
+    if (d->is_photo) {
+        int side = o->image_size > 0 ? o->image_size : 224;
+        /* Gray photos are expanded to RGB: pretrained stems expect colour. */
+        sg_transform_spec_photo(spec, side, side);
+        if (o->augment == 0) {
+            spec->train_random_crop = 0;
+            spec->hflip_p = 0.0;
+        }
+        spec->normalize = 0;
+        return sg_transform_spec_check(spec);
+    }
+    if (c != 1 && c != 3)
+        return sg_fail(SG_E_SHAPE, "images have %d channels; the network takes 1 or 3", c);
+    if (o->image_size > 0) {
+        sg_transform_spec_sensor(spec, c, o->image_size, o->image_size);
+        /* Squish: cropping would cut away channels or time. */
+        spec->resize = SG_RESIZE_SQUISH;
+    } else {
+        sg_transform_spec_sensor(spec, c, d->h, d->w);
+        spec->resize = SG_RESIZE_NONE;
+    }
+    /* Sensor images: only small shifts, never flips (time has a direction). */
+    if (o->augment == 1)
+        spec->max_translate = 0.1;
+    spec->normalize = 0;
+    return sg_transform_spec_check(spec);
+}
+
+void cli_dataset_free(cli_dataset *d)
+{
+    if (!d)
+        return;
+    sample_source_free(&d->src);
+    free(d->is_valid);
+    memset(d, 0, sizeof *d);
+}

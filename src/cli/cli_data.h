@@ -1,0 +1,64 @@
+/* cli_data.h - turning the model commands' DATA arguments into a sample
+ * source, a split and a transform spec (one path for photos and sensor
+ * images).
+ *
+ *   --dataset dsa ROOT  DSA segments read with the --units/--sensors/
+ *                       --axes/--subjects selection, encoded in memory
+ *                       with --encoder (default gray); fitted encoders
+ *                       (gray's dataset min/max, fitted mtf) are fitted on
+ *                       the training part only (cli_dataset_fit)
+ *   FOLDER              image_folder.h layouts (manifest, train/valid,
+ *                       --label-regex, class folders), or unlabelled files
+ *                       for predict
+ */
+#ifndef SG_CLI_DATA_H
+#define SG_CLI_DATA_H
+
+#include <stddef.h>
+
+#include "src/cli/cli_common.h"
+#include "src/train/sample_source.h"
+#include "src/train/split.h"
+#include "src/image/transform.h"
+
+typedef struct cli_dataset {
+    sample_source src;
+    int is_series;               /* encoded in memory */
+    int is_photo;                /* class-folder photos (resize + crop, augmentable) */
+    unsigned char *is_valid;     /* given train/valid split (n flags), owned, or NULL */
+    int c, h, w;                 /* shape of sample 0 as read */
+    int n_segment_channels;      /* series: C of the segments */
+} cli_dataset;
+
+/* Loads DATA as described above.  labelled = 1 requires labels and at
+ * least two classes (training); 0 also accepts unlabelled folders.  The
+ * caller owns out (cli_dataset_free). */
+int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int labelled);
+
+/* Builds a series dataset from segments already in memory, TAKING
+ * OWNERSHIP of *set and fit (may be NULL), with encoder settings enc
+ * (layout kept as given).  The caller owns out. */
+int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
+                            enc_fit *fit, int workers);
+
+/* Fits the encoder on the segments idx[0..n) of a series dataset and
+ * installs the fit in the source; no-op for image datasets. */
+int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n);
+
+/* The number of folds --cv asks for (1 without cross-validation). */
+int cli_n_folds(const cli_dataset *d, const cli_opts *o, int *n_folds);
+
+/* The split for fold `fold` (0 without CV): given folders, --cv,
+ * --valid-subjects, or a random --valid-pct split.  Caller owns out. */
+int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int fold);
+
+/* The transform spec for the data: geometry from --image-size (sensor
+ * images are squished, photos resized by the shorter side and centre
+ * cropped), photo augmentation with --augment, channel count of the
+ * data; normalisation is left to the caller (normalize = 0). */
+int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_opts *o);
+
+/* Frees the dataset; accepts NULL. */
+void cli_dataset_free(cli_dataset *d);
+
+#endif

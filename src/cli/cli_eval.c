@@ -1,0 +1,104 @@
+/* cli_eval.c - `sensorgram eval CKPT DATA`: accuracy, log loss, a
+ * per-class precision/recall/F1 table, confusion_matrix.csv,
+ * predictions.csv, the N highest-loss samples and figures, written to
+ * -o DIR (default: an eval/ folder beside the checkpoint).
+ *
+ * DATA is prepared the checkpoint's way (ckpt_data.h): its encoder and
+ * fit for sensor data, its classes for labels.
+ */
+#include "src/train/ckpt_data.h"
+#include "src/cli/cli_common.h"
+#include "src/cli/cli_train_util.h"
+#include "src/cli/commands.h"
+#include "figures/fig.h"
+#include "src/train/metrics.h"
+#include "src/train/run_dir.h"
+#include "src/base/sg_error.h"
+#include "src/train/train.h"
+#include "src/train/train_ckpt.h"
+
+#include <jansson.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVAL_USAGE "sensorgram eval CKPT DATA [-o OUTDIR] [--top-losses N] [--label-regex RE]"
+
+static int default_out_dir(char *buf, size_t size, const char *ckpt)
+{
+    char *copy = strdup(ckpt);
+    if (!copy)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    int n = snprintf(buf, size, "%s/eval", dirname(copy));
+    free(copy);
+    if (n < 0 || (size_t)n >= size)
+        return sg_fail(SG_E_INVALID, "%s: path too long", ckpt);
+    return SG_OK;
+}
+
+static int run_eval(const cli_opts *o)
+{
+    const char *ckpt = o->args[0];
+    char out_dir[4096];
+    int rc = SG_OK;
+    if (o->output)
+        snprintf(out_dir, sizeof out_dir, "%s", o->output);
+    else
+        rc = default_out_dir(out_dir, sizeof out_dir, ckpt);
+    if (rc)
+        return rc;
+    ckpt_predictions r;
+    rc = ckpt_predictions_run(&r, o, ckpt, o->arch_given ? (int)o->arch : -1, o->args + 1,
+                              o->n_args - 1, 1, o->label_regex);
+    if (rc)
+        return rc;
+    size_t n = r.n;
+    json_t *config = NULL;
+    if (rc == SG_OK)
+        rc = run_dir_prepare(out_dir);
+    if (rc == SG_OK) {
+        config = json_pack("{s:s, s:s, s:I}", "command", "eval", "checkpoint", ckpt,
+                           "n_samples", (json_int_t)n);
+        if (!config)
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    sg_transform_spec seen = r.meta.spec;
+    seen.normalize = 0;
+    if (rc == SG_OK)
+        rc = cli_write_validation_outputs(out_dir, &r.data, r.idx, r.probs, n, o->top_losses,
+                                          &seen, config);
+    if (rc == SG_OK)
+        rc = run_config_write(out_dir, config);
+    if (rc == SG_OK) {
+        json_t *res = json_object_get(config, "results");
+        printf("%zu samples: accuracy %.4f  log_loss %.4f  macro_f1 %.4f\n\n", n,
+               json_real_value(json_object_get(res, "accuracy")),
+               json_real_value(json_object_get(res, "log_loss")),
+               json_real_value(json_object_get(res, "macro_f1")));
+        cli_print_class_table(stdout, &r.data, r.idx, r.probs, n);
+        printf("\nwritten to %s/ (predictions.csv, confusion_matrix.csv, top_losses.csv, "
+               "figures/)\n",
+               out_dir);
+        if (fig_run_dir_draw(out_dir, o->figure_format) != SG_OK)
+            fprintf(stderr, "sensorgram eval: warning: figures: %s\n", sg_last_error());
+    }
+    json_decref(config);
+    ckpt_predictions_free(&r);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    cli_opts o;
+    cli_opts_default(&o);
+    int rc = cli_parse(&o, argc, argv, CLI_G_MODEL | CLI_G_OUTPUT | CLI_G_DATA, EVAL_USAGE);
+    if (rc == 1)
+        return 0;
+    if (rc == SG_OK && o.n_args < 2)
+        rc = sg_fail(SG_E_INVALID, "expected CKPT and DATA (usage: " EVAL_USAGE ")");
+    if (rc)
+        return cli_report("eval", rc, 2);
+    return cli_report("eval", run_eval(&o), 1);
+}

@@ -1,0 +1,190 @@
+/* cli_predict.c - `sensorgram predict`: class probabilities for images.
+ *
+ * Today's path is the bare model: --arch A --weights FILE.safetensors
+ * (torchvision names; class count from fc.weight, input channels from
+ * conv1.weight) on images whose size already matches the network's input
+ * (pixels / 255, no resize), ImageNet-normalised unless --no-normalize.
+ * Output: CSV rows `path,pred,p0,p1,...` (softmax), written atomically.
+ *
+ * Without --weights the first argument is a training checkpoint, handled
+ * by predict_ckpt_run() (src/predict_ckpt.c: sensor segments, stored
+ * normalisation and classes); predict_checkpoint() is the seam.
+ */
+#include "src/cli/commands.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/base/atomic_file.h"
+#include "src/cli/cli_common.h"
+#include "src/image/image.h"
+#include "src/image/image_read.h"
+#include "src/train/predict_ckpt.h"
+#include "src/base/sg_error.h"
+#include "models/sg_model.h"
+#include "models/weights.h"
+
+#define PREDICT_USAGE                                                                    \
+    "sensorgram predict CKPT INPUTS... -o OUT.csv [--kaggle [--clip P]]\n"                 \
+    "       sensorgram predict --arch A --weights FILE.safetensors [--no-normalize] -o OUT.csv " \
+    "IMAGES..."
+
+/* ImageNet statistics; channel c of a C-channel input uses entry c % 3. */
+static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+
+/* A loaded network plus how to feed it. */
+typedef struct predict_model {
+    sg_model *model;
+    int in_channels;
+    int n_classes;
+    const float *mean, *std; /* 3 entries, cycled; NULL = no normalization */
+} predict_model;
+
+/* Reads one image as the network's input (n = 1): gray images feed a
+ * 3-channel network by repetition; anything else must match. */
+static int load_input(const predict_model *pm, const char *path, sg_image *out)
+{
+    sg_image img = {0};
+    int rc = sg_image_read(path, &img);
+    if (rc != 0)
+        return rc;
+    if (img.c == pm->in_channels) {
+        *out = img;
+    } else if (img.c == 1) {
+        rc = sg_image_alloc(out, pm->in_channels, img.h, img.w);
+        size_t plane = (size_t)img.h * (size_t)img.w;
+        for (int c = 0; rc == 0 && c < pm->in_channels; c++)
+            memcpy(out->data + (size_t)c * plane, img.data, plane * sizeof(float));
+        sg_image_free(&img);
+    } else {
+        rc = sg_fail(SG_E_SHAPE, "%s: %d channels, the network takes %d", path, img.c, pm->in_channels);
+        sg_image_free(&img);
+    }
+    if (rc == 0 && pm->mean) {
+        size_t plane = (size_t)out->h * (size_t)out->w;
+        for (int c = 0; c < out->c; c++) {
+            float m = pm->mean[c % 3], s = pm->std[c % 3];
+            float *p = out->data + (size_t)c * plane;
+            for (size_t i = 0; i < plane; i++)
+                p[i] = (p[i] - m) / s;
+        }
+    }
+    return rc;
+}
+
+/* Softmax of k logits into probs (double for a stable sum); returns argmax. */
+static int softmax(double *probs, const float *logits, int k)
+{
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        best = logits[i] > logits[best] ? i : best;
+    double sum = 0.0;
+    for (int i = 0; i < k; i++)
+        sum += probs[i] = exp((double)logits[i] - (double)logits[best]);
+    for (int i = 0; i < k; i++)
+        probs[i] /= sum;
+    return best;
+}
+
+static void csv_write_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Runs every image through pm and writes the CSV to out atomically. */
+static int predict_images(const predict_model *pm, char **paths, int n, const char *out)
+{
+    sg_atomic_file af = {0};
+    int rc = sg_atomic_open(&af, out);
+    if (rc != 0)
+        return rc;
+    fputs("path,pred", af.fp);
+    for (int k = 0; k < pm->n_classes; k++)
+        fprintf(af.fp, ",p%d", k);
+    fputc('\n', af.fp);
+    float *logits = malloc((size_t)pm->n_classes * sizeof *logits);
+    double *probs = malloc((size_t)pm->n_classes * sizeof *probs);
+    if (!logits || !probs)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (int i = 0; rc == 0 && i < n; i++) {
+        sg_image img = {0};
+        if ((rc = load_input(pm, paths[i], &img)) != 0)
+            break;
+        rc = sg_model_forward(pm->model, img.data, 1, img.c, img.h, img.w, logits);
+        if (rc != 0)
+            sg_fail_context(rc, "%s", paths[i]);
+        sg_image_free(&img);
+        if (rc != 0)
+            break;
+        int pred = softmax(probs, logits, pm->n_classes);
+        csv_write_field(af.fp, paths[i]);
+        fprintf(af.fp, ",%d", pred);
+        for (int k = 0; k < pm->n_classes; k++)
+            fprintf(af.fp, ",%.8g", probs[k]);
+        fputc('\n', af.fp);
+    }
+    free(logits);
+    free(probs);
+    if (rc != 0) {
+        sg_atomic_abort(&af);
+        return rc;
+    }
+    return sg_atomic_commit(&af);
+}
+
+static int predict_bare(const cli_opts *o)
+{
+    predict_model pm = {0};
+    int rc = sg_weights_probe(o->weights, &pm.n_classes, &pm.in_channels);
+    if (rc != 0)
+        return rc;
+    sg_model_spec spec = {.arch = o->arch, .in_channels = pm.in_channels, .n_classes = pm.n_classes,
+                          .device = o->device, .n_threads = cli_torch_threads(o)};
+    if ((rc = sg_model_create(&pm.model, &spec)) != 0)
+        return rc;
+    if ((rc = sg_weights_load(pm.model, o->weights, NULL)) == 0) {
+        if (!o->no_normalize) {
+            pm.mean = imagenet_mean;
+            pm.std = imagenet_std;
+        }
+        rc = predict_images(&pm, o->args, o->n_args, o->output);
+    }
+    sg_model_free(pm.model);
+    return rc;
+}
+
+/* Checkpoint prediction: predict CKPT INPUTS... (predict_ckpt.c). */
+static int predict_checkpoint(const cli_opts *o)
+{
+    return predict_ckpt_run(o);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    cli_opts o;
+    cli_opts_default(&o);
+    int rc = cli_parse(&o, argc, argv, CLI_G_MODEL | CLI_G_OUTPUT, PREDICT_USAGE);
+    if (rc == 1)
+        return 0;
+    if (rc == 0 && !o.output)
+        rc = sg_fail(SG_E_INVALID, "-o OUT.csv is required");
+    if (rc == 0 && o.n_args < 1)
+        rc = sg_fail(SG_E_INVALID, "no input images (usage: " PREDICT_USAGE ")");
+    if (rc != 0)
+        return cli_report("predict", rc, 2);
+    rc = o.weights ? predict_bare(&o) : predict_checkpoint(&o);
+    return cli_report("predict", rc, rc == SG_E_INVALID ? 2 : 1);
+}

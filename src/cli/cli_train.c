@@ -1,0 +1,305 @@
+/* cli_train.c - `sensorgram train`: fine-tune a ResNet on images or on
+ * sensor segments encoded in memory, leaving a run folder (run_files.h).
+ *
+ * Steps: options -> data -> per fold (split, encoder fit on the training
+ * part, transform + normalisation, model + pretrained weights, engine)
+ * -> validation outputs (predictions, confusion matrix, top losses; in
+ * cross-validation the out-of-fold predictions of every fold) ->
+ * config.json -> figures.  `train --features` is in train_features.c.
+ */
+#include "src/cli/cli_common.h"
+#include "src/cli/cli_data.h"
+#include "src/cli/cli_train_util.h"
+#include "src/cli/commands.h"
+#include "figures/fig.h"
+#include "src/train/run_dir.h"
+#include "figures/run_files.h"
+#include "src/base/sg_error.h"
+#include "src/train/train.h"
+#include "src/train/train_ckpt.h"
+#include "src/train/train_features.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRAIN_USAGE                                                                   \
+    "sensorgram train [OPTIONS] DATA\n"                                               \
+    "       sensorgram train --dataset dsa ROOT --encoder gray --sensors acc [OPTIONS]\n" \
+    "       sensorgram train --features A.npy[,B.npy] [OPTIONS]"
+
+typedef struct save_ctx {
+    const char *dir;
+    train_meta *meta;
+    char last_path[4096];
+} save_ctx;
+
+static int save_hook(void *ctx, const char *which, sg_model *m, sg_optim *o,
+                     const train_state *st)
+{
+    save_ctx *c = ctx;
+    char path[4096];
+    int rc = run_dir_path(path, sizeof path, c->dir,
+                          strcmp(which, "best") == 0 ? SG_RUN_CKPT_BEST : SG_RUN_CKPT_LAST);
+    if (rc)
+        return rc;
+    c->meta->state = *st;
+    rc = train_ckpt_save(path, m, o, c->meta);
+    return rc ? sg_fail_context(rc, "saving the %s checkpoint", which) : SG_OK;
+}
+
+static int restore_hook(void *ctx, sg_optim *o)
+{
+    save_ctx *c = ctx;
+    return train_ckpt_load_optim(o, c->last_path);
+}
+
+/* Out-of-fold results gathered over folds (one fold without CV). */
+typedef struct oof {
+    size_t n;
+    size_t *index;   /* dataset indices */
+    float *probs;    /* (n, k) */
+    int *fold;
+} oof;
+
+static int oof_append(oof *r, const size_t *idx, const float *probs, size_t n, int k, int fold)
+{
+    size_t *ni = realloc(r->index, (r->n + n + 1) * sizeof *ni);
+    if (ni)
+        r->index = ni;
+    float *np = realloc(r->probs, (r->n + n + 1) * (size_t)k * sizeof *np);
+    if (np)
+        r->probs = np;
+    int *nf = realloc(r->fold, (r->n + n + 1) * sizeof *nf);
+    if (nf)
+        r->fold = nf;
+    if (!ni || !np || !nf)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    memcpy(r->index + r->n, idx, n * sizeof *idx);
+    memcpy(r->probs + r->n * (size_t)k, probs, n * (size_t)k * sizeof *probs);
+    for (size_t i = 0; i < n; i++)
+        r->fold[r->n + i] = fold;
+    r->n += n;
+    return SG_OK;
+}
+
+static void oof_free(oof *r)
+{
+    free(r->index);
+    free(r->probs);
+    free(r->fold);
+    memset(r, 0, sizeof *r);
+}
+
+/* Trains one fold (or the whole run without CV) into dir. */
+static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
+                      cli_dataset *d, const cli_opts *o,
+                      int fold, int n_folds, const char *run_dir, const char *dir,
+                      run_metrics *metrics, int *noted, json_t *config)
+{
+    sg_split split = {0};
+    sg_model *m = NULL;
+    train_meta meta = {0}, resume_meta = {0};
+    float *probs = NULL;
+    int have_resume = 0;
+    int rc = cli_split_make(&split, d, o, n_folds > 1 ? fold : 0);
+    if (rc == SG_OK && split.n_train == 0)
+        rc = sg_fail(SG_E_INVALID, "the training set is empty (all %zu samples are validation)",
+                     d->src.n);
+    fr->fold = fold;
+    fr->group = (o->cv == CLI_CV_LOSO && split.n_valid) ? d->src.group[split.valid[0]] : -1;
+    fr->n_train = split.n_train;
+    fr->n_valid = split.n_valid;
+    if (rc == SG_OK)
+        rc = cli_dataset_fit(d, split.train, split.n_train);
+    sg_transform_spec spec = {0};
+    if (rc == SG_OK)
+        rc = cli_transform_spec(&spec, d, o);
+    char pretrained[4096] = "";
+    if (rc == SG_OK)
+        rc = cli_resolve_pretrained(pretrained, sizeof pretrained, o, "train", noted);
+    if (rc == SG_OK)
+        rc = cli_normalization(&spec, d, split.train, split.n_train, pretrained[0] != 0, o);
+    save_ctx sc = {.dir = dir, .meta = &meta};
+    if (rc == SG_OK)
+        rc = run_dir_path(sc.last_path, sizeof sc.last_path, dir, SG_RUN_CKPT_LAST);
+    if (rc == SG_OK && o->resume) {
+        rc = train_ckpt_load(&m, &resume_meta, sc.last_path, o->device, (int)o->arch,
+                             o->precision,
+                             cli_torch_threads(o));
+        have_resume = rc == SG_OK;
+    } else if (rc == SG_OK) {
+        rc = cli_model_create(&m, o, &spec, d->src.n_classes, pretrained,
+                              o->seed + (uint64_t)fold, "train", fold == 0);
+    }
+    if (rc == SG_OK)
+        rc = train_meta_init(&meta, o->arch, d->src.n_classes,
+                             (const char *const *)d->src.class_names, &spec);
+    if (rc == SG_OK)
+        rc = cli_meta_sensor(&meta, d, o, run_dir);
+    if (rc == SG_OK && fold == 0)
+        rc = cli_config_add_model(config, &spec, pretrained, d, &meta);
+    if (rc == SG_OK && fold == 0)
+        rc = run_config_write(run_dir, config);
+    if (rc == SG_OK && fold == 0) {
+        char dev[256] = "";
+        sg_model_device(m, dev, sizeof dev);
+        fprintf(stderr,
+                "sensorgram train: %zu training and %zu validation samples, %d classes, "
+                "%dx%dx%d input, %s on %s\n",
+                split.n_train, split.n_valid, d->src.n_classes, spec.channels, spec.height,
+                spec.width, sg_arch_name(o->arch), dev);
+    }
+    if (rc == SG_OK && n_folds > 1 && fr->group >= 0)
+        fprintf(stderr, "sensorgram train: fold %d/%d (validation subject %d)\n", fold + 1,
+                n_folds, fr->group);
+    else if (rc == SG_OK && n_folds > 1)
+        fprintf(stderr, "sensorgram train: fold %d/%d\n", fold + 1, n_folds);
+    train_options to = {
+        .epochs = o->epochs,
+        .freeze_epochs = o->freeze_epochs >= 0 ? o->freeze_epochs : (pretrained[0] ? 1 : 0),
+        .discriminative = pretrained[0] != 0,
+        .lr = o->lr,
+        .batch_size = o->batch_size,
+        .wd = o->wd,
+        .opt = o->opt,
+        .label_smoothing = o->label_smoothing,
+        .schedule = o->schedule_fastai ? SG_SCHED_FASTAI : SG_SCHED_TORCH,
+        .seed = o->seed + (uint64_t)fold,
+        .workers = o->workers,
+        .verbose = 1,
+        .progress = o->progress,
+        .fold = n_folds > 1 ? fold : -1,
+    };
+    train_hooks hooks = {.save = save_hook, .restore = restore_hook, .ctx = &sc};
+    if (rc == SG_OK && have_resume) {
+        fprintf(stderr, "sensorgram train: resuming %s after epoch %d\n", sc.last_path,
+                resume_meta.state.epoch);
+        meta.state = resume_meta.state;
+    }
+    if (rc == SG_OK)
+        rc = train_run(&fr->r, m, &d->src, &split, &spec, &to, metrics, &hooks,
+                       have_resume ? &resume_meta.state : NULL);
+    /* Validation predictions of the final model, for the run's files. */
+    size_t k = (size_t)d->src.n_classes;
+    if (rc == SG_OK && split.n_valid) {
+        probs = malloc(split.n_valid * k * sizeof *probs);
+        double loss;
+        rc = probs ? train_predict(probs, &loss, m, &d->src, split.valid, split.n_valid, &spec,
+                                   (int)k, o->batch_size, o->workers, 0)
+                   : sg_fail(SG_E_NOMEM, "out of memory");
+        if (rc == SG_OK)
+            rc = oof_append(out, split.valid, probs, split.n_valid, (int)k, fold);
+    }
+    /* What the network saw, before normalisation: for top-loss images. */
+    *spec_out = spec;
+    spec_out->normalize = 0;
+    free(probs);
+    train_meta_free(&meta);
+    train_meta_free(&resume_meta);
+    sg_model_free(m);
+    sg_split_free(&split);
+    return rc;
+}
+
+/* --resume of a finished run is an error with the epoch it ended at. */
+static int check_resume(const cli_opts *o, const char *dir)
+{
+    char path[4096];
+    int rc = run_dir_path(path, sizeof path, dir, SG_RUN_CKPT_LAST);
+    if (rc)
+        return rc;
+    train_meta meta;
+    rc = train_ckpt_read_meta(&meta, path);
+    if (rc)
+        return sg_fail_context(rc, "--resume");
+    int finished = meta.state.finished, epoch = meta.state.epoch, phase = meta.state.phase;
+    sg_arch arch = meta.arch;
+    train_meta_free(&meta);
+    if (finished)
+        return sg_fail(SG_E_INVALID, "nothing to resume: run finished at epoch %d", epoch + 1);
+    if (arch != o->arch)
+        return sg_fail(SG_E_INVALID, "%s: checkpoint of architecture %s, but --arch is %s", path,
+                       sg_arch_name(arch), sg_arch_name(o->arch));
+    /* Drop step rows of the unfinished epoch: they are trained again. */
+    return run_metrics_truncate(dir, phase, epoch);
+}
+
+static int run_train(const cli_opts *o)
+{
+    const char *run_dir = o->out_dir;
+    if (o->resume && o->cv != CLI_CV_NONE)
+        return sg_fail(SG_E_INVALID, "--resume does not combine with --cv");
+    int rc = run_dir_prepare(run_dir);
+    if (rc == SG_OK && o->resume)
+        rc = check_resume(o, run_dir);
+    if (rc)
+        return rc;
+    cli_dataset d;
+    rc = cli_dataset_load(&d, o, o->args[0], 1);
+    if (rc)
+        return rc;
+    int n_folds = 1;
+    rc = cli_n_folds(&d, o, &n_folds);
+    json_t *config = NULL;
+    if (rc == SG_OK)
+        rc = cli_config_new(&config, o, &d, "train");
+    run_metrics *metrics = NULL;
+    if (rc == SG_OK)
+        rc = run_metrics_open(&metrics, run_dir, o->resume);
+    fold_result *folds = calloc((size_t)n_folds, sizeof *folds);
+    if (rc == SG_OK && !folds)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    oof res = {0};
+    sg_transform_spec spec = {0};
+    int noted = 0;
+    for (int f = 0; rc == SG_OK && f < n_folds; f++) {
+        char dir[4096];
+        if (n_folds > 1)
+            snprintf(dir, sizeof dir, "%s/fold_%d", run_dir, f);
+        else
+            snprintf(dir, sizeof dir, "%s", run_dir);
+        rc = sg_mkdir_p(dir);
+        if (rc == SG_OK)
+            rc = train_fold(&folds[f], &res, &spec, &d, o, f, n_folds, run_dir, dir, metrics, &noted,
+                            config);
+        if (rc)
+            rc = n_folds > 1 ? sg_fail_context(rc, "fold %d", f) : rc;
+    }
+    int mrc = run_metrics_close(metrics);
+    if (rc == SG_OK)
+        rc = mrc;
+    if (rc == SG_OK)
+        rc = cli_write_validation_outputs(run_dir, &d, res.index, res.probs, res.n, o->top_losses,
+                                          &spec, config);
+    if (rc == SG_OK)
+        rc = cli_report_folds(config, folds, n_folds, run_dir);
+    if (rc == SG_OK)
+        rc = run_config_write(run_dir, config);
+    if (rc == SG_OK) {
+        int frc = fig_run_dir_draw(run_dir, o->figure_format);
+        if (frc)
+            fprintf(stderr, "sensorgram train: warning: figures: %s\n", sg_last_error());
+    }
+    oof_free(&res);
+    free(folds);
+    json_decref(config);
+    cli_dataset_free(&d);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    cli_opts o;
+    cli_opts_default(&o);
+    int rc = cli_parse(&o, argc, argv,
+                       CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
+    if (rc == 1)
+        return 0;
+    if (rc == SG_OK && !o.features && o.n_args != 1)
+        rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
+    if (rc)
+        return cli_report("train", rc, 2);
+    return cli_report("train", o.features ? train_features_run(&o) : run_train(&o), 1);
+}

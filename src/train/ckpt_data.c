@@ -1,0 +1,271 @@
+/* ckpt_data.c - predict/eval inputs prepared as the checkpoint was
+ * trained (see ckpt_data.h).
+ */
+#include "src/train/ckpt_data.h"
+
+#include "datasets/dsa.h"
+#include "src/train/enc_json.h"
+#include "datasets/image_folder.h"
+#include "datasets/sensor_csv.h"
+#include "src/base/sg_error.h"
+#include "src/train/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A DSA root holds activity folders a01 .. a19. */
+static int is_dsa_root(const char *path)
+{
+    char sub[4096];
+    for (int a = 1; a <= DSA_N_ACTIVITIES; a++) {
+        snprintf(sub, sizeof sub, "%s/a%02d", path, a);
+        if (is_dir(sub))
+            return 1;
+    }
+    return 0;
+}
+
+static int class_index(const train_meta *meta, const char *name)
+{
+    for (int c = 0; c < meta->n_classes; c++)
+        if (strcmp(meta->class_names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+/* Replaces a label array given over `names` by checkpoint class indices. */
+static int relabel(int *labels, size_t n, char *const *names, int n_names, const train_meta *meta,
+                   int labelled, char *const *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        int y = labels[i];
+        int c = (y >= 0 && y < n_names) ? class_index(meta, names[y]) : -1;
+        if (labelled && c < 0)
+            return sg_fail(SG_E_INVALID, "%s: label '%s' is not a class of the checkpoint",
+                           what[i], (y >= 0 && y < n_names) ? names[y] : "(none)");
+        labels[i] = c;
+    }
+    return SG_OK;
+}
+
+static int copy_classes(char ***out, const train_meta *meta)
+{
+    char **v = calloc((size_t)meta->n_classes, sizeof *v);
+    if (!v)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int c = 0; c < meta->n_classes; c++)
+        if (!(v[c] = strdup(meta->class_names[c]))) {
+            for (int j = 0; j < c; j++)
+                free(v[j]);
+            free(v);
+            return sg_fail(SG_E_NOMEM, "out of memory");
+        }
+    *out = v;
+    return SG_OK;
+}
+
+/* "0,1,2,9,..." : the DSA columns of the checkpoint's selection. */
+static int dsa_columns(char *buf, size_t size, const dsa_select *sel)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int u = 0; u < DSA_N_UNITS; u++)
+        for (int s = 0; s < DSA_N_SENSORS; s++)
+            for (int a = 0; a < DSA_N_AXES; a++) {
+                if (!(sel->units >> u & 1u) || !(sel->sensors >> s & 1u) || !(sel->axes >> a & 1u))
+                    continue;
+                int n = snprintf(buf + len, size - len, "%s%d", len ? "," : "",
+                                 u * 9 + s * 3 + a);
+                if (n < 0 || (size_t)n >= size - len)
+                    return sg_fail(SG_E_INVALID, "column list too long");
+                len += (size_t)n;
+            }
+    return SG_OK;
+}
+
+static int load_series(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
+                       int labelled, int workers)
+{
+    dsa_select sel;
+    dsa_select_all(&sel);
+    int rc = dsa_select_parse(&sel, meta->units, meta->sensors, meta->axes);
+    if (rc)
+        return sg_fail_context(SG_E_CORRUPT, "checkpoint DSA selection");
+    sg_series_set set = {0};
+    if (n == 1 && is_dsa_root(inputs[0])) {
+        rc = dsa_load(&set, inputs[0], &sel, workers);
+    } else {
+        sensor_csv_options so;
+        sensor_csv_options_default(&so);
+        char columns[512];
+        /* DSA segment files carry all 45 columns; pick the trained ones. */
+        int from_dsa = meta->units || meta->sensors || meta->axes ||
+                       meta->segment_channels == DSA_N_COLUMNS;
+        if (from_dsa) {
+            so.header = SENSOR_CSV_HEADER_NO;
+            rc = dsa_columns(columns, sizeof columns, &sel);
+            so.columns = columns;
+        }
+        if (rc == SG_OK)
+            rc = sensor_csv_load(&set, inputs, n, &so);
+        /* Name each prediction by its file, not the bare stem (s01). */
+        for (size_t i = 0; rc == SG_OK && i < set.n; i++) {
+            char *p = set.source && set.source[i] ? strdup(set.source[i]) : NULL;
+            if (!p)
+                continue;
+            free(set.name[i]);
+            set.name[i] = p;
+        }
+    }
+    if (rc == SG_OK && set.n == 0)
+        rc = sg_fail(SG_E_INVALID, "%s: no segments found", inputs[0]);
+    if (rc == SG_OK && set.n_channels != meta->segment_channels)
+        rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",
+                     inputs[0], set.n_channels, meta->segment_channels);
+    if (rc == SG_OK)
+        rc = relabel(set.label, set.n, set.class_names, set.n_classes, meta, labelled, set.name);
+    char **classes = NULL;
+    if (rc == SG_OK)
+        rc = copy_classes(&classes, meta);
+    if (rc) {
+        sg_series_set_free(&set);
+        return rc;
+    }
+    for (int c = 0; c < set.n_classes; c++)
+        free(set.class_names[c]);
+    free(set.class_names);
+    set.class_names = classes;
+    set.n_classes = meta->n_classes;
+    enc_fit *fit = NULL;
+    if (meta->fit_text) {
+        rc = enc_fit_from_text(&fit, meta->fit_text, &meta->enc, meta->segment_channels, "/tmp");
+        if (rc) {
+            sg_series_set_free(&set);
+            return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
+        }
+    }
+    return cli_dataset_from_series(out, &set, &meta->enc, fit, workers);
+}
+
+/* Appends the images of one input (file or folder) to the list. */
+static int collect_images(sg_image_list *all, const char *input, const char *label_regex,
+                          const train_meta *meta, int labelled)
+{
+    sg_image_list l = {0};
+    int rc;
+    if (is_dir(input)) {
+        rc = sg_image_folder_open(&l, input, label_regex);
+        if (!labelled && (rc || l.n == 0)) {
+            sg_image_list_free(&l);
+            rc = sg_image_folder_unlabeled(&l, input);
+        }
+    } else {
+        l.n = 1;
+        l.paths = calloc(1, sizeof *l.paths);
+        l.labels = malloc(sizeof *l.labels);
+        rc = (l.paths && l.labels && (l.paths[0] = strdup(input)))
+                 ? SG_OK
+                 : sg_fail(SG_E_NOMEM, "out of memory");
+        if (rc == SG_OK)
+            l.labels[0] = -1;
+    }
+    if (rc == SG_OK)
+        rc = relabel(l.labels, l.n, l.class_names, l.n_classes, meta, labelled, l.paths);
+    size_t n = all->n + l.n;
+    char **np = rc == SG_OK ? realloc(all->paths, (n ? n : 1) * sizeof *np) : NULL;
+    if (np)
+        all->paths = np;
+    int *nl = rc == SG_OK ? realloc(all->labels, (n ? n : 1) * sizeof *nl) : NULL;
+    if (nl)
+        all->labels = nl;
+    if (rc == SG_OK && (!np || !nl))
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    if (rc == SG_OK) {
+        for (size_t i = 0; i < l.n; i++) {
+            all->paths[all->n + i] = l.paths[i];
+            all->labels[all->n + i] = l.labels[i];
+            l.paths[i] = NULL;
+        }
+        all->n = n;
+    }
+    sg_image_list_free(&l);
+    return rc;
+}
+
+int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
+                      int labelled, const char *label_regex, int workers)
+{
+    memset(out, 0, sizeof *out);
+    if (n < 1)
+        return sg_fail(SG_E_INVALID, "no inputs given");
+    if (meta->is_series)
+        return load_series(out, meta, inputs, n, labelled, workers);
+    sg_image_list all = {0};
+    int rc = SG_OK;
+    for (int i = 0; rc == SG_OK && i < n; i++)
+        rc = collect_images(&all, inputs[i], label_regex, meta, labelled);
+    if (rc == SG_OK && all.n == 0)
+        rc = sg_fail(SG_E_INVALID, "%s: no PNG or JPEG files found", inputs[0]);
+    if (rc == SG_OK)
+        rc = sample_source_images(&out->src, all.n, (const char *const *)all.paths, all.labels,
+                                  NULL, meta->n_classes, (const char *const *)meta->class_names);
+    out->c = meta->in_channels;
+    out->h = meta->spec.height;
+    out->w = meta->spec.width;
+    sg_image_list_free(&all);
+    if (rc)
+        cli_dataset_free(out);
+    return rc;
+}
+
+int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckpt,
+                         int expect_arch, char *const *inputs, int n, int labelled,
+                         const char *label_regex)
+{
+    memset(r, 0, sizeof *r);
+    int rc = train_ckpt_load(&r->model, &r->meta, ckpt, o->device, expect_arch, o->precision,
+                             cli_torch_threads(o));
+    if (rc)
+        return rc;
+    rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, cli_workers(o));
+    if (rc) {
+        sg_model_free(r->model);
+        train_meta_free(&r->meta);
+        memset(r, 0, sizeof *r);
+        return rc;
+    }
+    size_t k = (size_t)r->meta.n_classes;
+    r->n = r->data.src.n;
+    r->loss = NAN;
+    r->idx = malloc(r->n * sizeof *r->idx);
+    r->probs = malloc(r->n * k * sizeof *r->probs);
+    if (!r->idx || !r->probs)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SG_OK && i < r->n; i++)
+        r->idx[i] = i;
+    if (rc == SG_OK)
+        rc = train_predict(r->probs, &r->loss, r->model, &r->data.src, r->idx, r->n,
+                           &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress);
+    if (rc)
+        ckpt_predictions_free(r);
+    return rc;
+}
+
+void ckpt_predictions_free(ckpt_predictions *r)
+{
+    free(r->idx);
+    free(r->probs);
+    cli_dataset_free(&r->data);
+    sg_model_free(r->model);
+    train_meta_free(&r->meta);
+    memset(r, 0, sizeof *r);
+}

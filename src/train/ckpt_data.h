@@ -1,0 +1,46 @@
+/* ckpt_data.h - inputs prepared the way a checkpoint was trained, for
+ * predict and eval: the checkpoint's encoder settings, fit and DSA
+ * channel selection for sensor data, its classes for labels.
+ *
+ * Inputs may be image files, folders of images (class folders, a
+ * manifest, or unlabelled files), a DSA root, or sensor segment files
+ * (.txt/.csv, e.g. DSA's sKK.txt) and folders of them.
+ */
+#ifndef SG_CKPT_DATA_H
+#define SG_CKPT_DATA_H
+
+#include "src/cli/cli_data.h"
+#include "src/train/train_ckpt.h"
+
+/* Loads inputs[0..n) for the checkpoint described by meta into out.
+ * labelled = 1 (eval) requires every sample to carry a label among the
+ * checkpoint's classes (matched by name); 0 (predict) keeps labels where
+ * they are known and -1 elsewhere.  Class names of out are the
+ * checkpoint's.  The caller owns out (cli_dataset_free). */
+int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
+                      int labelled, const char *label_regex, int workers);
+
+/* A checkpoint's class probabilities for every sample of a dataset. */
+typedef struct ckpt_predictions {
+    sg_model *model;
+    train_meta meta;
+    cli_dataset data;
+    size_t n;      /* samples */
+    size_t *idx;   /* (n) 0..n-1, for the run_dir/metrics writers */
+    float *probs;  /* (n, meta.n_classes) */
+    double loss;   /* mean cross-entropy when every sample is labelled, else NAN */
+} ckpt_predictions;
+
+/* Loads checkpoint ckpt (expect_arch as train_ckpt_load; device,
+ * precision and threads from o), its inputs (as ckpt_dataset_load) and
+ * predicts every sample with o's batch size, workers and progress.  On
+ * success the caller owns r (ckpt_predictions_free); on failure r holds
+ * nothing. */
+int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckpt,
+                         int expect_arch, char *const *inputs, int n, int labelled,
+                         const char *label_regex);
+
+/* Frees what r owns. */
+void ckpt_predictions_free(ckpt_predictions *r);
+
+#endif

@@ -1,0 +1,251 @@
+/* sample_source.c - image files and in-memory encoded segments as one
+ * indexed sample set (see sample_source.h).
+ *
+ * The [0, 1] mapping of encoder output mirrors the PNG writer so that a
+ * model trained on `encode`d PNGs and one trained in memory see the same
+ * values up to 16-bit rounding.
+ */
+#include "src/train/sample_source.h"
+
+#include "src/image/image_read.h"
+#include "src/base/sg_error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char **strings_copy(const char *const *v, size_t n)
+{
+    char **out = calloc(n ? n : 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = strdup(v[i] ? v[i] : "");
+        if (!out[i]) {
+            for (size_t j = 0; j < i; j++)
+                free(out[j]);
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void strings_free(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int sample_source_images(sample_source *out, size_t n, const char *const *paths,
+                         const int *labels, const int *groups, int n_classes,
+                         const char *const *class_names)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = SAMPLE_IMAGES;
+    out->n = n;
+    out->n_classes = n_classes;
+    out->path = strings_copy(paths, n);
+    out->name = strings_copy(paths, n);
+    out->class_names = strings_copy(class_names, (size_t)n_classes);
+    out->label = malloc((n ? n : 1) * sizeof *out->label);
+    out->group = malloc((n ? n : 1) * sizeof *out->group);
+    if (!out->path || !out->name || !out->class_names || !out->label || !out->group) {
+        sample_source_free(out);
+        return sg_fail(SG_E_NOMEM, "out of memory for %zu samples", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->label[i] = labels ? labels[i] : -1;
+        out->group[i] = groups ? groups[i] : -1;
+        if (out->label[i] >= n_classes) {
+            int l = out->label[i];
+            sample_source_free(out);
+            return sg_fail(SG_E_INVALID, "%s: label %d outside %d classes", paths[i], l,
+                           n_classes);
+        }
+    }
+    return SG_OK;
+}
+
+int sample_source_series(sample_source *out, sg_series_set *set, const enc_params *enc,
+                         enc_fit *fit, int n_threads)
+{
+    memset(out, 0, sizeof *out);
+    if (n_threads < 1) {
+        enc_fit_free(fit);
+        return sg_fail(SG_E_INVALID, "a series source needs at least one thread");
+    }
+    int C = set->n_channels, T = set->n_samples;
+    int rc = enc_params_check(enc, C, T);
+    if (rc == SG_OK)
+        rc = enc_output_shape(enc, C, T, &out->oc, &out->oh, &out->ow);
+    if (rc) {
+        enc_fit_free(fit);
+        return rc;
+    }
+    out->kind = SAMPLE_SERIES;
+    out->enc = *enc;
+    out->fit = fit;
+    out->n_threads = n_threads;
+    enc_value_range(enc, &out->lo, &out->hi, &out->bounded);
+    out->ws = calloc((size_t)n_threads, sizeof *out->ws);
+    out->ws_free = calloc((size_t)n_threads, sizeof *out->ws_free);
+    if (!out->ws || !out->ws_free) {
+        sample_source_free(out);
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < n_threads; t++) {
+        rc = enc_workspace_create(&out->ws[t], enc, C, T);
+        if (rc) {
+            sample_source_free(out);
+            return rc;
+        }
+        out->ws_free[out->n_free++] = t;
+    }
+    if (pthread_mutex_init(&out->ws_lock, NULL) != 0) {
+        sample_source_free(out);
+        return sg_fail(SG_E_NOMEM, "cannot create a mutex");
+    }
+    if (pthread_cond_init(&out->ws_ready, NULL) != 0) {
+        pthread_mutex_destroy(&out->ws_lock);
+        sample_source_free(out);
+        return sg_fail(SG_E_NOMEM, "cannot create a condition variable");
+    }
+    out->ws_sync = 1;
+    /* Take the set: its arrays become ours; labels and groups alias the
+     * set's (they are freed with it). */
+    out->series = *set;
+    memset(set, 0, sizeof *set);
+    out->n = out->series.n;
+    out->n_classes = out->series.n_classes;
+    out->class_names = out->series.class_names;
+    out->label = out->series.label;
+    out->group = out->series.subject;
+    out->name = out->series.name;
+    return SG_OK;
+}
+
+/* Maps encoder output to [0, 1] in place, as sg_png_write's caller does
+ * for `encode`: bounded ranges linearly, unbounded ones per image. */
+static void map_unit_range(float *v, size_t n, double lo, double hi, int bounded)
+{
+    if (!bounded) {
+        lo = INFINITY;
+        hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            if (v[i] < lo)
+                lo = v[i];
+            if (v[i] > hi)
+                hi = v[i];
+        }
+    }
+    double span = hi - lo;
+    /* A constant image maps to 0, like a constant gray channel. */
+    double scale = span > 0.0 ? 1.0 / span : 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = ((double)v[i] - lo) * scale;
+        v[i] = (float)(x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x);
+    }
+}
+
+/* Borrows a free workspace, waiting while all are in use. */
+static int workspace_acquire(sample_source *s)
+{
+    pthread_mutex_lock(&s->ws_lock);
+    while (s->n_free == 0)
+        pthread_cond_wait(&s->ws_ready, &s->ws_lock);
+    int t = s->ws_free[--s->n_free];
+    pthread_mutex_unlock(&s->ws_lock);
+    return t;
+}
+
+static void workspace_release(sample_source *s, int t)
+{
+    pthread_mutex_lock(&s->ws_lock);
+    s->ws_free[s->n_free++] = t;
+    pthread_cond_signal(&s->ws_ready);
+    pthread_mutex_unlock(&s->ws_lock);
+}
+
+int sample_source_read(sample_source *s, size_t i, sg_image *out)
+{
+    memset(out, 0, sizeof *out);
+    if (i >= s->n)
+        return sg_fail(SG_E_INVALID, "sample %zu out of range (%zu samples)", i, s->n);
+    if (s->kind == SAMPLE_IMAGES)
+        return sg_image_read(s->path[i], out);
+    int rc = sg_image_alloc(out, s->oc, s->oh, s->ow);
+    if (rc)
+        return rc;
+    int t = workspace_acquire(s);
+    rc = enc_encode(out->data, sg_series_at(&s->series, i), s->series.n_channels,
+                    s->series.n_samples, &s->enc, s->fit, s->ws[t]);
+    workspace_release(s, t);
+    if (rc) {
+        sg_image_free(out);
+        return sg_fail_context(rc, "%s", s->name[i]);
+    }
+    map_unit_range(out->data, sg_image_numel(out), s->lo, s->hi, s->bounded);
+    return SG_OK;
+}
+
+void sample_source_set_fit(sample_source *s, enc_fit *fit)
+{
+    enc_fit_free(s->fit);
+    s->fit = fit;
+}
+
+sg_sample_source sample_source_loader_view(sample_source *s)
+{
+    return (sg_sample_source){
+        .get = sample_source_loader_get,
+        .name = sample_source_loader_name,
+        .ctx = s,
+        .n = s->n,
+    };
+}
+
+int sample_source_loader_get(void *ctx, size_t index, sg_image *out, int *label)
+{
+    sample_source *s = ctx;
+    int rc = sample_source_read(s, index, out);
+    if (rc == SG_OK)
+        *label = s->label[index];
+    return rc;
+}
+
+const char *sample_source_loader_name(void *ctx, size_t index)
+{
+    const sample_source *s = ctx;
+    return index < s->n ? s->name[index] : "?";
+}
+
+void sample_source_free(sample_source *s)
+{
+    if (!s)
+        return;
+    if (s->kind == SAMPLE_SERIES) {
+        /* Labels, groups, names and class names alias the set's arrays. */
+        sg_series_set_free(&s->series);
+    } else {
+        strings_free(s->class_names, (size_t)(s->n_classes > 0 ? s->n_classes : 0));
+        strings_free(s->name, s->n);
+        strings_free(s->path, s->n);
+        free(s->label);
+        free(s->group);
+    }
+    if (s->ws)
+        for (int t = 0; t < s->n_threads; t++)
+            enc_workspace_free(s->ws[t]);
+    free(s->ws);
+    free(s->ws_free);
+    if (s->ws_sync) {
+        pthread_mutex_destroy(&s->ws_lock);
+        pthread_cond_destroy(&s->ws_ready);
+    }
+    enc_fit_free(s->fit);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,103 @@
+/* sample_source.h - where the loader's samples come from.
+ *
+ * A sample source is an indexed set of labelled images that the batch
+ * loader asks for one at a time from its worker threads.  Two kinds:
+ *
+ *   images  PNG/JPEG files (a class-per-folder tree, an encoded folder's
+ *           manifest, an unlabelled test folder), decoded on demand;
+ *   series  sensor segments held in memory (an sg_series_set), encoded
+ *           on the fly with one enc_workspace per loader worker (a small
+ *           pool: a worker borrows a free workspace for one encode, so
+ *           the loader's callback needs no thread number): no PNG round
+ *           trip.  Encoder output is mapped to [0, 1] exactly as
+ *           the PNG writer maps it (enc_value_range: bounded ranges
+ *           linearly, unbounded ones per image min-max), so that photos
+ *           and sensor images meet at the same image path (transform.h).
+ *
+ * Both give a (c, h, w) sg_image in [0, 1]; geometry, augmentation and
+ * normalisation happen later, in sg_transform_apply.  A source does not
+ * know about splits: the training engine works with index lists.
+ */
+#ifndef SG_SAMPLE_SOURCE_H
+#define SG_SAMPLE_SOURCE_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "encoders/enc.h"
+#include "src/image/image.h"
+#include "src/train/loader.h"
+#include "datasets/series.h"
+
+typedef enum sample_kind {
+    SAMPLE_IMAGES,
+    SAMPLE_SERIES,
+} sample_kind;
+
+typedef struct sample_source {
+    sample_kind kind;
+    size_t n;
+    int n_classes;
+    char **class_names;   /* n_classes, owned */
+    int *label;           /* n class indices, -1 = unlabelled, owned */
+    int *group;           /* n group ids (subjects) or -1, owned */
+    char **name;          /* n display names (file path / segment name), owned */
+
+    /* SAMPLE_IMAGES */
+    char **path;          /* n file paths, owned */
+
+    /* SAMPLE_SERIES */
+    sg_series_set series; /* owned */
+    enc_params enc;
+    enc_fit *fit;         /* owned, may be NULL */
+    enc_workspace **ws;   /* n_threads workspaces, owned */
+    int n_threads;
+    int *ws_free;         /* stack of free workspace indices */
+    int n_free;
+    pthread_mutex_t ws_lock;
+    pthread_cond_t ws_ready;
+    int ws_sync;          /* lock and condition initialised */
+    int oc, oh, ow;       /* encoder output shape */
+    double lo, hi;        /* enc_value_range */
+    int bounded;
+} sample_source;
+
+/* Builds an image source from n paths (copied), labels (n class indices
+ * or NULL for unlabelled; copied), groups (n ids or NULL; copied) and
+ * n_classes class names (copied; may be 0 for unlabelled sets).  The
+ * caller owns out (sample_source_free). */
+int sample_source_images(sample_source *out, size_t n, const char *const *paths,
+                         const int *labels, const int *groups, int n_classes,
+                         const char *const *class_names);
+
+/* Builds a series source that TAKES OWNERSHIP of *set (zeroed on success)
+ * and of fit (may be NULL when the encoder needs none; freed on failure
+ * too), checking enc against the set's shape and creating one workspace
+ * per worker thread (n_threads >= 1).  The caller owns out. */
+int sample_source_series(sample_source *out, sg_series_set *set, const enc_params *enc,
+                         enc_fit *fit, int n_threads);
+
+/* Replaces the encoder fit of a series source (takes ownership of fit,
+ * frees the previous one), e.g. refitted on each fold's training part.
+ * Not thread-safe: call between epochs, never while a loader reads. */
+void sample_source_set_fit(sample_source *s, enc_fit *fit);
+
+/* Produces sample i as a newly allocated image in [0, 1] (caller-owned,
+ * sg_image_free).  Thread-safe: up to n_threads callers encode at once,
+ * more wait for a free workspace. */
+int sample_source_read(sample_source *s, size_t i, sg_image *out);
+
+/* The loader callback (loader.h sg_sample_fn) over a sample_source ctx. */
+int sample_source_loader_get(void *ctx, size_t index, sg_image *out, int *label);
+
+/* The loader's name callback: the sample's display name. */
+const char *sample_source_loader_name(void *ctx, size_t index);
+
+/* The loader's view of s (get/name callbacks over all samples); s stays
+ * owned by the caller and must outlive the loader. */
+sg_sample_source sample_source_loader_view(sample_source *s);
+
+/* Frees everything the source owns and zeroes it; accepts NULL. */
+void sample_source_free(sample_source *s);
+
+#endif

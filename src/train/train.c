@@ -1,0 +1,458 @@
+/* train.c - the training engine (see train.h).
+ *
+ * Data flow per step: loader batch (n, c, h, w) -> sg_model_train_step
+ * with the schedule's lr/momentum set on every stage first -> metrics
+ * row.  Per epoch: validation through train_predict, table row, epoch
+ * metrics row, checkpoints.  What this file does not do: parse options,
+ * build models or know the checkpoint format (hooks do).
+ */
+#include "src/train/train.h"
+
+#include "src/train/loader.h"
+#include "src/train/metrics.h"
+#include "src/base/progress.h"
+#include "src/base/sg_error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int make_loader(sg_loader **out, sample_source *src, const sg_transform_spec *spec,
+                       const size_t *idx, size_t n, int batch_size, int train, uint64_t seed,
+                       int workers)
+{
+    sg_sample_source s = sample_source_loader_view(src);
+    sg_loader_opts lo = {
+        .batch_size = (size_t)batch_size,
+        /* A last batch of one sample breaks BatchNorm in train mode. */
+        .drop_last = train && n % (size_t)batch_size == 1,
+        .shuffle = train,
+        .seed = seed,
+        .train = train,
+        .n_workers = workers,
+        .prefetch = 2,
+        .subset = idx,
+        .subset_n = n,
+    };
+    return sg_loader_create(out, &s, spec, &lo);
+}
+
+int train_predict(float *probs, double *mean_loss, sg_model *m, sample_source *src,
+                  const size_t *idx, size_t n, const sg_transform_spec *spec, int n_classes,
+                  int batch_size, int workers, int progress)
+{
+    *mean_loss = NAN;
+    if (n == 0)
+        return SG_OK;
+    sg_loader *l = NULL;
+    float *logits = malloc((size_t)batch_size * (size_t)n_classes * sizeof *logits);
+    if (!logits)
+        return sg_fail(SG_E_NOMEM, "out of memory for logits");
+    int rc = make_loader(&l, src, spec, idx, n, batch_size, 0, 0, workers);
+    if (rc == SG_OK)
+        rc = sg_model_set_train(m, 0);
+    if (rc == SG_OK)
+        rc = sg_loader_start_epoch(l, 0);
+    sg_progress *bar = NULL;
+    if (rc == SG_OK && progress != 0)
+        rc = sg_progress_create(&bar, stderr, "predict", n, progress);
+    size_t pos = 0;
+    double loss_sum = 0.0;
+    int all_labelled = 1;
+    sg_batch *b;
+    while (rc == SG_OK) {
+        int got = sg_loader_next(l, &b);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        if (got == 0)
+            break;
+        rc = sg_model_forward(m, b->x, b->n, b->c, b->h, b->w, logits);
+        if (rc)
+            break;
+        /* Unshuffled and not dropped: batches come in idx order. */
+        for (int i = 0; i < b->n; i++, pos++) {
+            if (pos >= n || b->indices[i] != idx[pos]) {
+                rc = sg_fail(SG_E_INVALID, "loader returned samples out of order");
+                break;
+            }
+            float *p = probs + pos * (size_t)n_classes;
+            sg_softmax(p, logits + (size_t)i * (size_t)n_classes, n_classes);
+            if (b->labels[i] >= 0 && b->labels[i] < n_classes)
+                loss_sum += sg_sample_log_loss(p, n_classes, (int)b->labels[i]);
+            else
+                all_labelled = 0;
+        }
+        if (bar && rc == SG_OK)
+            sg_progress_add(bar, (size_t)b->n);
+    }
+    if (rc == SG_OK && pos != n)
+        rc = sg_fail(SG_E_INVALID, "prediction covered %zu of %zu samples", pos, n);
+    if (rc == SG_OK && all_labelled)
+        *mean_loss = loss_sum / (double)n;
+    sg_progress_free(bar);
+    sg_loader_free(l);
+    free(logits);
+    return rc;
+}
+
+int train_dataset_stats(float *mean, float *std, sample_source *src, const size_t *idx,
+                        size_t n, const sg_transform_spec *spec, size_t max_samples,
+                        int workers)
+{
+    if (n == 0)
+        return sg_fail(SG_E_INVALID, "no training samples to compute statistics on");
+    size_t m = n < max_samples ? n : max_samples;
+    size_t *pick = malloc(m * sizeof *pick);
+    if (!pick)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < m; i++)
+        pick[i] = idx[(size_t)((double)i * (double)n / (double)m)];
+    sg_transform_spec s = *spec;
+    s.normalize = 0;
+    sg_loader *l = NULL;
+    int rc = make_loader(&l, src, &s, pick, m, 32, 0, 0, workers);
+    if (rc == SG_OK)
+        rc = sg_loader_start_epoch(l, 0);
+    double sum[3] = {0}, sq[3] = {0};
+    double count = 0.0;
+    sg_batch *b;
+    while (rc == SG_OK) {
+        int got = sg_loader_next(l, &b);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        size_t plane = (size_t)b->h * (size_t)b->w;
+        for (int i = 0; i < b->n; i++)
+            for (int c = 0; c < b->c && c < 3; c++) {
+                const float *x = b->x + ((size_t)i * (size_t)b->c + (size_t)c) * plane;
+                for (size_t k = 0; k < plane; k++) {
+                    sum[c] += x[k];
+                    sq[c] += (double)x[k] * x[k];
+                }
+            }
+        count += (double)b->n * (double)plane;
+    }
+    sg_loader_free(l);
+    free(pick);
+    if (rc)
+        return rc;
+    for (int c = 0; c < spec->channels && c < 3; c++) {
+        double mu = sum[c] / count;
+        double var = sq[c] / count - mu * mu;
+        mean[c] = (float)mu;
+        /* A constant channel would divide by zero: leave it unscaled. */
+        std[c] = (float)(var > 1e-12 ? sqrt(var) : 1.0);
+    }
+    return SG_OK;
+}
+
+/* Sets lr and momentum on every stage for this step of the phase. */
+static int apply_schedule(sg_optim *o, const sg_onecycle *sched, const double *stage_mult,
+                          long step, double *head_lr, double *mom)
+{
+    double lr = sg_onecycle_lr(sched, step);
+    *mom = sg_onecycle_momentum(sched, step);
+    *head_lr = lr;
+    for (int s = 0; s < SG_STAGE_COUNT; s++) {
+        int rc = sg_optim_set_stage(o, (sg_stage)s, lr * stage_mult[s], *mom);
+        if (rc)
+            return rc;
+    }
+    return SG_OK;
+}
+
+static int set_phase_freeze(sg_model *m, int frozen)
+{
+    for (int s = 0; s < SG_STAGE_HEAD; s++) {
+        int rc = sg_model_set_frozen(m, (sg_stage)s, frozen, 1);
+        if (rc)
+            return rc;
+    }
+    return sg_model_set_frozen(m, SG_STAGE_HEAD, 0, 1);
+}
+
+static void print_table_header(void)
+{
+    printf("%-6s %-11s %-11s %-9s %-9s %s\n", "epoch", "train_loss", "valid_loss", "accuracy",
+           "log_loss", "time");
+    fflush(stdout);
+}
+
+static void print_table_row(int epoch, double tl, double vl, double acc, double ll,
+                            double seconds)
+{
+    int s = (int)(seconds + 0.5);
+    if (isnan(vl))
+        printf("%-6d %-11.6f %-11s %-9s %-9s %02d:%02d\n", epoch, tl, "-", "-", "-", s / 60,
+               s % 60);
+    else
+        printf("%-6d %-11.6f %-11.6f %-9.6f %-9.6f %02d:%02d\n", epoch, tl, vl, acc, ll, s / 60,
+               s % 60);
+    fflush(stdout);
+}
+
+/* Validation of the current model: loss, accuracy, log loss. */
+static int validate(double *vl, double *acc, double *ll, float *probs, sg_model *m,
+                    sample_source *src, const sg_split *split, const sg_transform_spec *spec,
+                    const train_options *opt)
+{
+    *vl = *acc = *ll = NAN;
+    if (split->n_valid == 0)
+        return SG_OK;
+    int k = src->n_classes;
+    int rc = train_predict(probs, vl, m, src, split->valid, split->n_valid, spec, k,
+                           opt->batch_size, opt->workers, 0);
+    if (rc)
+        return rc;
+    size_t hits = 0;
+    for (size_t i = 0; i < split->n_valid; i++)
+        if (sg_argmax(probs + i * (size_t)k, k) == src->label[split->valid[i]])
+            hits++;
+    *acc = (double)hits / (double)split->n_valid;
+    int *labels = malloc(split->n_valid * sizeof *labels);
+    if (!labels)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < split->n_valid; i++)
+        labels[i] = src->label[split->valid[i]];
+    rc = sg_log_loss(ll, probs, labels, split->n_valid, k);
+    free(labels);
+    return rc;
+}
+
+typedef struct phase_plan {
+    int epochs;
+    int frozen;
+    double stage_mult[SG_STAGE_COUNT];
+} phase_plan;
+
+static void plan_phases(phase_plan plan[2], const train_options *opt)
+{
+    memset(plan, 0, 2 * sizeof *plan);
+    plan[0].epochs = opt->freeze_epochs;
+    plan[0].frozen = 1;
+    plan[1].epochs = opt->epochs;
+    for (int s = 0; s < SG_STAGE_COUNT; s++)
+        plan[0].stage_mult[s] = plan[1].stage_mult[s] = 1.0;
+    if (opt->discriminative) {
+        /* fastai's slice(lr/100, lr): geometric over the six stages. */
+        double rates[SG_STAGE_COUNT];
+        sg_lr_spread(rates, SG_STAGE_COUNT, opt->lr / 100.0, opt->lr);
+        for (int s = 0; s < SG_STAGE_COUNT; s++)
+            plan[1].stage_mult[s] = rates[s] / opt->lr;
+    }
+}
+
+static int make_schedule(sg_onecycle *sched, const train_options *opt, long total)
+{
+    if (opt->schedule == SG_SCHED_FASTAI)
+        sg_onecycle_fastai_defaults(sched, opt->lr, total);
+    else
+        sg_onecycle_torch_defaults(sched, opt->lr, total);
+    return sg_onecycle_check(sched);
+}
+
+/* Everything one phase needs, to keep train_run readable. */
+typedef struct run_ctx {
+    sg_model *m;
+    sample_source *src;
+    const sg_split *split;
+    const sg_transform_spec *spec;
+    const train_options *opt;
+    run_metrics *metrics;
+    const train_hooks *hooks;
+    train_state st;
+    float *probs;           /* (n_valid, k) */
+    double train_seconds;
+    size_t train_samples;
+    train_result *res;
+} run_ctx;
+
+static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *sched,
+                     const phase_plan *plan, int phase, int epoch, long phase_step0)
+{
+    const train_options *opt = c->opt;
+    double t0 = now_seconds();
+    int rc = sg_loader_start_epoch(l, epoch);
+    if (rc)
+        return rc;
+    rc = sg_model_set_train(c->m, 1);
+    if (rc)
+        return rc;
+    sg_progress *bar = NULL;
+    if (opt->verbose && opt->progress != 0) {
+        char label[32];
+        snprintf(label, sizeof label, "epoch %d", epoch);
+        rc = sg_progress_create(&bar, stderr, label, sg_loader_n_batches(l), opt->progress);
+        if (rc)
+            return rc;
+    }
+    double loss_sum = 0.0, smooth = 0.0;
+    size_t n_seen = 0;
+    long k = 0;
+    int metrics_phase = opt->fold >= 0 ? opt->fold : phase;
+    sg_batch *b;
+    for (;;) {
+        int got = sg_loader_next(l, &b);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        if (got == 0)
+            break;
+        double lr, mom, loss;
+        rc = apply_schedule(o, sched, plan->stage_mult, c->st.step - phase_step0, &lr, &mom);
+        if (rc)
+            break;
+        rc = sg_model_train_step(c->m, o, b->x, b->n, b->c, b->h, b->w, b->labels,
+                                 opt->label_smoothing, &loss, NULL);
+        /* The bridge refuses a non-finite loss itself; say where it happened. */
+        if (rc == SG_E_NUMERIC || (rc == SG_OK && !isfinite(loss))) {
+            rc = sg_fail(SG_E_NUMERIC, "loss is NaN at step %ld (lr %.3g)", c->st.step, lr);
+            break;
+        }
+        if (rc)
+            break;
+        if (c->metrics) {
+            rc = run_metrics_step(c->metrics, metrics_phase, epoch, c->st.step, lr, mom, loss);
+            if (rc)
+                break;
+        }
+        c->st.step++;
+        k++;
+        loss_sum += loss * b->n;
+        n_seen += (size_t)b->n;
+        /* fastai's debiased exponential average for the bar. */
+        smooth = 0.98 * smooth + 0.02 * loss;
+        if (bar) {
+            char text[48];
+            snprintf(text, sizeof text, "loss %.4f", smooth / (1.0 - pow(0.98, (double)k)));
+            sg_progress_set_text(bar, text);
+            sg_progress_add(bar, 1);
+        }
+    }
+    sg_progress_free(bar);
+    if (rc)
+        return rc;
+    double t_train = now_seconds() - t0;
+    c->train_seconds += t_train;
+    c->train_samples += n_seen;
+    double tl = n_seen ? loss_sum / (double)n_seen : NAN;
+    double vl, acc, ll;
+    rc = validate(&vl, &acc, &ll, c->probs, c->m, c->src, c->split, c->spec, opt);
+    if (rc)
+        return rc;
+    double secs = now_seconds() - t0;
+    if (opt->verbose)
+        print_table_row(epoch, tl, vl, acc, ll, secs);
+    if (c->metrics) {
+        rc = run_metrics_epoch(c->metrics, metrics_phase, epoch, c->st.step, tl, vl, acc, ll,
+                               secs);
+        if (rc)
+            return rc;
+    }
+    c->res->train_loss = tl;
+    c->res->valid_loss = vl;
+    c->res->accuracy = acc;
+    c->res->log_loss = ll;
+    c->res->epochs_done = epoch + 1;
+    c->st.phase = phase;
+    c->st.epoch = epoch;
+    c->st.finished = epoch + 1 >= c->st.total_epochs;
+    if (c->hooks && c->hooks->save) {
+        /* best first: if last fails (disk full), best is already safe. */
+        if (!isnan(vl) && vl < c->st.best_valid_loss) {
+            c->st.best_valid_loss = vl;
+            rc = c->hooks->save(c->hooks->ctx, "best", c->m, NULL, &c->st);
+            if (rc)
+                return rc;
+        }
+        rc = c->hooks->save(c->hooks->ctx, "last", c->m, o, &c->st);
+    }
+    return rc;
+}
+
+int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split *split,
+              const sg_transform_spec *spec, const train_options *opt, run_metrics *metrics,
+              const train_hooks *hooks, const train_state *resume_from)
+{
+    memset(res, 0, sizeof *res);
+    res->valid_loss = res->accuracy = res->log_loss = NAN;
+    if (split->n_train == 0)
+        return sg_fail(SG_E_INVALID, "the training set is empty");
+    if (opt->batch_size < 1)
+        return sg_fail(SG_E_INVALID, "batch size must be positive");
+    run_ctx c = {
+        .m = m, .src = src, .split = split, .spec = spec, .opt = opt, .metrics = metrics,
+        .hooks = hooks, .res = res,
+    };
+    c.st.phase = opt->freeze_epochs > 0 ? 0 : 1;
+    c.st.epoch = -1;
+    c.st.total_epochs = opt->freeze_epochs + opt->epochs;
+    c.st.best_valid_loss = INFINITY;
+    if (resume_from)
+        c.st = *resume_from;
+    size_t k = (size_t)src->n_classes;
+    c.probs = malloc((split->n_valid ? split->n_valid : 1) * k * sizeof *c.probs);
+    if (!c.probs)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    phase_plan plan[2];
+    plan_phases(plan, opt);
+    double t_start = now_seconds();
+    if (opt->verbose)
+        print_table_header();
+    sg_loader *l = NULL;
+    int rc = make_loader(&l, src, spec, split->train, split->n_train, opt->batch_size, 1,
+                         opt->seed, opt->workers);
+    long steps_per_epoch = l ? (long)sg_loader_n_batches(l) : 0;
+    int epoch0 = 0;
+    long step0 = 0;
+    for (int phase = 0; phase < 2 && rc == SG_OK; phase++) {
+        int first = epoch0, last = epoch0 + plan[phase].epochs; /* [first, last) */
+        long phase_step0 = step0;
+        epoch0 = last;
+        step0 += (long)plan[phase].epochs * steps_per_epoch;
+        if (plan[phase].epochs == 0 || c.st.epoch + 1 >= last)
+            continue;
+        rc = set_phase_freeze(m, plan[phase].frozen);
+        if (rc)
+            break;
+        sg_optim_spec os = {
+            .kind = opt->opt,
+            .lr = opt->lr,
+            .momentum = 0.9, /* SGD momentum or Adam beta1; the schedule overrides it */
+            .beta2 = 0.99,
+            .eps = 1e-5,
+            .weight_decay = opt->wd,
+            .nesterov = 0,
+            .no_decay_bn_bias = 1,
+        };
+        sg_optim *o = NULL;
+        rc = sg_optim_create(&o, m, &os);
+        /* Resuming inside this phase: the optimizer's moments come back. */
+        if (rc == SG_OK && resume_from && c.st.epoch >= first && hooks && hooks->restore)
+            rc = hooks->restore(hooks->ctx, o);
+        sg_onecycle sched;
+        if (rc == SG_OK)
+            rc = make_schedule(&sched, opt, (long)plan[phase].epochs * steps_per_epoch);
+        for (int e = c.st.epoch + 1 > first ? c.st.epoch + 1 : first; rc == SG_OK && e < last; e++)
+            rc = run_epoch(&c, l, o, &sched, &plan[phase], phase, e, phase_step0);
+        sg_optim_free(o);
+    }
+    sg_loader_free(l);
+    res->seconds = now_seconds() - t_start;
+    res->images_per_s = c.train_seconds > 0 ? (double)c.train_samples / c.train_seconds : 0.0;
+    free(c.probs);
+    return rc;
+}

@@ -1,0 +1,109 @@
+/* train.h - the training engine: phases, epochs, steps, one-cycle
+ * schedules per stage, validation, checkpoints, metrics rows.
+ *
+ * A run has up to two phases, each with its own optimizer and its own
+ * one-cycle schedule over all of its steps:
+ *   phase 0  (freeze_epochs > 0) backbone frozen (BatchNorm weights still
+ *            train), head at lr;
+ *   phase 1  everything trains; with discriminative rates the stages get
+ *            geometric rates from lr/100 (stem) to lr (head).
+ * Epoch numbers and optimizer steps count on across phases, so one run's
+ * curves are one line.  Validation runs after every epoch; the model with
+ * the lowest validation loss is kept as best, the latest as last (both
+ * written by the caller's save callback: the engine does not know the
+ * checkpoint format).  A non-finite loss stops the run with
+ * "loss is NaN at step S (lr L)".
+ *
+ * The engine prints only when opt->verbose: the progress bar (stderr)
+ * and one fastai-like table row per epoch (stdout).
+ */
+#ifndef SG_TRAIN_H
+#define SG_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/train/run_dir.h"
+#include "src/train/sample_source.h"
+#include "src/train/schedule.h"
+#include "models/sg_model.h"
+#include "src/train/split.h"
+#include "src/image/transform.h"
+
+typedef struct train_options {
+    int epochs;             /* phase 1 epochs */
+    int freeze_epochs;      /* phase 0 epochs (0: none) */
+    int discriminative;     /* phase 1: lr/100 .. lr over the stages */
+    double lr;
+    int batch_size;
+    double wd;
+    sg_optim_kind opt;
+    double label_smoothing;
+    sg_sched_kind schedule;
+    uint64_t seed;
+    int workers;            /* loader threads (0: in the caller's thread) */
+    int verbose;            /* progress bar and table rows */
+    int progress;           /* bar: 1 on, 0 off, -1 when stderr is a terminal */
+    int fold;               /* >= 0: cross-validation fold, written as the
+                             * metrics phase; -1: phases 0/1 as above */
+} train_options;
+
+/* Where the engine stands; saved with every checkpoint so that a run can
+ * be resumed. */
+typedef struct train_state {
+    int phase;              /* 0 or 1 */
+    int epoch;              /* global 0-based index of the last finished epoch, -1: none */
+    long step;              /* optimizer steps done */
+    int finished;           /* 1 after the last epoch */
+    int total_epochs;       /* freeze_epochs + epochs */
+    double best_valid_loss; /* INFINITY until the first validation */
+} train_state;
+
+/* Saves the model (and optimizer state, for "last") as a checkpoint at
+ * path; `which` is "best" or "last". */
+typedef int (*train_save_fn)(void *ctx, const char *which, sg_model *m, sg_optim *o,
+                             const train_state *st);
+
+/* Restores optimizer state saved with the last checkpoint (resume). */
+typedef int (*train_restore_fn)(void *ctx, sg_optim *o);
+
+typedef struct train_hooks {
+    train_save_fn save;          /* may be NULL: no checkpoints */
+    train_restore_fn restore;    /* used only when resuming */
+    void *ctx;
+} train_hooks;
+
+typedef struct train_result {
+    double train_loss;      /* last epoch's mean */
+    double valid_loss, accuracy, log_loss;  /* final model; NAN without validation */
+    double seconds;
+    double images_per_s;    /* training throughput (samples / training time) */
+    int epochs_done;
+} train_result;
+
+/* Trains m on split->train with validation on split->valid (may be
+ * empty), reading samples from src through spec, appending rows to
+ * metrics (may be NULL).  resume_from (may be NULL) is the state of the
+ * last checkpoint already loaded into m: training continues after its
+ * epoch.  Everything is borrowed. */
+int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split *split,
+              const sg_transform_spec *spec, const train_options *opt, run_metrics *metrics,
+              const train_hooks *hooks, const train_state *resume_from);
+
+/* Runs m (eval mode) over the samples idx[0..n) of src through spec
+ * (deterministic, no augmentation) and writes their softmax
+ * probabilities to probs, (n, n_classes), in idx order.  When every
+ * sample is labelled, *mean_loss receives the mean cross-entropy (else
+ * NAN).  workers as in train_options; progress: as train_options. */
+int train_predict(float *probs, double *mean_loss, sg_model *m, sample_source *src,
+                  const size_t *idx, size_t n, const sg_transform_spec *spec, int n_classes,
+                  int batch_size, int workers, int progress);
+
+/* Per-channel mean and std (population) of up to max_samples training
+ * images after the eval geometry of spec (spec->normalize ignored),
+ * sampled evenly over idx.  mean/std have spec->channels slots. */
+int train_dataset_stats(float *mean, float *std, sample_source *src, const size_t *idx,
+                        size_t n, const sg_transform_spec *spec, size_t max_samples,
+                        int workers);
+
+#endif

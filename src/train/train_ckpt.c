@@ -1,0 +1,426 @@
+/* train_ckpt.c - checkpoints with self-describing metadata (see
+ * train_ckpt.h).
+ *
+ * Loading checks every tensor's name and shape against the freshly built
+ * network before copying anything, so a checkpoint of another
+ * architecture or class count fails with a message instead of a libtorch
+ * shape error halfway through.
+ */
+#include "src/train/train_ckpt.h"
+
+#include "src/train/enc_json.h"
+#include "models/safetensors.h"
+#include "src/base/sg_error.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CKPT_FORMAT "sensorgram-checkpoint"
+#define OPTIM_PREFIX "optim."
+
+int train_meta_set_string(char **field, const char *s)
+{
+    char *copy = NULL;
+    if (s && !(copy = strdup(s)))
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    free(*field);
+    *field = copy;
+    return SG_OK;
+}
+
+int train_meta_init(train_meta *meta, sg_arch arch, int n_classes,
+                    const char *const *class_names, const sg_transform_spec *spec)
+{
+    memset(meta, 0, sizeof *meta);
+    meta->arch = arch;
+    meta->in_channels = spec->channels;
+    meta->n_classes = n_classes;
+    meta->spec = *spec;
+    meta->state.epoch = -1;
+    meta->state.best_valid_loss = INFINITY;
+    meta->class_names = calloc((size_t)(n_classes > 0 ? n_classes : 1), sizeof(char *));
+    if (!meta->class_names)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int i = 0; i < n_classes; i++)
+        if (!(meta->class_names[i] = strdup(class_names[i]))) {
+            train_meta_free(meta);
+            return sg_fail(SG_E_NOMEM, "out of memory");
+        }
+    return SG_OK;
+}
+
+void train_meta_free(train_meta *meta)
+{
+    if (!meta)
+        return;
+    if (meta->class_names)
+        for (int i = 0; i < meta->n_classes; i++)
+            free(meta->class_names[i]);
+    free(meta->class_names);
+    free(meta->fit_text);
+    free(meta->units);
+    free(meta->sensors);
+    free(meta->axes);
+    memset(meta, 0, sizeof *meta);
+}
+
+static json_t *meta_to_json(const train_meta *meta)
+{
+    json_t *classes = json_array();
+    for (int i = 0; classes && i < meta->n_classes; i++)
+        json_array_append_new(classes, json_string(meta->class_names[i]));
+    const sg_transform_spec *s = &meta->spec;
+    json_t *image = json_pack("{s:i, s:i, s:i, s:i, s:b, s:[f,f,f], s:[f,f,f]}", "channels",
+                              s->channels, "height", s->height, "width", s->width, "resize",
+                              (int)s->resize, "normalize", s->normalize, "mean",
+                              (double)s->mean[0], (double)s->mean[1], (double)s->mean[2], "std",
+                              (double)s->std[0], (double)s->std[1], (double)s->std[2]);
+    json_t *sensor = json_null();
+    if (meta->is_series) {
+        json_decref(sensor);
+        sensor = json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:i}", "encoder",
+                           enc_params_to_json(&meta->enc), "fit", meta->fit_text, "units",
+                           meta->units, "sensors", meta->sensors, "axes", meta->axes,
+                           "segment_channels", meta->segment_channels);
+    }
+    const train_state *st = &meta->state;
+    json_t *state = json_pack("{s:i, s:i, s:I, s:b, s:i, s:f}", "phase", st->phase, "epoch",
+                              st->epoch, "step", (json_int_t)st->step, "finished", st->finished,
+                              "total_epochs", st->total_epochs, "best_valid_loss",
+                              isfinite(st->best_valid_loss) ? st->best_valid_loss : -1.0);
+    return json_pack("{s:i, s:s, s:i, s:i, s:o, s:o, s:o, s:o}", "version", 1, "arch",
+                     sg_arch_name(meta->arch), "in_channels", meta->in_channels, "n_classes",
+                     meta->n_classes, "classes", classes, "image", image, "sensor", sensor,
+                     "state", state);
+}
+
+int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta *meta)
+{
+    int n_model = 0, n_optim = 0;
+    int rc = sg_model_tensor_count(m, &n_model);
+    if (rc == SG_OK && o)
+        rc = sg_optim_tensor_count(o, &n_optim);
+    if (rc)
+        return rc;
+    size_t n = (size_t)n_model + (size_t)n_optim;
+    sg_st_entry *entries = calloc(n ? n : 1, sizeof *entries);
+    float **bufs = calloc(n ? n : 1, sizeof *bufs);
+    char **names = calloc(n ? n : 1, sizeof *names);
+    if (!entries || !bufs || !names)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (int i = 0; rc == SG_OK && i < n_model; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
+        if (rc)
+            break;
+        size_t numel = 1;
+        for (int d = 0; d < ndim; d++)
+            numel *= (size_t)shape[d];
+        bufs[i] = malloc((numel ? numel : 1) * sizeof(float));
+        if (!bufs[i]) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        rc = sg_model_tensor_get(m, name, bufs[i], numel);
+        entries[i].name = name;
+        entries[i].ndim = ndim;
+        for (int d = 0; d < ndim; d++)
+            entries[i].shape[d] = shape[d];
+        entries[i].data = bufs[i];
+        entries[i].as_int = is_int;
+    }
+    for (int j = 0; rc == SG_OK && j < n_optim; j++) {
+        size_t i = (size_t)n_model + (size_t)j;
+        const char *name;
+        size_t numel;
+        rc = sg_optim_tensor_info(o, j, &name, &numel);
+        if (rc)
+            break;
+        size_t len = strlen(name) + sizeof OPTIM_PREFIX;
+        names[i] = malloc(len);
+        bufs[i] = malloc((numel ? numel : 1) * sizeof(float));
+        if (!names[i] || !bufs[i]) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(names[i], len, OPTIM_PREFIX "%s", name);
+        rc = sg_optim_tensor_get(o, name, bufs[i], numel);
+        entries[i].name = names[i];
+        entries[i].ndim = 1;
+        entries[i].shape[0] = (int64_t)numel;
+        entries[i].data = bufs[i];
+    }
+    char *meta_text = NULL;
+    if (rc == SG_OK) {
+        json_t *j = meta_to_json(meta);
+        meta_text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9))
+                      : NULL;
+        json_decref(j);
+        if (!meta_text)
+            rc = sg_fail(SG_E_NOMEM, "%s: cannot serialise the checkpoint metadata", path);
+    }
+    if (rc == SG_OK) {
+        const char *keys[] = {"format", "arch", "sensorgram"};
+        const char *values[] = {CKPT_FORMAT, sg_arch_name(meta->arch), meta_text};
+        rc = sg_st_write(path, entries, n, keys, values, 3);
+    }
+    free(meta_text);
+    for (size_t i = 0; bufs && i < n; i++)
+        free(bufs[i]);
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(bufs);
+    free(names);
+    free(entries);
+    return rc;
+}
+
+static int json_int_field(int *out, json_t *obj, const char *key, const char *path)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v))
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint metadata lacks integer '%s'", path, key);
+    *out = (int)json_integer_value(v);
+    return SG_OK;
+}
+
+static int meta_from_json(train_meta *meta, json_t *root, const char *path)
+{
+    const char *arch = json_string_value(json_object_get(root, "arch"));
+    if (!arch || sg_arch_parse(&meta->arch, arch) != SG_OK)
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint metadata names no known architecture", path);
+    int rc = json_int_field(&meta->in_channels, root, "in_channels", path);
+    if (!rc)
+        rc = json_int_field(&meta->n_classes, root, "n_classes", path);
+    if (rc)
+        return rc;
+    json_t *classes = json_object_get(root, "classes");
+    if (meta->n_classes < 1 || !json_is_array(classes) ||
+        json_array_size(classes) != (size_t)meta->n_classes)
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint class list does not match n_classes", path);
+    meta->class_names = calloc((size_t)meta->n_classes, sizeof(char *));
+    if (!meta->class_names)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int i = 0; i < meta->n_classes; i++) {
+        const char *s = json_string_value(json_array_get(classes, (size_t)i));
+        if (!s || !(meta->class_names[i] = strdup(s)))
+            return sg_fail(SG_E_CORRUPT, "%s: bad class name %d", path, i);
+    }
+    json_t *image = json_object_get(root, "image");
+    sg_transform_spec *s = &meta->spec;
+    int resize = 0;
+    if (!json_is_object(image))
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint metadata lacks 'image'", path);
+    sg_transform_spec_sensor(s, meta->in_channels, 1, 1);
+    rc = json_int_field(&s->channels, image, "channels", path);
+    if (!rc) rc = json_int_field(&s->height, image, "height", path);
+    if (!rc) rc = json_int_field(&s->width, image, "width", path);
+    if (!rc) rc = json_int_field(&resize, image, "resize", path);
+    if (rc)
+        return rc;
+    s->resize = (sg_resize_mode)resize;
+    s->normalize = json_is_true(json_object_get(image, "normalize"));
+    for (int c = 0; c < 3; c++) {
+        s->mean[c] = (float)json_number_value(json_array_get(json_object_get(image, "mean"), (size_t)c));
+        s->std[c] = (float)json_number_value(json_array_get(json_object_get(image, "std"), (size_t)c));
+    }
+    rc = sg_transform_spec_check(s);
+    if (rc)
+        return sg_fail_context(SG_E_CORRUPT, "%s", path);
+    json_t *sensor = json_object_get(root, "sensor");
+    if (json_is_object(sensor)) {
+        meta->is_series = 1;
+        rc = enc_params_from_json(&meta->enc, json_object_get(sensor, "encoder"));
+        if (rc)
+            return sg_fail_context(SG_E_CORRUPT, "%s", path);
+        rc = json_int_field(&meta->segment_channels, sensor, "segment_channels", path);
+        if (!rc) rc = train_meta_set_string(&meta->fit_text, json_string_value(json_object_get(sensor, "fit")));
+        if (!rc) rc = train_meta_set_string(&meta->units, json_string_value(json_object_get(sensor, "units")));
+        if (!rc) rc = train_meta_set_string(&meta->sensors, json_string_value(json_object_get(sensor, "sensors")));
+        if (!rc) rc = train_meta_set_string(&meta->axes, json_string_value(json_object_get(sensor, "axes")));
+        if (rc)
+            return rc;
+    }
+    json_t *state = json_object_get(root, "state");
+    if (json_is_object(state)) {
+        train_state *st = &meta->state;
+        json_int_field(&st->phase, state, "phase", path);
+        json_int_field(&st->epoch, state, "epoch", path);
+        json_int_field(&st->total_epochs, state, "total_epochs", path);
+        st->step = (long)json_integer_value(json_object_get(state, "step"));
+        st->finished = json_is_true(json_object_get(state, "finished"));
+        double b = json_number_value(json_object_get(state, "best_valid_loss"));
+        st->best_valid_loss = b < 0 ? INFINITY : b;
+    }
+    return SG_OK;
+}
+
+static int read_meta_from(train_meta *meta, const sg_st_file *f, const char *path)
+{
+    memset(meta, 0, sizeof *meta);
+    const char *format = sg_st_meta(f, "format");
+    const char *text = sg_st_meta(f, "sensorgram");
+    if (!format || strcmp(format, CKPT_FORMAT) != 0 || !text)
+        return sg_fail(SG_E_CORRUPT,
+                       "%s: not a sensorgram training checkpoint (no metadata; bare weights "
+                       "go to predict --arch A --weights W)",
+                       path);
+    json_error_t err;
+    json_t *root = json_loads(text, 0, &err);
+    if (!root)
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint metadata: %s", path, err.text);
+    int rc = meta_from_json(meta, root, path);
+    json_decref(root);
+    if (rc)
+        train_meta_free(meta);
+    return rc;
+}
+
+int train_ckpt_read_meta(train_meta *meta, const char *path)
+{
+    sg_st_file f;
+    int rc = sg_st_open(&f, path);
+    if (rc)
+        return rc;
+    rc = read_meta_from(meta, &f, path);
+    sg_st_close(&f);
+    return rc;
+}
+
+/* The file's tensor for network tensor i, checked for presence and shape. */
+static int find_tensor(const sg_st_tensor **out, const char **name, sg_model *m, int i,
+                       const sg_st_file *f, const char *path)
+{
+    int ndim, is_int;
+    int64_t shape[4];
+    int rc = sg_model_tensor_info(m, i, name, &ndim, shape, &is_int);
+    if (rc)
+        return rc;
+    const sg_st_tensor *t = sg_st_find(f, *name);
+    if (!t)
+        return sg_fail(SG_E_SHAPE, "%s: tensor '%s' missing (checkpoint of another "
+                                   "architecture?)", path, *name);
+    int same = t->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++)
+        same = t->shape[d] == shape[d];
+    if (!same)
+        return sg_fail(SG_E_SHAPE, "%s: tensor '%s' has another shape than the network", path,
+                       *name);
+    *out = t;
+    return SG_OK;
+}
+
+/* Checks every network tensor against the file, then copies them, so that
+ * a mismatch leaves the network untouched. */
+static int load_tensors(sg_model *m, const sg_st_file *f, const char *path)
+{
+    int count;
+    const char *name;
+    const sg_st_tensor *t;
+    int rc = sg_model_tensor_count(m, &count);
+    for (int i = 0; rc == SG_OK && i < count; i++)
+        rc = find_tensor(&t, &name, m, i, f, path);
+    float *buf = NULL;
+    for (int i = 0; rc == SG_OK && i < count; i++) {
+        rc = find_tensor(&t, &name, m, i, f, path);
+        if (rc)
+            break;
+        float *nb = realloc(buf, (t->numel ? t->numel : 1) * sizeof *buf);
+        if (!nb) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        buf = nb;
+        rc = sg_st_read_f32(f, t, buf);
+        if (rc == SG_OK)
+            rc = sg_model_tensor_set(m, name, buf, t->numel);
+    }
+    free(buf);
+    return rc;
+}
+
+int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const char *device,
+                    int expect_arch, sg_precision precision, int n_threads)
+{
+    *out = NULL;
+    sg_st_file f;
+    int rc = sg_st_open(&f, path);
+    if (rc)
+        return rc;
+    rc = read_meta_from(meta, &f, path);
+    if (rc) {
+        sg_st_close(&f);
+        return rc;
+    }
+    if (expect_arch >= 0 && (sg_arch)expect_arch != meta->arch) {
+        rc = sg_fail(SG_E_INVALID, "%s: checkpoint of architecture %s, not %s", path,
+                     sg_arch_name(meta->arch), sg_arch_name((sg_arch)expect_arch));
+    }
+    sg_model *m = NULL;
+    if (rc == SG_OK) {
+        sg_model_spec spec = {
+            .arch = meta->arch,
+            .in_channels = meta->in_channels,
+            .n_classes = meta->n_classes,
+            .device = device,
+            .precision = precision,
+            .n_threads = n_threads,
+        };
+        rc = sg_model_create(&m, &spec);
+    }
+    if (rc == SG_OK)
+        rc = load_tensors(m, &f, path);
+    sg_st_close(&f);
+    if (rc) {
+        sg_model_free(m);
+        train_meta_free(meta);
+        return rc;
+    }
+    *out = m;
+    return SG_OK;
+}
+
+int train_ckpt_load_optim(sg_optim *o, const char *path)
+{
+    sg_st_file f;
+    int rc = sg_st_open(&f, path);
+    if (rc)
+        return rc;
+    int count = 0;
+    rc = sg_optim_tensor_count(o, &count);
+    float *buf = NULL;
+    for (int i = 0; rc == SG_OK && i < count; i++) {
+        const char *name;
+        size_t numel;
+        rc = sg_optim_tensor_info(o, i, &name, &numel);
+        if (rc)
+            break;
+        char key[512];
+        snprintf(key, sizeof key, OPTIM_PREFIX "%s", name);
+        const sg_st_tensor *t = sg_st_find(&f, key);
+        /* State that does not exist yet (no step taken) is not saved. */
+        if (!t)
+            continue;
+        if (t->numel != numel) {
+            rc = sg_fail(SG_E_SHAPE, "%s: optimizer tensor '%s' has %zu values, expected %zu",
+                         path, name, t->numel, numel);
+            break;
+        }
+        float *nb = realloc(buf, (numel ? numel : 1) * sizeof *buf);
+        if (!nb) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        buf = nb;
+        rc = sg_st_read_f32(&f, t, buf);
+        if (rc == SG_OK)
+            rc = sg_optim_tensor_set(o, name, buf, numel);
+    }
+    free(buf);
+    sg_st_close(&f);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* train_ckpt.h - training checkpoints: the network's tensors, optionally
+ * the optimizer's (for --resume), and everything predict needs to use
+ * the model on new data without other files: architecture, classes,
+ * input channels and size, normalisation, encoder settings and fit, DSA
+ * selection, and where training stood.
+ *
+ * Format: safetensors (models/safetensors.h), written atomically, so a
+ * failed write (disk full) leaves the previous checkpoint intact.
+ * Tensors keep torchvision's state_dict names; optimizer tensors are
+ * prefixed "optim.".  __metadata__ holds "format" =
+ * "sensorgram-checkpoint", "arch", and "sensorgram" = a JSON object:
+ *   {"version": 1, "arch", "in_channels", "n_classes", "classes": [...],
+ *    "image": {"channels", "height", "width", "resize", "mean", "std"},
+ *    "sensor": null | {"encoder": {...}, "fit": "<enc fit JSON text>",
+ *                      "units", "sensors", "axes", "segment_channels"},
+ *    "state": {"phase", "epoch", "step", "finished", "total_epochs",
+ *              "best_valid_loss"}}
+ */
+#ifndef SG_TRAIN_CKPT_H
+#define SG_TRAIN_CKPT_H
+
+#include "encoders/enc.h"
+#include "models/sg_model.h"
+#include "src/train/train.h"
+#include "src/image/transform.h"
+
+typedef struct train_meta {
+    sg_arch arch;
+    int in_channels;
+    int n_classes;
+    char **class_names;         /* n_classes, owned */
+    sg_transform_spec spec;     /* eval geometry and normalisation */
+    int is_series;
+    enc_params enc;             /* when is_series */
+    char *fit_text;             /* enc fit JSON text or NULL, owned */
+    char *units, *sensors, *axes; /* DSA selection or NULL, owned */
+    int segment_channels;
+    train_state state;
+} train_meta;
+
+/* Deep-copies class names and selection strings into meta (fit_text is
+ * copied too).  The caller owns meta (train_meta_free). */
+int train_meta_init(train_meta *meta, sg_arch arch, int n_classes,
+                    const char *const *class_names, const sg_transform_spec *spec);
+
+/* Sets a copy of s into *field (freeing the old value); s may be NULL. */
+int train_meta_set_string(char **field, const char *s);
+
+/* Frees what meta owns and zeroes it; accepts NULL. */
+void train_meta_free(train_meta *meta);
+
+/* Writes m's tensors (plus o's when o != NULL) and meta to path
+ * atomically.  Everything borrowed. */
+int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta *meta);
+
+/* Reads meta from path (validating the file); the caller owns meta. */
+int train_ckpt_read_meta(train_meta *meta, const char *path);
+
+/* Creates a model for the checkpoint at path on device (NULL = auto,
+ * n_threads CPU threads, 0 = one per core) and loads its tensors; fills
+ * meta.  expect_arch >= 0 makes a checkpoint of another architecture an
+ * error.  The caller owns *out and meta. */
+int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const char *device,
+                    int expect_arch, sg_precision precision, int n_threads);
+
+/* Loads the "optim." tensors of path into o (resume). */
+int train_ckpt_load_optim(sg_optim *o, const char *path);
+
+#endif
