@@ -26,7 +26,7 @@ ifeq ($(CC),cc)
 CC := gcc
 endif
 
-PKGS      := libpng fftw3f libturbojpeg cairo jansson nettle
+PKGS      := libpng fftw3f libturbojpeg cairo jansson nettle libzip libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

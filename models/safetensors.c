@@ -31,6 +31,7 @@ static const struct {
     {"F16", SG_ST_F16, 2},
     {"BF16", SG_ST_BF16, 2},
     {"I64", SG_ST_I64, 8},
+    {"F64", SG_ST_F64, 8},
 };
 
 const char *sg_st_dtype_name(sg_st_dtype d)
@@ -168,7 +169,7 @@ static int parse_entry(sg_st_file *f, sg_st_tensor *t, const char *name, json_t 
         if (strcmp(dn, st_dtypes[k].name) == 0)
             break;
     if (k == sizeof st_dtypes / sizeof st_dtypes[0])
-        return sg_fail(SG_E_CORRUPT, "%s: tensor '%s': unsupported dtype '%s' (F32, F16, BF16, I64)",
+        return sg_fail(SG_E_CORRUPT, "%s: tensor '%s': unsupported dtype '%s' (F32, F16, BF16, F64, I64)",
                        f->path, name, dn);
     t->dtype = st_dtypes[k].dtype;
     if (json_array_size(js) > SG_ST_MAX_DIMS)
@@ -352,6 +353,13 @@ int sg_st_read_f32(const sg_st_file *f, const sg_st_tensor *t, float *dst)
         case SG_ST_F16: dst[i] = f16_to_f32((uint16_t)load_le(p + 2 * i, 2)); break;
         case SG_ST_BF16: dst[i] = f32_from_bits((uint32_t)load_le(p + 2 * i, 2) << 16); break;
         case SG_ST_I64: dst[i] = (float)(int64_t)load_le(p + 8 * i, 8); break;
+        case SG_ST_F64: {
+            uint64_t u = load_le(p + 8 * i, 8);
+            double d;
+            memcpy(&d, &u, sizeof d);
+            dst[i] = (float)d;
+            break;
+        }
         }
     }
     return 0;

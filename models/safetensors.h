@@ -8,7 +8,7 @@
  * shape and offsets (inside the buffer, begin <= end, size == numel x
  * dtype size, no overlaps, no holes) before anything reads a tensor, and
  * fails with one line "FILE: ..." naming the tensor.  No pickle, ever.
- * Reads F32, F16, BF16 (and I64 for num_batches_tracked) into float32;
+ * Reads F32, F16, BF16, F64 (and I64 for num_batches_tracked) into float32;
  * writes F32 (and I64 for integer buffers).
  */
 #ifndef SG_SAFETENSORS_H
@@ -24,6 +24,7 @@ typedef enum sg_st_dtype {
     SG_ST_F16,
     SG_ST_BF16,
     SG_ST_I64,
+    SG_ST_F64,
 } sg_st_dtype;
 
 typedef struct sg_st_tensor {

@@ -1,5 +1,8 @@
 /* weights.c - load and save a model's weights as safetensors.
  *
+ * Files are .safetensors or PyTorch .pth (models/pth_read.c, no pickle
+ * code ever runs), told apart by their first bytes.
+ *
  * Loading is two passes: first every expected tensor is matched against
  * the file (names, shapes, the stem and head exceptions) and every file
  * tensor against the network, so that a wrong file fails before the model
@@ -15,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "models/pth_read.h"
+#include "models/weights_fetch.h"
 #include "src/base/sg_error.h"
 
 enum load_action { LOAD_COPY, LOAD_STEM, LOAD_SKIP };
@@ -182,10 +187,28 @@ done:
     return rc;
 }
 
+int sg_weights_open(sg_st_file *f, const char *path, const char *key)
+{
+    if (!f || !path)
+        return sg_fail(SG_E_INVALID, "sg_weights_open: NULL argument");
+    memset(f, 0, sizeof *f);
+    unsigned char head[16] = {0};
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (sg_pth_sniff(head, got))
+        return sg_pth_open(f, path, key);
+    if (key)
+        return sg_fail(SG_E_INVALID, "%s: --key applies to .pth checkpoints only", path);
+    return sg_st_open(f, path);
+}
+
 int sg_weights_load(sg_model *m, const char *path, sg_weights_report *rep)
 {
     sg_st_file f;
-    int rc = sg_st_open(&f, path);
+    int rc = sg_weights_open(&f, path, NULL);
     if (rc != 0)
         return rc;
     rc = sg_weights_load_file(m, &f, rep);
@@ -193,21 +216,110 @@ int sg_weights_load(sg_model *m, const char *path, sg_weights_report *rep)
     return rc;
 }
 
+static int probe_file(const sg_st_file *f, int *n_classes, int *in_channels)
+{
+    const sg_st_tensor *fc = sg_st_find(f, "fc.weight"), *c1 = sg_st_find(f, "conv1.weight");
+    if (!fc || fc->ndim != 2 || !c1 || c1->ndim != 4)
+        return sg_fail(SG_E_CORRUPT, "%s: needs torchvision's fc.weight (2-D) and conv1.weight (4-D)", f->path);
+    if (n_classes)
+        *n_classes = (int)fc->shape[0];
+    if (in_channels)
+        *in_channels = (int)c1->shape[1];
+    return 0;
+}
+
 int sg_weights_probe(const char *path, int *n_classes, int *in_channels)
 {
     sg_st_file f;
-    int rc = sg_st_open(&f, path);
+    int rc = sg_weights_open(&f, path, NULL);
     if (rc != 0)
         return rc;
-    const sg_st_tensor *fc = sg_st_find(&f, "fc.weight"), *c1 = sg_st_find(&f, "conv1.weight");
-    if (!fc || fc->ndim != 2 || !c1 || c1->ndim != 4)
-        rc = sg_fail(SG_E_CORRUPT, "%s: needs torchvision's fc.weight (2-D) and conv1.weight (4-D)", path);
-    else {
-        if (n_classes)
-            *n_classes = (int)fc->shape[0];
-        if (in_channels)
-            *in_channels = (int)c1->shape[1];
+    rc = probe_file(&f, n_classes, in_channels);
+    sg_st_close(&f);
+    return rc;
+}
+
+int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_channels)
+{
+    int classes = 0, in_ch = 0;
+    int rc = probe_file(f, &classes, &in_ch);
+    if (rc != 0)
+        return rc;
+    if (!sg_torch_available())
+        return sg_fail(SG_E_UNSUPPORTED, "checking an architecture needs libtorch (built with NO_TORCH)");
+    char tried[512] = "";
+    for (int a = SG_ARCH_RESNET18; a <= SG_ARCH_RESNET50; a++) {
+        sg_model_spec spec = {.arch = (sg_arch)a, .in_channels = in_ch, .n_classes = classes,
+                              .device = "cpu", .n_threads = 1};
+        sg_model *m = NULL;
+        if ((rc = sg_model_create(&m, &spec)) != 0)
+            return rc;
+        int count = 0;
+        rc = sg_model_tensor_count(m, &count);
+        enum load_action *plan = rc == 0 ? calloc((size_t)count, sizeof *plan) : NULL;
+        const sg_st_tensor **src = rc == 0 ? calloc((size_t)count, sizeof *src) : NULL;
+        sg_weights_report rep = {0};
+        if (rc == 0 && (!plan || !src))
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        if (rc == 0)
+            rc = plan_load(m, f, plan, src, &rep);
+        free(plan);
+        free(src);
+        sg_model_free(m);
+        if (rc == 0) {
+            *arch = (sg_arch)a;
+            if (n_classes)
+                *n_classes = classes;
+            if (in_channels)
+                *in_channels = in_ch;
+            return 0;
+        }
+        size_t u = strlen(tried);
+        snprintf(tried + u, sizeof tried - u, "%s%s: %s", u ? "; " : "", sg_arch_name((sg_arch)a),
+                 sg_last_error());
     }
+    return sg_fail(SG_E_SHAPE, "fits no known architecture (%s)", tried);
+}
+
+int sg_weights_import(const char *src, const char *key, const char *dst)
+{
+    sg_st_file f;
+    int rc = sg_weights_open(&f, src, key);
+    if (rc != 0)
+        return rc;
+    sg_arch arch;
+    if ((rc = sg_weights_fit(&f, &arch, NULL, NULL)) != 0) {
+        rc = sg_fail_context(rc, "%s", src);
+        sg_st_close(&f);
+        return rc;
+    }
+    sg_st_entry *entries = calloc(f.n_tensors ? f.n_tensors : 1, sizeof *entries);
+    float **data = calloc(f.n_tensors ? f.n_tensors : 1, sizeof *data);
+    if (!entries || !data)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < f.n_tensors; i++) {
+        const sg_st_tensor *t = &f.tensors[i];
+        sg_st_entry *e = &entries[i];
+        e->name = t->name;
+        e->ndim = t->ndim;
+        memcpy(e->shape, t->shape, sizeof e->shape);
+        e->as_int = t->dtype == SG_ST_I64;
+        if (!(data[i] = malloc((t->numel ? t->numel : 1) * sizeof(float)))) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        rc = sg_st_read_f32(&f, t, data[i]);
+        e->data = data[i];
+    }
+    const char *keys[3] = {"source", "source_format", "architecture"};
+    const char *vals[3] = {src, sg_st_meta(&f, "format") ? sg_st_meta(&f, "format") : "safetensors",
+                           sg_arch_name(arch)};
+    if (rc == 0)
+        rc = sg_st_write(dst, entries, f.n_tensors, keys, vals, 3);
+    for (size_t i = 0; data && i < f.n_tensors; i++)
+        free(data[i]);
+    free(data);
+    free(entries);
     sg_st_close(&f);
     return rc;
 }
@@ -270,7 +382,7 @@ int sg_weights_resolve(char *out, size_t size, const char *name_or_path)
         return sg_fail(SG_E_INVALID, "--pretrained needs a NAME or a PATH");
     struct stat st;
     if (strchr(name_or_path, '/') || ends_with(name_or_path, ".safetensors") ||
-        stat(name_or_path, &st) == 0) {
+        ends_with(name_or_path, ".pth") || ends_with(name_or_path, ".pt") || stat(name_or_path, &st) == 0) {
         if (stat(name_or_path, &st) != 0)
             return sg_fail(SG_E_IO, "%s: cannot open: %s", name_or_path, strerror(errno));
         if ((size_t)snprintf(out, size, "%s", name_or_path) >= size)
@@ -278,9 +390,9 @@ int sg_weights_resolve(char *out, size_t size, const char *name_or_path)
         return 0;
     }
     sg_arch arch;
-    if (sg_arch_parse(&arch, name_or_path) != 0)
-        return sg_fail(SG_E_INVALID, "--pretrained '%s': neither a file nor a known name (resnet18, resnet34, resnet50)",
-                       name_or_path);
+    if (!sg_weights_source_find(name_or_path) && sg_arch_parse(&arch, name_or_path) != 0)
+        return sg_fail(SG_E_INVALID, "--pretrained '%s': neither a file nor a known name (resnet18, resnet34, "
+                       "resnet50, resnet50-v2)", name_or_path);
     char dir[3072];
     int rc = sg_weights_dir(dir, sizeof dir);
     if (rc != 0)
@@ -289,6 +401,6 @@ int sg_weights_resolve(char *out, size_t size, const char *name_or_path)
         return sg_fail(SG_E_INVALID, "path too long");
     if (stat(out, &st) != 0)
         return sg_fail(SG_E_IO, "pretrained weights '%s' not found at %s: run 'sensorgram weights fetch %s' "
-                       "(needs internet) or pass a .safetensors path", name_or_path, out, name_or_path);
+                       "(needs internet) or pass a .safetensors or .pth path", name_or_path, out, name_or_path);
     return 0;
 }

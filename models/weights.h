@@ -1,6 +1,7 @@
 /* weights.h - torchvision-named safetensors weights in and out of a model.
  *
- * Loading validates the whole file against the network's expected names
+ * Files are safetensors or PyTorch .pth (read without pickle's code
+ * execution, models/pth_read.h).  Loading validates the whole file against the network's expected names
  * and shapes before it touches any tensor, adapts the first convolution
  * from RGB to the model's input channels, and leaves a new head in place
  * when the class count differs.  Pretrained files live under
@@ -28,7 +29,23 @@ typedef struct sg_weights_report {
  * naming f's path and the tensor, with m untouched. */
 int sg_weights_load_file(sg_model *m, const sg_st_file *f, sg_weights_report *rep);
 
-/* Opens path and loads it into m as sg_weights_load_file does. */
+/* Opens path, a .safetensors or a PyTorch .pth (told apart by content),
+ * into f (caller closes it with sg_st_close); key picks the state dict
+ * inside a .pth checkpoint (NULL: automatic, see models/pth_read.h). */
+int sg_weights_open(sg_st_file *f, const char *path, const char *key);
+
+/* The architecture f's tensors fit (names and shapes, with the stem and
+ * head exceptions of loading), with fc's class count and conv1's input
+ * channels; SG_E_SHAPE naming what each architecture missed. */
+int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_channels);
+
+/* Converts src (.pth or .safetensors; key as for sg_weights_open) into a
+ * safetensors file dst written atomically: float tensors as F32, integer
+ * ones as I64, after checking that they fit an architecture. */
+int sg_weights_import(const char *src, const char *key, const char *dst);
+
+/* Opens path (.safetensors or .pth) and loads it into m as
+ * sg_weights_load_file does. */
 int sg_weights_load(sg_model *m, const char *path, sg_weights_report *rep);
 
 /* Reads only the header of path: class count (fc.weight rows) and input

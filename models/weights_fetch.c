@@ -1,46 +1,40 @@
-/* weights_fetch.c - `sensorgram weights fetch`: download, hash, validate.
+/* weights_fetch.c - `sensorgram weights fetch`: download, hash, convert.
  *
- * curl runs as a child process (posix_spawnp, argv only: no shell) that
- * writes the body to a pipe; we hash every byte with nettle's SHA-256 as
- * we copy it into an atomic temporary file, and commit only when the
- * hash matches and the file loads as the architecture's weights.  It
- * deliberately has no resume, mirrors or proxies of its own (curl honours
- * the usual https_proxy variables).
+ * libcurl streams the body into an atomic temporary file while nettle
+ * hashes every byte; only when the hash matches is the .pth read, checked
+ * against the architecture and written as safetensors (atomically too).
+ * The temporary .pth is always removed.  It deliberately has no resume
+ * and no mirrors list; libcurl honours http_proxy/https_proxy/no_proxy.
  */
 #include "models/weights_fetch.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <nettle/sha2.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "src/base/atomic_file.h"
+#include "models/pth_read.h"
 #include "models/safetensors.h"
-#include "src/base/sg_error.h"
-#include "models/sg_model.h"
 #include "models/weights.h"
+#include "src/base/atomic_file.h"
+#include "src/base/sg_error.h"
 
-extern char **environ;
-
-/* Hashes from the "Git LFS Details" of each file's Hugging Face page.
- * resnet34's could not be confirmed when this was written: pass
- * --sha256 HEX copied from its page (printed in the error). */
+/* torchvision's torchvision/models/resnet.py; full hashes as published
+ * with the files (their first 8 digits are in the file names). */
 static const sg_weights_source sources[] = {
-    {"resnet18", "https://huggingface.co/timm/resnet18.tv_in1k/resolve/main/model.safetensors",
-     "694f673df6520a3158624e8a89af086f59923ee4cd7436fe5bc3bc71d295ad81",
-     "https://huggingface.co/timm/resnet18.tv_in1k/blob/main/model.safetensors"},
-    {"resnet34", "https://huggingface.co/timm/resnet34.tv_in1k/resolve/main/model.safetensors", NULL,
-     "https://huggingface.co/timm/resnet34.tv_in1k/blob/main/model.safetensors"},
-    {"resnet50", "https://huggingface.co/timm/resnet50.tv_in1k/resolve/main/model.safetensors",
-     "5d061a3c593d795bfe682d9b152bafbcf550579873492def3515b46db1189888",
-     "https://huggingface.co/timm/resnet50.tv_in1k/blob/main/model.safetensors"},
+    {"resnet18", SG_ARCH_RESNET18, "https://download.pytorch.org/models/resnet18-f37072fd.pth",
+     "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec"},
+    {"resnet34", SG_ARCH_RESNET34, "https://download.pytorch.org/models/resnet34-b627a593.pth",
+     "b627a593bcbe140c234610266fe4f8ae95ea42fc881d091c9b6052e6b1d0590f"},
+    {"resnet50", SG_ARCH_RESNET50, "https://download.pytorch.org/models/resnet50-0676ba61.pth",
+     "0676ba61b6795bbe1773cffd859882e5e297624d384b6993f7c9e683e722fb8a"},
+    /* IMAGENET1K_V2 (80.858% top-1, torchvision's newer recipe) */
+    {"resnet50-v2", SG_ARCH_RESNET50, "https://download.pytorch.org/models/resnet50-11ad3fa6.pth",
+     "11ad3fa62ca79e40addfd354a8ec4b7c75143b3038b8d2a807fbc68deab379ca"},
 };
 
 const sg_weights_source *sg_weights_source_find(const char *name)
@@ -88,92 +82,125 @@ static int valid_hex(const char *s)
     return 1;
 }
 
-/* Streams curl's output for url into af, hashing it. */
-static int download(const char *url, sg_atomic_file *af, char hex[65], size_t *bytes)
+typedef struct sink {
+    FILE *fp;
+    struct sha256_ctx sha;
+    uint64_t bytes;
+    int write_failed;
+    sg_fetch_progress_fn progress;
+    void *progress_ctx;
+} sink;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return sg_fail(SG_E_IO, "pipe: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addclose(&fa, fds[1]);
-    char *argv[] = {"curl", "-fsSL", "--retry", "3", "--connect-timeout", "30", (char *)url, NULL};
-    pid_t pid;
-    int err = posix_spawnp(&pid, "curl", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (err != 0) {
-        close(fds[0]);
-        return sg_fail(SG_E_IO, "cannot run curl (%s); install curl or download %s by hand", strerror(err),
-                       url);
+    sink *s = userdata;
+    size_t n = size * nmemb;
+    sha256_update(&s->sha, n, (const uint8_t *)ptr);
+    if (fwrite(ptr, 1, n, s->fp) != n) {
+        s->write_failed = errno ? errno : EIO;
+        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
-    struct sha256_ctx ctx;
-    sha256_init(&ctx);
-    unsigned char buf[1 << 16];
-    ssize_t n;
-    int rc = 0;
-    *bytes = 0;
-    while ((n = read(fds[0], buf, sizeof buf)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = sg_fail(SG_E_IO, "reading from curl: %s", strerror(errno));
-            break;
-        }
-        sha256_update(&ctx, (size_t)n, buf);
-        if (fwrite(buf, 1, (size_t)n, af->fp) != (size_t)n) {
-            rc = sg_fail(SG_E_IO, "%s: write failed: %s", af->path, strerror(errno));
-            break;
-        }
-        *bytes += (size_t)n;
-    }
-    close(fds[0]);
-    if (rc != 0)
-        kill(pid, SIGTERM);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        rc = sg_fail(SG_E_IO, "download of %s failed (curl exit status %d; offline?)", url,
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    if (rc == 0)
-        hex_digest(&ctx, hex);
-    return rc;
+    s->bytes += n;
+    return n;
 }
 
-/* The downloaded file must be the architecture's torchvision weights. */
-static int validate(const char *path, const char *name)
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
-    int classes = 0, in_ch = 0;
-    int rc = sg_weights_probe(path, &classes, &in_ch);
-    if (rc != 0 || !sg_torch_available())
+    (void)ultotal;
+    (void)ulnow;
+    sink *s = userdata;
+    if (s->progress)
+        s->progress(s->progress_ctx, (uint64_t)dlnow, (uint64_t)dltotal);
+    return 0;
+}
+
+/* Streams url into s->fp, hashing it. */
+static int download(const char *url, sink *s)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return sg_fail(SG_E_IO, "cannot initialise libcurl");
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    /* a stalled transfer (under 1 KB/s for a minute) is given up */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "sensorgram");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    CURLcode res = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (res == CURLE_OK)
+        return 0;
+    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(res);
+    switch (res) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return sg_fail(SG_E_IO, "cannot reach %s (%s): offline? behind a proxy (set https_proxy)? "
+                       "Or download the file elsewhere and run 'sensorgram weights import FILE.pth -o "
+                       "OUT.safetensors'", url, why);
+    case CURLE_WRITE_ERROR:
+        if (s->write_failed)
+            return sg_fail(SG_E_IO, "writing the download failed: %s", strerror(s->write_failed));
+        break;
+    case CURLE_HTTP_RETURNED_ERROR:
+        return sg_fail(SG_E_IO, "download of %s failed: HTTP status %ld", url, status);
+    default:
+        break;
+    }
+    return sg_fail(SG_E_IO, "download of %s failed after %llu bytes: %s", url, (unsigned long long)s->bytes,
+                   why);
+}
+
+/* Reads the downloaded .pth, checks it is src's architecture with
+ * ImageNet's 1000 classes and RGB input, and writes out (atomically). */
+static int convert(const char *tmp_pth, const sg_weights_source *src, const char *out)
+{
+    sg_st_file f;
+    int rc = sg_pth_open(&f, tmp_pth, NULL);
+    if (rc != 0)
         return rc;
     sg_arch arch;
-    if ((rc = sg_arch_parse(&arch, name)) != 0)
-        return rc;
-    sg_model_spec spec = {.arch = arch, .in_channels = in_ch, .n_classes = classes, .device = "cpu"};
-    sg_model *m = NULL;
-    if ((rc = sg_model_create(&m, &spec)) == 0)
-        rc = sg_weights_load(m, path, NULL);
-    sg_model_free(m);
+    int classes = 0, in_ch = 0;
+    if (sg_torch_available()) {
+        rc = sg_weights_fit(&f, &arch, &classes, &in_ch);
+        if (rc == 0 && (arch != src->arch || classes != 1000 || in_ch != 3))
+            rc = sg_fail(SG_E_SHAPE, "the download holds %s weights (%d classes, %d channels), not %s's",
+                         sg_arch_name(arch), classes, in_ch, src->name);
+    }
+    sg_st_close(&f);
+    if (rc == 0)
+        rc = sg_weights_import(tmp_pth, NULL, out);
     return rc;
 }
 
-int sg_weights_fetch(const char *name, const char *dir, const char *sha256, char *out, size_t size)
+int sg_weights_fetch(const char *name, const char *dir, char *out, size_t size,
+                     sg_fetch_progress_fn progress, void *progress_ctx)
 {
     const sg_weights_source *src = sg_weights_source_find(name);
     if (!src)
-        return sg_fail(SG_E_INVALID, "no download known for '%s' (resnet18, resnet34, resnet50)",
+        return sg_fail(SG_E_INVALID, "no download known for '%s' (resnet18, resnet34, resnet50, resnet50-v2)",
                        name ? name : "(null)");
-    const char *want = sha256 ? sha256 : src->sha256;
-    if (!want)
-        return sg_fail(SG_E_INVALID,
-                       "no SHA-256 pinned for %s in this build: copy the SHA256 shown at %s and pass "
-                       "--sha256 HEX", name, src->page);
+    const char *url = getenv("SG_TEST_WEIGHTS_URL"), *want = getenv("SG_TEST_WEIGHTS_SHA256");
+    if (!url || !*url)
+        url = src->url;
+    if (!want || !*want)
+        want = src->sha256;
     if (!valid_hex(want))
-        return sg_fail(SG_E_INVALID, "--sha256 needs 64 hex digits");
+        return sg_fail(SG_E_INVALID, "SG_TEST_WEIGHTS_SHA256 needs 64 hex digits");
     char dbuf[3072];
     int rc = 0;
     if (!dir) {
@@ -183,28 +210,28 @@ int sg_weights_fetch(const char *name, const char *dir, const char *sha256, char
     }
     if ((rc = sg_mkdir_p(dir)) != 0)
         return rc;
-    if ((size_t)snprintf(out, size, "%s/%s.safetensors", dir, name) >= size)
+    char pth[4096];
+    if ((size_t)snprintf(out, size, "%s/%s.safetensors", dir, name) >= size ||
+        (size_t)snprintf(pth, sizeof pth, "%s/%s.pth", dir, name) >= sizeof pth)
         return sg_fail(SG_E_INVALID, "weights path too long");
+    /* the .pth only ever exists under its temporary name */
     sg_atomic_file af = {0};
-    if ((rc = sg_atomic_open(&af, out)) != 0)
+    if ((rc = sg_atomic_open(&af, pth)) != 0)
         return rc;
-    /* a mirror (or a test's file:// URL); the hash check still applies */
-    const char *url = getenv("SG_WEIGHTS_URL");
-    if (!url || !*url)
-        url = src->url;
+    sink s = {.fp = af.fp, .progress = progress, .progress_ctx = progress_ctx};
+    sha256_init(&s.sha);
+    rc = download(url, &s);
     char got[65];
-    size_t bytes = 0;
-    rc = download(url, &af, got, &bytes);
-    if (rc == 0 && strcasecmp(got, want) != 0)
-        rc = sg_fail(SG_E_CORRUPT, "%s: SHA-256 mismatch: got %s, expected %s (%zu bytes); not installed",
-                     url, got, want, bytes);
+    if (rc == 0) {
+        hex_digest(&s.sha, got);
+        if (strcasecmp(got, want) != 0)
+            rc = sg_fail(SG_E_CORRUPT, "%s: SHA-256 mismatch: got %s, expected %s (%llu bytes); not installed",
+                         url, got, want, (unsigned long long)s.bytes);
+    }
     if (rc == 0 && fflush(af.fp) != 0)
         rc = sg_fail(SG_E_IO, "%s: write failed: %s", af.tmp_path, strerror(errno));
     if (rc == 0)
-        rc = validate(af.tmp_path, name);
-    if (rc != 0) {
-        sg_atomic_abort(&af);
-        return rc;
-    }
-    return sg_atomic_commit(&af);
+        rc = convert(af.tmp_path, src, out);
+    sg_atomic_abort(&af);
+    return rc;
 }

@@ -1,25 +1,32 @@
-/* weights_fetch.h - download pretrained ImageNet weights (needs internet).
+/* weights_fetch.h - download torchvision's ImageNet weights (needs internet).
  *
- * torchvision's original ImageNet weights, as republished in safetensors
- * form with torchvision's parameter names by timm on Hugging Face
- * (timm/resnetNN.tv_in1k).  The download runs the `curl` program, is
- * hashed (SHA-256, nettle) while it streams into a temporary file beside
- * the destination, is validated as safetensors with the architecture's
- * names and shapes, and only then renamed into place.  SG_WEIGHTS_URL in
- * the environment replaces the address (a mirror, or a test's file://
- * URL); the SHA-256 check still applies.
+ * The files torchvision's ResNet*_Weights.IMAGENET1K_V1 (and resnet50's
+ * V2) load, from download.pytorch.org, pinned by SHA-256 (torchvision
+ * names each file by its hash's first 8 hex digits).  The download goes
+ * through libcurl (proxy variables, timeouts, redirects), is hashed with
+ * nettle while it streams into a temporary file beside the destination,
+ * then read as a .pth (models/pth_read.c, no pickle code runs), validated
+ * against the architecture's names and shapes, and written as
+ * NAME.safetensors atomically, where --pretrained NAME finds it.  A wrong
+ * hash, a cut download or a file of another shape leaves nothing behind.
+ *
+ * For tests only: SG_TEST_WEIGHTS_URL replaces the address (a loopback
+ * server) and SG_TEST_WEIGHTS_SHA256 the pinned hash.
  */
 #ifndef SG_WEIGHTS_FETCH_H
 #define SG_WEIGHTS_FETCH_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "models/sg_model.h"
 
 /* One downloadable weight file. */
 typedef struct sg_weights_source {
     const char *name;    /* "resnet34": also the --pretrained NAME */
+    sg_arch arch;
     const char *url;
-    const char *sha256;  /* lowercase hex, NULL when not pinned in this build */
-    const char *page;    /* where a human can read the hash */
+    const char *sha256;  /* lowercase hex, 64 digits */
 } sg_weights_source;
 
 /* The known source for name, or NULL (static storage). */
@@ -28,10 +35,13 @@ const sg_weights_source *sg_weights_source_find(const char *name);
 /* SHA-256 of a whole file as 64 lowercase hex digits into hex[65]. */
 int sg_sha256_file(const char *path, char hex[65]);
 
+/* Called as bytes arrive: done so far and the total (0 when unknown). */
+typedef void (*sg_fetch_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
 /* Downloads name into dir (NULL: sg_weights_dir()) as NAME.safetensors
- * and writes the final path into out.  sha256 (hex) overrides or supplies
- * the expected hash; a source without a pinned hash needs it.  Nothing is
- * left under the final name unless every check passed. */
-int sg_weights_fetch(const char *name, const char *dir, const char *sha256, char *out, size_t size);
+ * and writes the final path into out; progress may be NULL.  Nothing is
+ * left under the final name (or beside it) unless every check passed. */
+int sg_weights_fetch(const char *name, const char *dir, char *out, size_t size,
+                     sg_fetch_progress_fn progress, void *progress_ctx);
 
 #endif

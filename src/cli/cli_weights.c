@@ -1,10 +1,11 @@
-/* cli_weights.c - `sensorgram weights fetch|info|path`.
+/* cli_weights.c - `sensorgram weights import|inspect|fetch|path`.
  *
- *   weights fetch NAME [--dir D] [--sha256 HEX]   download ImageNet weights
- *   weights info FILE                             tensors, dtypes, shapes, metadata
- *   weights path NAME|PATH                        where --pretrained looks
+ *   weights import FILE.pth -o OUT.safetensors [--key NAME]
+ *   weights inspect FILE [--key NAME]       tensors and the architecture they fit
+ *   weights fetch NAME [--dir D]            torchvision's ImageNet weights
+ *   weights path NAME|PATH                  where --pretrained looks
  *
- * The work is in models/weights_fetch.c and models/safetensors.c; this
+ * The work is in models/ (pth_read.c, weights.c, weights_fetch.c); this
  * file only parses arguments and prints.
  */
 #include "src/cli/commands.h"
@@ -12,76 +13,149 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "models/safetensors.h"
+#include "models/sg_model.h"
+#include "src/base/progress.h"
 #include "src/base/sg_error.h"
 #include "models/weights.h"
 #include "models/weights_fetch.h"
 
 static const char weights_usage[] =
-    "usage: sensorgram weights fetch NAME [--dir D] [--sha256 HEX]\n"
-    "       sensorgram weights info FILE.safetensors\n"
+    "usage: sensorgram weights import FILE.pth -o OUT.safetensors [--key NAME]\n"
+    "       sensorgram weights inspect FILE [--key NAME]\n"
+    "       sensorgram weights fetch NAME [--dir D]\n"
     "       sensorgram weights path NAME|PATH\n"
     "\n"
+    "import  converts a PyTorch .pth (torch.save, zip or legacy format: torchvision's\n"
+    "        files or a checkpoint of your own) into safetensors.  The pickle inside\n"
+    "        is read by an allowlisting interpreter: no code in the file ever runs.\n"
+    "        A checkpoint's state dict is found under state_dict, model,\n"
+    "        model_state_dict or net (or --key NAME); DataParallel's 'module.' prefix\n"
+    "        is removed.  --pretrained FILE.pth also loads a .pth directly.\n"
+    "inspect lists a .pth or .safetensors file's tensors (name, dtype, shape), its\n"
+    "        metadata and the architecture they fit.\n"
     "fetch   downloads torchvision's ImageNet weights for NAME (resnet18, resnet34,\n"
-    "        resnet50) in safetensors form (timm/NAME.tv_in1k on Hugging Face; needs\n"
-    "        internet and curl), checks SHA-256 and shapes, and stores them under\n"
+    "        resnet50, resnet50-v2) from download.pytorch.org, checks the pinned\n"
+    "        SHA-256 while it streams, converts and validates them and installs\n"
     "        ${XDG_DATA_HOME:-~/.local/share}/sensorgram/weights/NAME.safetensors,\n"
-    "        where --pretrained NAME finds them.  Offline: tools/convert_pth.py.\n"
-    "info    lists a weights file's tensors (dtype, shape) and metadata.\n"
+    "        where --pretrained NAME finds them.  Honours https_proxy/http_proxy.\n"
     "path    prints the file --pretrained NAME|PATH resolves to.\n";
 
-static int weights_fetch(int argc, char **argv)
+/* Parses [--key NAME] [-o OUT] [--dir D] around one positional argument. */
+static int parse(int argc, char **argv, const char *cmd, const char **key, const char **out,
+                 const char **dir, const char **arg)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},
-        {"sha256", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},
+        {"key", required_argument, 0, 'k'}, {"output", required_argument, 0, 'o'},
+        {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *dir = NULL, *sha = NULL;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'd')
-            dir = optarg;
-        else if (c == 's')
-            sha = optarg;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        if (c == 'k' && key)
+            *key = optarg;
+        else if (c == 'o' && out)
+            *out = optarg;
+        else if (c == 'd' && dir)
+            *dir = optarg;
         else if (c == 'h') {
             fputs(weights_usage, stdout);
-            return 0;
+            return 1;
         } else {
-            fprintf(stderr, "sensorgram weights fetch: unknown option or missing value '%s'\n",
+            fprintf(stderr, "sensorgram weights %s: unknown option or missing value '%s' (see --help)\n", cmd,
                     argv[optind - 1]);
             return 2;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "sensorgram weights fetch: give exactly one NAME (resnet18, resnet34, resnet50)\n");
+        fprintf(stderr, "sensorgram weights %s: give exactly one %s (see --help)\n", cmd,
+                strcmp(cmd, "fetch") == 0 ? "NAME" : "FILE");
         return 2;
     }
-    const char *name = argv[optind];
+    *arg = argv[optind];
+    return 0;
+}
+
+static int exit_code(int rc)
+{
+    return rc == SG_E_INVALID ? 2 : 1;
+}
+
+/* The download's bar, made when the size is known, on a terminal only. */
+typedef struct fetch_bar {
+    sg_progress *bar;
+    uint64_t shown;
+    int tty;
+} fetch_bar;
+
+static void fetch_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    fetch_bar *b = ctx;
+    if (!b->tty || total == 0)
+        return;
+    if (!b->bar && sg_progress_create(&b->bar, stderr, "download", (size_t)(total >> 10), 1) != 0)
+        return;
+    if (done > b->shown && b->bar) {
+        sg_progress_add(b->bar, (size_t)((done >> 10) - (b->shown >> 10)));
+        b->shown = done;
+    }
+}
+
+static int weights_fetch(int argc, char **argv)
+{
+    const char *dir = NULL, *name = NULL;
+    int p = parse(argc, argv, "fetch", NULL, NULL, &dir, &name);
+    if (p)
+        return p == 1 ? 0 : p;
     const sg_weights_source *src = sg_weights_source_find(name);
-    if (src && (sha || src->sha256))
+    if (src)
         fprintf(stderr, "sensorgram weights fetch: downloading %s\n", src->url);
     char path[4096];
-    int rc = sg_weights_fetch(name, dir, sha, path, sizeof path);
+    fetch_bar bar = {.tty = isatty(fileno(stderr))};
+    int rc = sg_weights_fetch(name, dir, path, sizeof path, fetch_progress, &bar);
+    sg_progress_free(bar.bar);
     if (rc != 0) {
         fprintf(stderr, "sensorgram weights fetch: %s\n", sg_last_error());
-        return rc == SG_E_INVALID ? 2 : 1;
+        return exit_code(rc);
     }
     printf("%s\n", path);
     return 0;
 }
 
-static int weights_info(const char *path)
+static int weights_import(int argc, char **argv)
 {
-    sg_st_file f;
-    int rc = sg_st_open(&f, path);
+    const char *key = NULL, *out = NULL, *src = NULL;
+    int p = parse(argc, argv, "import", &key, &out, NULL, &src);
+    if (p)
+        return p == 1 ? 0 : p;
+    if (!out) {
+        fprintf(stderr, "sensorgram weights import: -o OUT.safetensors is required\n");
+        return 2;
+    }
+    int rc = sg_weights_import(src, key, out);
     if (rc != 0) {
-        fprintf(stderr, "sensorgram weights info: %s\n", sg_last_error());
-        return 1;
+        fprintf(stderr, "sensorgram weights import: %s\n", sg_last_error());
+        return exit_code(rc);
+    }
+    printf("%s\n", out);
+    return 0;
+}
+
+static int weights_inspect(int argc, char **argv)
+{
+    const char *key = NULL, *path = NULL;
+    int p = parse(argc, argv, "inspect", &key, NULL, NULL, &path);
+    if (p)
+        return p == 1 ? 0 : p;
+    sg_st_file f;
+    int rc = sg_weights_open(&f, path, key);
+    if (rc != 0) {
+        fprintf(stderr, "sensorgram weights inspect: %s\n", sg_last_error());
+        return exit_code(rc);
     }
     size_t total = 0;
     for (size_t i = 0; i < f.n_tensors; i++)
@@ -96,6 +170,12 @@ static int weights_info(const char *path)
             printf("%s%lld", d ? ", " : "", (long long)t->shape[d]);
         printf("]\n");
     }
+    sg_arch arch;
+    int classes = 0, in_ch = 0;
+    if (sg_weights_fit(&f, &arch, &classes, &in_ch) == 0)
+        printf("architecture: %s (%d classes, %d input channels)\n", sg_arch_name(arch), classes, in_ch);
+    else
+        printf("architecture: none known (%s)\n", sg_last_error());
     sg_st_close(&f);
     return 0;
 }
@@ -108,8 +188,10 @@ int cmd_weights(int argc, char **argv)
     }
     if (strcmp(argv[1], "fetch") == 0)
         return weights_fetch(argc - 1, argv + 1);
-    if (strcmp(argv[1], "info") == 0 && argc == 3)
-        return weights_info(argv[2]);
+    if (strcmp(argv[1], "import") == 0)
+        return weights_import(argc - 1, argv + 1);
+    if (strcmp(argv[1], "inspect") == 0 || strcmp(argv[1], "info") == 0)
+        return weights_inspect(argc - 1, argv + 1);
     if (strcmp(argv[1], "path") == 0 && argc == 3) {
         char path[4096];
         if (sg_weights_resolve(path, sizeof path, argv[2]) != 0) {
