@@ -244,7 +244,8 @@ int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_c
     int classes = 0, in_ch = 0;
     int rc = probe_file(f, &classes, &in_ch);
     if (rc != 0)
-        return rc;
+        return sg_fail(SG_E_SHAPE, "%s: fits no known architecture (no torchvision fc.weight (2-D) and "
+                       "conv1.weight (4-D))", f->path);
     if (!sg_torch_available())
         return sg_fail(SG_E_UNSUPPORTED, "checking an architecture needs libtorch (built with NO_TORCH)");
     char tried[512] = "";
@@ -278,7 +279,7 @@ int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_c
         snprintf(tried + u, sizeof tried - u, "%s%s: %s", u ? "; " : "", sg_arch_name((sg_arch)a),
                  sg_last_error());
     }
-    return sg_fail(SG_E_SHAPE, "fits no known architecture (%s)", tried);
+    return sg_fail(SG_E_SHAPE, "%s: fits no known architecture (%s)", f->path, tried);
 }
 
 int sg_weights_import(const char *src, const char *key, const char *dst)
@@ -289,7 +290,6 @@ int sg_weights_import(const char *src, const char *key, const char *dst)
         return rc;
     sg_arch arch;
     if ((rc = sg_weights_fit(&f, &arch, NULL, NULL)) != 0) {
-        rc = sg_fail_context(rc, "%s", src);
         sg_st_close(&f);
         return rc;
     }

@@ -13,20 +13,51 @@ run by the tests through SG_PYTHON (/usr/bin/python3 with Debian's torch
 
 Arrays are raw little-endian float32 (.f32) or int64 (.i64) files.
 """
+import json
 import os
+import struct
 import sys
 
 import numpy as np
 import torch
 import torchvision
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from convert_pth import write_safetensors  # noqa: E402
 
 # one thread: OpenMP teams collapse on a loaded 2-core CI machine
 torch.set_num_threads(1)
 ARCHS = ["resnet18", "resnet34", "resnet50"]
 N_CLASSES = 10
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Writes {name: torch.Tensor} (float -> F32, integer -> I64) to path."""
+    import torch
+
+    header = {}
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        if t.is_floating_point():
+            t, dtype = t.to(torch.float32), "F32"
+        else:
+            t, dtype = t.to(torch.int64), "I64"
+        data = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # data starts 8-byte aligned
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
 
 
 def save(out, name, a):
