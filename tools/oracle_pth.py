@@ -5,6 +5,7 @@ through SG_PYTHON (/usr/bin/python3 with Debian's torch and torchvision).
 
     oracle_pth.py OUT good      torch.save files in both formats + manifests
     oracle_pth.py OUT hostile   hand-assembled pickles that must be refused
+    oracle_pth.py OUT fetch     one ResNet18 .pth for the download test
 
 Each good file F.pth comes with F.txt: one line per tensor the C reader
 must produce, "name dtype shape sha256", where sha256 is over the tensor's
@@ -238,13 +239,19 @@ def cmd_hostile(out):
         f.write(legacy[:-6])
 
 
+def cmd_fetch(out):
+    """fetch_resnet18.pth: what the loopback server of test_models_fetch.c serves"""
+    import torch
+    torch.save(make_net("resnet18", 5).state_dict(), os.path.join(out, "fetch_resnet18.pth"))
+
+
 def main(argv):
     if len(argv) < 3:
         sys.stdout.write(__doc__)
         return 2
     out = argv[1]
     for cmd in argv[2:]:
-        {"good": cmd_good, "hostile": cmd_hostile}[cmd](out)
+        {"good": cmd_good, "hostile": cmd_hostile, "fetch": cmd_fetch}[cmd](out)
     return 0
 
 
