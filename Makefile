@@ -10,7 +10,7 @@
 #   make bench           full-size benchmarks on ../shared/data
 #   make deps            install the Debian packages the project needs
 #   make data            prepare data/dsa (from ../shared or the UCI archive)
-#   make fuzz            run the CSV-reader fuzz target (libFuzzer, clang)
+#   make fuzz            run the fuzz targets: CSV reader, unpickler, .pth reader
 #   make demo            the README's main job on the default dataset
 
 BUILD    ?= build
