@@ -41,7 +41,8 @@ int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_c
 
 /* Converts src (.pth or .safetensors; key as for sg_weights_open) into a
  * safetensors file dst written atomically: float tensors as F32, integer
- * ones as I64, after checking that they fit an architecture. */
+ * ones as I64, after checking that they fit an architecture (skipped,
+ * and recorded as "unchecked", in a NO_TORCH build). */
 int sg_weights_import(const char *src, const char *key, const char *dst);
 
 /* Opens path (.safetensors or .pth) and loads it into m as
