@@ -50,16 +50,18 @@ static void test_decode_dtypes(void **state)
     (void)state;
     char *dir = sg_test_tmpdir(), path[4200];
     snprintf(path, sizeof path, "%s/d.safetensors", dir);
-    /* F16: 1, -2, 0.5, 65504, smallest subnormal; BF16: 1, -3; I64: -5 */
+    /* F16: 1, -2, 0.5, 65504, smallest subnormal; BF16: 1, -3; I64: -5; F32: 1; F64: -0.25 */
     const unsigned char data[] = {0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38, 0xff, 0x7b, 0x01, 0x00,
                                   0x80, 0x3f, 0x40, 0xc0,
                                   0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                  0x00, 0x00, 0x80, 0x3f};
+                                  0x00, 0x00, 0x80, 0x3f,
+                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd0, 0xbf};
     write_raw(path,
               "{\"h\":{\"dtype\":\"F16\",\"shape\":[5],\"data_offsets\":[0,10]},"
               "\"b\":{\"dtype\":\"BF16\",\"shape\":[2,1],\"data_offsets\":[10,14]},"
               "\"i\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[14,22]},"
               "\"f\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[22,26]},"
+              "\"d\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[26,34]},"
               "\"__metadata__\":{\"k\":\"v\"}}   ",
               0, data, sizeof data);
     sg_st_file f;
@@ -67,7 +69,7 @@ static void test_decode_dtypes(void **state)
     if (rc != 0)
         print_error("%s\n", sg_last_error());
     assert_int_equal(rc, 0);
-    assert_int_equal(f.n_tensors, 4);
+    assert_int_equal(f.n_tensors, 5);
     assert_string_equal(f.tensors[0].name, "h");
     assert_string_equal(sg_st_meta(&f, "k"), "v");
     assert_null(sg_st_meta(&f, "x"));
@@ -82,6 +84,10 @@ static void test_decode_dtypes(void **state)
     sg_assert_close("BF16", b, want_b, 2, 0.0, 0.0);
     assert_true(i64 == -5.0f);
     assert_true(f32 == 1.0f);
+    float f64;
+    assert_int_equal(sg_st_read_f32(&f, sg_st_find(&f, "d"), &f64), 0);
+    assert_true(f64 == -0.25f);
+    assert_int_equal(sg_st_find(&f, "d")->dtype, SG_ST_F64);
     assert_int_equal(sg_st_find(&f, "b")->ndim, 2);
     assert_int_equal(sg_st_find(&f, "i")->ndim, 0);
     assert_int_equal(sg_st_find(&f, "i")->numel, 1);
@@ -182,8 +188,8 @@ static void test_corrupt_files(void **state)
     write_raw(path, one, 0, data, 20);
     expect_reject(path, SG_E_CORRUPT, "4 bytes after the last tensor are not indexed");
 
-    write_raw(path, "{\"t\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 0, data, 16);
-    expect_reject(path, SG_E_CORRUPT, "tensor 't': unsupported dtype 'F64'");
+    write_raw(path, "{\"t\":{\"dtype\":\"C64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 0, data, 16);
+    expect_reject(path, SG_E_CORRUPT, "tensor 't': unsupported dtype 'C64'");
 
     write_raw(path, "{\"t\":{\"dtype\":7,\"shape\":[4],\"data_offsets\":[0,16]}}", 0, data, 16);
     expect_reject(path, SG_E_CORRUPT, "tensor 't': needs string dtype");
