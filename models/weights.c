@@ -282,7 +282,7 @@ int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_c
     return sg_fail(SG_E_SHAPE, "%s: fits no known architecture (%s)", f->path, tried);
 }
 
-int sg_weights_import(const char *src, const char *key, const char *dst)
+int sg_weights_import(const char *src, const char *key, const char *dst, const char *source_label)
 {
     sg_st_file f;
     int rc = sg_weights_open(&f, src, key);
@@ -314,7 +314,7 @@ int sg_weights_import(const char *src, const char *key, const char *dst)
         e->data = data[i];
     }
     const char *keys[3] = {"source", "source_format", "architecture"};
-    const char *vals[3] = {src, sg_st_meta(&f, "format") ? sg_st_meta(&f, "format") : "safetensors",
+    const char *vals[3] = {source_label ? source_label : src, sg_st_meta(&f, "format") ? sg_st_meta(&f, "format") : "safetensors",
                            checked ? sg_arch_name(arch) : "unchecked"};
     if (rc == 0)
         rc = sg_st_write(dst, entries, f.n_tensors, keys, vals, 3);

@@ -40,10 +40,11 @@ int sg_weights_open(sg_st_file *f, const char *path, const char *key);
 int sg_weights_fit(const sg_st_file *f, sg_arch *arch, int *n_classes, int *in_channels);
 
 /* Converts src (.pth or .safetensors; key as for sg_weights_open) into a
- * safetensors file dst written atomically: float tensors as F32, integer
+ * safetensors file dst written atomically, its "source" metadata
+ * source_label (NULL: src): float tensors as F32, integer
  * ones as I64, after checking that they fit an architecture (skipped,
  * and recorded as "unchecked", in a NO_TORCH build). */
-int sg_weights_import(const char *src, const char *key, const char *dst);
+int sg_weights_import(const char *src, const char *key, const char *dst, const char *source_label);
 
 /* Opens path (.safetensors or .pth) and loads it into m as
  * sg_weights_load_file does. */

@@ -167,7 +167,7 @@ static int download(const char *url, sink *s)
 
 /* Reads the downloaded .pth, checks it is src's architecture with
  * ImageNet's 1000 classes and RGB input, and writes out (atomically). */
-static int convert(const char *tmp_pth, const sg_weights_source *src, const char *out)
+static int convert(const char *tmp_pth, const sg_weights_source *src, const char *url, const char *out)
 {
     sg_st_file f;
     int rc = sg_pth_open(&f, tmp_pth, NULL);
@@ -183,7 +183,7 @@ static int convert(const char *tmp_pth, const sg_weights_source *src, const char
     }
     sg_st_close(&f);
     if (rc == 0)
-        rc = sg_weights_import(tmp_pth, NULL, out);
+        rc = sg_weights_import(tmp_pth, NULL, out, url);
     return rc;
 }
 
@@ -230,8 +230,8 @@ int sg_weights_fetch(const char *name, const char *dir, char *out, size_t size,
     }
     if (rc == 0 && fflush(af.fp) != 0)
         rc = sg_fail(SG_E_IO, "%s: write failed: %s", af.tmp_path, strerror(errno));
-    if (rc == 0)
-        rc = convert(af.tmp_path, src, out);
+    if (rc == 0 && (rc = convert(af.tmp_path, src, url, out)) != 0)
+        sg_fail_context(rc, "%s (downloaded, hash matched)", url);
     sg_atomic_abort(&af);
     return rc;
 }

@@ -201,6 +201,8 @@ static void test_fetch_loopback(void **state)
     sg_st_file a, b;
     assert_int_equal(sg_weights_open(&a, pth, NULL), 0);
     assert_int_equal(sg_st_open(&b, got), 0);
+    assert_string_equal(sg_st_meta(&b, "source"), url);
+    assert_string_equal(sg_st_meta(&b, "architecture"), "resnet18");
     assert_int_equal(a.n_tensors, b.n_tensors);
     for (size_t i = 0; i < a.n_tensors; i++) {
         const sg_st_tensor *ta = &a.tensors[i], *tb = sg_st_find(&b, ta->name);

@@ -136,7 +136,7 @@ static int weights_import(int argc, char **argv)
         fprintf(stderr, "sensorgram weights import: -o OUT.safetensors is required\n");
         return 2;
     }
-    int rc = sg_weights_import(src, key, out);
+    int rc = sg_weights_import(src, key, out, NULL);
     if (rc != 0) {
         fprintf(stderr, "sensorgram weights import: %s\n", sg_last_error());
         return exit_code(rc);
