@@ -78,6 +78,18 @@ int sg_model_forward(sg_model *m, const float *x, int n, int c, int h, int w, fl
     return no_torch();
 }
 
+int sg_model_bn_recalibrate_begin(sg_model *m, int *n_layers)
+{
+    (void)m, (void)n_layers;
+    return no_torch();
+}
+
+int sg_model_bn_recalibrate_end(sg_model *m)
+{
+    (void)m;
+    return no_torch();
+}
+
 int sg_model_features(sg_model *m, const float *x, int n, int c, int h, int w, float *features)
 {
     (void)m, (void)x, (void)n, (void)c, (void)h, (void)w, (void)features;

@@ -105,6 +105,16 @@ int sg_model_set_train(sg_model *m, int train);
  * weights of a frozen stage still train (fastai's default). */
 int sg_model_set_frozen(sg_model *m, sg_stage stage, int frozen, int bn_trainable);
 
+/* BatchNorm recalibration (bn_recal.cpp).  _begin resets the running
+ * statistics of every BatchNorm layer currently in training mode (call
+ * sg_model_set_train(m, 1) first; frozen stages keep theirs) and switches
+ * them to a cumulative average, so that the following sg_model_forward
+ * passes over training batches recompute them for the current weights;
+ * *n_layers (may be NULL) receives how many layers were reset.  _end
+ * restores the usual momentum (0.1). */
+int sg_model_bn_recalibrate_begin(sg_model *m, int *n_layers);
+int sg_model_bn_recalibrate_end(sg_model *m);
+
 /* Forward pass without gradients on x (n, c, h, w) host float32;
  * writes n x n_classes logits into logits (host). */
 int sg_model_forward(sg_model *m, const float *x, int n, int c, int h, int w,

@@ -116,6 +116,58 @@ static void test_subjects_and_loso(void **state)
     assert_int_equal(sg_split_loso(&s, subj, N, 0), SG_E_INVALID);
 }
 
+static void test_subjects_holdout(void **state)
+{
+    (void)state;
+    enum { N = 120 };
+    int subj[N];
+    for (int i = 0; i < N; i++)
+        subj[i] = 1 + (i * 7) % 8;   /* subjects 1..8, 15 samples each */
+    sg_split s, again;
+    int *held = NULL, *held2 = NULL;
+    size_t n_held = 0, n_held2 = 0;
+    /* 0.2 of 8 subjects rounds to 2 held out, whole */
+    assert_int_equal(sg_split_subjects_holdout(&s, &held, &n_held, subj, N, 0.2, 42), 0);
+    assert_partition(&s, N);
+    assert_int_equal(n_held, 2);
+    assert_true(held[0] < held[1]);
+    assert_int_equal(s.n_valid, 30);
+    for (size_t i = 0; i < s.n_valid; i++)
+        assert_true(subj[s.valid[i]] == held[0] || subj[s.valid[i]] == held[1]);
+    for (size_t i = 0; i < s.n_train; i++)
+        assert_true(subj[s.train[i]] != held[0] && subj[s.train[i]] != held[1]);
+    /* the same seed gives the same subjects; some other seed differs */
+    assert_int_equal(sg_split_subjects_holdout(&again, &held2, &n_held2, subj, N, 0.2, 42), 0);
+    assert_int_equal(n_held2, 2);
+    assert_memory_equal(held, held2, 2 * sizeof *held);
+    sg_split_free(&again);
+    free(held2);
+    int differs = 0;
+    for (uint64_t seed = 1; seed < 20 && !differs; seed++) {
+        assert_int_equal(sg_split_subjects_holdout(&again, &held2, &n_held2, subj, N, 0.2, seed), 0);
+        differs = memcmp(held, held2, 2 * sizeof *held) != 0;
+        sg_split_free(&again);
+        free(held2);
+    }
+    assert_true(differs);
+    sg_split_free(&s);
+    free(held);
+    /* at least one subject held out, at least one left to train on */
+    assert_int_equal(sg_split_subjects_holdout(&s, &held, &n_held, subj, N, 0.01, 1), 0);
+    assert_int_equal(n_held, 1);
+    sg_split_free(&s);
+    free(held);
+    assert_int_equal(sg_split_subjects_holdout(&s, &held, &n_held, subj, N, 0.99, 1), 0);
+    assert_int_equal(n_held, 7);
+    sg_split_free(&s);
+    free(held);
+    /* one subject only: no subject-wise split possible */
+    for (int i = 0; i < N; i++)
+        subj[i] = 3;
+    assert_int_equal(sg_split_subjects_holdout(&s, &held, &n_held, subj, N, 0.2, 1), SG_E_INVALID);
+    assert_null(held);
+}
+
 static void test_kfold(void **state)
 {
     (void)state;
@@ -179,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_stratified),
         cmocka_unit_test(test_subjects_and_loso),
+        cmocka_unit_test(test_subjects_holdout),
         cmocka_unit_test(test_kfold),
         cmocka_unit_test(test_flags_and_parse),
     };

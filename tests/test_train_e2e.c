@@ -18,6 +18,7 @@
 typedef struct e2e {
     char *tmp;
     char data[4200];   /* DSA root with a01..a04/p1 */
+    char people[4200]; /* DSA root with a09, a12 (walking, running) of p1..p3 */
 } e2e;
 
 static int setup(void **state)
@@ -44,6 +45,23 @@ static int setup(void **state)
     }
     if (rc != 0)
         e->data[0] = '\0';
+    snprintf(e->people, sizeof e->people, "%s/people", e->tmp);
+    rc = -1;
+    if (sg_test_path_exists("data/dsa/a09/p3/s01.txt")) {
+        snprintf(cmd, sizeof cmd,
+                 "for a in a09 a12; do for p in p1 p2 p3; do mkdir -p '%s'/$a && "
+                 "cp -r data/dsa/$a/$p '%s'/$a/ || exit 1; done; done",
+                 e->people, e->people);
+        rc = system(cmd);
+    } else if (sg_test_path_exists(tarball)) {
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p '%s' && tar -xJf '%s' -C '%s' --strip-components=1 --wildcards "
+                 "'data/a09/p[1-3]/*' 'data/a12/p[1-3]/*'",
+                 e->people, tarball, e->people);
+        rc = system(cmd);
+    }
+    if (rc != 0)
+        e->people[0] = '\0';
     *state = e;
     return 0;
 }
@@ -248,11 +266,90 @@ static void test_same_seed_same_losses(void **state)
     free(runs[1]);
 }
 
+/* Where samples carry subjects, the default validation holds out whole
+ * subjects; --valid-pct says once that it measures known people; --cv
+ * loso reports every subject, mean +- std and the worst subject. */
+static void test_subject_wise_validation(void **state)
+{
+    e2e *e = *state;
+    REQUIRE_DATA(e);
+    if (!e->people[0]) {
+        print_message("SKIP: no DSA subjects 1-3 for walking/running\n");
+        skip();
+    }
+    const char *common = "--sensors acc --units T --arch resnet18 --image-size 16 --bs 32 "
+                         "--epochs 1 --pretrained none --seed 3 -j 2 --no-progress";
+    char run[4300], *out = NULL;
+    snprintf(run, sizeof run, "%s/subjects", e->tmp);
+    int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s --out '%s'", e->people, common,
+                         run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    /* round(0.2 * 3 subjects) = 1 subject of 120 segments held out whole */
+    SG_ASSERT_CONTAINS(out, "validation holds out subject ");
+    SG_ASSERT_CONTAINS(out, "(120 of the 360 segments)");
+    free(out);
+    char cfg[4500];
+    snprintf(cfg, sizeof cfg, "%s/config.json", run);
+    json_error_t err;
+    json_t *config = json_load_file(cfg, 0, &err);
+    assert_non_null(config);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "results"),
+                                                        "n_valid")),
+                     120);
+    json_decref(config);
+
+    /* every validation prediction comes from one subject's folder */
+    char preds[4500];
+    snprintf(preds, sizeof preds, "%s/predictions.csv", run);
+    char *text = sg_test_slurp(preds);
+    assert_non_null(text);
+    int seen[4] = {0}, rows = 0;
+    for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        for (int p = 1; p <= 3; p++) {
+            char key[8];
+            snprintf(key, sizeof key, "_p%d_", p);
+            char *nl = strchr(line + 1, '\n');
+            char *hit = strstr(line + 1, key);
+            if (hit && (!nl || hit < nl))
+                seen[p] = 1;
+        }
+        rows++;
+    }
+    free(text);
+    assert_int_equal(rows, 120);
+    assert_int_equal(seen[1] + seen[2] + seen[3], 1);
+
+    snprintf(run, sizeof run, "%s/random", e->tmp);
+    rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s --valid-pct 0.2 --out '%s'",
+                     e->people, common, run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "it measures known people, not new ones");
+    assert_null(strstr(out, "validation holds out subject"));
+    free(out);
+
+    snprintf(run, sizeof run, "%s/loso", e->tmp);
+    rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s --cv loso --out '%s'", e->people,
+                     common, run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "cross-validation: accuracy");
+    SG_ASSERT_CONTAINS(out, "over 3 folds");
+    SG_ASSERT_CONTAINS(out, "worst subject: ");
+    free(out);
+    snprintf(cfg, sizeof cfg, "%s/cv_folds.csv", run);
+    text = sg_test_slurp(cfg);
+    assert_non_null(text);
+    SG_ASSERT_CONTAINS(text, "\n0,1,240,120,");
+    SG_ASSERT_CONTAINS(text, "\n1,2,240,120,");
+    SG_ASSERT_CONTAINS(text, "\n2,3,240,120,");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_predict_eval),
         cmocka_unit_test(test_same_seed_same_losses),
+        cmocka_unit_test(test_subject_wise_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

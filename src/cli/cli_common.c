@@ -20,7 +20,7 @@ enum {
     OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
     OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
     OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_THREADS, OPT_SEED,
-    OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_FREEZE_EPOCHS,
+    OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_BN_RECAL, OPT_FREEZE_EPOCHS,
     OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
     OPT_NO_PROGRESS,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
@@ -88,7 +88,8 @@ static const struct opt_def opt_defs[] = {
     {{"scope", required_argument, 0, CLI_ENC_OPT_SCOPE}, CLI_G_DATA,
      "NAME        gray scaling: dataset|segment|axis", "eval"},
     {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT,
-     "F       random validation fraction (default 0.2)", NULL},
+     "F       random validation fraction of the samples (default: whole\n"
+     "                     subjects held out, about 0.2 of them, where samples carry subjects)", NULL},
     {{"valid-subjects", required_argument, 0, OPT_VALID_SUBJECTS}, CLI_G_SPLIT,
      "LIST  subjects held out for validation ('7,8')", NULL},
     {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT,
@@ -122,6 +123,9 @@ static const struct opt_def opt_defs[] = {
      "NAME          adamw|sgd (default adamw)", NULL},
     {{"label-smoothing", required_argument, 0, OPT_LABEL_SMOOTHING}, CLI_G_TRAIN,
      "E  label smoothing of the training loss (default 0)", NULL},
+    {{"bn-recal", required_argument, 0, OPT_BN_RECAL}, CLI_G_TRAIN,
+     "N         BatchNorm statistics recomputed from N training batches before\n"
+     "                     each validation (default 20; 0: off, the running averages)", NULL},
     {{"freeze-epochs", required_argument, 0, OPT_FREEZE_EPOCHS}, CLI_G_TRAIN,
      "N   head-only epochs first (default 1 with pretrained weights, else 0)", NULL},
     {{"schedule", required_argument, 0, OPT_SCHEDULE}, CLI_G_TRAIN,
@@ -176,6 +180,7 @@ void cli_opts_default(cli_opts *o)
     o->lr = 1e-3;
     o->batch_size = 64;
     o->wd = 0.01;
+    o->bn_recal = 20;
     o->opt = SG_OPTIM_ADAMW;
     o->freeze_epochs = -1;
     o->augment = -1;
@@ -324,7 +329,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_SENSORS: o->sensors = arg; return SG_OK;
     case OPT_AXES: o->axes = arg; return SG_OK;
     case OPT_SUBJECTS: o->subjects = arg; return SG_OK;
-    case OPT_VALID_PCT: return parse_double(&o->valid_pct, name, arg, 0.0, 0.99);
+    case OPT_VALID_PCT:
+        o->valid_pct_given = 1;
+        return parse_double(&o->valid_pct, name, arg, 0.0, 0.99);
     case OPT_VALID_SUBJECTS: o->valid_subjects = arg; return SG_OK;
     case OPT_CV: return parse_cv(o, arg);
     case OPT_ARCH:
@@ -364,6 +371,7 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
         o->opt = k == 0 ? SG_OPTIM_SGD : SG_OPTIM_ADAMW;
         return rc;
     }
+    case OPT_BN_RECAL: return parse_int(&o->bn_recal, name, arg, 0, 100000);
     case OPT_LABEL_SMOOTHING: return parse_double(&o->label_smoothing, name, arg, 0.0, 0.99);
     case OPT_FREEZE_EPOCHS: return parse_int(&o->freeze_epochs, name, arg, 0, 100000);
     case OPT_SCHEDULE: {

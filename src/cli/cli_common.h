@@ -49,7 +49,8 @@ typedef struct cli_opts {
     cli_enc_args enc_args;      /* raw encoder options; enc is built from them */
     enc_params enc;
     /* split */
-    double valid_pct;           /* default 0.2 */
+    double valid_pct;           /* default 0.2: of the subjects, or of the samples */
+    int valid_pct_given;        /* --valid-pct given: a random split of samples */
     const char *valid_subjects; /* "7,8" */
     cli_cv cv;
     int cv_k;
@@ -71,6 +72,7 @@ typedef struct cli_opts {
     double wd;
     sg_optim_kind opt;
     double label_smoothing;
+    int bn_recal;               /* batches for BatchNorm recalibration; 0 off */
     int freeze_epochs;          /* -1: 1 with pretrained weights, else 0 */
     int schedule_fastai;        /* 0: OneCycleLR, 1: fastai's variant */
     int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */

@@ -7,6 +7,7 @@
 #include "datasets/image_folder.h"
 #include "src/base/sg_error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -235,6 +236,47 @@ int cli_n_folds(const cli_dataset *d, const cli_opts *o, int *n_folds)
     return SG_OK;
 }
 
+/* Whether every sample carries a subject id and there are at least two
+ * subjects: then the default validation holds out whole subjects. */
+static int has_subjects(const cli_dataset *d)
+{
+    if (!d->src.group || d->src.n == 0)
+        return 0;
+    int first = d->src.group[0], other = 0;
+    for (size_t i = 0; i < d->src.n; i++) {
+        if (d->src.group[i] < 0)
+            return 0;
+        other |= d->src.group[i] != first;
+    }
+    return other;
+}
+
+/* The default split where samples carry subjects: a seeded choice of
+ * about --valid-pct (0.2) of the subjects held out whole, because
+ * segments of one person's recording are near copies of each other and
+ * a random split would measure people already seen. */
+static int split_subjects_default(sg_split *out, const cli_dataset *d, const cli_opts *o)
+{
+    int *held = NULL;
+    size_t n_held = 0;
+    int rc = sg_split_subjects_holdout(out, &held, &n_held, d->src.group, d->src.n, o->valid_pct,
+                                       o->seed);
+    if (rc)
+        return rc;
+    /* printed once per run: without CV, train and lr-find split once */
+    char list[256] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < n_held && len < sizeof list - 16; k++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", k ? "," : "", held[k]);
+    fprintf(stderr,
+            "sensorgram: validation holds out subject%s %s (%zu of the %zu segments): people "
+            "the model never sees in training (--valid-subjects to choose, --valid-pct for "
+            "a random split of segments)\n",
+            n_held > 1 ? "s" : "", list, out->n_valid, d->src.n);
+    free(held);
+    return SG_OK;
+}
+
 int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int fold)
 {
     size_t n = d->src.n;
@@ -253,6 +295,13 @@ int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int f
         rc = sg_split_subjects(out, d->src.group, n, subjects, k);
         free(subjects);
         return rc;
+    }
+    if (o->valid_pct > 0.0 && has_subjects(d)) {
+        if (!o->valid_pct_given)
+            return split_subjects_default(out, d, o);
+        fprintf(stderr, "sensorgram: note: --valid-pct splits segments at random, so validation "
+                        "holds people also seen in training: it measures known people, not new "
+                        "ones (without --valid-pct, whole subjects are held out)\n");
     }
     return sg_split_random(out, n, o->valid_pct, o->seed);
 }

@@ -117,6 +117,9 @@ int cli_config_new(json_t **out, const cli_opts *o, const cli_dataset *d, const 
                                "classes", classes, "n_samples", (json_int_t)d->src.n);
     if (!config)
         return sg_fail(SG_E_NOMEM, "cannot build config.json");
+    /* the validation split actually used, and BatchNorm recalibration */
+    json_object_set_new(options, "valid_pct_given", json_boolean(o->valid_pct_given));
+    json_object_set_new(options, "bn_recal", json_integer(o->bn_recal));
     *out = config;
     return SG_OK;
 }
@@ -339,6 +342,20 @@ int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
     rc = sg_atomic_commit(&af);
     printf("cross-validation: accuracy %.4f +- %.4f over %d folds (log_loss %.4f)\n", mean, sd,
            counted, counted ? lsum / counted : NAN);
+    /* the number a user of a subject-independent model worries about */
+    int worst = -1;
+    for (int f = 0; f < n_folds; f++)
+        if (!isnan(folds[f].r.accuracy) &&
+            (worst < 0 || folds[f].r.accuracy < folds[worst].r.accuracy))
+            worst = f;
+    if (worst >= 0 && folds[worst].group >= 0) {
+        printf("worst subject: %d (accuracy %.4f)\n", folds[worst].group, folds[worst].r.accuracy);
+        json_object_set_new(config, "cv_worst_subject", json_integer(folds[worst].group));
+    } else if (worst >= 0) {
+        printf("worst fold: %d (accuracy %.4f)\n", folds[worst].fold, folds[worst].r.accuracy);
+    }
+    if (worst >= 0)
+        json_object_set_new(config, "cv_accuracy_worst", json_real(folds[worst].r.accuracy));
     json_object_set_new(config, "cv_accuracy_mean", json_real(mean));
     json_object_set_new(config, "cv_accuracy_std", json_real(sd));
     return rc;

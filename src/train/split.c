@@ -190,6 +190,55 @@ int sg_split_loso(sg_split *out, const int *subjects, size_t n, size_t fold)
     return sg_split_subjects(out, subjects, n, &subject, 1);
 }
 
+int sg_split_subjects_holdout(sg_split *out, int **held, size_t *n_held, const int *subjects,
+                              size_t n, double valid_frac, uint64_t seed)
+{
+    memset(out, 0, sizeof *out);
+    *held = NULL;
+    *n_held = 0;
+    int *distinct;
+    size_t nd;
+    int rc = sg_subjects_distinct(&distinct, &nd, subjects, n);
+    if (rc < 0)
+        return rc;
+    if (nd < 2) {
+        free(distinct);
+        return sg_fail(SG_E_INVALID, "a subject-wise split needs at least two subjects (found %zu)",
+                       nd);
+    }
+    /* round(frac * subjects), at least one held out and at least one left
+     * to train on: 6 subjects at 0.2 hold out 1, 8 hold out 2 */
+    size_t k = (size_t)(valid_frac * (double)nd + 0.5);
+    if (k < 1)
+        k = 1;
+    if (k > nd - 1)
+        k = nd - 1;
+    size_t *perm = identity(nd);
+    int *chosen = malloc(k * sizeof *chosen);
+    if (!perm || !chosen) {
+        free(perm);
+        free(chosen);
+        free(distinct);
+        return sg_fail(SG_E_NOMEM, "split: out of memory");
+    }
+    sg_rng rng;
+    sg_rng_seed(&rng, seed);
+    sg_rng_shuffle(&rng, perm, nd);
+    for (size_t i = 0; i < k; i++)
+        chosen[i] = distinct[perm[i]];
+    free(perm);
+    free(distinct);
+    qsort(chosen, k, sizeof *chosen, int_cmp);
+    rc = sg_split_subjects(out, subjects, n, chosen, k);
+    if (rc < 0) {
+        free(chosen);
+        return rc;
+    }
+    *held = chosen;
+    *n_held = k;
+    return SG_OK;
+}
+
 int sg_split_kfold(sg_split *out, size_t n, int k, int fold, uint64_t seed)
 {
     memset(out, 0, sizeof *out);

@@ -34,6 +34,14 @@ int sg_split_random_stratified(sg_split *out, const int *labels, size_t n, doubl
 int sg_split_subjects(sg_split *out, const int *subjects, size_t n, const int *valid_subjects,
                       size_t n_valid_subjects);
 
+/* Seeded subject-wise holdout: round(valid_frac * distinct subjects)
+ * whole subjects (at least 1, at most all but one) go to validation, so
+ * validation measures people the model has never seen.  *held receives
+ * the sorted held-out subject ids (malloc'd, caller frees), *n_held their
+ * count; out is owned by the caller. */
+int sg_split_subjects_holdout(sg_split *out, int **held, size_t *n_held, const int *subjects,
+                              size_t n, double valid_frac, uint64_t seed);
+
 /* Sorted distinct subject ids (>= 0) into *out (malloc'd, caller frees);
  * *n_out receives the count.  Entries of -1 are an error (unknown). */
 int sg_subjects_distinct(int **out, size_t *n_out, const int *subjects, size_t n);

@@ -231,6 +231,63 @@ static int validate(double *vl, double *acc, double *ll, float *probs, sg_model 
     return rc;
 }
 
+/* Recomputes the BatchNorm statistics of the current weights from up to
+ * n_batches shuffled, unaugmented training batches (bn_recal.cpp says
+ * why).  The statistics stay in the model, so the checkpoints saved after
+ * this validation hold the ones it was validated with. */
+static int recalibrate_bn(sg_model *m, sample_source *src, const sg_split *split,
+                          const sg_transform_spec *spec, const train_options *opt, int epoch)
+{
+    if (opt->bn_recal_batches <= 0 || split->n_train < 2)
+        return SG_OK;
+    sg_sample_source s = sample_source_loader_view(src);
+    sg_loader_opts lo = {
+        .batch_size = (size_t)opt->batch_size,
+        .drop_last = split->n_train % (size_t)opt->batch_size == 1,
+        .shuffle = 1,
+        .seed = opt->seed ^ 0x6e5c0ffeeULL,
+        .train = 0,
+        .n_workers = opt->workers,
+        .prefetch = 2,
+        .subset = split->train,
+        .subset_n = split->n_train,
+    };
+    sg_loader *l = NULL;
+    int rc = sg_loader_create(&l, &s, spec, &lo);
+    if (rc == SG_OK)
+        rc = sg_loader_start_epoch(l, epoch);
+    if (rc == SG_OK)
+        rc = sg_model_set_train(m, 1);
+    int began = 0;
+    if (rc == SG_OK) {
+        rc = sg_model_bn_recalibrate_begin(m, NULL);
+        began = rc == SG_OK;
+    }
+    float *logits = NULL;
+    if (rc == SG_OK) {
+        logits = malloc((size_t)opt->batch_size * (size_t)src->n_classes * sizeof *logits);
+        if (!logits)
+            rc = sg_fail(SG_E_NOMEM, "out of memory for BatchNorm recalibration");
+    }
+    for (int k = 0; rc == SG_OK && k < opt->bn_recal_batches; k++) {
+        sg_batch *b;
+        int got = sg_loader_next(l, &b);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        rc = sg_model_forward(m, b->x, b->n, b->c, b->h, b->w, logits);
+    }
+    if (began) {
+        int rc2 = sg_model_bn_recalibrate_end(m);
+        if (rc == SG_OK)
+            rc = rc2;
+    }
+    free(logits);
+    sg_loader_free(l);
+    return rc ? sg_fail_context(rc, "BatchNorm recalibration") : SG_OK;
+}
+
 typedef struct phase_plan {
     int epochs;
     int frozen;
@@ -350,6 +407,9 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     c->train_samples += n_seen;
     double tl = n_seen ? loss_sum / (double)n_seen : NAN;
     double vl, acc, ll;
+    rc = recalibrate_bn(c->m, c->src, c->split, c->spec, opt, epoch);
+    if (rc)
+        return rc;
     rc = validate(&vl, &acc, &ll, c->probs, c->m, c->src, c->split, c->spec, opt);
     if (rc)
         return rc;

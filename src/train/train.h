@@ -39,6 +39,9 @@ typedef struct train_options {
     double wd;
     sg_optim_kind opt;
     double label_smoothing;
+    int bn_recal_batches;   /* > 0: BatchNorm statistics recomputed from that
+                             * many shuffled training batches (no augmentation)
+                             * before each validation; 0: running averages */
     sg_sched_kind schedule;
     uint64_t seed;
     int workers;            /* loader threads (0: in the caller's thread) */
