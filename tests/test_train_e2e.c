@@ -293,9 +293,19 @@ static void test_subject_wise_validation(void **state)
     json_error_t err;
     json_t *config = json_load_file(cfg, 0, &err);
     assert_non_null(config);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "results"),
-                                                        "n_valid")),
-                     120);
+    json_t *results = json_object_get(config, "results");
+    assert_int_equal(json_integer_value(json_object_get(results, "n_valid")), 120);
+    /* One epoch from random init: BatchNorm's running averages still lag
+     * the weights (with --bn-recal 0 this run validates at 0.50, chance);
+     * recomputed from training batches (the default) it separates walking
+     * from running on the unseen subject (0.958 when written). */
+    double acc = json_real_value(json_object_get(results, "accuracy"));
+    print_message("subject-wise: accuracy %.3f on the held-out subject\n", acc);
+    if (!(acc > 0.9)) {
+        print_error("held-out subject accuracy %.3f not above 0.9 with BatchNorm recalibration\n",
+                    acc);
+        fail();
+    }
     json_decref(config);
 
     /* every validation prediction comes from one subject's folder */
