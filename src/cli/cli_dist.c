@@ -1,0 +1,124 @@
+/* cli_dist.c - joining a process group the way a PyTorch script does.
+ *
+ * Precedence: flags (--dist-url, --rank, --world-size), then torchrun's
+ * environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT),
+ * then Slurm's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; the master
+ * address still comes from MASTER_ADDR, which a Slurm script exports).
+ * A world size of 1 (or none given) means one process and no group.
+ */
+#include "src/cli/cli_dist.h"
+
+#include "src/base/sg_error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An integer environment variable; 0 when unset, else its parse status. */
+static int env_int(int *out, const char *name, int *found)
+{
+    const char *s = getenv(name);
+    *found = 0;
+    if (!s || !*s)
+        return SG_OK;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end != '\0' || v < 0 || v > (1 << 20))
+        return sg_fail(SG_E_INVALID, "environment variable %s='%s' is not a rank count", name, s);
+    *out = (int)v;
+    *found = 1;
+    return SG_OK;
+}
+
+/* The first set of several variables (torchrun's, then Slurm's). */
+static int env_pick(int *out, const char *a, const char *b)
+{
+    int found;
+    int rc = env_int(out, a, &found);
+    if (rc || found)
+        return rc;
+    return env_int(out, b, &found);
+}
+
+static int parse_url(sg_dist_spec *s, char *host, size_t host_size, const char *url)
+{
+    const char *p = url;
+    if (strncmp(p, "tcp://", 6) == 0)
+        p += 6;
+    else if (strcmp(p, "env://") == 0)
+        return SG_OK;
+    else
+        return sg_fail(SG_E_INVALID, "--dist-url: '%s' is not tcp://HOST:PORT or env://", url);
+    const char *colon = strrchr(p, ':');
+    if (!colon || colon == p || (size_t)(colon - p) >= host_size)
+        return sg_fail(SG_E_INVALID, "--dist-url: '%s' is not tcp://HOST:PORT", url);
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || port < 1 || port > 65535)
+        return sg_fail(SG_E_INVALID, "--dist-url: port of '%s' is not in 1..65535", url);
+    s->master_addr = host;
+    s->master_port = (int)port;
+    return SG_OK;
+}
+
+int cli_dist_join(sg_dist **out, const cli_opts *o)
+{
+    *out = NULL;
+    static char host[256];
+    sg_dist_spec s = {
+        .backend = o->dist_backend,
+        .master_addr = getenv("MASTER_ADDR"),
+        .master_port = 29500,
+        .rank = 0,
+        .world_size = 1,
+        .timeout_s = o->dist_timeout,
+    };
+    int rc = env_pick(&s.world_size, "WORLD_SIZE", "SLURM_NTASKS");
+    if (rc == SG_OK)
+        rc = env_pick(&s.rank, "RANK", "SLURM_PROCID");
+    if (rc == SG_OK)
+        rc = env_pick(&s.local_rank, "LOCAL_RANK", "SLURM_LOCALID");
+    int found;
+    if (rc == SG_OK)
+        rc = env_int(&s.master_port, "MASTER_PORT", &found);
+    if (rc == SG_OK)
+        rc = env_int(&s.restart_count, "TORCHELASTIC_RESTART_COUNT", &found);
+    if (rc)
+        return rc;
+    const char *agent = getenv("TORCHELASTIC_USE_AGENT_STORE");
+    s.agent_store = agent && strcmp(agent, "True") == 0;
+    if (o->world_size > 0)
+        s.world_size = o->world_size;
+    if (o->rank >= 0)
+        s.rank = o->rank;
+    if (o->dist_url) {
+        rc = parse_url(&s, host, sizeof host, o->dist_url);
+        if (rc)
+            return rc;
+        s.agent_store = 0; /* an explicit rendezvous is ours, not the agent's */
+    }
+    if (s.world_size <= 1) {
+        if (o->rank > 0)
+            return sg_fail(SG_E_INVALID, "--rank %d without --world-size (or WORLD_SIZE)",
+                           o->rank);
+        return SG_OK;
+    }
+    if (s.rank >= s.world_size)
+        return sg_fail(SG_E_INVALID, "rank %d is outside world size %d (RANK/--rank)", s.rank,
+                       s.world_size);
+    if (!s.master_addr || !*s.master_addr)
+        return sg_fail(SG_E_INVALID,
+                       "%d ranks but no rendezvous: set MASTER_ADDR and MASTER_PORT (torchrun "
+                       "does) or give --dist-url tcp://HOST:PORT",
+                       s.world_size);
+    if (o->accumulate > 1)
+        return sg_fail(SG_E_INVALID,
+                       "--accumulate is for one process: with %d ranks each rank's --bs is its "
+                       "share of the step",
+                       s.world_size);
+    return sg_dist_create(out, &s);
+}
