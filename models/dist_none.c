@@ -43,6 +43,7 @@ int sg_dist_allreduce_sum_f32(sg_dist *d, float *buf, size_t n)
 }
 
 int sg_dist_barrier(sg_dist *d) { (void)d; return no_torch(); }
+int sg_dist_wait_all(sg_dist *d, const char *tag) { (void)d, (void)tag; return no_torch(); }
 
 int sg_model_accumulate_grad(sg_model *m, const float *x, int n, int c, int h, int w,
                              const int64_t *labels, double label_smoothing, double *loss)

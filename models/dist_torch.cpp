@@ -19,6 +19,9 @@ extern "C" {
 }
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +32,26 @@ struct sg_dist {
     size_t bucket_bytes = 25u << 20;
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+    /* Liveness for waits longer than any collective (sg_dist_wait_all):
+     * a thread bumps "alive/<rank>" every second over its own store
+     * connection, so a rank busy training still shows it is alive. */
+    c10::intrusive_ptr<c10d::Store> beat_store;
+    std::thread beat;
+    std::mutex beat_mu;
+    std::condition_variable beat_cv;
+    bool beat_stop = false;
+
+    ~sg_dist()
+    {
+        if (beat.joinable()) {
+            {
+                std::lock_guard<std::mutex> lk(beat_mu);
+                beat_stop = true;
+            }
+            beat_cv.notify_all();
+            beat.join();
+        }
+    }
 };
 
 namespace {
@@ -218,6 +241,26 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
             return sg_fail(SG_E_IO, "rank %d: cannot form the Gloo group of %d ranks: %s", d->rank,
                            d->world, sg::first_line(e.what()).c_str());
         }
+        /* The heartbeat's own client connection to the same store. */
+        c10d::TCPStoreOptions bo = so;
+        bo.isServer = false;
+        bo.numWorkers = c10::nullopt;
+        bo.waitWorkers = false;
+        d->beat_store = c10::make_intrusive<c10d::PrefixStore>(
+            prefix, c10::make_intrusive<c10d::TCPStore>(spec->master_addr, bo));
+        sg_dist *raw = d.get();
+        d->beat = std::thread([raw] {
+            std::string key = "alive/" + std::to_string(raw->rank);
+            std::unique_lock<std::mutex> lk(raw->beat_mu);
+            while (!raw->beat_stop) {
+                try {
+                    raw->beat_store->add(key, 1);
+                } catch (...) {
+                    /* the store went with rank 0: the waiters will say so */
+                }
+                raw->beat_cv.wait_for(lk, std::chrono::seconds(1));
+            }
+        });
         *out = d.release();
         return 0;)
 }
@@ -352,6 +395,46 @@ int sg_dist_barrier(sg_dist *d)
     if (!d)
         return sg_fail(SG_E_INVALID, "sg_dist_barrier: NULL argument");
     return collective(d, "a barrier", [&] { d->pg->barrier()->wait(); });
+}
+
+int sg_dist_wait_all(sg_dist *d, const char *tag)
+{
+    if (!d || !tag)
+        return sg_fail(SG_E_INVALID, "sg_dist_wait_all: NULL argument");
+    std::string done = std::string("wait/") + tag + "/";
+    try {
+        d->store->set(done + std::to_string(d->rank), std::vector<uint8_t>{'1'});
+        std::vector<int64_t> last(d->world, -1);
+        std::vector<double> since(d->world, now_s());
+        for (;;) {
+            bool all = true;
+            for (int r = 0; r < d->world; r++) {
+                if (r == d->rank || d->store->check({done + std::to_string(r)}))
+                    continue;
+                all = false;
+                std::string peer = failed_peer(d);
+                if (!peer.empty())
+                    return sg_fail(SG_E_IO, "rank %d: %s", d->rank, peer.c_str());
+                int64_t v = d->store->add("alive/" + std::to_string(r), 0);
+                double t = now_s();
+                if (v != last[r]) {
+                    last[r] = v;
+                    since[r] = t;
+                } else if (t - since[r] > d->timeout_s) {
+                    return sg_fail(SG_E_IO,
+                                   "rank %d: lost rank %d: no heartbeat for %gs (the process died "
+                                   "or its machine is unreachable)",
+                                   d->rank, r, d->timeout_s);
+                }
+            }
+            if (all)
+                return 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    } catch (const std::exception &e) {
+        return sg_fail(SG_E_IO, "rank %d: lost the rendezvous store (rank 0 or the launcher is gone): %s",
+                       d->rank, sg::first_line(e.what()).c_str());
+    }
 }
 
 int sg_model_zero_grad(sg_model *m)

@@ -80,8 +80,14 @@ int sg_dist_allreduce_sum(sg_dist *d, double *buf, size_t n);
  * are zero except where one rank wrote, this gathers exactly. */
 int sg_dist_allreduce_sum_f32(sg_dist *d, float *buf, size_t n);
 
-/* Waits for every rank. */
+/* Waits for every rank (a collective: within the timeout). */
 int sg_dist_barrier(sg_dist *d);
+
+/* Waits for every rank to reach the same tag, however long they take
+ * (whole cross-validation folds), failing only when a rank stops its
+ * heartbeat for the timeout or records a failure.  Through the store,
+ * not the collectives. */
+int sg_dist_wait_all(sg_dist *d, const char *tag);
 
 /* --- gradient accumulation (one process or one rank) ------------------ */
 

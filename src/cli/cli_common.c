@@ -23,7 +23,7 @@ enum {
     OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_BN_RECAL, OPT_FREEZE_EPOCHS,
     OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
     OPT_NO_PROGRESS, OPT_ACCUMULATE, OPT_DIST_URL, OPT_RANK, OPT_WORLD_SIZE, OPT_DIST_BACKEND,
-    OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG,
+    OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
     OPT_START_LR, OPT_END_LR, OPT_STEPS,
     OPT_HELP,
@@ -153,6 +153,8 @@ static const struct opt_def opt_defs[] = {
      "B    gloo|nccl|auto (default auto: gloo in this build)", NULL},
     {{"dist-timeout", required_argument, 0, OPT_DIST_TIMEOUT}, CLI_G_TRAIN,
      "S    seconds a collective may wait for a rank (default 300)", NULL},
+    {{"cv-parallel", no_argument, 0, OPT_CV_PARALLEL}, CLI_G_TRAIN,
+     "       with --cv and several ranks: fold f on rank f mod world size", NULL},
     {{"dist-hash-log", no_argument, 0, OPT_DIST_HASH_LOG}, CLI_G_TRAIN,
      "     every rank prints its weights' hash after each epoch", NULL},
     {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
@@ -366,6 +368,7 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     }
     case OPT_DIST_TIMEOUT: return parse_double(&o->dist_timeout, name, arg, 0.1, 86400.0);
     case OPT_DIST_HASH_LOG: o->dist_hash_log = 1; return SG_OK;
+    case OPT_CV_PARALLEL: o->cv_parallel = 1; return SG_OK;
     case OPT_ARCH:
         rc = sg_arch_parse(&o->arch, arg);
         o->arch_given = 1;

@@ -88,6 +88,7 @@ typedef struct cli_opts {
     const char *dist_backend;
     double dist_timeout;        /* seconds */
     int dist_hash_log;
+    int cv_parallel;            /* --cv-parallel: whole folds per rank */
     /* output */
     const char *output;
     int kaggle;

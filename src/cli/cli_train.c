@@ -9,6 +9,7 @@
  */
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_data.h"
+#include "src/cli/cli_cv_parallel.h"
 #include "src/cli/cli_dist.h"
 #include "src/cli/cli_train_util.h"
 #include "src/cli/commands.h"
@@ -97,10 +98,13 @@ static void oof_free(oof *r)
 static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                       cli_dataset *d, const cli_opts *o,
                       int fold, int n_folds, const char *run_dir, const char *dir,
-                      run_metrics *metrics, int *noted, json_t *config, sg_dist *dist)
+                      run_metrics *metrics, int *noted, json_t *config, sg_dist *dist,
+                      int quiet)
 {
-    /* Under a process group only rank 0 writes and prints. */
+    /* Under a process group only rank 0 writes and prints; quiet: a fold
+     * of --cv-parallel on another rank (it writes its fold, prints nothing). */
     int writer = sg_dist_rank(dist) == 0;
+    int talk = writer && !quiet;
     sg_split split = {0};
     sg_model *m = NULL;
     train_meta meta = {0}, resume_meta = {0};
@@ -145,10 +149,10 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         rc = cli_config_add_model(config, &spec, pretrained, d, &meta);
     if (rc == SG_OK && fold == 0 && writer)
         rc = run_config_write(run_dir, config);
-    if (rc == SG_OK && fold == 0 && writer && dist)
+    if (rc == SG_OK && fold == 0 && talk && dist)
         fprintf(stderr, "sensorgram train: %d ranks (Gloo), %d samples per rank per step\n",
                 sg_dist_world_size(dist), o->batch_size);
-    if (rc == SG_OK && fold == 0 && writer) {
+    if (rc == SG_OK && fold == 0 && talk) {
         char dev[256] = "";
         sg_model_device(m, dev, sizeof dev);
         fprintf(stderr,
@@ -157,7 +161,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                 split.n_train, split.n_valid, d->src.n_classes, spec.channels, spec.height,
                 spec.width, sg_arch_name(o->arch), dev);
     }
-    if (rc == SG_OK && !writer) {
+    if (rc == SG_OK && !talk) {
         /* quiet: rank 0 says it */
     } else if (rc == SG_OK && n_folds > 1 && fr->group >= 0)
         fprintf(stderr, "sensorgram train: fold %d/%d (validation subject %d)\n", fold + 1,
@@ -177,7 +181,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         .schedule = o->schedule_fastai ? SG_SCHED_FASTAI : SG_SCHED_TORCH,
         .seed = o->seed + (uint64_t)fold,
         .workers = o->workers,
-        .verbose = writer,
+        .verbose = talk,
         .progress = o->progress,
         .fold = n_folds > 1 ? fold : -1,
         .accumulate = o->accumulate,
@@ -185,7 +189,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         .hash_log = o->dist_hash_log,
     };
     train_hooks hooks = {.save = writer ? save_hook : NULL, .restore = restore_hook, .ctx = &sc};
-    if (rc == SG_OK && have_resume && writer) {
+    if (rc == SG_OK && have_resume && talk) {
         fprintf(stderr, "sensorgram train: resuming %s after epoch %d\n", sc.last_path,
                 resume_meta.state.epoch);
         meta.state = resume_meta.state;
@@ -244,6 +248,8 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     int writer = sg_dist_rank(dist) == 0;
     if (o->resume && o->cv != CLI_CV_NONE)
         return sg_fail(SG_E_INVALID, "--resume does not combine with --cv");
+    if (o->cv_parallel && o->cv == CLI_CV_NONE)
+        return sg_fail(SG_E_INVALID, "--cv-parallel needs --cv loso or --cv kfold:K");
     int rc = writer ? run_dir_prepare(run_dir) : SG_OK;
     if (rc == SG_OK && o->resume && writer)
         rc = check_resume(o, run_dir);
@@ -267,8 +273,11 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     json_t *config = NULL;
     if (rc == SG_OK)
         rc = cli_config_new(&config, o, &d, "train");
+    /* --cv-parallel: each rank trains whole folds, one process each, and
+     * keeps each fold's metrics in its folder until rank 0 joins them. */
+    int cvp = o->cv_parallel && dist && n_folds > 1;
     run_metrics *metrics = NULL;
-    if (rc == SG_OK && writer)
+    if (rc == SG_OK && writer && !cvp)
         rc = run_metrics_open(&metrics, run_dir, o->resume);
     fold_result *folds = calloc((size_t)n_folds, sizeof *folds);
     if (rc == SG_OK && !folds)
@@ -282,16 +291,42 @@ static int run_train(const cli_opts *o, sg_dist *dist)
             snprintf(dir, sizeof dir, "%s/fold_%d", run_dir, f);
         else
             snprintf(dir, sizeof dir, "%s", run_dir);
-        rc = writer ? sg_mkdir_p(dir) : SG_OK;
+        if (cvp && cli_cv_owner(dist, f) != sg_dist_rank(dist))
+            continue;
+        rc = writer || cvp ? sg_mkdir_p(dir) : SG_OK;
+        run_metrics *fold_metrics = metrics;
+        if (rc == SG_OK && cvp)
+            rc = run_metrics_open(&fold_metrics, dir, 0);
         if (rc == SG_OK)
-            rc = train_fold(&folds[f], &res, &spec, &d, o, f, n_folds, run_dir, dir, metrics, &noted,
-                            config, dist);
+            rc = train_fold(&folds[f], &res, &spec, &d, o, f, n_folds, run_dir, dir, fold_metrics,
+                            &noted, config, cvp ? NULL : dist, cvp && !writer);
+        if (cvp) {
+            int crc = run_metrics_close(fold_metrics);
+            if (rc == SG_OK)
+                rc = crc;
+        }
         if (rc)
             rc = n_folds > 1 ? sg_fail_context(rc, "fold %d", f) : rc;
     }
     int mrc = metrics ? run_metrics_close(metrics) : SG_OK;
     if (rc == SG_OK)
         rc = mrc;
+    if (rc == SG_OK && cvp)
+        rc = cli_cv_gather_folds(dist, folds, n_folds);
+    if (rc == SG_OK && cvp)
+        rc = cli_cv_gather_oof(dist, d.src.n, d.src.n_classes, &res.n, &res.index, &res.probs,
+                               &res.fold);
+    if (rc == SG_OK && cvp && writer)
+        rc = cli_cv_merge_metrics(run_dir, n_folds);
+    /* Top-loss images render with the last fold's encoder fit, as in one
+     * process (rank 0 may not have trained that fold). */
+    if (rc == SG_OK && cvp && writer && cli_cv_owner(dist, n_folds - 1) != 0) {
+        sg_split last = {0};
+        rc = cli_split_make(&last, &d, o, n_folds - 1);
+        if (rc == SG_OK)
+            rc = cli_dataset_fit(&d, last.train, last.n_train);
+        sg_split_free(&last);
+    }
     if (!writer) {
         oof_free(&res);
         free(folds);
