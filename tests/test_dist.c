@@ -16,6 +16,9 @@
  *   - killing rank 1 mid-epoch makes rank 0 exit 1 within the timeout
  *     naming rank 1; stopping it (a hang) does too, through the timeout;
  *     no temporary file is left in the run folder;
+ *   - --cv kfold:3 --cv-parallel on 2 ranks writes the same cv table,
+ *     predictions, confusion matrix, top losses, fold checkpoint and
+ *     metrics rows as sequential CV;
  *   - a missing rendezvous, a rank outside the world, --accumulate with
  *     ranks: usage errors (2) before anything is written.
  * Skips without libtorch, without the DSA data or without torchrun.
@@ -291,6 +294,52 @@ static void test_one_run_folder_covers_validation_once(void **state)
     assert_int_equal(total, 48);
 }
 
+/* --cv-parallel over 2 ranks (folds 0 and 2 on rank 0, fold 1 on rank 1)
+ * writes the same cv table, predictions and metrics as sequential CV. */
+static void test_cv_parallel_equals_sequential(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    char seq[4400], par[4400], prefix[1024], *out = NULL;
+    snprintf(seq, sizeof seq, "%s/cv_seq", e->tmp);
+    snprintf(par, sizeof par, "%s/cv_par", e->tmp);
+    int rc = sg_test_run(&out, NULL,
+                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:3 "
+                         "--out '%s'",
+                         e->data, seq);
+    SG_ASSERT_EXIT(rc, 0, out);
+    free(out);
+    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    rc = sg_test_run(&out, prefix,
+                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:3 "
+                     "--cv-parallel --out '%s'",
+                     e->data, par);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "cross-validation: accuracy");
+    free(out);
+    const char *same[] = {"cv_folds.csv", "predictions.csv", "confusion_matrix.csv",
+                          "top_losses.csv", "fold_1/last.safetensors"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        char a[4500], b[4500], cmd[9100];
+        snprintf(a, sizeof a, "%s/%s", seq, same[i]);
+        snprintf(b, sizeof b, "%s/%s", par, same[i]);
+        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+        if (system(cmd) != 0) {
+            print_error("--cv-parallel %s differs from sequential CV\n", same[i]);
+            fail();
+        }
+    }
+    /* metrics.csv: the same rows in the same order but for the timing column. */
+    char cmd[9100];
+    snprintf(cmd, sizeof cmd,
+             "cmp -s <(cut -d, -f1-10 '%s/metrics.csv') <(cut -d, -f1-10 '%s/metrics.csv')", seq,
+             par);
+    char bash[9300];
+    snprintf(bash, sizeof bash, "bash -c \"%s\"", cmd);
+    assert_int_equal(system(bash), 0);
+}
+
 static double mono_now(void)
 {
     struct timespec ts;
@@ -441,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_sgd_two_ranks_equal_accumulate),
         cmocka_unit_test(test_adamw_two_ranks_equal_accumulate),
         cmocka_unit_test(test_one_run_folder_covers_validation_once),
+        cmocka_unit_test(test_cv_parallel_equals_sequential),
         cmocka_unit_test(test_killed_rank_stops_the_other),
         cmocka_unit_test(test_hung_rank_times_out),
         cmocka_unit_test(test_bad_setup_is_a_usage_error),
