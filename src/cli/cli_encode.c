@@ -456,8 +456,9 @@ struct encode_job {
 
 /* This shard's manifest rows, its part file and, when every part is
  * there, the merged manifest. */
-static int write_part(const struct encode_job *job, const char *outdir, int *merged)
+static int write_part(const struct encode_job *job, const struct args *a, int *merged)
 {
+    const char *outdir = a->outdir;
     const sg_series_set *set = job->set;
     encode_part_row *rows = calloc(set->n ? set->n : 1, sizeof *rows);
     char (*num)[2][24] = calloc(set->n ? set->n : 1, sizeof *num);
@@ -473,9 +474,30 @@ static int write_part(const struct encode_job *job, const char *outdir, int *mer
         rows[k++] = (encode_part_row){i, job->rel_path[i], set->class_names[set->label[i]],
                                       num[i][0], num[i][1], set->source[i]};
     }
-    /* The job's identity: every input's source and the output shape. */
-    int ints[5] = {job->oc, job->oh, job->ow, job->npy, (int)set->n};
-    uint64_t fp = encode_fingerprint((const char *const *)set->source, set->n, ints, 5);
+    /* The job's identity: every input's source, the options that choose
+     * what is read and how it is encoded (not -j, -o or --shard), and
+     * the output shape. */
+    const cli_enc_args *ea = &a->enc;
+    const char *opts[] = {a->units, a->sensors, a->axes, a->subjects, a->csv.columns,
+                          a->csv.label_column, a->csv.label_regex, a->fit_on, a->load_fit,
+                          ea->encoder, ea->image_size, ea->sample_range, ea->n_bins, ea->strategy,
+                          ea->dimension, ea->time_delay, ea->threshold, ea->percentage,
+                          ea->window_length, ea->hop, ea->stft_window, ea->scope, ea->layout};
+    enum { N_OPTS = sizeof opts / sizeof opts[0] };
+    const char **ids = calloc(set->n + N_OPTS, sizeof *ids);
+    if (rc == SG_OK && !ids)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; ids && i < set->n; i++)
+        ids[i] = set->source[i];
+    for (size_t i = 0; ids && i < N_OPTS; i++)
+        ids[set->n + i] = opts[i] ? opts[i] : "";
+    int ints[] = {job->oc, job->oh, job->ow, job->npy, job->depth, (int)set->n, a->dsa,
+                  a->csv.window, a->csv.stride, (int)a->csv.header, (int)a->csv.label_from,
+                  a->csv.label_first, ea->overlapping, ea->mtf_fitted, ea->no_log};
+    uint64_t fp = ids ? encode_fingerprint(ids, set->n + N_OPTS, ints,
+                                           (int)(sizeof ints / sizeof ints[0]))
+                      : 0;
+    free(ids);
     if (rc == SG_OK)
         rc = encode_part_write(outdir, job->shard_i, job->shard_n, set->n, fp, rows, k);
     if (rc == SG_OK)
@@ -779,7 +801,7 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
         rc = sg_sync_folder(a->outdir);
     int merged = 0;
     if (!rc && a->shard_n > 0)
-        rc = write_part(&job, a->outdir, &merged);
+        rc = write_part(&job, a, &merged);
     else if (!rc)
         rc = write_manifest(&job, a->outdir);
     if (!rc && a->shard_n > 0 && !a->quiet)
