@@ -20,6 +20,7 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
 void sg_dist_free(sg_dist *d) { (void)d; }
 int sg_dist_rank(const sg_dist *d) { (void)d; return 0; }
 int sg_dist_world_size(const sg_dist *d) { (void)d; return 1; }
+int sg_dist_local_rank(const sg_dist *d) { (void)d; return 0; }
 void sg_dist_note_failure(sg_dist *d, const char *message) { (void)d, (void)message; }
 int sg_dist_broadcast_model(sg_dist *d, sg_model *m) { (void)d, (void)m; return no_torch(); }
 int sg_dist_broadcast_buffers(sg_dist *d, sg_model *m) { (void)d, (void)m; return no_torch(); }

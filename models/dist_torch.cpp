@@ -27,7 +27,7 @@ extern "C" {
 #include <cstring>
 
 struct sg_dist {
-    int rank = 0, world = 1;
+    int rank = 0, world = 1, local_rank = 0;
     double timeout_s = 300.0;
     size_t bucket_bytes = 25u << 20;
     c10::intrusive_ptr<c10d::Store> store;
@@ -198,6 +198,7 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
     auto d = std::make_unique<sg_dist>();
     d->rank = spec->rank;
     d->world = spec->world_size;
+    d->local_rank = spec->local_rank;
     d->timeout_s = spec->timeout_s;
     if (spec->bucket_mb > 0)
         d->bucket_bytes = (size_t)(spec->bucket_mb * 1024.0 * 1024.0);
@@ -281,6 +282,11 @@ int sg_dist_rank(const sg_dist *d)
 int sg_dist_world_size(const sg_dist *d)
 {
     return d ? d->world : 1;
+}
+
+int sg_dist_local_rank(const sg_dist *d)
+{
+    return d ? d->local_rank : 0;
 }
 
 void sg_dist_note_failure(sg_dist *d, const char *message)

@@ -55,6 +55,7 @@ void sg_dist_free(sg_dist *d);
 
 int sg_dist_rank(const sg_dist *d);
 int sg_dist_world_size(const sg_dist *d);
+int sg_dist_local_rank(const sg_dist *d);
 
 /* Records this rank's failure in the store (best effort) so that the
  * other ranks can name it when their next collective fails. */

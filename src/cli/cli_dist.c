@@ -9,6 +9,7 @@
 #include "src/cli/cli_dist.h"
 
 #include "src/base/sg_error.h"
+#include "src/train/run_dir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -121,4 +122,44 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
                        "share of the step",
                        s.world_size);
     return sg_dist_create(out, &s);
+}
+
+long cli_dist_global_batch(const cli_opts *o, const sg_dist *d)
+{
+    return (long)o->batch_size * (long)sg_dist_world_size(d) *
+           (long)(o->accumulate > 1 ? o->accumulate : 1);
+}
+
+int cli_dist_config_add(json_t *config, const cli_opts *o, const sg_dist *d)
+{
+    if (json_object_set_new(config, "world_size", json_integer(sg_dist_world_size(d))) ||
+        json_object_set_new(config, "accumulate",
+                            json_integer(o->accumulate > 1 ? o->accumulate : 1)) ||
+        json_object_set_new(config, "global_batch", json_integer(cli_dist_global_batch(o, d))))
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    return SG_OK;
+}
+
+int cli_dist_check_resume(const char *dir, const cli_opts *o, const sg_dist *d)
+{
+    json_t *config = NULL;
+    int rc = run_config_read(&config, dir);
+    if (rc)
+        return sg_fail_context(rc, "--resume");
+    long want = cli_dist_global_batch(o, d);
+    json_t *gb = json_object_get(config, "global_batch");
+    json_t *ws = json_object_get(config, "world_size");
+    json_t *bs = json_object_get(json_object_get(config, "options"), "bs");
+    long had = json_is_integer(gb) ? (long)json_integer_value(gb)
+               : json_is_integer(bs) ? (long)json_integer_value(bs) : want;
+    int had_world = json_is_integer(ws) ? (int)json_integer_value(ws) : 1;
+    json_decref(config);
+    if (had != want)
+        return sg_fail(SG_E_INVALID,
+                       "--resume: %s was trained with a global batch of %ld (%d rank%s), this "
+                       "run would use %ld (--bs %d x %d ranks x --accumulate %d): keep --bs x "
+                       "ranks x --accumulate equal",
+                       dir, had, had_world, had_world == 1 ? "" : "s", want, o->batch_size,
+                       sg_dist_world_size(d), o->accumulate > 1 ? o->accumulate : 1);
+    return SG_OK;
 }

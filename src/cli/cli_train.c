@@ -197,6 +197,13 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     if (rc == SG_OK)
         rc = train_run(&fr->r, m, &d->src, &split, &spec, &to, metrics, &hooks,
                        have_resume ? &resume_meta.state : NULL);
+    if (rc == SG_OK && talk && dist && fr->r.comm_steps > 0)
+        fprintf(stderr,
+                "sensorgram train: %d ranks: %.1f images/s over all ranks, gradient all-reduce "
+                "%.1f ms per step (%.0f%% of training time)\n",
+                sg_dist_world_size(dist), fr->r.images_per_s,
+                1e3 * fr->r.comm_seconds / (double)fr->r.comm_steps,
+                fr->r.train_seconds > 0 ? 100.0 * fr->r.comm_seconds / fr->r.train_seconds : 0.0);
     /* Validation predictions of the final model, for the run's files. */
     size_t k = (size_t)d->src.n_classes;
     if (rc == SG_OK && split.n_valid && writer) {
@@ -252,6 +259,8 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         return sg_fail(SG_E_INVALID, "--cv-parallel needs --cv loso or --cv kfold:K");
     int rc = writer ? run_dir_prepare(run_dir) : SG_OK;
     if (rc == SG_OK && o->resume && writer)
+        rc = cli_dist_check_resume(run_dir, o, dist);
+    if (rc == SG_OK && o->resume && writer)
         rc = check_resume(o, run_dir);
     /* The others read the checkpoint only after rank 0 has checked it. */
     if (dist) {
@@ -273,6 +282,8 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     json_t *config = NULL;
     if (rc == SG_OK)
         rc = cli_config_new(&config, o, &d, "train");
+    if (rc == SG_OK)
+        rc = cli_dist_config_add(config, o, dist);
     /* --cv-parallel: each rank trains whole folds, one process each, and
      * keeps each fold's metrics in its folder until rank 0 joins them. */
     int cvp = o->cv_parallel && dist && n_folds > 1;
@@ -371,6 +382,13 @@ int cmd_train(int argc, char **argv)
     rc = cli_dist_join(&dist, &o);
     if (rc == SG_E_INVALID)
         return cli_report("train", rc, 2);
+    /* One GPU per local rank, as torchrun scripts do with LOCAL_RANK. */
+    char device[32];
+    if (rc == SG_OK && dist && (strcmp(o.device, "auto") == 0 || strcmp(o.device, "cuda") == 0) &&
+        sg_cuda_available()) {
+        snprintf(device, sizeof device, "cuda:%d", sg_dist_local_rank(dist));
+        o.device = device;
+    }
     if (rc == SG_OK)
         rc = run_train(&o, dist);
     if (rc && dist)

@@ -464,6 +464,7 @@ typedef struct run_ctx {
     int micro;              /* micro-batches per step */
     int world;              /* ranks (1: one process) */
     double comm_seconds;    /* gradient all-reduce time, summed */
+    long comm_steps;        /* steps it was summed over */
 } run_ctx;
 
 /* One optimizer step as micro-batches and/or ranks (train.h): the batch's
@@ -490,6 +491,7 @@ static int split_step(run_ctx *c, sg_optim *o, const sg_batch *b, double *loss)
         double secs = 0.0, ls[1] = {sum};
         rc = sg_dist_allreduce_grads(opt->dist, c->m, &secs);
         c->comm_seconds += secs;
+        c->comm_steps++;
         if (rc == SG_OK)
             rc = sg_dist_allreduce_sum(opt->dist, ls, 1);
         sum = ls[0];
@@ -704,7 +706,9 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     res->seconds = now_seconds() - t_start;
     res->images_per_s = c.train_seconds > 0 ? (double)c.train_samples / c.train_seconds : 0.0;
     res->steps = c.st.step;
+    res->train_seconds = c.train_seconds;
     res->comm_seconds = c.comm_seconds;
+    res->comm_steps = c.comm_steps;
     free(c.probs);
     return rc;
 }

@@ -87,7 +87,9 @@ typedef struct train_result {
     double seconds;
     double images_per_s;    /* training throughput (samples / training time, all ranks) */
     long steps;             /* optimizer steps done */
+    double train_seconds;   /* time in training steps (no validation) */
     double comm_seconds;    /* time in the gradient all-reduce (ranks > 1) */
+    long comm_steps;        /* steps of this session (comm_seconds / comm_steps per step) */
     int epochs_done;
 } train_result;
 
