@@ -6,8 +6,8 @@
  *
  * Data: 240 DSA segments (activities 1-4 of subject 1, accelerometers,
  * gray encoder), 192 training and 48 validation samples, ResNet18 at
- * 16x16, one thread per rank.  Checks:
- *   - 2 ranks x --bs 8 give the same weights as 1 process with --bs 8
+ * 16x16, one thread per rank, --bs 16 per rank.  Checks:
+ *   - 2 ranks x --bs 16 give the same weights as 1 process with --bs 16
  *     --accumulate 2, to 1e-6 relative, for SGD and AdamW (one-cycle);
  *   - both ranks print the same weights hash after every epoch;
  *   - one run folder; its last validation row equals the mean loss of
@@ -16,9 +16,12 @@
  *   - killing rank 1 mid-epoch makes rank 0 exit 1 within the timeout
  *     naming rank 1; stopping it (a hang) does too, through the timeout;
  *     no temporary file is left in the run folder;
- *   - --cv kfold:3 --cv-parallel on 2 ranks writes the same cv table,
+ *   - --cv kfold:2 --cv-parallel on 2 ranks writes the same cv table,
  *     predictions, confusion matrix, top losses, fold checkpoint and
  *     metrics rows as sequential CV;
+ *   - a 1-process --accumulate 2 run killed after epoch 0 and resumed on
+ *     2 ranks ends with the uninterrupted run's weights; --resume with
+ *     another global batch is refused;
  *   - a missing rendezvous, a rank outside the world, --accumulate with
  *     ranks: usage errors (2) before anything is written.
  * Skips without libtorch, without the DSA data or without torchrun.
@@ -91,7 +94,7 @@ static int teardown(void **state)
     } while (0)
 
 #define COMMON_ARGS                                                                       \
-    "--sensors acc --encoder gray --arch resnet18 --image-size 16 --bs 8 --lr 2e-3 "      \
+    "--sensors acc --encoder gray --arch resnet18 --image-size 16 --bs 16 --lr 2e-3 "      \
     "--pretrained none --seed 3 -j 1 --threads 1 --no-progress"
 
 /* torchrun's launcher line for 2 local ranks.  `--redirects 9:1 --tee 9:1`
@@ -101,7 +104,7 @@ static int teardown(void **state)
 static void torchrun_prefix(char *buf, size_t size, int port)
 {
     snprintf(buf, size,
-             "OMP_NUM_THREADS=1 %s -m torch.distributed.run --nproc_per_node 2 --redirects 9:1 "
+             "OMP_NUM_THREADS=1 %s -m torch.distributed.run --nproc_per_node 2 --monitor_interval 0.2 --redirects 9:1 "
              "--tee 9:1 --master_addr 127.0.0.1 --master_port %d --no_python",
              sg_test_python(), port);
 }
@@ -294,7 +297,7 @@ static void test_one_run_folder_covers_validation_once(void **state)
     assert_int_equal(total, 48);
 }
 
-/* --cv-parallel over 2 ranks (folds 0 and 2 on rank 0, fold 1 on rank 1)
+/* --cv-parallel over 2 ranks (fold 0 on rank 0, fold 1, the last, on rank 1)
  * writes the same cv table, predictions and metrics as sequential CV. */
 static void test_cv_parallel_equals_sequential(void **state)
 {
@@ -305,14 +308,14 @@ static void test_cv_parallel_equals_sequential(void **state)
     snprintf(seq, sizeof seq, "%s/cv_seq", e->tmp);
     snprintf(par, sizeof par, "%s/cv_par", e->tmp);
     int rc = sg_test_run(&out, NULL,
-                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:3 "
+                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:2 "
                          "--out '%s'",
                          e->data, seq);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
     torchrun_prefix(prefix, sizeof prefix, e->port++);
     rc = sg_test_run(&out, prefix,
-                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:3 "
+                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:2 "
                      "--cv-parallel --out '%s'",
                      e->data, par);
     SG_ASSERT_EXIT(rc, 0, out);
@@ -439,6 +442,65 @@ static void check_fault(dist_fx *e, int sig, const char *want, const char *tag)
     }
 }
 
+/* A one-process --accumulate 2 run stopped after epoch 0 and resumed on
+ * 2 ranks (same global batch) ends with the weights of the SGD run that
+ * was never interrupted; another global batch is refused. */
+static void test_resume_on_two_ranks(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    char run[4400], log[4400], ck[4500], cmd[9000];
+    snprintf(run, sizeof run, "%s/resumed", e->tmp);
+    snprintf(log, sizeof log, "%s/resumed.log", e->tmp);
+    snprintf(ck, sizeof ck, "%s/last.safetensors", run);
+    snprintf(cmd, sizeof cmd,
+             "exec %s train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 2 "
+             "--accumulate 2 --out '%s' >'%s' 2>&1",
+             sg_test_bin(), e->data, run, log);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    /* The checkpoint of epoch 0 appears whole (atomic rename): stop there. */
+    double t0 = mono_now();
+    while (!sg_test_path_exists(ck) && mono_now() - t0 < 120.0)
+        usleep(20000);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(sg_test_path_exists(ck));
+    char *out = NULL, prefix[1024];
+    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    int rc = sg_test_run(&out, prefix,
+                         "train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 2 "
+                         "--bs 32 --resume --out '%s'",
+                         e->data, run);
+    SG_ASSERT_EXIT(rc, 1, out);
+    SG_ASSERT_CONTAINS(out, "global batch of 32 (1 rank), this run would use 64");
+    free(out);
+    rc = sg_test_run(&out, prefix,
+                     "train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 2 --resume "
+                     "--out '%s'",
+                     e->data, run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "resuming");
+    free(out);
+    char whole[4500];
+    snprintf(whole, sizeof whole, "%s/one_sgd/last.safetensors", e->tmp);
+    if (!sg_test_path_exists(whole)) {
+        print_message("SKIP: needs the SGD runs of the first test\n");
+        skip();
+    }
+    double rel = max_rel_diff(whole, ck);
+    if (rel > 1e-6) {
+        print_error("resumed on 2 ranks vs uninterrupted: max relative difference %g\n", rel);
+        fail();
+    }
+}
+
 static void test_killed_rank_stops_the_other(void **state)
 {
     dist_fx *e = *state;
@@ -491,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_adamw_two_ranks_equal_accumulate),
         cmocka_unit_test(test_one_run_folder_covers_validation_once),
         cmocka_unit_test(test_cv_parallel_equals_sequential),
+        cmocka_unit_test(test_resume_on_two_ranks),
         cmocka_unit_test(test_killed_rank_stops_the_other),
         cmocka_unit_test(test_hung_rank_times_out),
         cmocka_unit_test(test_bad_setup_is_a_usage_error),

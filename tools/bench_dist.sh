@@ -41,7 +41,7 @@ one=$(sed -n 's/.*(\([0-9.]*\) images\/s training.*/\1/p' "$out/one.log")
 # --redirects/--tee name a local rank that does not exist: Debian's torch
 # 1.13 under Python 3.11 cannot parse their default "0".
 OMP_NUM_THREADS=$per "$PY" -m torch.distributed.run --nproc_per_node "$NPROC" \
-    --redirects 9:1 --tee 9:1 --master_addr 127.0.0.1 --master_port "$PORT" --no_python \
+    --monitor_interval 0.5 --redirects 9:1 --tee 9:1 --master_addr 127.0.0.1 --master_port "$PORT" --no_python \
     "$BUILD/sensorgram" "${job[@]}" --bs $((GLOBAL_BS / NPROC)) --threads "$per" \
     --out "$out/many" >"$out/many.log" 2>&1 || { cat "$out/many.log"; exit 1; }
 many=$(sed -n 's/.*ranks: \([0-9.]*\) images\/s over all ranks.*/\1/p' "$out/many.log")
