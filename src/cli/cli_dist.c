@@ -163,3 +163,11 @@ int cli_dist_check_resume(const char *dir, const cli_opts *o, const sg_dist *d)
                        sg_dist_world_size(d), o->accumulate > 1 ? o->accumulate : 1);
     return SG_OK;
 }
+
+int cli_dist_restart_count(void)
+{
+    int n = 0, found;
+    if (env_int(&n, "TORCHELASTIC_RESTART_COUNT", &found) != SG_OK)
+        return 0;
+    return n;
+}

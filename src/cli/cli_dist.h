@@ -12,6 +12,9 @@
  * is NULL for one process (no WORLD_SIZE, or 1).  The caller owns *out. */
 int cli_dist_join(sg_dist **out, const cli_opts *o);
 
+/* torchrun's restart count (TORCHELASTIC_RESTART_COUNT), 0 when unset. */
+int cli_dist_restart_count(void);
+
 /* The step's global batch: --bs x ranks x --accumulate. */
 long cli_dist_global_batch(const cli_opts *o, const sg_dist *d);
 

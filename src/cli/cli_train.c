@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TRAIN_USAGE                                                                   \
     "sensorgram train [OPTIONS] DATA\n"                                               \
@@ -382,6 +383,17 @@ int cmd_train(int argc, char **argv)
     rc = cli_dist_join(&dist, &o);
     if (rc == SG_E_INVALID)
         return cli_report("train", rc, 2);
+    /* torchrun --max_restarts started us again after a failure: carry on
+     * from the last checkpoint of this run folder when there is one. */
+    char last[4096];
+    if (rc == SG_OK && !o.resume && o.cv == CLI_CV_NONE && cli_dist_restart_count() > 0 &&
+        run_dir_path(last, sizeof last, o.out_dir, SG_RUN_CKPT_LAST) == SG_OK &&
+        access(last, R_OK) == 0) {
+        o.resume = 1;
+        if (sg_dist_rank(dist) == 0)
+            fprintf(stderr, "sensorgram train: torchrun restart %d: resuming from %s\n",
+                    cli_dist_restart_count(), last);
+    }
     /* One GPU per local rank, as torchrun scripts do with LOCAL_RANK. */
     char device[32];
     if (rc == SG_OK && dist && (strcmp(o.device, "auto") == 0 || strcmp(o.device, "cuda") == 0) &&
