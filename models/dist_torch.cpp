@@ -438,7 +438,8 @@ int sg_dist_wait_all(sg_dist *d, const char *tag)
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
     } catch (const std::exception &e) {
-        return sg_fail(SG_E_IO, "rank %d: lost the rendezvous store (rank 0 or the launcher is gone): %s",
+        return sg_fail(SG_E_IO,
+                       "rank %d: lost the rendezvous store (rank 0 or the launcher is gone): %s",
                        d->rank, sg::first_line(e.what()).c_str());
     }
 }

@@ -14,10 +14,11 @@
  * Gradient averaging is our own bucketing, not c10d::Reducer: after the
  * backward pass the gradients are packed, in reverse parameter order as
  * DDP does, into flat buckets of up to bucket_mb MiB; all buckets are
- * launched as asynchronous all-reduces at once (Gloo works them off
- * with its own threads), then waited for and unpacked.  The Reducer would overlap communication with backward, but
- * needs its autograd hooks rebuilt whenever a phase freezes or unfreezes
- * stages; for CPU ranks the difference is small (see README).
+ * launched as asynchronous all-reduces at once (Gloo works them off with
+ * its own threads), then waited for and unpacked.  The Reducer would
+ * overlap communication with backward, but needs its autograd hooks
+ * rebuilt whenever a phase freezes or unfreezes stages.  Overlapping is
+ * not done here: the all-reduce time is reported per step instead.
  */
 #ifndef SG_DIST_H
 #define SG_DIST_H

@@ -104,8 +104,9 @@ static int teardown(void **state)
 static void torchrun_prefix(char *buf, size_t size, int port)
 {
     snprintf(buf, size,
-             "OMP_NUM_THREADS=1 %s -m torch.distributed.run --nproc_per_node 2 --monitor_interval 0.2 --redirects 9:1 "
-             "--tee 9:1 --master_addr 127.0.0.1 --master_port %d --no_python",
+             "OMP_NUM_THREADS=1 %s -m torch.distributed.run --nproc_per_node 2 "
+             "--monitor_interval 0.2 --redirects 9:1 --tee 9:1 --master_addr 127.0.0.1 "
+             "--master_port %d --no_python",
              sg_test_python(), port);
 }
 
