@@ -10,6 +10,8 @@
 
 #include "src/base/sg_error.h"
 #include "src/train/run_dir.h"
+#include "src/train/train_ckpt.h"
+#include "figures/run_files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -142,6 +144,16 @@ int cli_dist_config_add(json_t *config, const cli_opts *o, const sg_dist *d)
 
 int cli_dist_check_resume(const char *dir, const cli_opts *o, const sg_dist *d)
 {
+    /* A finished or unreadable run is the resume checks' to report. */
+    char last[4096];
+    train_meta meta;
+    if (run_dir_path(last, sizeof last, dir, SG_RUN_CKPT_LAST) != SG_OK ||
+        train_ckpt_read_meta(&meta, last) != SG_OK)
+        return SG_OK;
+    int finished = meta.state.finished;
+    train_meta_free(&meta);
+    if (finished)
+        return SG_OK;
     json_t *config = NULL;
     int rc = run_config_read(&config, dir);
     if (rc)
