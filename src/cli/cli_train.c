@@ -296,7 +296,7 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     oof res = {0};
     sg_transform_spec spec = {0};
-    int noted = 0;
+    int noted = !writer; /* the pretrained-weights note: rank 0 only */
     for (int f = 0; rc == SG_OK && f < n_folds; f++) {
         char dir[4096];
         if (n_folds > 1)
