@@ -576,16 +576,11 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     c->train_samples += n_seen;
     double tl = n_seen ? loss_sum / (double)n_seen : NAN;
     if (opt->dist) {
-        /* The epoch's loss over all ranks; rank 0's BatchNorm statistics
-         * for everyone, so that validation and checkpoints see one model. */
+        /* The epoch's loss over all ranks. */
         double sums[2] = {loss_sum / c->world, (double)n_seen / c->world};
         rc = sg_dist_allreduce_sum(opt->dist, sums, 2);
         if (rc == SG_OK)
             tl = sums[1] > 0 ? sums[0] / sums[1] : NAN;
-        if (rc == SG_OK)
-            rc = sg_dist_broadcast_buffers(opt->dist, c->m);
-        if (rc == SG_OK)
-            rc = check_ranks_agree(opt, c->m, epoch);
         if (rc)
             return rc;
     }
@@ -593,6 +588,16 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     rc = recalibrate_bn(c->m, c->src, c->split, c->spec, opt, epoch);
     if (rc)
         return rc;
+    if (opt->dist) {
+        /* Rank 0's BatchNorm statistics for everyone (its own, or the
+         * recalibrated ones), so that validation and checkpoints see one
+         * model; then the ranks compare what they hold. */
+        rc = sg_dist_broadcast_buffers(opt->dist, c->m);
+        if (rc == SG_OK)
+            rc = check_ranks_agree(opt, c->m, epoch);
+        if (rc)
+            return rc;
+    }
     rc = validate(&vl, &acc, &ll, c->probs, c->m, c->src, c->split, c->spec, opt);
     if (rc)
         return rc;
