@@ -77,7 +77,7 @@ endif
 SRC_DIRS := src/base src/image encoders datasets models src/train figures src/cli
 C_ALL    := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(NO_TORCH),)
-C_SRC    := $(filter-out models/model_none.c,$(C_ALL))
+C_SRC    := $(filter-out models/model_none.c models/dist_none.c,$(C_ALL))
 CXX_SRC  := $(wildcard models/*.cpp)
 else
 C_SRC    := $(C_ALL)

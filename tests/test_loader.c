@@ -2,7 +2,8 @@
  * batch contents, drop_last, bit-identical batches across thread counts
  * with augmentation on, error propagation with the message, size
  * mismatch naming the file, restart and shutdown mid-epoch, and real
- * photos through image_folder. */
+ * photos through image_folder; DistributedSampler sharding and the
+ * interleaving of --accumulate. */
 #include "tests/sg_test.h"
 
 #include "datasets/image_folder.h"
@@ -125,6 +126,65 @@ static void test_epoch_covers_every_index(void **state)
     assert_memory_equal(a, subset, sizeof subset);
     free(a);
     sg_loader_free(l);
+}
+
+/* DistributedSampler's rule: 50 samples on 3 ranks with 4 per batch.
+ * The epoch order P (what one unsharded loader yields) padded with its
+ * first item to 51; rank r gets P[r], P[r+3], ... (17 items, 5 batches).
+ * --accumulate's interleaving (batch 3 x 4, in 3 parts) gives in part k
+ * of batch s exactly rank k's batch s. */
+static void test_shards_and_interleave(void **state)
+{
+    (void)state;
+    fake_source f;
+    fake_init(&f);
+    sg_sample_source src = {fake_get, fake_name, &f, 50};
+    sg_transform_spec spec;
+    sensor_spec(&spec);
+    sg_loader_opts all = {.batch_size = 64, .shuffle = 1, .seed = 5, .n_workers = 2};
+    sg_loader *l;
+    assert_int_equal(sg_loader_create(&l, &src, &spec, &all), 0);
+    size_t *p = run_epoch(l, 2, 1, 64, 50, 1);
+    sg_loader_free(l);
+    size_t padded[51];
+    memcpy(padded, p, 50 * sizeof *p);
+    padded[50] = p[0];
+    free(p);
+    size_t *rank[3];
+    for (int r = 0; r < 3; r++) {
+        sg_loader_opts o = {.batch_size = 4, .shuffle = 1, .seed = 5, .n_workers = 2,
+                            .shard_world = 3, .shard_rank = r};
+        assert_int_equal(sg_loader_create(&l, &src, &spec, &o), 0);
+        assert_int_equal(sg_loader_n_samples(l), 17);
+        rank[r] = run_epoch(l, 2, 5, 4, 17, 1);
+        sg_loader_free(l);
+        for (size_t i = 0; i < 17; i++)
+            assert_int_equal(rank[r][i], padded[(size_t)r + 3 * i]);
+    }
+    sg_loader_opts o = {.batch_size = 12, .shuffle = 1, .seed = 5, .n_workers = 3,
+                        .interleave = 3};
+    assert_int_equal(sg_loader_create(&l, &src, &spec, &o), 0);
+    assert_int_equal(sg_loader_start_epoch(l, 2), 0);
+    sg_batch *b;
+    for (size_t s = 0; s < 5; s++) {
+        assert_int_equal(sg_loader_next(l, &b), 1);
+        size_t part = s < 4 ? 4 : 1; /* the last batch: 17 - 16 = 1 per rank */
+        assert_int_equal(b->n, (int)(3 * part));
+        for (size_t k = 0; k < 3; k++)
+            for (size_t j = 0; j < part; j++)
+                assert_int_equal(b->indices[k * part + j], rank[k][s * 4 + j]);
+    }
+    assert_int_equal(sg_loader_next(l, &b), 0);
+    sg_loader_free(l);
+    for (int r = 0; r < 3; r++)
+        free(rank[r]);
+    /* What does not make sense is refused. */
+    sg_loader_opts bad = {.batch_size = 10, .interleave = 3};
+    assert_int_equal(sg_loader_create(&l, &src, &spec, &bad), SG_E_INVALID);
+    sg_loader_opts both = {.batch_size = 12, .interleave = 3, .shard_world = 2};
+    assert_int_equal(sg_loader_create(&l, &src, &spec, &both), SG_E_INVALID);
+    sg_loader_opts outside = {.batch_size = 4, .shard_world = 2, .shard_rank = 2};
+    assert_int_equal(sg_loader_create(&l, &src, &spec, &outside), SG_E_INVALID);
 }
 
 /* Full batch contents for n_workers, augmentation on. */
@@ -285,6 +345,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_epoch_covers_every_index),
+        cmocka_unit_test(test_shards_and_interleave),
         cmocka_unit_test(test_repeatable_across_thread_counts),
         cmocka_unit_test(test_worker_errors_reach_consumer),
         cmocka_unit_test(test_restart_and_shutdown_mid_epoch),

@@ -43,3 +43,7 @@ echo
 echo "== training step: ResNet34, sensorgram vs torchvision in PyTorch (${THREADS} threads)"
 BUILD="$BUILD" tools/bench_train.sh resnet34 "$THREADS"
 
+# --- data parallelism: 1 rank vs 2 ranks under torchrun (owner: dist) ---------
+echo
+echo "== data-parallel training: 1 rank vs 2 ranks (torchrun, Gloo, same cores)"
+BUILD="$BUILD" tools/bench_dist.sh

@@ -3,7 +3,7 @@
 # Not root: prints the apt-get line to run instead.
 set -eu
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
-      libtorch-dev libcsv-dev libpng-dev libfftw3-dev libturbojpeg0-dev
+      libtorch-dev libgloo-dev libcsv-dev libpng-dev libfftw3-dev libturbojpeg0-dev
       libcairo2-dev fonts-dejavu-core libjansson-dev libcmocka-dev nettle-dev
       libzip-dev libcurl4-openssl-dev
       python3 python3-numpy python3-torch python3-torchvision

@@ -22,7 +22,8 @@ enum {
     OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_THREADS, OPT_SEED,
     OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_BN_RECAL, OPT_FREEZE_EPOCHS,
     OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
-    OPT_NO_PROGRESS,
+    OPT_NO_PROGRESS, OPT_ACCUMULATE, OPT_DIST_URL, OPT_RANK, OPT_WORLD_SIZE, OPT_DIST_BACKEND,
+    OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
     OPT_START_LR, OPT_END_LR, OPT_STEPS,
     OPT_HELP,
@@ -140,6 +141,22 @@ static const struct opt_def opt_defs[] = {
      "             continue RUN_DIR from last.safetensors", NULL},
     {{"figure-format", required_argument, 0, OPT_FIGURE_FORMAT}, CLI_G_TRAIN | CLI_G_OUTPUT,
      "F  png|svg|pdf (default png)", "predict"},
+    {{"accumulate", required_argument, 0, OPT_ACCUMULATE}, CLI_G_TRAIN,
+     "K      one step = K micro-batches of --bs (one process; = K ranks of --bs)", NULL},
+    {{"dist-url", required_argument, 0, OPT_DIST_URL}, CLI_G_TRAIN,
+     "URL      tcp://HOST:PORT of rank 0 (default: MASTER_ADDR/MASTER_PORT)", NULL},
+    {{"rank", required_argument, 0, OPT_RANK}, CLI_G_TRAIN,
+     "R            this process's rank (default: RANK or SLURM_PROCID)", NULL},
+    {{"world-size", required_argument, 0, OPT_WORLD_SIZE}, CLI_G_TRAIN,
+     "N      ranks in all (default: WORLD_SIZE or SLURM_NTASKS)", NULL},
+    {{"dist-backend", required_argument, 0, OPT_DIST_BACKEND}, CLI_G_TRAIN,
+     "B    gloo|nccl|auto (default auto: gloo in this build)", NULL},
+    {{"dist-timeout", required_argument, 0, OPT_DIST_TIMEOUT}, CLI_G_TRAIN,
+     "S    seconds a collective may wait for a rank (default 300)", NULL},
+    {{"cv-parallel", no_argument, 0, OPT_CV_PARALLEL}, CLI_G_TRAIN,
+     "       with --cv and several ranks: fold f on rank f mod world size", NULL},
+    {{"dist-hash-log", no_argument, 0, OPT_DIST_HASH_LOG}, CLI_G_TRAIN,
+     "     every rank prints its weights' hash after each epoch", NULL},
     {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
      "A.npy,B.npy  train a linear head on cached features", NULL},
     {{"no-progress", no_argument, 0, OPT_NO_PROGRESS}, CLI_G_TRAIN | CLI_G_OUTPUT | CLI_G_LRFIND,
@@ -192,6 +209,10 @@ void cli_opts_default(cli_opts *o)
     o->start_lr = 1e-7;
     o->end_lr = 10.0;
     o->steps = 100;
+    o->accumulate = 1;
+    o->rank = -1;
+    o->world_size = -1;
+    o->dist_timeout = 300.0;
 }
 
 /* Whether option def applies to command cmd (NULL: any) of its groups. */
@@ -334,6 +355,20 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
         return parse_double(&o->valid_pct, name, arg, 0.0, 0.99);
     case OPT_VALID_SUBJECTS: o->valid_subjects = arg; return SG_OK;
     case OPT_CV: return parse_cv(o, arg);
+    case OPT_ACCUMULATE: return parse_int(&o->accumulate, name, arg, 1, 4096);
+    case OPT_DIST_URL: o->dist_url = arg; return SG_OK;
+    case OPT_RANK: return parse_int(&o->rank, name, arg, 0, 1 << 20);
+    case OPT_WORLD_SIZE: return parse_int(&o->world_size, name, arg, 1, 1 << 20);
+    case OPT_DIST_BACKEND: {
+        static const char *const names[] = {"auto", "gloo", "nccl", NULL};
+        rc = parse_choice(&k, name, arg, names, "auto, gloo or nccl");
+        if (rc == SG_OK)
+            o->dist_backend = names[k];
+        return rc;
+    }
+    case OPT_DIST_TIMEOUT: return parse_double(&o->dist_timeout, name, arg, 0.1, 86400.0);
+    case OPT_DIST_HASH_LOG: o->dist_hash_log = 1; return SG_OK;
+    case OPT_CV_PARALLEL: o->cv_parallel = 1; return SG_OK;
     case OPT_ARCH:
         rc = sg_arch_parse(&o->arch, arg);
         o->arch_given = 1;

@@ -11,6 +11,7 @@
  */
 #include "src/base/atomic_file.h"
 #include "src/cli/cli_enc_opts.h"
+#include "src/cli/cli_encode_shard.h"
 #include "src/cli/commands.h"
 #include "datasets/dsa.h"
 #include "encoders/enc.h"
@@ -108,6 +109,12 @@ static void print_help(FILE *f)
 "                         reasons at the end, exit 0 (the manifest lists only\n"
 "                         what was written)\n"
 "  -q, --quiet            no progress output\n"
+"  --shard I/N            encode only the segments at positions I, I+N, ... of\n"
+"                         the input order (fit still on all inputs) and write\n"
+"                         OUTDIR/manifest.part-I-of-N.csv; the shard that finds\n"
+"                         all N parts there writes manifest.csv\n"
+"  --merge OUTDIR PART... join the parts into OUTDIR/manifest.csv (what one\n"
+"                         encode writes, byte for byte); no encoding\n"
 "  -h, --help             this text\n"
 "\n"
 "PNG holds 1 (gray) or 3 (RGB) channels: use --layout mosaic (tiles every\n"
@@ -127,7 +134,7 @@ enum {
     OPT_DATASET = 256, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS, OPT_COLUMNS,
     OPT_HEADER, OPT_NO_HEADER, OPT_WINDOW, OPT_STRIDE, OPT_LABEL_FROM, OPT_LABEL_COLUMN,
     OPT_LABEL_FIRST, OPT_LABEL_REGEX, OPT_FIT_ON, OPT_SAVE_FIT,
-    OPT_LOAD_FIT, OPT_FORMAT, OPT_DEPTH, OPT_PNG_LEVEL, OPT_ON_ERROR,
+    OPT_LOAD_FIT, OPT_FORMAT, OPT_DEPTH, OPT_PNG_LEVEL, OPT_ON_ERROR, OPT_SHARD, OPT_MERGE,
 };
 
 static const struct option long_options[] = {
@@ -169,6 +176,8 @@ static const struct option long_options[] = {
     {"depth", required_argument, NULL, OPT_DEPTH},
     {"png-level", required_argument, NULL, OPT_PNG_LEVEL},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"merge", required_argument, NULL, OPT_MERGE},
     {"output", required_argument, NULL, 'o'},
     {"jobs", required_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
@@ -184,6 +193,8 @@ struct args {
     const char *fit_on, *save_fit, *load_fit;
     const char *outdir;
     int npy, depth, png_level, jobs, skip, quiet;
+    int shard_i, shard_n;       /* --shard I/N; shard_n 0: none */
+    const char *merge;          /* --merge OUTDIR: inputs are parts */
     char **inputs;
     int n_inputs;
 };
@@ -295,6 +306,11 @@ static int parse_args(struct args *a, int argc, char **argv)
             else
                 return usage_error("--on-error: expected fail or skip, got '%s'", optarg);
             break;
+        case OPT_SHARD:
+            if (encode_shard_parse(optarg, &a->shard_i, &a->shard_n))
+                return usage_error("%s", sg_last_error());
+            break;
+        case OPT_MERGE: a->merge = optarg; break;
         case 'o': a->outdir = optarg; break;
         case 'j':
             if (cli_strict_int(optarg, 1, 4096, &a->jobs))
@@ -315,6 +331,13 @@ static int parse_args(struct args *a, int argc, char **argv)
         a->csv.label_from = SENSOR_CSV_LABEL_REGEX;
     a->inputs = argv + optind;
     a->n_inputs = argc - optind;
+    if (a->merge) {
+        if (a->n_inputs == 0)
+            return usage_error("--merge OUTDIR needs the PART files");
+        if (a->shard_n || a->outdir)
+            return usage_error("--merge takes OUTDIR and PARTs only (no --shard, no -o)");
+        return 0;
+    }
     if (a->n_inputs == 0)
         return usage_error("no INPUT given");
     if (!a->outdir)
@@ -427,8 +450,62 @@ struct encode_job {
     int npy, depth, png_level, skip;
     double lo, hi;
     int bounded;
+    int shard_i, shard_n;
     sg_progress *progress;
 };
+
+/* This shard's manifest rows, its part file and, when every part is
+ * there, the merged manifest. */
+static int write_part(const struct encode_job *job, const struct args *a, int *merged)
+{
+    const char *outdir = a->outdir;
+    const sg_series_set *set = job->set;
+    encode_part_row *rows = calloc(set->n ? set->n : 1, sizeof *rows);
+    char (*num)[2][24] = calloc(set->n ? set->n : 1, sizeof *num);
+    int rc = rows && num ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; rc == SG_OK && i < set->n; i++) {
+        if (!job->rel_path[i])
+            continue;
+        if (set->subject[i] >= 0)
+            snprintf(num[i][0], sizeof num[i][0], "%d", set->subject[i]);
+        if (set->segment[i] >= 0)
+            snprintf(num[i][1], sizeof num[i][1], "%d", set->segment[i]);
+        rows[k++] = (encode_part_row){i, job->rel_path[i], set->class_names[set->label[i]],
+                                      num[i][0], num[i][1], set->source[i]};
+    }
+    /* The job's identity: every input's source, the options that choose
+     * what is read and how it is encoded (not -j, -o or --shard), and
+     * the output shape. */
+    const cli_enc_args *ea = &a->enc;
+    const char *opts[] = {a->units, a->sensors, a->axes, a->subjects, a->csv.columns,
+                          a->csv.label_column, a->csv.label_regex, a->fit_on, a->load_fit,
+                          ea->encoder, ea->image_size, ea->sample_range, ea->n_bins, ea->strategy,
+                          ea->dimension, ea->time_delay, ea->threshold, ea->percentage,
+                          ea->window_length, ea->hop, ea->stft_window, ea->scope, ea->layout};
+    enum { N_OPTS = sizeof opts / sizeof opts[0] };
+    const char **ids = calloc(set->n + N_OPTS, sizeof *ids);
+    if (rc == SG_OK && !ids)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; ids && i < set->n; i++)
+        ids[i] = set->source[i];
+    for (size_t i = 0; ids && i < N_OPTS; i++)
+        ids[set->n + i] = opts[i] ? opts[i] : "";
+    int ints[] = {job->oc, job->oh, job->ow, job->npy, job->depth, (int)set->n, a->dsa,
+                  a->csv.window, a->csv.stride, (int)a->csv.header, (int)a->csv.label_from,
+                  a->csv.label_first, ea->overlapping, ea->mtf_fitted, ea->no_log};
+    uint64_t fp = ids ? encode_fingerprint(ids, set->n + N_OPTS, ints,
+                                           (int)(sizeof ints / sizeof ints[0]))
+                      : 0;
+    free(ids);
+    if (rc == SG_OK)
+        rc = encode_part_write(outdir, job->shard_i, job->shard_n, set->n, fp, rows, k);
+    if (rc == SG_OK)
+        rc = encode_merge_if_complete(outdir, job->shard_n, fp, merged);
+    free(rows);
+    free(num);
+    return rc;
+}
 
 /* Maps an encoder image to [0, 1] for PNG (see --help). */
 static void to_unit_range(float *v, size_t n, double lo, double hi, int bounded)
@@ -456,6 +533,8 @@ static int encode_one(void *arg, int thread, size_t i)
 {
     struct encode_job *job = arg;
     const sg_series_set *set = job->set;
+    if (job->shard_n > 1 && (int)(i % (size_t)job->shard_n) != job->shard_i)
+        return SG_OK;
     float *out = job->out[thread];
     size_t numel = (size_t)job->oc * (size_t)job->oh * (size_t)job->ow;
     char *rel = NULL;
@@ -697,6 +776,8 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     job.depth = a->depth;
     job.png_level = a->png_level;
     job.skip = a->skip;
+    job.shard_i = a->shard_i;
+    job.shard_n = a->shard_n;
     enc_value_range(&p, &job.lo, &job.hi, &job.bounded);
     if (!a->quiet)
         rc = sg_progress_create(&job.progress, stderr, "encode", set.n, -1);
@@ -710,13 +791,23 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
             rc = sg_skipped_add(skipped, set.source[i], job.failed[i]);
         written += job.rel_path[i] != NULL;
     }
-    if (!rc && written == 0)
+    size_t mine = a->shard_n > 1 ? (set.n + (size_t)(a->shard_n - 1 - a->shard_i)) /
+                                       (size_t)a->shard_n
+                                 : set.n;
+    if (!rc && written == 0 && mine > 0)
         rc = sg_fail(SG_E_INVALID, "every input failed; nothing written");
     /* Images skipped their own fsync: one sync, then the manifest. */
     if (!rc)
         rc = sg_sync_folder(a->outdir);
-    if (!rc)
+    int merged = 0;
+    if (!rc && a->shard_n > 0)
+        rc = write_part(&job, a, &merged);
+    else if (!rc)
         rc = write_manifest(&job, a->outdir);
+    if (!rc && a->shard_n > 0 && !a->quiet)
+        fprintf(stderr, CMD ": shard %d/%d: %s\n", a->shard_i, a->shard_n,
+                merged ? "all parts present, manifest.csv written"
+                       : "part written; manifest.csv once every part is there (or --merge)");
     if (!rc) {
         double s = now_seconds() - t0;
         printf("encoded %zu segments (%s, %d x %d each) into %zu %s images of %d x %d x %d in "
@@ -759,6 +850,16 @@ int cmd_encode(int argc, char **argv)
     int rc = parse_args(&a, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (a.merge) {
+        size_t rows = 0;
+        rc = encode_merge(a.merge, a.inputs, a.n_inputs, &rows);
+        if (rc) {
+            fprintf(stderr, CMD ": %s\n", sg_last_error());
+            return 1;
+        }
+        printf("merged %d parts, %zu rows -> %s/manifest.csv\n", a.n_inputs, rows, a.merge);
+        return 0;
+    }
     enc_params p;
     rc = build_params(&p, &a.enc, a.npy);
     if (rc)

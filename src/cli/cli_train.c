@@ -9,6 +9,8 @@
  */
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_data.h"
+#include "src/cli/cli_cv_parallel.h"
+#include "src/cli/cli_dist.h"
 #include "src/cli/cli_train_util.h"
 #include "src/cli/commands.h"
 #include "figures/fig.h"
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TRAIN_USAGE                                                                   \
     "sensorgram train [OPTIONS] DATA\n"                                               \
@@ -96,8 +99,13 @@ static void oof_free(oof *r)
 static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                       cli_dataset *d, const cli_opts *o,
                       int fold, int n_folds, const char *run_dir, const char *dir,
-                      run_metrics *metrics, int *noted, json_t *config)
+                      run_metrics *metrics, int *noted, json_t *config, sg_dist *dist,
+                      int quiet)
 {
+    /* Under a process group only rank 0 writes and prints; quiet: a fold
+     * of --cv-parallel on another rank (it writes its fold, prints nothing). */
+    int writer = sg_dist_rank(dist) == 0;
+    int talk = writer && !quiet;
     sg_split split = {0};
     sg_model *m = NULL;
     train_meta meta = {0}, resume_meta = {0};
@@ -138,11 +146,14 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                              (const char *const *)d->src.class_names, &spec);
     if (rc == SG_OK)
         rc = cli_meta_sensor(&meta, d, o, run_dir);
-    if (rc == SG_OK && fold == 0)
+    if (rc == SG_OK && fold == 0 && writer)
         rc = cli_config_add_model(config, &spec, pretrained, d, &meta);
-    if (rc == SG_OK && fold == 0)
+    if (rc == SG_OK && fold == 0 && writer)
         rc = run_config_write(run_dir, config);
-    if (rc == SG_OK && fold == 0) {
+    if (rc == SG_OK && fold == 0 && talk && dist)
+        fprintf(stderr, "sensorgram train: %d ranks (Gloo), %d samples per rank per step\n",
+                sg_dist_world_size(dist), o->batch_size);
+    if (rc == SG_OK && fold == 0 && talk) {
         char dev[256] = "";
         sg_model_device(m, dev, sizeof dev);
         fprintf(stderr,
@@ -151,7 +162,9 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                 split.n_train, split.n_valid, d->src.n_classes, spec.channels, spec.height,
                 spec.width, sg_arch_name(o->arch), dev);
     }
-    if (rc == SG_OK && n_folds > 1 && fr->group >= 0)
+    if (rc == SG_OK && !talk) {
+        /* quiet: rank 0 says it */
+    } else if (rc == SG_OK && n_folds > 1 && fr->group >= 0)
         fprintf(stderr, "sensorgram train: fold %d/%d (validation subject %d)\n", fold + 1,
                 n_folds, fr->group);
     else if (rc == SG_OK && n_folds > 1)
@@ -169,12 +182,15 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         .schedule = o->schedule_fastai ? SG_SCHED_FASTAI : SG_SCHED_TORCH,
         .seed = o->seed + (uint64_t)fold,
         .workers = o->workers,
-        .verbose = 1,
+        .verbose = talk,
         .progress = o->progress,
         .fold = n_folds > 1 ? fold : -1,
+        .accumulate = o->accumulate,
+        .dist = dist,
+        .hash_log = o->dist_hash_log,
     };
-    train_hooks hooks = {.save = save_hook, .restore = restore_hook, .ctx = &sc};
-    if (rc == SG_OK && have_resume) {
+    train_hooks hooks = {.save = writer ? save_hook : NULL, .restore = restore_hook, .ctx = &sc};
+    if (rc == SG_OK && have_resume && talk) {
         fprintf(stderr, "sensorgram train: resuming %s after epoch %d\n", sc.last_path,
                 resume_meta.state.epoch);
         meta.state = resume_meta.state;
@@ -182,9 +198,16 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     if (rc == SG_OK)
         rc = train_run(&fr->r, m, &d->src, &split, &spec, &to, metrics, &hooks,
                        have_resume ? &resume_meta.state : NULL);
+    if (rc == SG_OK && talk && dist && fr->r.comm_steps > 0)
+        fprintf(stderr,
+                "sensorgram train: %d ranks: %.1f images/s over all ranks, gradient all-reduce "
+                "%.1f ms per step (%.0f%% of training time)\n",
+                sg_dist_world_size(dist), fr->r.images_per_s,
+                1e3 * fr->r.comm_seconds / (double)fr->r.comm_steps,
+                fr->r.train_seconds > 0 ? 100.0 * fr->r.comm_seconds / fr->r.train_seconds : 0.0);
     /* Validation predictions of the final model, for the run's files. */
     size_t k = (size_t)d->src.n_classes;
-    if (rc == SG_OK && split.n_valid) {
+    if (rc == SG_OK && split.n_valid && writer) {
         probs = malloc(split.n_valid * k * sizeof *probs);
         double loss;
         rc = probs ? train_predict(probs, &loss, m, &d->src, split.valid, split.n_valid, &spec,
@@ -227,14 +250,28 @@ static int check_resume(const cli_opts *o, const char *dir)
     return run_metrics_truncate(dir, phase, epoch);
 }
 
-static int run_train(const cli_opts *o)
+static int run_train(const cli_opts *o, sg_dist *dist)
 {
     const char *run_dir = o->out_dir;
+    int writer = sg_dist_rank(dist) == 0;
     if (o->resume && o->cv != CLI_CV_NONE)
         return sg_fail(SG_E_INVALID, "--resume does not combine with --cv");
-    int rc = run_dir_prepare(run_dir);
-    if (rc == SG_OK && o->resume)
+    if (o->cv_parallel && o->cv == CLI_CV_NONE)
+        return sg_fail(SG_E_INVALID, "--cv-parallel needs --cv loso or --cv kfold:K");
+    int rc = writer ? run_dir_prepare(run_dir) : SG_OK;
+    if (rc == SG_OK && o->resume && writer)
+        rc = cli_dist_check_resume(run_dir, o, dist);
+    if (rc == SG_OK && o->resume && writer)
         rc = check_resume(o, run_dir);
+    /* The others read the checkpoint only after rank 0 has checked it. */
+    if (dist) {
+        double ok[1] = {rc == SG_OK ? 0.0 : 1.0};
+        int brc = sg_dist_allreduce_sum(dist, ok, 1);
+        if (rc == SG_OK && brc == SG_OK && ok[0] != 0.0)
+            rc = sg_fail(SG_E_INVALID, "rank 0 could not prepare the run folder %s", run_dir);
+        if (rc == SG_OK)
+            rc = brc;
+    }
     if (rc)
         return rc;
     cli_dataset d;
@@ -246,31 +283,69 @@ static int run_train(const cli_opts *o)
     json_t *config = NULL;
     if (rc == SG_OK)
         rc = cli_config_new(&config, o, &d, "train");
-    run_metrics *metrics = NULL;
     if (rc == SG_OK)
+        rc = cli_dist_config_add(config, o, dist);
+    /* --cv-parallel: each rank trains whole folds, one process each, and
+     * keeps each fold's metrics in its folder until rank 0 joins them. */
+    int cvp = o->cv_parallel && dist && n_folds > 1;
+    run_metrics *metrics = NULL;
+    if (rc == SG_OK && writer && !cvp)
         rc = run_metrics_open(&metrics, run_dir, o->resume);
     fold_result *folds = calloc((size_t)n_folds, sizeof *folds);
     if (rc == SG_OK && !folds)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     oof res = {0};
     sg_transform_spec spec = {0};
-    int noted = 0;
+    int noted = !writer; /* the pretrained-weights note: rank 0 only */
     for (int f = 0; rc == SG_OK && f < n_folds; f++) {
         char dir[4096];
         if (n_folds > 1)
             snprintf(dir, sizeof dir, "%s/fold_%d", run_dir, f);
         else
             snprintf(dir, sizeof dir, "%s", run_dir);
-        rc = sg_mkdir_p(dir);
+        if (cvp && cli_cv_owner(dist, f) != sg_dist_rank(dist))
+            continue;
+        rc = writer || cvp ? sg_mkdir_p(dir) : SG_OK;
+        run_metrics *fold_metrics = metrics;
+        if (rc == SG_OK && cvp)
+            rc = run_metrics_open(&fold_metrics, dir, 0);
         if (rc == SG_OK)
-            rc = train_fold(&folds[f], &res, &spec, &d, o, f, n_folds, run_dir, dir, metrics, &noted,
-                            config);
+            rc = train_fold(&folds[f], &res, &spec, &d, o, f, n_folds, run_dir, dir, fold_metrics,
+                            &noted, config, cvp ? NULL : dist, cvp && !writer);
+        if (cvp) {
+            int crc = run_metrics_close(fold_metrics);
+            if (rc == SG_OK)
+                rc = crc;
+        }
         if (rc)
             rc = n_folds > 1 ? sg_fail_context(rc, "fold %d", f) : rc;
     }
-    int mrc = run_metrics_close(metrics);
+    int mrc = metrics ? run_metrics_close(metrics) : SG_OK;
     if (rc == SG_OK)
         rc = mrc;
+    if (rc == SG_OK && cvp)
+        rc = cli_cv_gather_folds(dist, folds, n_folds);
+    if (rc == SG_OK && cvp)
+        rc = cli_cv_gather_oof(dist, d.src.n, d.src.n_classes, &res.n, &res.index, &res.probs,
+                               &res.fold);
+    if (rc == SG_OK && cvp && writer)
+        rc = cli_cv_merge_metrics(run_dir, n_folds);
+    /* Top-loss images render with the last fold's encoder fit, as in one
+     * process (rank 0 may not have trained that fold). */
+    if (rc == SG_OK && cvp && writer && cli_cv_owner(dist, n_folds - 1) != 0) {
+        sg_split last = {0};
+        rc = cli_split_make(&last, &d, o, n_folds - 1);
+        if (rc == SG_OK)
+            rc = cli_dataset_fit(&d, last.train, last.n_train);
+        sg_split_free(&last);
+    }
+    if (!writer) {
+        oof_free(&res);
+        free(folds);
+        json_decref(config);
+        cli_dataset_free(&d);
+        return rc;
+    }
     if (rc == SG_OK)
         rc = cli_write_validation_outputs(run_dir, &d, res.index, res.probs, res.n, o->top_losses,
                                           &spec, config);
@@ -302,5 +377,42 @@ int cmd_train(int argc, char **argv)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
     if (rc)
         return cli_report("train", rc, 2);
-    return cli_report("train", o.features ? train_features_run(&o) : run_train(&o), 1);
+    if (o.features)
+        return cli_report("train", train_features_run(&o), 1);
+    sg_dist *dist = NULL;
+    rc = cli_dist_join(&dist, &o);
+    if (rc == SG_E_INVALID)
+        return cli_report("train", rc, 2);
+    /* torchrun --max_restarts started us again after a failure: carry on
+     * from the last checkpoint of this run folder when there is one. */
+    char last[4096];
+    if (rc == SG_OK && !o.resume && o.cv == CLI_CV_NONE && cli_dist_restart_count() > 0 &&
+        run_dir_path(last, sizeof last, o.out_dir, SG_RUN_CKPT_LAST) == SG_OK &&
+        access(last, R_OK) == 0) {
+        o.resume = 1;
+        if (sg_dist_rank(dist) == 0)
+            fprintf(stderr, "sensorgram train: torchrun restart %d: resuming from %s\n",
+                    cli_dist_restart_count(), last);
+    }
+    /* One GPU per local rank, as torchrun scripts do with LOCAL_RANK. */
+    char device[32];
+    if (rc == SG_OK && dist && (strcmp(o.device, "auto") == 0 || strcmp(o.device, "cuda") == 0) &&
+        sg_cuda_available()) {
+        snprintf(device, sizeof device, "cuda:%d", sg_dist_local_rank(dist));
+        o.device = device;
+    }
+    if (rc == SG_OK)
+        rc = run_train(&o, dist);
+    if (rc && dist)
+        sg_dist_note_failure(dist, sg_last_error());
+    int status;
+    if (rc && dist && strncmp(sg_last_error(), "rank ", 5) != 0) {
+        /* One line that names the rank when the error is this rank's own. */
+        fprintf(stderr, "sensorgram train: rank %d: %s\n", sg_dist_rank(dist), sg_last_error());
+        status = 1;
+    } else {
+        status = cli_report("train", rc, 1);
+    }
+    sg_dist_free(dist);
+    return status;
 }

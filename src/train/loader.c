@@ -35,6 +35,8 @@ struct sg_loader {
     sg_loader_opts opts;
     size_t *subset;        /* n_items dataset indices */
     size_t *order;         /* n_items, this epoch's order */
+    size_t *scratch;       /* n_subset + padding: the order before sharding */
+    size_t n_subset;       /* subset size (n_items is after sharding/padding) */
     size_t n_items, n_batches, batch_size, sample_numel;
     int depth;
     loader_slot *slots;
@@ -242,7 +244,29 @@ int sg_loader_create(sg_loader **out, const sg_sample_source *src, const sg_tran
     l->opts = *opts;
     l->opts.subset = NULL;
     l->batch_size = opts->batch_size;
-    l->n_items = opts->subset ? opts->subset_n : src->n;
+    l->n_subset = opts->subset ? opts->subset_n : src->n;
+    l->n_items = l->n_subset;
+    size_t group = 1;
+    if (opts->shard_world > 1 || opts->interleave > 1) {
+        if (opts->shard_world > 1 && opts->interleave > 1) {
+            sg_loader_free(l);
+            return sg_fail(SG_E_INVALID, "loader: sharding and interleaving do not combine");
+        }
+        group = (size_t)(opts->shard_world > 1 ? opts->shard_world : opts->interleave);
+        if (opts->shard_world > 1 &&
+            (opts->shard_rank < 0 || opts->shard_rank >= opts->shard_world)) {
+            sg_loader_free(l);
+            return sg_fail(SG_E_INVALID, "loader: shard rank %d outside 0..%d",
+                           opts->shard_rank, opts->shard_world - 1);
+        }
+        if (opts->interleave > 1 && opts->batch_size % (size_t)opts->interleave) {
+            sg_loader_free(l);
+            return sg_fail(SG_E_INVALID, "loader: batch size %zu is not a multiple of %d",
+                           opts->batch_size, opts->interleave);
+        }
+        size_t padded = (l->n_subset + group - 1) / group * group;
+        l->n_items = opts->shard_world > 1 ? padded / group : padded;
+    }
     l->n_batches = opts->drop_last ? l->n_items / l->batch_size
                                    : (l->n_items + l->batch_size - 1) / l->batch_size;
     l->sample_numel = (size_t)spec->channels * (size_t)spec->height * (size_t)spec->width;
@@ -250,13 +274,14 @@ int sg_loader_create(sg_loader **out, const sg_sample_source *src, const sg_tran
     /* Without workers the consumer fills one slot at a time. */
     if (opts->n_workers == 0)
         l->depth = 1;
-    l->subset = malloc(sizeof(size_t) * (l->n_items ? l->n_items : 1));
+    l->subset = malloc(sizeof(size_t) * (l->n_subset ? l->n_subset : 1));
     l->order = malloc(sizeof(size_t) * (l->n_items ? l->n_items : 1));
-    if (!l->subset || !l->order) {
+    l->scratch = malloc(sizeof(size_t) * (l->n_subset + group));
+    if (!l->subset || !l->order || !l->scratch) {
         sg_loader_free(l);
         return sg_fail(SG_E_NOMEM, "loader: out of memory");
     }
-    for (size_t i = 0; i < l->n_items; i++)
+    for (size_t i = 0; i < l->n_subset; i++)
         l->subset[i] = opts->subset ? opts->subset[i] : i;
     rc = slots_alloc(l);
     if (rc < 0) {
@@ -298,6 +323,36 @@ int sg_loader_create(sg_loader **out, const sg_sample_source *src, const sg_tran
     return SG_OK;
 }
 
+/* The epoch's order o (n_subset items) -> l->order under the sharding
+ * or interleaving options (loader.h).  Padding repeats the start of o,
+ * as torch.utils.data.DistributedSampler does. */
+static void distribute(sg_loader *l, size_t *o)
+{
+    int world = l->opts.shard_world > 1 ? l->opts.shard_world : l->opts.interleave;
+    if (world <= 1) {
+        memcpy(l->order, o, sizeof(size_t) * l->n_items);
+        return;
+    }
+    size_t g = (size_t)world;
+    size_t padded = (l->n_subset + g - 1) / g * g;
+    for (size_t i = l->n_subset; i < padded; i++)
+        o[i] = o[i - l->n_subset];
+    if (l->opts.shard_world > 1) {
+        for (size_t i = 0; i < l->n_items; i++)
+            l->order[i] = o[(size_t)l->opts.shard_rank + i * g];
+        return;
+    }
+    /* Batch s holds o[s*B .. s*B+len); "rank" r's part is every g-th item
+     * from r, and the parts follow each other. */
+    for (size_t start = 0; start < padded; start += l->batch_size) {
+        size_t len = padded - start < l->batch_size ? padded - start : l->batch_size;
+        size_t part = len / g, k = start;
+        for (size_t r = 0; r < g; r++)
+            for (size_t j = 0; j < part; j++)
+                l->order[k++] = o[start + r + j * g];
+    }
+}
+
 int sg_loader_start_epoch(sg_loader *l, int epoch)
 {
     pthread_mutex_lock(&l->mu);
@@ -305,12 +360,14 @@ int sg_loader_start_epoch(sg_loader *l, int epoch)
     l->generation++;
     while (l->in_flight > 0)
         pthread_cond_wait(&l->idle_cv, &l->mu);
-    memcpy(l->order, l->subset, sizeof(size_t) * l->n_items);
+    size_t *o = l->scratch;
+    memcpy(o, l->subset, sizeof(size_t) * l->n_subset);
     if (l->opts.shuffle) {
         sg_rng rng;
         sg_rng_seed(&rng, sg_rng_derive(l->opts.seed, (uint64_t)epoch, ORDER_STREAM));
-        sg_rng_shuffle(&rng, l->order, l->n_items);
+        sg_rng_shuffle(&rng, o, l->n_subset);
     }
+    distribute(l, o);
     for (int i = 0; i < l->depth; i++)
         l->slots[i].batch_no = SIZE_MAX;
     l->epoch = epoch;
@@ -407,5 +464,6 @@ void sg_loader_free(sg_loader *l)
     free(l->threads);
     free(l->subset);
     free(l->order);
+    free(l->scratch);
     free(l);
 }

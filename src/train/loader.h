@@ -51,6 +51,19 @@ typedef struct sg_loader_opts {
     int prefetch;              /* batches in flight (>= 1; 0 means 2) */
     const size_t *subset;      /* dataset indices to iterate, or NULL: all */
     size_t subset_n;
+    /* PyTorch's DistributedSampler rule, applied to the epoch's order
+     * (shuffled or not): pad the order to a multiple of shard_world by
+     * repeating its start, then keep every shard_world-th item from
+     * shard_rank.  Every rank shuffles with the same (seed, epoch), so
+     * the shards are disjoint and cover the epoch.  0 or 1: no sharding. */
+    int shard_world, shard_rank;
+    /* Gradient accumulation over `interleave` micro-batches: pad like a
+     * shard_world of `interleave`, then within each batch put the items
+     * of "rank" 0 first, then those of rank 1, ...  Split into
+     * `interleave` equal contiguous parts, batch s is then exactly what
+     * ranks 0..K-1 would get as their batch s with batch_size /
+     * interleave each.  batch_size must be a multiple of interleave. */
+    int interleave;
 } sg_loader_opts;
 
 /* One batch; memory owned by the loader. */

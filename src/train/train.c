@@ -26,15 +26,18 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int make_loader(sg_loader **out, sample_source *src, const sg_transform_spec *spec,
-                       const size_t *idx, size_t n, int batch_size, int train, uint64_t seed,
-                       int workers)
+static int make_loader_ex(sg_loader **out, sample_source *src, const sg_transform_spec *spec,
+                          const size_t *idx, size_t n, int batch_size, int train, uint64_t seed,
+                          int workers, int shard_world, int shard_rank, int interleave)
 {
     sg_sample_source s = sample_source_loader_view(src);
+    /* Samples per rank (or per micro-batch stream) after padding. */
+    size_t g = (size_t)(shard_world > 1 ? shard_world : interleave > 1 ? interleave : 1);
+    size_t per = (n + g - 1) / g;
     sg_loader_opts lo = {
-        .batch_size = (size_t)batch_size,
-        /* A last batch of one sample breaks BatchNorm in train mode. */
-        .drop_last = train && n % (size_t)batch_size == 1,
+        .batch_size = (size_t)batch_size * (interleave > 1 ? (size_t)interleave : 1),
+        /* A last (micro-)batch of one sample breaks BatchNorm in train mode. */
+        .drop_last = train && per % (size_t)batch_size == 1,
         .shuffle = train,
         .seed = seed,
         .train = train,
@@ -42,8 +45,18 @@ static int make_loader(sg_loader **out, sample_source *src, const sg_transform_s
         .prefetch = 2,
         .subset = idx,
         .subset_n = n,
+        .shard_world = shard_world,
+        .shard_rank = shard_rank,
+        .interleave = interleave,
     };
     return sg_loader_create(out, &s, spec, &lo);
+}
+
+static int make_loader(sg_loader **out, sample_source *src, const sg_transform_spec *spec,
+                       const size_t *idx, size_t n, int batch_size, int train, uint64_t seed,
+                       int workers)
+{
+    return make_loader_ex(out, src, spec, idx, n, batch_size, train, seed, workers, 0, 0, 0);
 }
 
 int train_predict(float *probs, double *mean_loss, sg_model *m, sample_source *src,
@@ -203,6 +216,117 @@ static void print_table_row(int epoch, double tl, double vl, double acc, double 
     fflush(stdout);
 }
 
+/* train_predict sharded over the ranks: rank r predicts idx[r], idx[r+W],
+ * ...; the rows are summed into probs (zero elsewhere, so the sum is
+ * exact) and the mean loss is recomputed over all of them in idx order,
+ * as train_predict would. */
+static int dist_predict(float *probs, double *mean_loss, sg_model *m, sample_source *src,
+                        const size_t *idx, size_t n, const sg_transform_spec *spec, int k,
+                        int batch_size, int workers, sg_dist *d)
+{
+    int w = sg_dist_world_size(d), r = sg_dist_rank(d);
+    size_t mine = n > (size_t)r ? (n - (size_t)r + (size_t)w - 1) / (size_t)w : 0;
+    size_t *sub = malloc((mine ? mine : 1) * sizeof *sub);
+    float *part = malloc((mine ? mine : 1) * (size_t)k * sizeof *part);
+    int rc = sub && part ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SG_OK && i < mine; i++)
+        sub[i] = idx[(size_t)r + i * (size_t)w];
+    double shard_loss;
+    if (rc == SG_OK)
+        rc = train_predict(part, &shard_loss, m, src, sub, mine, spec, k, batch_size, workers, 0);
+    if (rc == SG_OK) {
+        memset(probs, 0, n * (size_t)k * sizeof *probs);
+        for (size_t i = 0; i < mine; i++)
+            memcpy(probs + ((size_t)r + i * (size_t)w) * (size_t)k, part + i * (size_t)k,
+                   (size_t)k * sizeof *probs);
+    }
+    /* Collective even after a local failure would hang the others less
+     * long, but a failed rank reports and exits: its peers see it lost. */
+    if (rc == SG_OK)
+        rc = sg_dist_allreduce_sum_f32(d, probs, n * (size_t)k);
+    *mean_loss = NAN;
+    if (rc == SG_OK) {
+        double sum = 0.0;
+        int all = 1;
+        for (size_t i = 0; i < n; i++) {
+            int y = src->label[idx[i]];
+            if (y >= 0 && y < k)
+                sum += sg_sample_log_loss(probs + i * (size_t)k, k, y);
+            else
+                all = 0;
+        }
+        if (all)
+            *mean_loss = sum / (double)n;
+    }
+    free(sub);
+    free(part);
+    return rc;
+}
+
+/* FNV-1a over every parameter and buffer of m (float32 bytes). */
+static int model_hash(uint64_t *out, const sg_model *m)
+{
+    int count;
+    int rc = sg_model_tensor_count(m, &count);
+    uint64_t h = 1469598103934665603ull;
+    float *buf = NULL;
+    size_t cap = 0;
+    for (int i = 0; rc == SG_OK && i < count; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
+        size_t numel = 1;
+        for (int j = 0; rc == SG_OK && j < ndim; j++)
+            numel *= (size_t)shape[j];
+        if (rc == SG_OK && numel > cap) {
+            float *nb = realloc(buf, numel * sizeof *nb);
+            if (!nb) {
+                rc = sg_fail(SG_E_NOMEM, "out of memory");
+                break;
+            }
+            buf = nb;
+            cap = numel;
+        }
+        if (rc == SG_OK)
+            rc = sg_model_tensor_get(m, name, buf, numel);
+        const unsigned char *p = (const unsigned char *)buf;
+        for (size_t b = 0; rc == SG_OK && b < numel * sizeof *buf; b++) {
+            h ^= p[b];
+            h *= 1099511628211ull;
+        }
+    }
+    free(buf);
+    *out = h;
+    return rc;
+}
+
+/* Every rank's weights hash, compared: they must be identical. */
+static int check_ranks_agree(const train_options *opt, const sg_model *m, int epoch)
+{
+    int w = sg_dist_world_size(opt->dist), r = sg_dist_rank(opt->dist);
+    uint64_t h;
+    int rc = model_hash(&h, m);
+    if (rc)
+        return rc;
+    if (opt->hash_log)
+        fprintf(stderr, "sensorgram train: rank %d epoch %d weights fnv1a %016llx\n", r, epoch,
+                (unsigned long long)h);
+    double *all = calloc((size_t)w * 2, sizeof *all);
+    if (!all)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    /* Two exact 32-bit halves per rank; everyone else's slots are zero. */
+    all[2 * r] = (double)(h >> 32);
+    all[2 * r + 1] = (double)(h & 0xffffffffu);
+    rc = sg_dist_allreduce_sum(opt->dist, all, (size_t)w * 2);
+    for (int i = 0; rc == SG_OK && i < w; i++)
+        if (all[2 * i] != all[0] || all[2 * i + 1] != all[1])
+            rc = sg_fail(SG_E_INVALID, "weights differ between rank 0 and rank %d after epoch %d",
+                         i, epoch);
+    free(all);
+    return rc;
+}
+
 /* Validation of the current model: loss, accuracy, log loss. */
 static int validate(double *vl, double *acc, double *ll, float *probs, sg_model *m,
                     sample_source *src, const sg_split *split, const sg_transform_spec *spec,
@@ -212,8 +336,10 @@ static int validate(double *vl, double *acc, double *ll, float *probs, sg_model 
     if (split->n_valid == 0)
         return SG_OK;
     int k = src->n_classes;
-    int rc = train_predict(probs, vl, m, src, split->valid, split->n_valid, spec, k,
-                           opt->batch_size, opt->workers, 0);
+    int rc = opt->dist ? dist_predict(probs, vl, m, src, split->valid, split->n_valid, spec, k,
+                                      opt->batch_size, opt->workers, opt->dist)
+                       : train_predict(probs, vl, m, src, split->valid, split->n_valid, spec, k,
+                                       opt->batch_size, opt->workers, 0);
     if (rc)
         return rc;
     size_t hits = 0;
@@ -334,7 +460,47 @@ typedef struct run_ctx {
     double train_seconds;
     size_t train_samples;
     train_result *res;
+    int split_step;         /* accumulate or dist: the step in parts */
+    int micro;              /* micro-batches per step */
+    int world;              /* ranks (1: one process) */
+    double comm_seconds;    /* gradient all-reduce time, summed */
+    long comm_steps;        /* steps it was summed over */
 } run_ctx;
+
+/* One optimizer step as micro-batches and/or ranks (train.h): the batch's
+ * rows split into c->micro equal contiguous parts, gradients summed over
+ * parts and ranks, divided by their number; *loss is the mean over them. */
+static int split_step(run_ctx *c, sg_optim *o, const sg_batch *b, double *loss)
+{
+    const train_options *opt = c->opt;
+    int part = b->n / c->micro;
+    if (part * c->micro != b->n)
+        return sg_fail(SG_E_INVALID, "batch of %d does not split into %d micro-batches", b->n,
+                       c->micro);
+    size_t plane = (size_t)b->c * (size_t)b->h * (size_t)b->w;
+    int rc = sg_model_zero_grad(c->m);
+    double sum = 0.0;
+    for (int k = 0; rc == SG_OK && k < c->micro; k++) {
+        double l;
+        rc = sg_model_accumulate_grad(c->m, b->x + (size_t)k * (size_t)part * plane, part, b->c,
+                                      b->h, b->w, b->labels + (size_t)k * (size_t)part,
+                                      opt->label_smoothing, &l);
+        sum += l;
+    }
+    if (rc == SG_OK && opt->dist) {
+        double secs = 0.0, ls[1] = {sum};
+        rc = sg_dist_allreduce_grads(opt->dist, c->m, &secs);
+        c->comm_seconds += secs;
+        c->comm_steps++;
+        if (rc == SG_OK)
+            rc = sg_dist_allreduce_sum(opt->dist, ls, 1);
+        sum = ls[0];
+    }
+    if (rc == SG_OK)
+        rc = sg_optim_step_accumulated(o, (double)c->micro * (double)c->world);
+    *loss = sum / ((double)c->micro * (double)c->world);
+    return rc;
+}
 
 static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *sched,
                      const phase_plan *plan, int phase, int epoch, long phase_step0)
@@ -372,8 +538,11 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
         rc = apply_schedule(o, sched, plan->stage_mult, c->st.step - phase_step0, &lr, &mom);
         if (rc)
             break;
-        rc = sg_model_train_step(c->m, o, b->x, b->n, b->c, b->h, b->w, b->labels,
-                                 opt->label_smoothing, &loss, NULL);
+        if (c->split_step)
+            rc = split_step(c, o, b, &loss);
+        else
+            rc = sg_model_train_step(c->m, o, b->x, b->n, b->c, b->h, b->w, b->labels,
+                                     opt->label_smoothing, &loss, NULL);
         /* The bridge refuses a non-finite loss itself; say where it happened. */
         if (rc == SG_E_NUMERIC || (rc == SG_OK && !isfinite(loss))) {
             rc = sg_fail(SG_E_NUMERIC, "loss is NaN at step %ld (lr %.3g)", c->st.step, lr);
@@ -388,8 +557,8 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
         }
         c->st.step++;
         k++;
-        loss_sum += loss * b->n;
-        n_seen += (size_t)b->n;
+        loss_sum += loss * b->n * c->world;
+        n_seen += (size_t)b->n * (size_t)c->world;
         /* fastai's debiased exponential average for the bar. */
         smooth = 0.98 * smooth + 0.02 * loss;
         if (bar) {
@@ -406,10 +575,29 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     c->train_seconds += t_train;
     c->train_samples += n_seen;
     double tl = n_seen ? loss_sum / (double)n_seen : NAN;
+    if (opt->dist) {
+        /* The epoch's loss over all ranks. */
+        double sums[2] = {loss_sum / c->world, (double)n_seen / c->world};
+        rc = sg_dist_allreduce_sum(opt->dist, sums, 2);
+        if (rc == SG_OK)
+            tl = sums[1] > 0 ? sums[0] / sums[1] : NAN;
+        if (rc)
+            return rc;
+    }
     double vl, acc, ll;
     rc = recalibrate_bn(c->m, c->src, c->split, c->spec, opt, epoch);
     if (rc)
         return rc;
+    if (opt->dist) {
+        /* Rank 0's BatchNorm statistics for everyone (its own, or the
+         * recalibrated ones), so that validation and checkpoints see one
+         * model; then the ranks compare what they hold. */
+        rc = sg_dist_broadcast_buffers(opt->dist, c->m);
+        if (rc == SG_OK)
+            rc = check_ranks_agree(opt, c->m, epoch);
+        if (rc)
+            return rc;
+    }
     rc = validate(&vl, &acc, &ll, c->probs, c->m, c->src, c->split, c->spec, opt);
     if (rc)
         return rc;
@@ -453,9 +641,14 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
         return sg_fail(SG_E_INVALID, "the training set is empty");
     if (opt->batch_size < 1)
         return sg_fail(SG_E_INVALID, "batch size must be positive");
+    int micro = opt->accumulate > 1 ? opt->accumulate : 1;
+    int world = opt->dist ? sg_dist_world_size(opt->dist) : 1;
+    if (micro > 1 && world > 1)
+        return sg_fail(SG_E_INVALID, "--accumulate is for one process (give each rank its batch)");
     run_ctx c = {
         .m = m, .src = src, .split = split, .spec = spec, .opt = opt, .metrics = metrics,
-        .hooks = hooks, .res = res,
+        .hooks = hooks, .res = res, .split_step = micro > 1 || opt->dist != NULL,
+        .micro = micro, .world = world,
     };
     c.st.phase = opt->freeze_epochs > 0 ? 0 : 1;
     c.st.epoch = -1;
@@ -473,8 +666,12 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     if (opt->verbose)
         print_table_header();
     sg_loader *l = NULL;
-    int rc = make_loader(&l, src, spec, split->train, split->n_train, opt->batch_size, 1,
-                         opt->seed, opt->workers);
+    int rc = make_loader_ex(&l, src, spec, split->train, split->n_train, opt->batch_size, 1,
+                            opt->seed, opt->workers, world, opt->dist ? sg_dist_rank(opt->dist) : 0,
+                            micro);
+    /* Every rank starts from rank 0's weights and buffers. */
+    if (rc == SG_OK && opt->dist)
+        rc = sg_dist_broadcast_model(opt->dist, m);
     long steps_per_epoch = l ? (long)sg_loader_n_batches(l) : 0;
     int epoch0 = 0;
     long step0 = 0;
@@ -513,6 +710,10 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     sg_loader_free(l);
     res->seconds = now_seconds() - t_start;
     res->images_per_s = c.train_seconds > 0 ? (double)c.train_samples / c.train_seconds : 0.0;
+    res->steps = c.st.step;
+    res->train_seconds = c.train_seconds;
+    res->comm_seconds = c.comm_seconds;
+    res->comm_steps = c.comm_steps;
     free(c.probs);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include "src/train/run_dir.h"
 #include "src/train/sample_source.h"
 #include "src/train/schedule.h"
+#include "models/sg_dist.h"
 #include "models/sg_model.h"
 #include "src/train/split.h"
 #include "src/image/transform.h"
@@ -49,6 +50,10 @@ typedef struct train_options {
     int progress;           /* bar: 1 on, 0 off, -1 when stderr is a terminal */
     int fold;               /* >= 0: cross-validation fold, written as the
                              * metrics phase; -1: phases 0/1 as above */
+    int accumulate;         /* micro-batches per step (0 or 1: none); the
+                             * step's batch is accumulate x batch_size */
+    sg_dist *dist;          /* process group or NULL: one process */
+    int hash_log;           /* every rank prints its weights' hash per epoch */
 } train_options;
 
 /* Where the engine stands; saved with every checkpoint so that a run can
@@ -80,11 +85,31 @@ typedef struct train_result {
     double train_loss;      /* last epoch's mean */
     double valid_loss, accuracy, log_loss;  /* final model; NAN without validation */
     double seconds;
-    double images_per_s;    /* training throughput (samples / training time) */
+    double images_per_s;    /* training throughput (samples / training time, all ranks) */
+    long steps;             /* optimizer steps done */
+    double train_seconds;   /* time in training steps (no validation) */
+    double comm_seconds;    /* time in the gradient all-reduce (ranks > 1) */
+    long comm_steps;        /* steps of this session (comm_seconds / comm_steps per step) */
     int epochs_done;
 } train_result;
 
-/* Trains m on split->train with validation on split->valid (may be
+/* Data parallelism (opt->dist) and accumulation follow one rule, so that
+ * W ranks with batch B and one process with --accumulate W and batch B
+ * take the same optimizer steps: every rank shuffles the training set
+ * with the same (seed, epoch), pads it to a multiple of W and takes every
+ * W-th sample from its rank (torch's DistributedSampler); micro-batch k
+ * of an accumulated step holds exactly what rank k would get.  Gradients
+ * of the per-micro-batch mean losses are summed (all-reduce or autograd
+ * accumulation) and divided by W x K before the step.  Rank 0's weights
+ * and buffers are broadcast before training; BatchNorm statistics are
+ * each rank's own during an epoch and rank 0's are broadcast before
+ * validation, which is sharded (rank r takes every W-th sample, no
+ * padding) and summed, so every rank sees the same metrics.  After each
+ * epoch the ranks compare a hash of their weights and stop with an error
+ * if they differ.  Only callers on rank 0 pass metrics, verbose and
+ * save hooks.
+ *
+ * Trains m on split->train with validation on split->valid (may be
  * empty), reading samples from src through spec, appending rows to
  * metrics (may be NULL).  resume_from (may be NULL) is the state of the
  * last checkpoint already loaded into m: training continues after its

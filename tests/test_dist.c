@@ -1,0 +1,563 @@
+/* test_dist.c - data-parallel training through the binary: 2 CPU ranks on
+ * 127.0.0.1 with Gloo, launched by torchrun (Debian's python3-torch) or,
+ * for the fault tests, directly with the environment torchrun would set
+ * (torchrun's agent would itself kill the survivor, which would hide
+ * whether our own timeout works).
+ *
+ * Data: 240 DSA segments (activities 1-4 of subject 1, accelerometers,
+ * gray encoder), 192 training and 48 validation samples, ResNet18 at
+ * 16x16, one thread per rank, --bs 16 per rank.  Checks:
+ *   - 2 ranks x --bs 16 give the same weights as 1 process with --bs 16
+ *     --accumulate 2, to 1e-6 relative, for SGD and AdamW (one-cycle);
+ *   - both ranks print the same weights hash after every epoch;
+ *   - one run folder; its last validation row equals the mean loss of
+ *     predictions.csv (rank 0 alone over the whole validation set), and
+ *     the confusion matrix counts 48 samples once;
+ *   - killing rank 1 mid-epoch makes rank 0 exit 1 within the timeout
+ *     naming rank 1; stopping it (a hang) does too, through the timeout;
+ *     no temporary file is left in the run folder;
+ *   - --cv kfold:2 --cv-parallel on 2 ranks writes the same cv table,
+ *     predictions, confusion matrix, top losses, fold checkpoint and
+ *     metrics rows as sequential CV;
+ *   - a 1-process --accumulate 2 run killed after epoch 0 and resumed on
+ *     2 ranks ends with the uninterrupted run's weights; --resume with
+ *     another global batch is refused;
+ *   - a missing rendezvous, a rank outside the world, --accumulate with
+ *     ranks: usage errors (2) before anything is written.
+ * Skips without libtorch, without the DSA data or without torchrun.
+ */
+#include "tests/sg_run.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "models/safetensors.h"
+#include "models/sg_model.h"
+
+typedef struct dist_fx {
+    char *tmp;
+    char data[4200];
+    int port;
+} dist_fx;
+
+static int setup(void **state)
+{
+    dist_fx *e = calloc(1, sizeof *e);
+    assert_non_null(e);
+    e->tmp = sg_test_tmpdir();
+    /* Ports apart from concurrent test runs on the same machine. */
+    e->port = 20000 + (int)(getpid() % 20000);
+    snprintf(e->data, sizeof e->data, "%s/dsa", e->tmp);
+    char tarball[4096], cmd[9000];
+    snprintf(tarball, sizeof tarball, "%s/data/daily-sports-activities-p1-p6.tar.xz",
+             sg_test_shared());
+    int rc = -1;
+    if (sg_test_path_exists("data/dsa/a01/p1/s01.txt")) {
+        snprintf(cmd, sizeof cmd,
+                 "for a in a01 a02 a03 a04; do mkdir -p '%s'/$a && cp -r data/dsa/$a/p1 '%s'/$a/; done",
+                 e->data, e->data);
+        rc = system(cmd);
+    } else if (sg_test_path_exists(tarball)) {
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p '%s' && tar -xJf '%s' -C '%s' --strip-components=1 --wildcards "
+                 "'data/a0[1-4]/p1/*'",
+                 e->data, tarball, e->data);
+        rc = system(cmd);
+    }
+    if (rc != 0)
+        e->data[0] = '\0';
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    dist_fx *e = *state;
+    sg_test_rmtree(e->tmp);
+    free(e->tmp);
+    free(e);
+    return 0;
+}
+
+#define REQUIRE_DATA(e)                                                                   \
+    do {                                                                                  \
+        if (!sg_torch_available()) {                                                      \
+            print_message("SKIP: built without libtorch (NO_TORCH=1)\n");               \
+            skip();                                                                       \
+        }                                                                                 \
+        if (!(e)->data[0]) {                                                              \
+            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
+                          sg_test_shared());                                              \
+            skip();                                                                       \
+        }                                                                                 \
+    } while (0)
+
+#define COMMON_ARGS                                                                       \
+    "--sensors acc --encoder gray --arch resnet18 --image-size 16 --bs 16 --lr 2e-3 "      \
+    "--pretrained none --seed 3 -j 1 --threads 1 --no-progress"
+
+/* torchrun's launcher line for 2 local ranks.  `--redirects 9:1 --tee 9:1`
+ * names a local rank that does not exist: Debian's torch 1.13 under
+ * Python 3.11 cannot parse the default "0" (IntFlag iteration changed),
+ * and a map for rank 9 leaves ranks 0 and 1 on the console. */
+static void torchrun_prefix(char *buf, size_t size, int port)
+{
+    snprintf(buf, size,
+             "OMP_NUM_THREADS=1 %s -m torch.distributed.run --nproc_per_node 2 "
+             "--monitor_interval 0.2 --redirects 9:1 --tee 9:1 --master_addr 127.0.0.1 "
+             "--master_port %d --no_python",
+             sg_test_python(), port);
+}
+
+/* Largest |a - b| / max|a| over the parameters (not the BatchNorm
+ * running statistics, which are rank 0's own under DDP's rule). */
+static double max_rel_diff(const char *pa, const char *pb)
+{
+    sg_st_file a, b;
+    assert_int_equal(sg_st_open(&a, pa), 0);
+    assert_int_equal(sg_st_open(&b, pb), 0);
+    assert_int_equal(a.n_tensors, b.n_tensors);
+    double worst = 0.0;
+    size_t compared = 0;
+    for (size_t i = 0; i < a.n_tensors; i++) {
+        const sg_st_tensor *ta = &a.tensors[i];
+        if (strstr(ta->name, "running_") || strstr(ta->name, "num_batches"))
+            continue;
+        const sg_st_tensor *tb = sg_st_find(&b, ta->name);
+        assert_non_null(tb);
+        assert_int_equal(ta->numel, tb->numel);
+        float *x = malloc(ta->numel * sizeof *x), *y = malloc(ta->numel * sizeof *y);
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_int_equal(sg_st_read_f32(&a, ta, x), 0);
+        assert_int_equal(sg_st_read_f32(&b, tb, y), 0);
+        double scale = 0.0, diff = 0.0;
+        for (size_t k = 0; k < ta->numel; k++) {
+            scale = fmax(scale, fabs((double)x[k]));
+            diff = fmax(diff, fabs((double)x[k] - (double)y[k]));
+        }
+        if (scale > 0 && diff / scale > worst)
+            worst = diff / scale;
+        compared++;
+        free(x);
+        free(y);
+    }
+    assert_true(compared > 50); /* resnet18: 62 parameter tensors */
+    sg_st_close(&a);
+    sg_st_close(&b);
+    return worst;
+}
+
+/* The hash rank r printed after epoch ep ("" when absent). */
+static void hash_of(char *out, size_t size, const char *log, int r, int ep)
+{
+    char key[96];
+    snprintf(key, sizeof key, "rank %d epoch %d weights fnv1a ", r, ep);
+    const char *p = log ? strstr(log, key) : NULL;
+    out[0] = '\0';
+    if (p)
+        snprintf(out, size, "%.16s", p + strlen(key));
+}
+
+static void check_equivalence(dist_fx *e, const char *opt, int epochs)
+{
+    char dist_run[4400], one_run[4400], prefix[1024], *out = NULL;
+    snprintf(dist_run, sizeof dist_run, "%s/dist_%s", e->tmp, opt);
+    snprintf(one_run, sizeof one_run, "%s/one_%s", e->tmp, opt);
+    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    int rc = sg_test_run(&out, prefix,
+                         "train --dataset dsa '%s' " COMMON_ARGS " --opt %s --epochs %d "
+                         "--dist-hash-log --out '%s'",
+                         e->data, opt, epochs, dist_run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "2 ranks (Gloo)");
+    for (int ep = 0; ep < epochs; ep++) {
+        char h0[32], h1[32];
+        hash_of(h0, sizeof h0, out, 0, ep);
+        hash_of(h1, sizeof h1, out, 1, ep);
+        if (!h0[0] || strcmp(h0, h1) != 0) {
+            print_error("epoch %d: rank hashes '%s' and '%s' differ or are missing:\n%s\n", ep,
+                        h0, h1, out);
+            fail();
+        }
+    }
+    /* Only rank 0 prints the table: one header line. */
+    const char *first = strstr(out, "train_loss");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "train_loss"));
+    free(out);
+    rc = sg_test_run(&out, NULL,
+                     "train --dataset dsa '%s' " COMMON_ARGS " --opt %s --epochs %d "
+                     "--accumulate 2 --out '%s'",
+                     e->data, opt, epochs, one_run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    free(out);
+    char a[4500], b[4500];
+    snprintf(a, sizeof a, "%s/last.safetensors", dist_run);
+    snprintf(b, sizeof b, "%s/last.safetensors", one_run);
+    double rel = max_rel_diff(a, b);
+    if (rel > 1e-6) {
+        print_error("%s: 2 ranks vs --accumulate 2: max relative difference %g > 1e-6\n", opt,
+                    rel);
+        fail();
+    }
+    /* The training losses of both runs' epoch rows agree too. */
+    char ma[4500], mb[4500];
+    snprintf(ma, sizeof ma, "%s/metrics.csv", dist_run);
+    snprintf(mb, sizeof mb, "%s/metrics.csv", one_run);
+    char *ta = sg_test_slurp(ma), *tb = sg_test_slurp(mb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    const char *ea = strstr(ta, "\nepoch,"), *eb = strstr(tb, "\nepoch,");
+    assert_non_null(ea);
+    assert_non_null(eb);
+    double la = 0, lb = 0;
+    /* kind,phase,epoch,step,lr,momentum,train_loss */
+    assert_int_equal(sscanf(ea, "\nepoch,%*d,%*d,%*d,,,%lf", &la), 1);
+    assert_int_equal(sscanf(eb, "\nepoch,%*d,%*d,%*d,,,%lf", &lb), 1);
+    assert_true(fabs(la - lb) <= 1e-6 * fabs(la));
+    free(ta);
+    free(tb);
+}
+
+static void test_sgd_two_ranks_equal_accumulate(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    check_equivalence(e, "sgd", 2);
+}
+
+static void test_adamw_two_ranks_equal_accumulate(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    check_equivalence(e, "adamw", 1);
+}
+
+/* The AdamW run's folder (made by the test above). */
+static void test_one_run_folder_covers_validation_once(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    char p[4500];
+    snprintf(p, sizeof p, "%s/dist_adamw/predictions.csv", e->tmp);
+    char *preds = sg_test_slurp(p);
+    if (!preds) {
+        print_message("SKIP: needs the AdamW run of the test before\n");
+        skip();
+    }
+    /* 48 rows after the header, each segment once; mean loss. */
+    int rows = 0;
+    double loss_sum = 0.0;
+    char *save = NULL;
+    for (char *line = strtok_r(preds, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (rows++ == 0)
+            continue; /* header */
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+        assert_non_null(c3);
+        loss_sum += strtod(c3 + 1, NULL);
+    }
+    free(preds);
+    assert_int_equal(rows - 1, 48);
+    snprintf(p, sizeof p, "%s/dist_adamw/metrics.csv", e->tmp);
+    char *metrics = sg_test_slurp(p);
+    assert_non_null(metrics);
+    const char *row = strstr(metrics, "\nepoch,");
+    assert_non_null(row);
+    assert_null(strstr(row + 1, "\nepoch,")); /* one epoch, one row: rank 0 alone wrote */
+    double tl, vl;
+    assert_int_equal(sscanf(row, "\nepoch,%*d,%*d,%*d,,,%lf,%lf", &tl, &vl), 2);
+    free(metrics);
+    /* The sharded validation (24 samples per rank, summed) equals the
+     * whole-set prediction of rank 0 (printed with 9 digits). */
+    double mean = loss_sum / 48.0;
+    if (fabs(mean - vl) > 1e-6 * fabs(vl) + 1e-8) {
+        print_error("sharded valid_loss %.9g vs predictions.csv mean %.9g\n", vl, mean);
+        fail();
+    }
+    snprintf(p, sizeof p, "%s/dist_adamw/confusion_matrix.csv", e->tmp);
+    char *cm = sg_test_slurp(p);
+    assert_non_null(cm);
+    long total = 0;
+    char *nl = strchr(cm, '\n');
+    for (char *line = nl ? nl + 1 : NULL; line && *line;) {
+        char *next = strchr(line, '\n');
+        char *c = strchr(line, ',');
+        while (c && (!next || c < next)) {
+            total += strtol(c + 1, NULL, 10);
+            c = strchr(c + 1, ',');
+        }
+        line = next ? next + 1 : NULL;
+    }
+    free(cm);
+    assert_int_equal(total, 48);
+}
+
+/* --cv-parallel over 2 ranks (fold 0 on rank 0, fold 1, the last, on rank 1)
+ * writes the same cv table, predictions and metrics as sequential CV. */
+static void test_cv_parallel_equals_sequential(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    char seq[4400], par[4400], prefix[1024], *out = NULL;
+    snprintf(seq, sizeof seq, "%s/cv_seq", e->tmp);
+    snprintf(par, sizeof par, "%s/cv_par", e->tmp);
+    int rc = sg_test_run(&out, NULL,
+                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:2 "
+                         "--out '%s'",
+                         e->data, seq);
+    SG_ASSERT_EXIT(rc, 0, out);
+    free(out);
+    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    rc = sg_test_run(&out, prefix,
+                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:2 "
+                     "--cv-parallel --out '%s'",
+                     e->data, par);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "cross-validation: accuracy");
+    free(out);
+    const char *same[] = {"cv_folds.csv", "predictions.csv", "confusion_matrix.csv",
+                          "top_losses.csv", "fold_1/last.safetensors"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        char a[4500], b[4500], cmd[9100];
+        snprintf(a, sizeof a, "%s/%s", seq, same[i]);
+        snprintf(b, sizeof b, "%s/%s", par, same[i]);
+        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+        if (system(cmd) != 0) {
+            print_error("--cv-parallel %s differs from sequential CV\n", same[i]);
+            fail();
+        }
+    }
+    /* metrics.csv: the same rows in the same order but for the timing column. */
+    char cmd[9100];
+    snprintf(cmd, sizeof cmd,
+             "cmp -s <(cut -d, -f1-10 '%s/metrics.csv') <(cut -d, -f1-10 '%s/metrics.csv')", seq,
+             par);
+    char bash[9300];
+    snprintf(bash, sizeof bash, "bash -c \"%s\"", cmd);
+    assert_int_equal(system(bash), 0);
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Starts `sensorgram train` as rank `rank` of 2 with its output in log;
+ * returns the child's pid. */
+static pid_t start_rank(dist_fx *e, int rank, int port, const char *run, const char *log,
+                        double timeout)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "exec env MASTER_ADDR=127.0.0.1 MASTER_PORT=%d WORLD_SIZE=2 RANK=%d LOCAL_RANK=%d "
+             "%s train --dataset dsa '%s' " COMMON_ARGS " --epochs 20 --dist-timeout %g "
+             "--out '%s' >'%s' 2>&1",
+             port, rank, rank, sg_test_bin(), e->data, timeout, run, log);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits until log contains needle (or seconds pass). */
+static int wait_for_text(const char *log, const char *needle, double seconds)
+{
+    double t0 = mono_now();
+    while (mono_now() - t0 < seconds) {
+        char *text = sg_test_slurp(log);
+        int found = text && strstr(text, needle);
+        free(text);
+        if (found)
+            return 1;
+        usleep(100000);
+    }
+    return 0;
+}
+
+static void check_fault(dist_fx *e, int sig, const char *want, const char *tag)
+{
+    char run[4400], log0[4400], log1[4400];
+    snprintf(run, sizeof run, "%s/fault_%s", e->tmp, tag);
+    snprintf(log0, sizeof log0, "%s/fault_%s_rank0.log", e->tmp, tag);
+    snprintf(log1, sizeof log1, "%s/fault_%s_rank1.log", e->tmp, tag);
+    int port = e->port++;
+    double timeout = 6.0;
+    pid_t r1 = start_rank(e, 1, port, run, log1, timeout);
+    pid_t r0 = start_rank(e, 0, port, run, log0, timeout);
+    /* Mid-epoch: once training has started (the table header), during
+     * epoch 0. */
+    if (!wait_for_text(log0, "train_loss", 120.0)) {
+        kill(r0, SIGKILL);
+        kill(r1, SIGKILL);
+        waitpid(r0, NULL, 0);
+        waitpid(r1, NULL, 0);
+        char *t = sg_test_slurp(log0);
+        print_error("rank 0 never started training:\n%s\n", t ? t : "(no log)");
+        free(t);
+        fail();
+    }
+    usleep(1500000);
+    assert_int_equal(kill(r1, sig), 0);
+    double t0 = mono_now();
+    int st = 0;
+    pid_t got = 0;
+    while ((got = waitpid(r0, &st, WNOHANG)) == 0 && mono_now() - t0 < timeout + 30.0)
+        usleep(50000);
+    double waited = mono_now() - t0;
+    if (got == 0)
+        kill(r0, SIGKILL), waitpid(r0, &st, 0);
+    kill(r1, SIGKILL);
+    waitpid(r1, NULL, 0);
+    char *text = sg_test_slurp(log0);
+    if (got == 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 1 || waited > timeout + 10.0) {
+        print_error("rank 0 after %s of rank 1: %s, status %d, after %.1fs:\n%s\n", tag,
+                    got ? "exited" : "still running", st, waited, text ? text : "");
+        fail();
+    }
+    SG_ASSERT_CONTAINS(text, "sensorgram train: rank 0: lost rank 1");
+    SG_ASSERT_CONTAINS(text, want);
+    free(text);
+    /* The run folder: whole files only (atomic writes leave *.tmp* while
+     * in progress); a checkpoint, if one was written, reads. */
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp*')\"", run);
+    assert_int_equal(system(cmd), 0);
+    char ck[4500];
+    snprintf(ck, sizeof ck, "%s/last.safetensors", run);
+    if (sg_test_path_exists(ck)) {
+        sg_st_file f;
+        assert_int_equal(sg_st_open(&f, ck), 0);
+        sg_st_close(&f);
+    }
+}
+
+/* A one-process --accumulate 2 run stopped after epoch 0 and resumed on
+ * 2 ranks (same global batch) ends with the weights of the SGD run that
+ * was never interrupted; another global batch is refused. */
+static void test_resume_on_two_ranks(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    SG_REQUIRE_PYTHON("torch.distributed.run");
+    char run[4400], log[4400], ck[4500], cmd[9000];
+    snprintf(run, sizeof run, "%s/resumed", e->tmp);
+    snprintf(log, sizeof log, "%s/resumed.log", e->tmp);
+    snprintf(ck, sizeof ck, "%s/last.safetensors", run);
+    snprintf(cmd, sizeof cmd,
+             "exec %s train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 2 "
+             "--accumulate 2 --out '%s' >'%s' 2>&1",
+             sg_test_bin(), e->data, run, log);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    /* The checkpoint of epoch 0 appears whole (atomic rename): stop there. */
+    double t0 = mono_now();
+    while (!sg_test_path_exists(ck) && mono_now() - t0 < 120.0)
+        usleep(20000);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(sg_test_path_exists(ck));
+    char *out = NULL, prefix[1024];
+    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    int rc = sg_test_run(&out, prefix,
+                         "train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 2 "
+                         "--bs 32 --resume --out '%s'",
+                         e->data, run);
+    SG_ASSERT_EXIT(rc, 1, out);
+    SG_ASSERT_CONTAINS(out, "global batch of 32 (1 rank), this run would use 64");
+    free(out);
+    rc = sg_test_run(&out, prefix,
+                     "train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 2 --resume "
+                     "--out '%s'",
+                     e->data, run);
+    SG_ASSERT_EXIT(rc, 0, out);
+    SG_ASSERT_CONTAINS(out, "resuming");
+    free(out);
+    char whole[4500];
+    snprintf(whole, sizeof whole, "%s/one_sgd/last.safetensors", e->tmp);
+    if (!sg_test_path_exists(whole)) {
+        print_message("SKIP: needs the SGD runs of the first test\n");
+        skip();
+    }
+    double rel = max_rel_diff(whole, ck);
+    if (rel > 1e-6) {
+        print_error("resumed on 2 ranks vs uninterrupted: max relative difference %g\n", rel);
+        fail();
+    }
+}
+
+static void test_killed_rank_stops_the_other(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    check_fault(e, SIGKILL, "connection closed", "kill");
+}
+
+static void test_hung_rank_times_out(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    check_fault(e, SIGSTOP, "process-group timeout", "stop");
+}
+
+static void test_bad_setup_is_a_usage_error(void **state)
+{
+    dist_fx *e = *state;
+    REQUIRE_DATA(e);
+    char *out = NULL;
+    int rc = sg_test_run(&out, "env -u MASTER_ADDR WORLD_SIZE=2 RANK=0",
+                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --out '%s/x'",
+                         e->data, e->tmp);
+    SG_ASSERT_EXIT(rc, 2, out);
+    SG_ASSERT_CONTAINS(out, "set MASTER_ADDR and MASTER_PORT");
+    free(out);
+    rc = sg_test_run(&out, NULL,
+                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --rank 3 "
+                     "--world-size 2 --dist-url tcp://127.0.0.1:1 --out '%s/x'",
+                     e->data, e->tmp);
+    SG_ASSERT_EXIT(rc, 2, out);
+    SG_ASSERT_CONTAINS(out, "rank 3 is outside world size 2");
+    free(out);
+    rc = sg_test_run(&out, "WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=1",
+                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --accumulate 2 "
+                     "--out '%s/x'",
+                     e->data, e->tmp);
+    SG_ASSERT_EXIT(rc, 2, out);
+    SG_ASSERT_CONTAINS(out, "--accumulate is for one process");
+    free(out);
+    /* Nothing was written for any of them. */
+    char x[4400];
+    snprintf(x, sizeof x, "%s/x", e->tmp);
+    assert_false(sg_test_path_exists(x));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sgd_two_ranks_equal_accumulate),
+        cmocka_unit_test(test_adamw_two_ranks_equal_accumulate),
+        cmocka_unit_test(test_one_run_folder_covers_validation_once),
+        cmocka_unit_test(test_cv_parallel_equals_sequential),
+        cmocka_unit_test(test_resume_on_two_ranks),
+        cmocka_unit_test(test_killed_rank_stops_the_other),
+        cmocka_unit_test(test_hung_rank_times_out),
+        cmocka_unit_test(test_bad_setup_is_a_usage_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
