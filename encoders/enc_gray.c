@@ -9,7 +9,7 @@
 #include "encoders/enc_internal.h"
 #include "src/base/sg_error.h"
 
-static void scale_row(float *out, const float *x, int T, double mn, double mx)
+static void scale_row(float *out, const double *x, int T, double mn, double mx)
 {
     double range = mx - mn;
     if (!(range > 0.0)) {
@@ -17,16 +17,16 @@ static void scale_row(float *out, const float *x, int T, double mn, double mx)
             out[t] = 0.0f;
         return;
     }
-    float inv = (float)(1.0 / range), lo = (float)mn;
+    double inv = 1.0 / range;
     for (int t = 0; t < T; t++) {
-        float v = (x[t] - lo) * inv;
-        out[t] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+        double v = (x[t] - mn) * inv;
+        out[t] = (float)(v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v));
     }
 }
 
-static void row_min_max(const float *x, int T, double *mn, double *mx)
+static void row_min_max(const double *x, int T, double *mn, double *mx)
 {
-    float lo = x[0], hi = x[0];
+    double lo = x[0], hi = x[0];
     for (int t = 1; t < T; t++) {
         lo = x[t] < lo ? x[t] : lo;
         hi = x[t] > hi ? x[t] : hi;
@@ -35,7 +35,7 @@ static void row_min_max(const float *x, int T, double *mn, double *mx)
     *mx = hi;
 }
 
-int enc_gray_compute(float *out, const float *x, int C, int T, const enc_params *p,
+int enc_gray_compute(float *out, const double *x, int C, int T, const enc_params *p,
                      const double *fit_min, const double *fit_max)
 {
     double mn, mx;

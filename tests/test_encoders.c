@@ -278,7 +278,7 @@ static void test_pyts_conformance(void **state)
 
 /* ---- hand-checked cases ----------------------------------------------- */
 
-static float *encode_alloc(const enc_params *p, const float *x, int C, int T, const enc_fit *fit,
+static float *encode_alloc(const enc_params *p, const double *x, int C, int T, const enc_fit *fit,
                            int *oc, int *oh, int *ow)
 {
     assert_int_equal(enc_output_shape(p, C, T, oc, oh, ow), 0);
@@ -301,7 +301,7 @@ static void test_gasf_by_hand(void **state)
 {
     (void)state;
     /* [0, 1] scales to cos = (-1, 1), sin = (0, 0): gasf = cos_i cos_j */
-    const float x[2] = {0.0f, 1.0f};
+    const double x[2] = {0.0, 1.0};
     enc_params p;
     enc_params_default(&p, ENC_GASF);
     int oc, oh, ow;
@@ -312,7 +312,7 @@ static void test_gasf_by_hand(void **state)
     free(out);
 
     /* [0, 0.5, 1] to (0, 1): cos = (0, .5, 1), sin = (1, sqrt(.75), 0) */
-    const float y[3] = {0.0f, 0.5f, 1.0f};
+    const double y[3] = {0.0, 0.5, 1.0};
     enc_params_default(&p, ENC_GADF);
     p.sample_range[0] = 0.0;
     out = encode_alloc(&p, y, 1, 3, NULL, &oc, &oh, &ow);
@@ -326,7 +326,7 @@ static void test_gasf_by_hand(void **state)
 static void test_rp_by_hand(void **state)
 {
     (void)state;
-    const float x[3] = {0.0f, 1.0f, 3.0f};
+    const double x[3] = {0.0, 1.0, 3.0};
     enc_params p;
     enc_params_default(&p, ENC_RP);
     int oc, oh, ow;
@@ -357,7 +357,7 @@ static void test_mtf_by_hand(void **state)
     /* 2 quantile bins of (0 0 1 1 0 1): median 0.5, bins 0 0 1 1 0 1;
      * transitions 0->0, 0->1, 1->1, 1->0, 0->1: row 0 = (1/3, 2/3),
      * row 1 = (1/2, 1/2); image 2 averages 3x3 blocks */
-    const float x[6] = {0, 0, 1, 1, 0, 1};
+    const double x[6] = {0, 0, 1, 1, 0, 1};
     enc_params p;
     enc_params_default(&p, ENC_MTF);
     p.n_bins = 2;
@@ -385,7 +385,7 @@ static void test_mtf_by_hand(void **state)
 static void test_gray_by_hand(void **state)
 {
     (void)state;
-    const float x[6] = {1, 2, 3, 10, 20, 30};   /* (2, 3) */
+    const double x[6] = {1, 2, 3, 10, 20, 30};   /* (2, 3) */
     enc_params p;
     enc_params_default(&p, ENC_GRAY);
     p.scope = ENC_SCOPE_AXIS;
@@ -415,9 +415,9 @@ static void test_spectrogram_cosine(void **state)
 {
     (void)state;
     enum { T = 128, WL = 32, HOP = 8, BIN = 5 };
-    float x[T];
+    double x[T];
     for (int t = 0; t < T; t++)
-        x[t] = (float)cos(2.0 * M_PI * BIN * t / WL);
+        x[t] = cos(2.0 * M_PI * BIN * t / WL);
     enc_params p;
     enc_params_default(&p, ENC_SPECTROGRAM);
     p.window_length = WL;
@@ -459,7 +459,7 @@ static void test_spectrogram_vs_double_dft(void **state)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int T = cases[c].T, wl = cases[c].wl, hop = cases[c].hop;
-        float *x = malloc(sizeof(float) * (size_t)T);
+        double *x = malloc(sizeof(double) * (size_t)T);
         float *w = malloc(sizeof(float) * (size_t)wl);
         assert_non_null(x);
         assert_non_null(w);
@@ -526,9 +526,9 @@ static void test_spectrogram_vs_double_dft(void **state)
 static void test_degenerate(void **state)
 {
     (void)state;
-    float x[16];
+    double x[16];
     for (int i = 0; i < 16; i++)
-        x[i] = 3.0f;
+        x[i] = 3.0;
     enc_params p;
     int oc, oh, ow;
     const enc_kind kinds[] = {ENC_GASF, ENC_GADF, ENC_MTF, ENC_RP};
@@ -587,9 +587,9 @@ static void test_fit_round_trip(void **state)
 {
     (void)state;
     /* 3 segments x 2 channels x 4 samples */
-    float x[24];
+    double x[24];
     for (int i = 0; i < 24; i++)
-        x[i] = (float)((i * 7) % 11) - 3.0f;
+        x[i] = (double)((i * 7) % 11) - 3.0;
     enc_params p;
     enc_params_default(&p, ENC_GRAY);
     enc_fit *fit, *back;
@@ -618,7 +618,7 @@ static void test_fit_round_trip(void **state)
     }
     assert_true(lo == 0.0f && hi == 1.0f);
     /* out-of-range values are clamped */
-    float big[8] = {1e6f, -1e6f, 0, 0, 0, 0, 0, 0};
+    double big[8] = {1e6, -1e6, 0, 0, 0, 0, 0, 0};
     float *c = encode_alloc(&p, big, 2, 4, fit, &oc, &oh, &ow);
     assert_true(c[0] == 1.0f && c[1] == 0.0f);
     free(a);
@@ -671,9 +671,9 @@ static void test_layouts(void **state)
     (void)state;
     /* 6 channels of 3 samples, rp 3x3 each: channel c is (0, c+1, 0) so
      * its plot's (0, 1) pixel is c+1 */
-    float x[18] = {0};
+    double x[18] = {0};
     for (int c = 0; c < 6; c++)
-        x[c * 3 + 1] = (float)(c + 1);
+        x[c * 3 + 1] = (double)(c + 1);
     enc_params p;
     enc_params_default(&p, ENC_RP);
     int oc, oh, ow;

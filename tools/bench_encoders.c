@@ -82,7 +82,7 @@ static void *bench_thread(void *arg)
             job->rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
     for (size_t i = (size_t)job->thread; job->rc == 0 && i < set->n; i += (size_t)job->n_threads) {
-        const float *x = sg_series_at(set, i);
+        const double *x = sg_series_at(set, i);
         for (int g = 0; g < groups && job->rc == 0; g++) {
             job->rc = enc_encode(out, x + (size_t)g * gc * T, gc, T, p, job->fit, ws);
             job->checksum += out[(size_t)oh * ow / 2];
@@ -159,14 +159,23 @@ static int bench_run(double *rate, double *cpu_rate, const sg_series_set *set,
     return 0;
 }
 
-/* Dumps the (n, C, T) data as raw float32 for the numpy baseline. */
+/* Dumps the (n, C, T) data as raw float32 for the numpy baseline (its
+ * float32-in, float32-out reference), one segment at a time. */
 static int dump_raw(const char *path, const sg_series_set *set)
 {
     FILE *fp = fopen(path, "wb");
     if (!fp)
         return sg_fail(SG_E_IO, "%s: cannot create", path);
-    size_t count = set->n * (size_t)set->n_channels * (size_t)set->n_samples;
-    size_t wrote = fwrite(set->data, sizeof(float), count, fp);
+    size_t seg = (size_t)set->n_channels * (size_t)set->n_samples;
+    float *buf = malloc(seg * sizeof *buf);
+    size_t wrote = 0, count = set->n * seg;
+    for (size_t i = 0; buf && i < set->n; i++) {
+        const double *x = sg_series_at(set, i);
+        for (size_t k = 0; k < seg; k++)
+            buf[k] = (float)x[k];
+        wrote += fwrite(buf, sizeof(float), seg, fp);
+    }
+    free(buf);
     if (fclose(fp) != 0 || wrote != count)
         return sg_fail(SG_E_IO, "%s: write failed", path);
     return 0;

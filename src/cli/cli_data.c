@@ -202,7 +202,7 @@ int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)
         return SG_OK;
     const sg_series_set *s = &d->src.series;
     size_t seg = (size_t)s->n_channels * (size_t)s->n_samples;
-    float *x = malloc((n ? n : 1) * seg * sizeof *x);
+    double *x = malloc((n ? n : 1) * seg * sizeof *x);
     if (!x)
         return sg_fail(SG_E_NOMEM, "out of memory for the encoder fit");
     for (size_t i = 0; i < n; i++)

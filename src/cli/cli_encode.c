@@ -370,12 +370,12 @@ static int make_fit(enc_fit **fit, const enc_params *p, const struct args *a,
         if (rc)
             return rc;
         size_t seg = (size_t)C * (size_t)T, k = 0;
-        float *x = malloc((set->n ? set->n : 1) * seg * sizeof(float));
+        double *x = malloc((set->n ? set->n : 1) * seg * sizeof *x);
         if (!x)
             return sg_fail(SG_E_NOMEM, "out of memory");
         for (size_t i = 0; i < set->n; i++)
             if (set->subject[i] >= 0 && (sel.subjects & (1u << set->subject[i])))
-                memcpy(x + k++ * seg, sg_series_at(set, i), seg * sizeof(float));
+                memcpy(x + k++ * seg, sg_series_at(set, i), seg * sizeof *x);
         if (k == 0)
             rc = sg_fail(SG_E_INVALID, "--fit-on %s: no input segment has those subjects", on);
         else
