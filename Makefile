@@ -117,7 +117,7 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/test_%.c tests/sg_test.h $(BUILD)/libsensorgram.a
+$(BUILD)/tests/test_%: tests/test_%.c $(wildcard tests/sg_*.h) $(BUILD)/libsensorgram.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -c -o $@.o $<
 	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS) -lcmocka
