@@ -40,10 +40,9 @@ int enc_encode(float *out, const double *x, int C, int T, const enc_params *p, c
     if (!ws || ws->C != C || ws->T != T || ws->p.kind != p->kind || ws->p.layout != p->layout)
         return sg_fail(SG_E_INVALID, "%s: workspace made for another shape or encoder",
                        enc_kind_name(p->kind));
-    int rc = enc_check_finite(x, C, T);
-    if (rc)
-        return rc;
+    int rc;
     if (p->kind == ENC_GRAY) {
+        /* gray checks finiteness inside its one pass (enc_gray.c) */
         const double *mn = enc_fit_gray_min(fit), *mx = enc_fit_gray_max(fit);
         if (p->layout != ENC_LAYOUT_RGB)
             return enc_gray_compute(out, x, C, T, p, mn, mx);
@@ -59,6 +58,9 @@ int enc_encode(float *out, const double *x, int C, int T, const enc_params *p, c
                     out[((size_t)k * S + s) * T + t] = rows[((size_t)s * 3 + k) * T + t];
         return 0;
     }
+    rc = enc_check_finite(x, C, T);
+    if (rc)
+        return rc;
     size_t plane = (size_t)ws->img_h * (size_t)ws->img_w;
     float *dst = p->layout == ENC_LAYOUT_CHANNELS ? out : ws->tiles;
     int n_images = 1;

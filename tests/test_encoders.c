@@ -398,6 +398,25 @@ static void test_degenerate(void **state)
     assert_int_equal(enc_encode(img, x, 1, 16, &p, NULL, ws), SG_E_NUMERIC);
     assert_non_null(strstr(sg_last_error(), "sample 5"));
     enc_workspace_free(ws);
+
+    /* gray checks inside its scaling pass: every scope, NaN and +-Inf, and
+     * a constant row (zero range, where no scaling happens) */
+    const enum enc_scope scopes[] = {ENC_SCOPE_AXIS, ENC_SCOPE_SEGMENT};
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    for (int s = 0; s < 2; s++)
+        for (int b = 0; b < 3; b++)
+            for (int constant = 0; constant < 2; constant++) {
+                double y[16];
+                for (int i = 0; i < 16; i++)
+                    y[i] = constant ? 3.0 : (double)i;
+                y[9] = bad[b];
+                enc_params_default(&p, ENC_GRAY);
+                p.scope = scopes[s];
+                assert_int_equal(enc_workspace_create(&ws, &p, 1, 16), 0);
+                assert_int_equal(enc_encode(img, y, 1, 16, &p, NULL, ws), SG_E_NUMERIC);
+                assert_non_null(strstr(sg_last_error(), "sample 9"));
+                enc_workspace_free(ws);
+            }
 }
 
 /* ---- fits ---------------------------------------------------------------- */
