@@ -23,18 +23,26 @@ int sg_npy_stack_open(sg_npy_stack *s, const char *path, int row_ndim, const siz
         s->row_shape[i] = row_shape[i];
         s->row_bytes *= row_shape[i];
     }
+    s->fd = -1;
     int rc = sg_atomic_open(&s->af, path);
     if (rc)
         return rc;
+    /* af's stream is write-only; closing gaps at commit also reads */
+    s->fd = open(s->af.tmp_path, O_RDWR | O_CLOEXEC);
+    if (s->fd < 0) {
+        rc = sg_fail(SG_E_IO, "%s: cannot reopen %s: %s", path, s->af.tmp_path, strerror(errno));
+        sg_atomic_abort(&s->af);
+        return rc;
+    }
     /* a placeholder header (N = 0) until commit knows N */
     size_t shape[SG_NPY_STACK_MAX_DIMS + 1] = {0};
     memcpy(shape + 1, s->row_shape, sizeof(size_t) * (size_t)row_ndim);
     unsigned char head[SG_NPY_STACK_HEADER];
     rc = sg_npy_header(head, sizeof head, row_ndim + 1, shape);
-    if (rc >= 0 && pwrite(fileno(s->af.fp), head, sizeof head, 0) != (ssize_t)sizeof head)
+    if (rc >= 0 && pwrite(s->fd, head, sizeof head, 0) != (ssize_t)sizeof head)
         rc = sg_fail(SG_E_IO, "%s: write failed: %s", path, strerror(errno));
     if (rc < 0) {
-        sg_atomic_abort(&s->af);
+        sg_npy_stack_abort(s);
         return rc;
     }
     return SG_OK;
@@ -75,7 +83,7 @@ static int pread_all(int fd, void *buf, size_t n, off_t at)
 int sg_npy_stack_put(sg_npy_stack *s, size_t slot, const float *row)
 {
     off_t at = (off_t)SG_NPY_STACK_HEADER + (off_t)(slot * s->row_bytes);
-    if (pwrite_all(fileno(s->af.fp), row, s->row_bytes, at) != 0) {
+    if (pwrite_all(s->fd, row, s->row_bytes, at) != 0) {
         int e = errno ? errno : EIO;
         __atomic_store_n(&s->err, e, __ATOMIC_RELAXED);
         __atomic_store_n(&s->failed, 1, __ATOMIC_RELEASE);
@@ -86,7 +94,7 @@ int sg_npy_stack_put(sg_npy_stack *s, size_t slot, const float *row)
 
 int sg_npy_stack_commit(sg_npy_stack *s, size_t n_slots, const unsigned char *keep)
 {
-    int fd = fileno(s->af.fp);
+    int fd = s->fd;
     const char *path = s->af.path;
     int rc = SG_OK;
     if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE))
@@ -124,14 +132,26 @@ int sg_npy_stack_commit(sg_npy_stack *s, size_t n_slots, const unsigned char *ke
                 ftruncate(fd, (off_t)SG_NPY_STACK_HEADER + (off_t)(n * s->row_bytes)) != 0))
         rc = sg_fail(SG_E_IO, "%s: write failed: %s", path, strerror(errno));
     if (rc) {
+        sg_npy_stack_abort(s);
+        return rc;
+    }
+    /* the data went through fd; af's commit fsyncs the file and renames it */
+    if (close(fd) != 0) {
+        s->fd = -1;
+        rc = sg_fail(SG_E_IO, "%s: write failed: %s", path, strerror(errno));
         sg_atomic_abort(&s->af);
         return rc;
     }
+    s->fd = -1;
     return sg_atomic_commit(&s->af);
 }
 
 void sg_npy_stack_abort(sg_npy_stack *s)
 {
+    /* a zeroed stack has fd 0 but no temporary file: leave stdin alone */
+    if (s->af.tmp_path && s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
     sg_atomic_abort(&s->af);
 }
 

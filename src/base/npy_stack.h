@@ -21,7 +21,9 @@
 enum { SG_NPY_STACK_HEADER = 128, SG_NPY_STACK_MAX_DIMS = 7 };
 
 typedef struct sg_npy_stack {
-    sg_atomic_file af;     /* the temporary file; rows are pwritten to its fd */
+    sg_atomic_file af;     /* the temporary file (committed/removed through af) */
+    int fd;                /* a read-write descriptor of it: rows are pwritten,
+                            * and pread again when commit closes gaps */
     int row_ndim;
     size_t row_shape[SG_NPY_STACK_MAX_DIMS];
     size_t row_bytes;
