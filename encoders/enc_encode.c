@@ -1,8 +1,9 @@
 /* enc_encode.c - enc_encode: validate, convert, dispatch, lay out.
  *
- * Checks the input is finite (enc_check.c), runs the per-channel compute function into out directly
- * (channels layout) or into the workspace's tiles, then applies the
- * layout.  No allocation happens here.
+ * Checks the input is finite (enc_check.c; gray checks inside its own
+ * single pass), runs the per-channel compute function on the caller's
+ * doubles into out directly (channels layout) or into the workspace's
+ * tiles, then applies the layout.  No allocation happens here.
  */
 #include "encoders/enc_internal.h"
 #include "src/base/sg_error.h"
