@@ -2,10 +2,12 @@
  *
  * 6,840 files x 125 x 45 numbers must load in about a second, so files
  * are read whole and parsed by a hand-written number scanner for this
- * fixed layout instead of strtof.  The scanner accepts what the dataset
+ * fixed layout instead of strtod.  The scanner accepts what the dataset
  * uses (optional sign, digits, optional fraction, optional exponent) and
- * rounds through double: a value may differ from strtof's by one float
- * ulp in rare double-rounding cases, far below the sensors' resolution.
+ * keeps the value in double, as numpy.loadtxt does, so that the encoders
+ * see what pyts sees.  Up to 15 significant digits and exponents within
+ * 1e+-22 are exact (one correctly rounded multiply or divide); longer
+ * numbers (17-digit round trips) go through strtod.
  * Anything else (ragged rows, words, NaN/Inf, wrong row count, empty
  * file) fails with "FILE:LINE:COLUMN: message".
  *
@@ -21,6 +23,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -174,7 +177,7 @@ static double scale10(double m, int e)
 
 /* Scans one number at *pp (bounded by end).  Returns 0 and advances *pp,
  * or -1 when no number starts there. */
-static int scan_float(const char **pp, const char *end, float *out)
+static int scan_number(const char **pp, const char *end, double *out)
 {
     const char *p = *pp;
     int neg = 0;
@@ -230,8 +233,22 @@ static int scan_float(const char **pp, const char *end, float *out)
             return -1;
         }
     }
-    double v = scale10((double)mant, exp10);
-    *out = (float)(neg ? -v : v);
+    if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
+        double v = scale10((double)mant, exp10);
+        *out = neg ? -v : v;
+    } else {
+        /* mant may exceed 2^53 or the power be inexact: let strtod round */
+        size_t len = (size_t)(p - *pp);
+        char small[128];
+        char *tok = len < sizeof small ? small : malloc(len + 1);
+        if (!tok)
+            return -2;
+        memcpy(tok, *pp, len);
+        tok[len] = '\0';
+        *out = strtod(tok, NULL);
+        if (tok != small)
+            free(tok);
+    }
     *pp = p;
     return 0;
 }
@@ -247,7 +264,7 @@ static void describe_token(char *out, size_t n, const char *p, const char *end)
 }
 
 /* Parses a DSA text file held in buf into rows (DSA_N_ROWS, DSA_N_COLUMNS). */
-int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path)
+int dsa_parse_buffer(double *rows, const char *buf, size_t size, const char *path)
 {
     const char *p = buf, *end = buf + size;
     int line = 1;
@@ -272,7 +289,7 @@ int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path
         if (row == DSA_N_ROWS)
             return sg_fail(SG_E_PARSE, "%s:%d:1: extra row (expected %d rows)", path, line,
                            DSA_N_ROWS);
-        float *r = rows + (size_t)row * DSA_N_COLUMNS;
+        double *r = rows + (size_t)row * DSA_N_COLUMNS;
         for (int c = 0; c < DSA_N_COLUMNS; c++) {
             while (p < end && (*p == ' ' || *p == '\t'))
                 p++;
@@ -280,8 +297,11 @@ int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path
             if (p == end || *p == '\n' || *p == '\r')
                 return sg_fail(SG_E_PARSE, "%s:%d:%d: row has %d values, expected %d", path, line,
                                col, c, DSA_N_COLUMNS);
-            float v;
-            if (scan_float(&p, end, &v) != 0 ||
+            double v;
+            int scanned = scan_number(&p, end, &v);
+            if (scanned == -2)
+                return sg_fail(SG_E_NOMEM, "%s:%d:%d: out of memory", path, line, col);
+            if (scanned != 0 ||
                 (p < end && *p != ',' && *p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')) {
                 char tok[32];
                 const char *t = line_start + col - 1;
@@ -294,7 +314,9 @@ int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path
                 return sg_fail(SG_E_PARSE, "%s:%d:%d: expected a number, got '%s'", path, line,
                                col, tok);
             }
-            if (!isfinite(v))
+            /* kept in double, but the image is float32 (and so is the
+             * spectrogram's FFT): beyond its range nothing is meaningful */
+            if (!(fabs(v) <= FLT_MAX))
                 return sg_fail(SG_E_PARSE, "%s:%d:%d: value out of float range", path, line,
                                col);
             r[c] = v;
@@ -330,7 +352,7 @@ int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path
     return SG_OK;
 }
 
-int dsa_segment_read(float *rows, const char *path)
+int dsa_segment_read(double *rows, const char *path)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -415,7 +437,7 @@ struct load_job {
     const struct entry *entries;
     const int *columns;     /* C file columns in output order */
     const char *root;
-    float **scratch;        /* per thread (DSA_N_ROWS, DSA_N_COLUMNS) */
+    double **scratch;        /* per thread (DSA_N_ROWS, DSA_N_COLUMNS) */
     char **failed;          /* n messages when skipping bad files, else NULL */
 };
 
@@ -423,7 +445,7 @@ static int load_one(void *arg, int thread, size_t i)
 {
     struct load_job *job = arg;
     sg_series_set *set = job->set;
-    float *rows = job->scratch[thread];
+    double *rows = job->scratch[thread];
     int rc = dsa_segment_read(rows, set->source[i]);
     if (rc && job->failed && rc != SG_E_NOMEM) {
         job->failed[i] = strdup(sg_last_error());
@@ -432,7 +454,7 @@ static int load_one(void *arg, int thread, size_t i)
     if (rc)
         return rc;
     /* file rows are (T, 45); the segment is (C, T) */
-    float *x = sg_series_at(set, i);
+    double *x = sg_series_at(set, i);
     for (int c = 0; c < set->n_channels; c++) {
         int col = job->columns[c];
         for (int t = 0; t < DSA_N_ROWS; t++)
@@ -456,7 +478,7 @@ static int drop_failed(sg_series_set *set, char **failed, sg_skipped *skipped)
             continue;
         }
         if (k != i) {
-            memmove(sg_series_at(set, k), sg_series_at(set, i), seg * sizeof(float));
+            memmove(sg_series_at(set, k), sg_series_at(set, i), seg * sizeof(double));
             set->label[k] = set->label[i];
             set->subject[k] = set->subject[i];
             set->segment[k] = set->segment[i];
@@ -515,7 +537,7 @@ int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, i
     set->n_channels = C;
     set->n_samples = DSA_N_ROWS;
     set->n_classes = DSA_N_ACTIVITIES;
-    set->data = malloc(n * (size_t)C * DSA_N_ROWS * sizeof(float));
+    set->data = malloc(n * (size_t)C * DSA_N_ROWS * sizeof(double));
     set->channel_names = calloc((size_t)C, sizeof(char *));
     set->label = malloc(n * sizeof(int));
     set->subject = malloc(n * sizeof(int));
@@ -559,13 +581,13 @@ int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, i
     }
 
     int nt = sg_parallel_threads(n_threads);
-    float **scratch = calloc((size_t)nt, sizeof *scratch);
+    double **scratch = calloc((size_t)nt, sizeof *scratch);
     if (!scratch) {
         rc = sg_fail(SG_E_NOMEM, "out of memory");
         goto fail;
     }
     for (int t = 0; t < nt && !rc; t++) {
-        scratch[t] = malloc(sizeof(float) * DSA_N_ROWS * DSA_N_COLUMNS);
+        scratch[t] = malloc(sizeof(double) * DSA_N_ROWS * DSA_N_COLUMNS);
         if (!scratch[t])
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }

@@ -56,10 +56,10 @@ int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, i
 /* Reads one segment file into rows, a caller-owned (DSA_N_ROWS,
  * DSA_N_COLUMNS) array in file order.  Fails with "FILE:LINE:COL: ..." on
  * malformed input (ragged rows, non-numbers, NaN/Inf, wrong row count). */
-int dsa_segment_read(float *rows, const char *path);
+int dsa_segment_read(double *rows, const char *path);
 
 /* Same as dsa_segment_read for text already in memory (size bytes, not
  * NUL-terminated); path is only used in messages. */
-int dsa_parse_buffer(float *rows, const char *buf, size_t size, const char *path);
+int dsa_parse_buffer(double *rows, const char *buf, size_t size, const char *path);
 
 #endif

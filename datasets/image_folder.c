@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -210,6 +211,7 @@ void sg_image_list_free(sg_image_list *l)
     free(l->sources);
     free(l->is_valid);
     free(l->class_names);
+    free(l->rows);
     memset(l, 0, sizeof *l);
 }
 
@@ -536,11 +538,12 @@ static int parse_int_field(const char *s, int *out)
     return 0;
 }
 
-enum { MF_PATH, MF_LABEL, MF_SUBJECT, MF_SEGMENT, MF_SOURCE, MF_COLS, MAX_FIELDS = 64 };
+enum { MF_PATH, MF_LABEL, MF_SUBJECT, MF_SEGMENT, MF_SOURCE, MF_INDEX, MF_COLS, MAX_FIELDS = 64 };
 
 typedef struct manifest_rows {
     strvec paths, labels, sources;
     int *subjects, *segments;
+    size_t *rows;          /* stacked (index column): row of X.npy */
     size_t cap;
 } manifest_rows;
 
@@ -551,6 +554,7 @@ static void manifest_rows_free(manifest_rows *m)
     strvec_free(&m->sources);
     free(m->subjects);
     free(m->segments);
+    free(m->rows);
 }
 
 static int manifest_header(char *line, int *col, const char *file)
@@ -560,15 +564,22 @@ static int manifest_header(char *line, int *col, const char *file)
     int nf = csv_split(line, fields, MAX_FIELDS, &bad);
     if (nf < 0)
         return sg_fail(SG_E_PARSE, "%s:1:%d: unterminated quote in header", file, bad);
-    static const char *const names[MF_COLS] = {"path", "label", "subject", "segment", "source"};
+    static const char *const names[MF_COLS] = {"path",    "label",  "subject",
+                                               "segment", "source", "index"};
     for (int c = 0; c < MF_COLS; c++)
         col[c] = -1;
     for (int f = 0; f < nf && f < MAX_FIELDS; f++)
         for (int c = 0; c < MF_COLS; c++)
             if (strcmp(fields[f], names[c]) == 0)
                 col[c] = f;
-    if (col[MF_PATH] < 0 || col[MF_LABEL] < 0)
-        return sg_fail(SG_E_PARSE, "%s:1:1: header must name the columns path and label", file);
+    /* index instead of path: a stacked folder (encode --stack), rows of X.npy */
+    if ((col[MF_PATH] < 0 && col[MF_INDEX] < 0) || col[MF_LABEL] < 0)
+        return sg_fail(SG_E_PARSE,
+                       "%s:1:1: header must name the columns path (or index, for a stacked "
+                       "X.npy) and label",
+                       file);
+    if (col[MF_PATH] >= 0)
+        col[MF_INDEX] = -1;
     return SG_OK;
 }
 
@@ -584,9 +595,21 @@ static int manifest_row(manifest_rows *m, char *line, const int *col, const char
         if (col[c] >= nf)
             return sg_fail(SG_E_PARSE, "%s:%ld:%zu: expected at least %d fields, found %d", file,
                            lineno, strlen(line) + 1, col[c] + 1, nf);
-    const char *path = fields[col[MF_PATH]], *label = fields[col[MF_LABEL]];
+    int stacked = col[MF_INDEX] >= 0;
+    const char *path = stacked ? SG_STACK_FILE : fields[col[MF_PATH]];
+    const char *label = fields[col[MF_LABEL]];
     if (*path == '\0' || *label == '\0')
         return sg_fail(SG_E_PARSE, "%s:%ld:1: empty path or label", file, lineno);
+    long long row = -1;
+    if (stacked) {
+        const char *f = fields[col[MF_INDEX]];
+        char *end;
+        errno = 0;
+        row = strtoll(f, &end, 10);
+        if (*f == '\0' || *end != '\0' || errno || row < 0)
+            return sg_fail(SG_E_PARSE, "%s:%ld:%ld: index '%s' is not a row number", file,
+                           lineno, (long)(f - line) + 1, f);
+    }
     if (m->paths.n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 256;
         int *s = realloc(m->subjects, cap * sizeof(int));
@@ -597,6 +620,10 @@ static int manifest_row(manifest_rows *m, char *line, const int *col, const char
         if (!g)
             return sg_fail(SG_E_NOMEM, "out of memory");
         m->segments = g;
+        size_t *r = realloc(m->rows, cap * sizeof(size_t));
+        if (!r)
+            return sg_fail(SG_E_NOMEM, "out of memory");
+        m->rows = r;
         m->cap = cap;
     }
     size_t i = m->paths.n;
@@ -610,6 +637,7 @@ static int manifest_row(manifest_rows *m, char *line, const int *col, const char
         }
     m->subjects[i] = ints[0];
     m->segments[i] = ints[1];
+    m->rows[i] = stacked ? (size_t)row : SIZE_MAX;
     int rc = strvec_push(&m->paths, path[0] == '/' ? strdup(path) : join_path(root, path));
     if (rc == 0)
         rc = strvec_push(&m->labels, strdup(label));
@@ -669,6 +697,10 @@ int sg_image_folder_manifest(sg_image_list *out, const char *root)
             out->segments[i] = m.segments[i];
             out->sources[i] = m.sources.v[i];
             m.sources.v[i] = NULL;
+        }
+        if (out->n && col[MF_INDEX] >= 0) {
+            out->rows = m.rows;
+            m.rows = NULL;
         }
         list_set_classes(out, &classes);
     }

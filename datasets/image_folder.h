@@ -5,6 +5,8 @@
  *              row naming at least path and label (class name); subject,
  *              segment and source are kept when present (subject-wise
  *              splits).  Paths are relative to ROOT unless absolute.
+ *              A stacked folder (`encode --stack`) names index instead
+ *              of path: row `index` of ROOT/X.npy (N, C, H, W).
  *   train/valid ROOT/train/<class>/... and ROOT/valid/<class>/... (or
  *              val/): one list, is_valid marks the given split.
  *   classes    ROOT/<class>/ with .png/.jpg/.jpeg files, class names sorted (strcmp).
@@ -24,6 +26,9 @@
 
 #include "src/image/image.h"
 
+/* The array of a stacked folder, beside its manifest.csv. */
+#define SG_STACK_FILE "X.npy"
+
 typedef struct sg_image_list {
     size_t n;
     char **paths;          /* n paths (ROOT joined), owned */
@@ -32,6 +37,7 @@ typedef struct sg_image_list {
     int *segments;         /* n segment ids, -1 when unknown */
     char **sources;        /* n source descriptions or NULL entries, owned */
     unsigned char *is_valid; /* n flags from a train/valid layout, else NULL */
+    size_t *rows;          /* stacked manifest: n rows of paths[i] (X.npy), else NULL */
     int n_classes;
     char **class_names;    /* n_classes names, sorted, owned */
 } sg_image_list;

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -36,8 +37,8 @@ void sensor_csv_options_default(sensor_csv_options *opt)
     opt->label_from = SENSOR_CSV_LABEL_DIR;
 }
 
-/* Parses a whole field as a finite float; 0 on success. */
-static int parse_number(const char *s, size_t len, float *out)
+/* Parses a whole field as a finite double; 0 on success. */
+static int parse_number(const char *s, size_t len, double *out)
 {
     char tmp[FIELD_MAX];
     while (len && (*s == ' ' || *s == '\t')) {
@@ -52,10 +53,12 @@ static int parse_number(const char *s, size_t len, float *out)
     tmp[len] = '\0';
     char *end;
     errno = 0;
-    float v = strtof(tmp, &end);
+    double v = strtod(tmp, &end);
     if (*end != '\0' || end == tmp)
         return -1;
-    if (!isfinite(v))
+    /* beyond float32 the image (and the spectrogram's float FFT) would
+     * overflow, so such values count as non-finite, as strtof made them */
+    if (!(fabs(v) <= FLT_MAX))
         return -2;
     *out = v;
     return 0;
@@ -71,7 +74,7 @@ static int cmp_str(const void *a, const void *b)
 struct recording {
     size_t rows, cap;
     int C;
-    float *x;              /* (rows, C) */
+    double *x;              /* (rows, C) */
     char **row_label;      /* rows strings, or NULL without a label column */
     char **channel_names;  /* C */
 };
@@ -113,7 +116,7 @@ struct pstate {
     int *channel_of;            /* n_fields: channel index or -1 */
     int label_idx;              /* -1 without a label column */
     size_t field_idx;           /* in the current row */
-    float *rowbuf;              /* C */
+    double *rowbuf;              /* C */
     char *row_label;
 
     struct recording *rec;
@@ -179,7 +182,7 @@ static int settle_header(struct pstate *st)
     int header = opt->header == SENSOR_CSV_HEADER_YES;
     if (opt->header == SENSOR_CSV_HEADER_AUTO) {
         for (int i = 0; i < n && !header; i++) {
-            float v;
+            double v;
             if (parse_number(st->first[i], strlen(st->first[i]), &v) == -1)
                 header = 1;
         }
@@ -250,7 +253,7 @@ static int settle_header(struct pstate *st)
     if (!rc) {
         r->C = C;
         r->channel_names = calloc((size_t)C, sizeof(char *));
-        st->rowbuf = malloc((size_t)C * sizeof(float));
+        st->rowbuf = malloc((size_t)C * sizeof(double));
         if (!r->channel_names || !st->rowbuf)
             rc = st->err = sg_fail(SG_E_NOMEM, "out of memory");
         for (int c = 0; c < C && !rc; c++) {
@@ -281,7 +284,7 @@ static int process_data_field(struct pstate *st, const char *s, size_t len, stru
     int k = (int)st->field_idx++;
     int c = st->channel_of[k];
     if (c >= 0) {
-        float v;
+        double v;
         int r = parse_number(s, len, &v);
         if (r == -2)
             return pfail(st, at, SG_E_PARSE, "non-finite value '%.*s'", (int)(len > 32 ? 32 : len),
@@ -309,7 +312,7 @@ static int end_data_row(struct pstate *st, struct field_pos at)
     struct recording *r = st->rec;
     if (r->rows == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
-        float *x = realloc(r->x, cap * (size_t)r->C * sizeof(float));
+        double *x = realloc(r->x, cap * (size_t)r->C * sizeof(double));
         if (!x)
             return st->err = sg_fail(SG_E_NOMEM, "out of memory");
         r->x = x;
@@ -321,7 +324,7 @@ static int end_data_row(struct pstate *st, struct field_pos at)
         }
         r->cap = cap;
     }
-    memcpy(r->x + r->rows * (size_t)r->C, st->rowbuf, (size_t)r->C * sizeof(float));
+    memcpy(r->x + r->rows * (size_t)r->C, st->rowbuf, (size_t)r->C * sizeof(double));
     if (st->label_idx >= 0) {
         r->row_label[r->rows] = st->row_label;
         st->row_label = NULL;
@@ -555,7 +558,7 @@ static int builder_grow(struct builder *b, size_t need)
     while (cap < need)
         cap *= 2;
     size_t seg = (size_t)s->n_channels * (size_t)s->n_samples;
-    float *data = realloc(s->data, cap * seg * sizeof(float));
+    double *data = realloc(s->data, cap * seg * sizeof(double));
     if (data)
         s->data = data;
     int *label = realloc(s->label, cap * sizeof(int));
@@ -635,7 +638,7 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
         if (rc)
             break;
         size_t i = s->n;
-        float *x = sg_series_at(s, i);
+        double *x = sg_series_at(s, i);
         /* rec->x is (rows, C); the segment is (C, w) */
         for (int c = 0; c < rec->C; c++)
             for (size_t t = 0; t < w; t++)

@@ -3,8 +3,10 @@
  * The "samples" stage of the data path: readers (dsa.c, sensor_csv.c)
  * fill an sg_series_set, encoders turn each segment into an image.
  * All segments share one shape (C channels x T samples); data is one
- * contiguous (n, C, T) float array so that fitting and encoding can walk
- * it without indirection.
+ * contiguous (n, C, T) double array so that fitting and encoding can walk
+ * it without indirection.  Values stay double from the parse to the
+ * encoder: pyts rescales in float64, and a near-constant posture axis
+ * (0.01 around 9.8) turns one float rounding into 1e-3 in a GAF.
  */
 #ifndef SG_SERIES_H
 #define SG_SERIES_H
@@ -15,7 +17,7 @@ typedef struct sg_series_set {
     size_t n;              /* number of segments */
     int n_channels;        /* C */
     int n_samples;         /* T */
-    float *data;           /* (n, C, T) row-major, owned */
+    double *data;          /* (n, C, T) row-major, owned */
     char **channel_names;  /* C names such as "LL_acc_x", owned */
     int *label;            /* n class indices into class_names, owned */
     int *subject;          /* n subject ids (DSA: 1..8), -1 if unknown */
@@ -30,7 +32,7 @@ typedef struct sg_series_set {
 void sg_series_set_free(sg_series_set *s);
 
 /* Pointer to segment i's (C, T) data. */
-static inline float *sg_series_at(const sg_series_set *s, size_t i)
+static inline double *sg_series_at(const sg_series_set *s, size_t i)
 {
     return s->data + i * (size_t)s->n_channels * (size_t)s->n_samples;
 }

@@ -1,7 +1,7 @@
 /* enc.h - time-series-to-image encoders (the public manual).
  *
  * Every encoder turns one segment x of C channels x T samples, stored
- * row-major as (C, T) floats, into one float image of shape (OC, OH, OW)
+ * row-major as (C, T) doubles, into one float image of shape (OC, OH, OW)
  * written to a caller-owned buffer.  Parameter names and defaults follow
  * pyts 0.13 (GramianAngularField, MarkovTransitionField, RecurrencePlot,
  * JointRecurrencePlot) so that a user moving from pyts/tsai gets the same
@@ -34,11 +34,12 @@
  *   rp           no special case (all distances 0)
  *   spectrogram  magnitude 0 gives 20*log10(1e-6) = -120 dB
  *
- * Precision: inputs are float, but every pyts-relevant step (PAA, scaling,
- * distances, percentiles, bin edges, comparisons) runs in double, as pyts
- * does in float64; only the final image is rounded to float.  The per-
- * encoder compute functions below take double input so that the tests can
- * feed pyts's own float64 series.
+ * Precision: inputs are double from the parse on (datasets/ keep the
+ * values as read), and every pyts-relevant step (PAA, scaling, distances,
+ * percentiles, bin edges, comparisons) runs in double, as pyts does in
+ * float64; only the final image is rounded to float.  A posture axis
+ * varies by 0.01 around 9.8, so one float rounding of the input would
+ * already move a GAF pixel by 1e-3 and a percentile threshold across ties.
  *
  * Layout of a multi-channel result:
  *   channels     one image channel per encoded channel (C x H x W)
@@ -165,10 +166,10 @@ void enc_value_range(const enc_params *p, double *lo, double *hi, int *bounded);
  * way: gray's per-channel min/max, mtf's per-channel bin edges. */
 typedef struct enc_fit enc_fit;
 
-/* Fits on n segments x (n, C, T) row-major.  The result is owned by the
+/* Fits on n segments x (n, C, T) row-major doubles.  The result is owned by the
  * caller and released with enc_fit_free.  Encoders without fitted state
  * return a valid, empty fit. */
-int enc_fit_create(enc_fit **out, const enc_params *p, const float *x,
+int enc_fit_create(enc_fit **out, const enc_params *p, const double *x,
                    size_t n, int C, int T);
 
 /* Writes the fit as JSON (atomically) to path. */
@@ -194,7 +195,7 @@ void enc_workspace_free(enc_workspace *ws);
  * dataset-fitted mtf.  Constant or degenerate input never produces NaN:
  * each encoder documents what it writes instead.  Non-finite input is
  * rejected with SG_E_NUMERIC. */
-int enc_encode(float *out, const float *x, int C, int T, const enc_params *p,
+int enc_encode(float *out, const double *x, int C, int T, const enc_params *p,
                const enc_fit *fit, enc_workspace *ws);
 
 /* --- per-encoder compute functions ---------------------------------------

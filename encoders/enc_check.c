@@ -9,19 +9,19 @@
 #include <float.h>
 #include <math.h>
 
-int enc_check_finite(const float *x, int C, int T)
+int enc_check_finite(const double *x, int C, int T)
 {
     /* branch-free scan first (vectorizes); locate only on failure */
     size_t n = (size_t)C * (size_t)T;
     int bad = 0;
     for (size_t i = 0; i < n; i++)
-        bad |= !(fabsf(x[i]) <= FLT_MAX);
+        bad |= !(fabs(x[i]) <= DBL_MAX);
     if (!bad)
         return 0;
     for (int c = 0; c < C; c++)
         for (int t = 0; t < T; t++)
             if (!isfinite(x[(size_t)c * T + t]))
                 return sg_fail(SG_E_NUMERIC, "non-finite value (%g) in channel %d at sample %d",
-                               (double)x[(size_t)c * T + t], c, t);
+                               x[(size_t)c * T + t], c, t);
     return 0;
 }

@@ -1,9 +1,9 @@
 /* enc_encode.c - enc_encode: validate, convert, dispatch, lay out.
  *
- * Checks the input is finite (enc_check.c), widens it to double once (pyts computes in
- * float64), runs the per-channel compute function into out directly
- * (channels layout) or into the workspace's tiles, then applies the
- * layout.  No allocation happens here.
+ * Checks the input is finite (enc_check.c; gray checks inside its own
+ * single pass), runs the per-channel compute function on the caller's
+ * doubles into out directly (channels layout) or into the workspace's
+ * tiles, then applies the layout.  No allocation happens here.
  */
 #include "encoders/enc_internal.h"
 #include "src/base/sg_error.h"
@@ -35,16 +35,15 @@ static int encode_channel(float *out, const double *x, int c, int T, const enc_p
     }
 }
 
-int enc_encode(float *out, const float *x, int C, int T, const enc_params *p, const enc_fit *fit,
+int enc_encode(float *out, const double *x, int C, int T, const enc_params *p, const enc_fit *fit,
                enc_workspace *ws)
 {
     if (!ws || ws->C != C || ws->T != T || ws->p.kind != p->kind || ws->p.layout != p->layout)
         return sg_fail(SG_E_INVALID, "%s: workspace made for another shape or encoder",
                        enc_kind_name(p->kind));
-    int rc = enc_check_finite(x, C, T);
-    if (rc)
-        return rc;
+    int rc;
     if (p->kind == ENC_GRAY) {
+        /* gray checks finiteness inside its one pass (enc_gray.c) */
         const double *mn = enc_fit_gray_min(fit), *mx = enc_fit_gray_max(fit);
         if (p->layout != ENC_LAYOUT_RGB)
             return enc_gray_compute(out, x, C, T, p, mn, mx);
@@ -60,17 +59,19 @@ int enc_encode(float *out, const float *x, int C, int T, const enc_params *p, co
                     out[((size_t)k * S + s) * T + t] = rows[((size_t)s * 3 + k) * T + t];
         return 0;
     }
-    for (size_t i = 0; i < (size_t)C * (size_t)T; i++)
-        ws->xd[i] = x[i];
+    rc = enc_check_finite(x, C, T);
+    if (rc)
+        return rc;
     size_t plane = (size_t)ws->img_h * (size_t)ws->img_w;
     float *dst = p->layout == ENC_LAYOUT_CHANNELS ? out : ws->tiles;
     int n_images = 1;
     if (p->kind == ENC_JRP) {
-        rc = enc_jrp_compute(dst, ws->xd, C, T, p, ws);
+        rc = enc_jrp_compute(dst, x, C, T, p, ws);
     } else {
         n_images = C;
         for (int c = 0; c < C && rc == 0; c++)
-            rc = encode_channel(dst + (size_t)c * plane, ws->xd + (size_t)c * T, c, T, p, fit, ws);
+            rc = encode_channel(dst + (size_t)c * plane, x + (size_t)c * T, c, T,
+                                p, fit, ws);
     }
     if (rc)
         return rc;

@@ -81,7 +81,7 @@ static int fit_alloc(enc_fit **out, const enc_params *p, int C, int gray, int mt
 
 static int fits_mtf(const enc_params *p) { return p->kind == ENC_MTF && p->mtf_fitted; }
 
-int enc_fit_create(enc_fit **out, const enc_params *p, const float *x, size_t n, int C, int T)
+int enc_fit_create(enc_fit **out, const enc_params *p, const double *x, size_t n, int C, int T)
 {
     *out = NULL;
     int rc = enc_params_check(p, C, T);
@@ -101,9 +101,9 @@ int enc_fit_create(enc_fit **out, const enc_params *p, const float *x, size_t n,
         return rc;
     if (gray) {
         for (int c = 0; c < C; c++) {
-            float lo = x[(size_t)c * T], hi = lo;
+            double lo = x[(size_t)c * T], hi = lo;
             for (size_t i = 0; i < n; i++) {
-                const float *row = x + (i * (size_t)C + (size_t)c) * (size_t)T;
+                const double *row = x + (i * (size_t)C + (size_t)c) * (size_t)T;
                 for (int t = 0; t < T; t++) {
                     lo = row[t] < lo ? row[t] : lo;
                     hi = row[t] > hi ? row[t] : hi;
@@ -129,7 +129,7 @@ int enc_fit_create(enc_fit **out, const enc_params *p, const float *x, size_t n,
         }
         for (int c = 0; c < C; c++) {
             for (size_t i = 0; i < n; i++) {
-                const float *row = x + (i * (size_t)C + (size_t)c) * (size_t)T;
+                const double *row = x + (i * (size_t)C + (size_t)c) * (size_t)T;
                 for (int t = 0; t < T; t++)
                     pool[i * (size_t)T + (size_t)t] = row[t];
             }

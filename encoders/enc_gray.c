@@ -5,28 +5,47 @@
  * over all channels of the segment (scope segment), or per channel
  * within the segment (scope axis).  Values outside a fitted range are
  * clamped; a zero range maps to 0 instead of dividing by zero.
+ *
+ * gray does one multiply per value, so a separate finiteness pass (what
+ * enc_encode runs before the other encoders) would cost more than the
+ * encoding: the check is fused into the scaling loop instead (a value is
+ * finite iff its scaled value is, for a finite range), and only a failed
+ * check walks the input again to name the bad value.
  */
 #include "encoders/enc_internal.h"
 #include "src/base/sg_error.h"
 
-static void scale_row(float *out, const float *x, int T, double mn, double mx)
+#include <float.h>
+#include <math.h>
+
+/* Scales one row; returns nonzero when a value (or the range) is not
+ * finite.  Vectorized (AVX2 clone) only because the clamps are plain
+ * selects and the Makefile builds this file with -fno-trapping-math. */
+ENC_HOT static int scale_row(float *restrict out, const double *restrict x, int T, double mn,
+                             double mx)
 {
     double range = mx - mn;
-    if (!(range > 0.0)) {
-        for (int t = 0; t < T; t++)
+    int bad = 0;
+    if (!(range > 0.0) || !(range <= DBL_MAX)) {
+        for (int t = 0; t < T; t++) {
             out[t] = 0.0f;
-        return;
+            bad |= !(fabs(x[t]) <= DBL_MAX);
+        }
+        return bad | !(fabs(mn) <= DBL_MAX);
     }
-    float inv = (float)(1.0 / range), lo = (float)mn;
+    double inv = 1.0 / range;
     for (int t = 0; t < T; t++) {
-        float v = (x[t] - lo) * inv;
-        out[t] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+        double v = (x[t] - mn) * inv;
+        bad |= !(fabs(v) <= DBL_MAX);
+        double a = v > 0.0 ? v : 0.0;   /* NaN never gets here unflagged */
+        out[t] = (float)(a < 1.0 ? a : 1.0);
     }
+    return bad;
 }
 
-static void row_min_max(const float *x, int T, double *mn, double *mx)
+static void row_min_max(const double *x, int T, double *mn, double *mx)
 {
-    float lo = x[0], hi = x[0];
+    double lo = x[0], hi = x[0];
     for (int t = 1; t < T; t++) {
         lo = x[t] < lo ? x[t] : lo;
         hi = x[t] > hi ? x[t] : hi;
@@ -35,29 +54,37 @@ static void row_min_max(const float *x, int T, double *mn, double *mx)
     *mx = hi;
 }
 
-int enc_gray_compute(float *out, const float *x, int C, int T, const enc_params *p,
+int enc_gray_compute(float *out, const double *x, int C, int T, const enc_params *p,
                      const double *fit_min, const double *fit_max)
 {
     double mn, mx;
+    int bad = 0;
     switch (p->scope) {
     case ENC_SCOPE_DATASET:
         if (!fit_min || !fit_max)
             return sg_fail(SG_E_INVALID,
                            "gray: scope dataset needs a fit (enc_fit_create or a saved fit)");
         for (int c = 0; c < C; c++)
-            scale_row(out + (size_t)c * T, x + (size_t)c * T, T, fit_min[c], fit_max[c]);
-        return 0;
+            bad |= scale_row(out + (size_t)c * T, x + (size_t)c * T, T, fit_min[c], fit_max[c]);
+        break;
     case ENC_SCOPE_SEGMENT:
         row_min_max(x, C * T, &mn, &mx);
         for (int c = 0; c < C; c++)
-            scale_row(out + (size_t)c * T, x + (size_t)c * T, T, mn, mx);
-        return 0;
+            bad |= scale_row(out + (size_t)c * T, x + (size_t)c * T, T, mn, mx);
+        break;
     case ENC_SCOPE_AXIS:
         for (int c = 0; c < C; c++) {
             row_min_max(x + (size_t)c * T, T, &mn, &mx);
-            scale_row(out + (size_t)c * T, x + (size_t)c * T, T, mn, mx);
+            bad |= scale_row(out + (size_t)c * T, x + (size_t)c * T, T, mn, mx);
         }
-        return 0;
+        break;
+    default:
+        return sg_fail(SG_E_INVALID, "gray: unknown scope %d", (int)p->scope);
     }
-    return sg_fail(SG_E_INVALID, "gray: unknown scope %d", (int)p->scope);
+    if (bad) {
+        /* name the value; a fitted range that is not finite is the fit's fault */
+        int rc = enc_check_finite(x, C, T);
+        return rc ? rc : sg_fail(SG_E_NUMERIC, "gray: the fitted min/max are not finite");
+    }
+    return 0;
 }

@@ -28,7 +28,7 @@ struct enc_workspace {
     int *seg_end;
     int seg_overlapping;    /* the overlapping flag seg_* were made for;
                              * -1: not made yet (see enc_workspace_segments) */
-    double *xd;             /* (C, T) the input as double */
+    double *xd;             /* (C, T) scratch: gray rgb rows (as floats) */
     double *d1, *d2;        /* T doubles each: PAA, cos, sin, sorted copy */
     float *f1, *f2;         /* T floats each: cos and sin for the tight loop */
     double *dist;           /* rp: (n, n) distances */
@@ -105,11 +105,11 @@ static inline int enc_digitize(double v, const double *edges, int n_edges)
 }
 
 /* Rejects non-finite values in x (C, T) with SG_E_NUMERIC naming where. */
-int enc_check_finite(const float *x, int C, int T);
+int enc_check_finite(const double *x, int C, int T);
 
 /* Gray image of x (C, T) into out (C, T), with fitted per-channel
  * min/max (NULL unless scope is dataset). */
-int enc_gray_compute(float *out, const float *x, int C, int T,
+int enc_gray_compute(float *out, const double *x, int C, int T,
                      const enc_params *p, const double *fit_min,
                      const double *fit_max);
 

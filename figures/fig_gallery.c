@@ -58,7 +58,7 @@ static int parse_encoders(gallery_enc *e, int *n, const char *list, enc_layout l
 
 /* Draws the C channels of x (C, T) as lines in the box, each channel
  * scaled to the box's height over the segment's overall range. */
-static void draw_signal(cairo_t *cr, const float *x, int C, int T, double bx, double by,
+static void draw_signal(cairo_t *cr, const double *x, int C, int T, double bx, double by,
                         double bw, double bh)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -190,7 +190,7 @@ int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opt
              11.5, 0, 0.5, 0.5, 0);
     for (int s = 0; s < n_shown && !rc; s++) {
         size_t i = example[s];
-        const float *x = sg_series_at(&set, i);
+        const double *x = sg_series_at(&set, i);
         double tx = 3 * GAP + (s % per_row) * (tile_w + 3 * GAP);
         double ty = 70 + (s / per_row) * (tile_h + 2 * GAP);
         cairo_set_source_rgb(cr, 0, 0, 0);

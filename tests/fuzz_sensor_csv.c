@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     "walk/walk_01.csv", &opt);
     if (rc == 0) {
         /* Touch everything the reader promises, so that ASan checks it. */
-        volatile float acc = 0.0f;
+        volatile double acc = 0.0;
         size_t numel = set.n * (size_t)set.n_channels * (size_t)set.n_samples;
         for (size_t i = 0; i < numel; i++)
             acc += set.data[i];

@@ -112,4 +112,27 @@ static inline void sg_assert_close(const char *what, const float *got, const dou
     }
 }
 
+/* sg_assert_close for double values (series as read, before encoding). */
+static inline void sg_assert_close_d(const char *what, const double *got, const double *want,
+                                     size_t n, double atol, double rtol)
+{
+    size_t worst = 0;
+    double worst_excess = -1.0, worst_diff = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(got[i] - want[i]);
+        double tol = atol + rtol * fabs(want[i]);
+        double excess = (d != d) ? INFINITY : (tol == 0.0 && d == 0.0 ? -1.0 : d - tol);
+        if (excess > worst_excess) {
+            worst_excess = excess;
+            worst = i;
+            worst_diff = d;
+        }
+    }
+    if (worst_excess > 0.0 || (worst_excess == 0.0 && worst_diff > 0.0)) {
+        print_error("%s: mismatch at %zu: expected %.17g, got %.17g (|diff| %.3g > tol)\n",
+                    what, worst, want[worst], got[worst], worst_diff);
+        fail();
+    }
+}
+
 #endif

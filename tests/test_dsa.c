@@ -15,6 +15,15 @@ static double synth_value(int a, int s, int seg, int t, int k)
     return a * 1000.0 + s * 100.0 + seg + t * 0.5 - k * 0.25;
 }
 
+/* The value as written to the file (%.6g) and read back by strtod: the
+ * reader keeps doubles, so it must give exactly this. */
+static double synth_read(int a, int s, int seg, int t, int k)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.6g", synth_value(a, s, seg, t, k));
+    return strtod(buf, NULL);
+}
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -77,8 +86,8 @@ static void test_load_synthetic(void **state)
         double ref[45 * 125];
         for (int k = 0; k < 45; k++)
             for (int t = 0; t < 125; t++)
-                ref[k * 125 + t] = (float)synth_value(act[i], subj[i], seg[i], t, k);
-        sg_assert_close(names[i], sg_series_at(&s, i), ref, 45 * 125, 1e-2, 1e-6);
+                ref[k * 125 + t] = synth_read(act[i], subj[i], seg[i], t, k);
+        sg_assert_close_d(names[i], sg_series_at(&s, i), ref, 45 * 125, 0, 0);
     }
     assert_string_equal(s.channel_names[0], "T_acc_x");
     assert_string_equal(s.channel_names[4], "T_gyro_y");
@@ -98,10 +107,10 @@ static void test_load_synthetic(void **state)
     assert_string_equal(s.name[1], "a09_p2_s10");
     double ref[2 * 125];
     for (int t = 0; t < 125; t++) {
-        ref[t] = (float)synth_value(9, 2, 10, t, 36);
-        ref[125 + t] = (float)synth_value(9, 2, 10, t, 38);
+        ref[t] = synth_read(9, 2, 10, t, 36);
+        ref[125 + t] = synth_read(9, 2, 10, t, 38);
     }
-    sg_assert_close("LL acc x,z", sg_series_at(&s, 1), ref, 250, 1e-2, 1e-6);
+    sg_assert_close_d("LL acc x,z", sg_series_at(&s, 1), ref, 250, 0, 0);
     sg_series_set_free(&s);
 
     /* no segment of subject 5 */
@@ -154,7 +163,7 @@ static char *grid_text(int rows, int cols)
 
 static void expect_parse_error(const char *text, const char *want)
 {
-    float rows[DSA_N_ROWS * DSA_N_COLUMNS];
+    double rows[DSA_N_ROWS * DSA_N_COLUMNS];
     int rc = dsa_parse_buffer(rows, text, strlen(text), "f.txt");
     if (rc == 0 || strcmp(sg_last_error(), want) != 0) {
         print_error("expected error \"%s\", got rc %d \"%s\"\n", want, rc, sg_last_error());
@@ -180,7 +189,7 @@ static char *grid_with(int rows, int line, int field, const char *value)
 static void test_parse_errors(void **state)
 {
     (void)state;
-    float rows[DSA_N_ROWS * DSA_N_COLUMNS];
+    double rows[DSA_N_ROWS * DSA_N_COLUMNS];
     char *ok = grid_text(125, 45);
     assert_int_equal(dsa_parse_buffer(rows, ok, strlen(ok), "f.txt"), 0);
     assert_true(rows[0] == 1.0f && rows[125 * 45 - 1] == 1.0f);
@@ -298,10 +307,10 @@ static void test_real_tree(void **state)
     assert_true(s.n >= 6840);
     assert_string_equal(s.name[0], "a01_p1_s01");
     /* the first values of a01/p1/s01.txt: 8.1305,1.0349,5.4217 */
-    float *x = sg_series_at(&s, 0);
+    const double *x = sg_series_at(&s, 0);
     const double want[] = {8.1305, 1.0349, 5.4217};
-    float got[3] = {x[0], x[125], x[250]};
-    sg_assert_close("a01_p1_s01 row 0", got, want, 3, 1e-6, 1e-6);
+    double got[3] = {x[0], x[125], x[250]};
+    sg_assert_close_d("a01_p1_s01 row 0 (exactly strtod's)", got, want, 3, 0, 0);
     sg_series_set_free(&s);
 }
 

@@ -1,284 +1,103 @@
 /* test_encoders.c - the encoders against pyts and against hand-checked cases.
  *
- * conformance: every case in SHARED/testvectors/encoders (pyts 0.13 in
- * float64) to 1e-5 absolute; thresholded plots exactly.  Unthresholded
- * joint plots reach values in the thousands, beyond what a float holds
- * to 1e-5, so those also allow one float rounding (rtol 2^-23).
+ * conformance: every case of SHARED/testvectors/encoders and of
+ * encoders-static (pyts 0.13 in float64), through the compute functions
+ * and enc_encode, to sg_cases.h's rule (1e-5, thresholded exactly); each
+ * set's case count is checked.  test_pyts_cli.c runs them through the
+ * binary.
  * The rest are small cases worked out by hand, degenerate inputs, fits,
  * layouts and bad parameters.
  */
 #include "tests/sg_test.h"
+#include "tests/sg_cases.h"
 
 #include "encoders/enc.h"
 #include "src/base/sg_error.h"
 
-#include <dirent.h>
 
-/* ---- reading the conformance files ---------------------------------- */
+/* ---- pyts conformance: both sets through the encoder API ------------- */
 
-typedef struct {
-    double *v;
-    int rows, cols;
-} table;
-
-static void table_free(table *t)
-{
-    free(t->v);
-    t->v = NULL;
-}
-
-/* Reads a CSV of numbers; every row must have the same length. */
-static int table_read(table *t, const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    size_t cap = 1024, n = 0;
-    t->v = malloc(cap * sizeof(double));
-    t->rows = 0;
-    t->cols = 0;
-    int col = 0, c;
-    char buf[64];
-    int len = 0;
-    int ok = t->v != NULL;
-    while (ok) {
-        c = fgetc(fp);
-        if (c == ',' || c == '\n' || c == EOF) {
-            if (len > 0) {
-                buf[len] = '\0';
-                if (n == cap) {
-                    cap *= 2;
-                    double *nv = realloc(t->v, cap * sizeof(double));
-                    if (!nv) {
-                        ok = 0;
-                        break;
-                    }
-                    t->v = nv;
-                }
-                t->v[n++] = strtod(buf, NULL);
-                col++;
-                len = 0;
-            }
-            if ((c == '\n' || c == EOF) && col > 0) {
-                if (t->rows == 0)
-                    t->cols = col;
-                else if (col != t->cols)
-                    ok = 0;
-                t->rows++;
-                col = 0;
-            }
-            if (c == EOF)
-                break;
-        } else if (len < (int)sizeof buf - 1) {
-            buf[len++] = (char)c;
-        }
-    }
-    fclose(fp);
-    if (!ok)
-        table_free(t);
-    return ok ? 0 : -1;
-}
-
-/* Finds key in a params file's text; returns a pointer to its value. */
-static const char *param_get(const char *text, const char *key, char *val, size_t vlen)
-{
-    size_t klen = strlen(key);
-    const char *s = text;
-    while (*s) {
-        if (strncmp(s, key, klen) == 0 && s[klen] == '=') {
-            const char *v = s + klen + 1;
-            size_t i = 0;
-            while (v[i] && v[i] != '\n' && i + 1 < vlen) {
-                val[i] = v[i];
-                i++;
-            }
-            val[i] = '\0';
-            return val;
-        }
-        s = strchr(s, '\n');
-        if (!s)
-            break;
-        s++;
-    }
-    return NULL;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return NULL;
-    char *buf = calloc(1, 4096);
-    if (buf)
-        (void)!fread(buf, 1, 4095, fp);
-    fclose(fp);
-    return buf;
-}
-
-/* Fills p from a case's params text; returns 0 or -1 on an unknown value. */
-static int case_params(enc_params *p, const char *text)
-{
-    char v[128];
-    const char *enc = param_get(text, "encoder", v, sizeof v);
-    if (!enc)
-        return -1;
-    if (strcmp(enc, "gaf") == 0) {
-        char m[32];
-        param_get(text, "method", m, sizeof m);
-        enc_params_default(p, strcmp(m, "difference") == 0 ? ENC_GADF : ENC_GASF);
-        p->image_size = atoi(param_get(text, "image_size", v, sizeof v));
-        param_get(text, "sample_range", v, sizeof v);
-        if (sscanf(v, "%lf,%lf", &p->sample_range[0], &p->sample_range[1]) != 2)
-            return -1;
-        p->overlapping = atoi(param_get(text, "overlapping", v, sizeof v));
-        return 0;
-    }
-    if (strcmp(enc, "mtf") == 0) {
-        enc_params_default(p, ENC_MTF);
-        p->n_bins = atoi(param_get(text, "n_bins", v, sizeof v));
-        p->image_size = atoi(param_get(text, "image_size", v, sizeof v));
-        p->overlapping = atoi(param_get(text, "overlapping", v, sizeof v));
-        param_get(text, "strategy", v, sizeof v);
-        p->strategy = strcmp(v, "quantile") == 0  ? ENC_STRATEGY_QUANTILE
-                      : strcmp(v, "uniform") == 0 ? ENC_STRATEGY_UNIFORM
-                                                  : ENC_STRATEGY_NORMAL;
-        return 0;
-    }
-    enc_params_default(p, strcmp(enc, "jrp") == 0 ? ENC_JRP : ENC_RP);
-    p->dimension = atoi(param_get(text, "dimension", v, sizeof v));
-    p->time_delay = atoi(param_get(text, "time_delay", v, sizeof v));
-    p->percentage = atof(param_get(text, "percentage", v, sizeof v));
-    param_get(text, "threshold", v, sizeof v);
-    if (strcmp(v, "none") == 0) {
-        p->threshold = ENC_THRESHOLD_NONE;
-    } else if (strcmp(v, "point") == 0) {
-        p->threshold = ENC_THRESHOLD_POINT;
-    } else if (strcmp(v, "distance") == 0) {
-        p->threshold = ENC_THRESHOLD_DISTANCE;
-    } else {
-        p->threshold = ENC_THRESHOLD_VALUE;
-        p->threshold_value = atof(v);
-    }
-    return 0;
-}
-
-/* Runs one case; returns 1 if it matched, 0 (with a message) if not. */
+/* Runs one case through its compute function; 1 if it matched. */
 static int run_case(const char *dir, const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s.params", dir, name);
-    char *text = slurp(path);
-    assert_non_null(text);
-    enc_params p;
-    assert_int_equal(case_params(&p, text), 0);
-    free(text);
-
-    table in = {0}, want = {0};
-    snprintf(path, sizeof path, "%s/%s.input.csv", dir, name);
-    assert_int_equal(table_read(&in, path), 0);
-    snprintf(path, sizeof path, "%s/%s.expected.csv", dir, name);
-    assert_int_equal(table_read(&want, path), 0);
-
-    int C = in.rows, T = in.cols, h, w;
-    assert_int_equal(enc_image_shape(&p, C, T, &h, &w), 0);
-    if (h != want.rows || w != want.cols) {
-        print_error("%s: shape %dx%d, expected %dx%d\n", name, h, w, want.rows, want.cols);
-        table_free(&in);
-        table_free(&want);
-        return 0;
-    }
+    sg_case c;
+    sg_case_read(&c, dir, name);
+    int C = c.in.rows, T = c.in.cols, h, w;
+    assert_int_equal(enc_image_shape(&c.p, C, T, &h, &w), 0);
     enc_workspace *ws;
-    assert_int_equal(enc_workspace_create(&ws, &p, C, T), 0);
+    assert_int_equal(enc_workspace_create(&ws, &c.p, C, T), 0);
     float *out = malloc(sizeof(float) * (size_t)h * w);
     assert_non_null(out);
     int rc;
-    switch (p.kind) {
+    switch (c.p.kind) {
     case ENC_GASF:
     case ENC_GADF:
-        rc = enc_gaf_compute(out, in.v, T, &p, ws);
+        rc = enc_gaf_compute(out, c.in.v, T, &c.p, ws);
         break;
     case ENC_MTF:
-        rc = enc_mtf_compute(out, in.v, T, &p, NULL, 0, ws);
+        rc = enc_mtf_compute(out, c.in.v, T, &c.p, NULL, 0, ws);
         break;
     case ENC_JRP:
-        rc = enc_jrp_compute(out, in.v, C, T, &p, ws);
+        rc = enc_jrp_compute(out, c.in.v, C, T, &c.p, ws);
         break;
     default:
-        rc = enc_rp_compute(out, in.v, T, &p, ws);
+        rc = enc_rp_compute(out, c.in.v, T, &c.p, ws);
         break;
     }
     if (rc)
         print_error("%s: %s\n", name, sg_last_error());
     assert_int_equal(rc, 0);
-
-    int thresholded = (p.kind == ENC_RP || p.kind == ENC_JRP) &&
-                      p.threshold != ENC_THRESHOLD_NONE;
-    double rtol = p.kind == ENC_JRP && !thresholded ? 1.0 / (1 << 23) : 0.0;
-    size_t n = (size_t)h * w, worst = 0, mismatched = 0;
-    double worst_excess = -1.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)out[i] - want.v[i]);
-        double excess = thresholded ? (out[i] != (float)want.v[i] ? 1.0 : -1.0)
-                                    : d - (1e-5 + rtol * fabs(want.v[i]));
-        if (d != d)
-            excess = INFINITY;
-        if (excess > 0)
-            mismatched++;
-        if (excess > worst_excess) {
-            worst_excess = excess;
-            worst = i;
-        }
+    int ok = sg_case_compare(&c, "compute", out, h, w);
+    /* enc_encode (what the commands call) on the same doubles */
+    if (ok) {
+        int oc, oh, ow;
+        assert_int_equal(enc_output_shape(&c.p, C, T, &oc, &oh, &ow), 0);
+        assert_int_equal(oc * oh * ow, h * w);
+        rc = enc_encode(out, c.in.v, C, T, &c.p, NULL, ws);
+        if (rc)
+            print_error("%s: %s\n", name, sg_last_error());
+        assert_int_equal(rc, 0);
+        ok = sg_case_compare(&c, "enc_encode", out, h, w);
     }
-    if (worst_excess > 0)
-        print_error("%s: %zu of %zu pixels differ; worst at (%zu, %zu): expected %.17g, got %.9g\n",
-                    name, mismatched, n, worst / (size_t)w, worst % (size_t)w, want.v[worst],
-                    (double)out[worst]);
     free(out);
     enc_workspace_free(ws);
-    table_free(&in);
-    table_free(&want);
-    return worst_excess <= 0;
+    sg_case_free(&c);
+    return ok;
 }
 
-static int cmp_str(const void *a, const void *b)
+static void run_set(const char *set, int expected)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void test_pyts_conformance(void **state)
-{
-    (void)state;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/testvectors/encoders", sg_test_shared());
+    snprintf(dir, sizeof dir, "%s/testvectors/%s", sg_test_shared(), set);
     SG_REQUIRE_PATH(dir);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    char *names[256];
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 7 && strcmp(e->d_name + len - 7, ".params") == 0 && n < 256) {
-            names[n] = strndup(e->d_name, len - 7);
-            assert_non_null(names[n]);
-            n++;
-        }
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    char *names[SG_CASES_MAX];
+    int n = sg_cases_list(names, dir);
     int passed = 0;
     for (int i = 0; i < n; i++) {
         passed += run_case(dir, names[i]);
         free(names[i]);
     }
-    print_message("pyts conformance: %d of %d cases match\n", passed, n);
-    assert_int_equal(n, 81);
+    print_message("pyts conformance (%s): %d of %d cases match (%d expected)\n", set, passed, n,
+                  expected);
+    assert_int_equal(n, expected);
     assert_int_equal(passed, n);
+}
+
+static void test_pyts_conformance(void **state)
+{
+    (void)state;
+    run_set("encoders", SG_CASES_ENCODERS);
+}
+
+static void test_pyts_conformance_static(void **state)
+{
+    (void)state;
+    run_set("encoders-static", SG_CASES_STATIC);
 }
 
 /* ---- hand-checked cases ----------------------------------------------- */
 
-static float *encode_alloc(const enc_params *p, const float *x, int C, int T, const enc_fit *fit,
+static float *encode_alloc(const enc_params *p, const double *x, int C, int T, const enc_fit *fit,
                            int *oc, int *oh, int *ow)
 {
     assert_int_equal(enc_output_shape(p, C, T, oc, oh, ow), 0);
@@ -301,7 +120,7 @@ static void test_gasf_by_hand(void **state)
 {
     (void)state;
     /* [0, 1] scales to cos = (-1, 1), sin = (0, 0): gasf = cos_i cos_j */
-    const float x[2] = {0.0f, 1.0f};
+    const double x[2] = {0.0, 1.0};
     enc_params p;
     enc_params_default(&p, ENC_GASF);
     int oc, oh, ow;
@@ -312,7 +131,7 @@ static void test_gasf_by_hand(void **state)
     free(out);
 
     /* [0, 0.5, 1] to (0, 1): cos = (0, .5, 1), sin = (1, sqrt(.75), 0) */
-    const float y[3] = {0.0f, 0.5f, 1.0f};
+    const double y[3] = {0.0, 0.5, 1.0};
     enc_params_default(&p, ENC_GADF);
     p.sample_range[0] = 0.0;
     out = encode_alloc(&p, y, 1, 3, NULL, &oc, &oh, &ow);
@@ -326,7 +145,7 @@ static void test_gasf_by_hand(void **state)
 static void test_rp_by_hand(void **state)
 {
     (void)state;
-    const float x[3] = {0.0f, 1.0f, 3.0f};
+    const double x[3] = {0.0, 1.0, 3.0};
     enc_params p;
     enc_params_default(&p, ENC_RP);
     int oc, oh, ow;
@@ -357,7 +176,7 @@ static void test_mtf_by_hand(void **state)
     /* 2 quantile bins of (0 0 1 1 0 1): median 0.5, bins 0 0 1 1 0 1;
      * transitions 0->0, 0->1, 1->1, 1->0, 0->1: row 0 = (1/3, 2/3),
      * row 1 = (1/2, 1/2); image 2 averages 3x3 blocks */
-    const float x[6] = {0, 0, 1, 1, 0, 1};
+    const double x[6] = {0, 0, 1, 1, 0, 1};
     enc_params p;
     enc_params_default(&p, ENC_MTF);
     p.n_bins = 2;
@@ -385,7 +204,7 @@ static void test_mtf_by_hand(void **state)
 static void test_gray_by_hand(void **state)
 {
     (void)state;
-    const float x[6] = {1, 2, 3, 10, 20, 30};   /* (2, 3) */
+    const double x[6] = {1, 2, 3, 10, 20, 30};   /* (2, 3) */
     enc_params p;
     enc_params_default(&p, ENC_GRAY);
     p.scope = ENC_SCOPE_AXIS;
@@ -415,9 +234,9 @@ static void test_spectrogram_cosine(void **state)
 {
     (void)state;
     enum { T = 128, WL = 32, HOP = 8, BIN = 5 };
-    float x[T];
+    double x[T];
     for (int t = 0; t < T; t++)
-        x[t] = (float)cos(2.0 * M_PI * BIN * t / WL);
+        x[t] = cos(2.0 * M_PI * BIN * t / WL);
     enc_params p;
     enc_params_default(&p, ENC_SPECTROGRAM);
     p.window_length = WL;
@@ -459,7 +278,7 @@ static void test_spectrogram_vs_double_dft(void **state)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int T = cases[c].T, wl = cases[c].wl, hop = cases[c].hop;
-        float *x = malloc(sizeof(float) * (size_t)T);
+        double *x = malloc(sizeof(double) * (size_t)T);
         float *w = malloc(sizeof(float) * (size_t)wl);
         assert_non_null(x);
         assert_non_null(w);
@@ -526,9 +345,9 @@ static void test_spectrogram_vs_double_dft(void **state)
 static void test_degenerate(void **state)
 {
     (void)state;
-    float x[16];
+    double x[16];
     for (int i = 0; i < 16; i++)
-        x[i] = 3.0f;
+        x[i] = 3.0;
     enc_params p;
     int oc, oh, ow;
     const enc_kind kinds[] = {ENC_GASF, ENC_GADF, ENC_MTF, ENC_RP};
@@ -579,6 +398,25 @@ static void test_degenerate(void **state)
     assert_int_equal(enc_encode(img, x, 1, 16, &p, NULL, ws), SG_E_NUMERIC);
     assert_non_null(strstr(sg_last_error(), "sample 5"));
     enc_workspace_free(ws);
+
+    /* gray checks inside its scaling pass: every scope, NaN and +-Inf, and
+     * a constant row (zero range, where no scaling happens) */
+    const enum enc_scope scopes[] = {ENC_SCOPE_AXIS, ENC_SCOPE_SEGMENT};
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    for (int s = 0; s < 2; s++)
+        for (int b = 0; b < 3; b++)
+            for (int constant = 0; constant < 2; constant++) {
+                double y[16];
+                for (int i = 0; i < 16; i++)
+                    y[i] = constant ? 3.0 : (double)i;
+                y[9] = bad[b];
+                enc_params_default(&p, ENC_GRAY);
+                p.scope = scopes[s];
+                assert_int_equal(enc_workspace_create(&ws, &p, 1, 16), 0);
+                assert_int_equal(enc_encode(img, y, 1, 16, &p, NULL, ws), SG_E_NUMERIC);
+                assert_non_null(strstr(sg_last_error(), "sample 9"));
+                enc_workspace_free(ws);
+            }
 }
 
 /* ---- fits ---------------------------------------------------------------- */
@@ -587,9 +425,9 @@ static void test_fit_round_trip(void **state)
 {
     (void)state;
     /* 3 segments x 2 channels x 4 samples */
-    float x[24];
+    double x[24];
     for (int i = 0; i < 24; i++)
-        x[i] = (float)((i * 7) % 11) - 3.0f;
+        x[i] = (double)((i * 7) % 11) - 3.0;
     enc_params p;
     enc_params_default(&p, ENC_GRAY);
     enc_fit *fit, *back;
@@ -618,7 +456,7 @@ static void test_fit_round_trip(void **state)
     }
     assert_true(lo == 0.0f && hi == 1.0f);
     /* out-of-range values are clamped */
-    float big[8] = {1e6f, -1e6f, 0, 0, 0, 0, 0, 0};
+    double big[8] = {1e6, -1e6, 0, 0, 0, 0, 0, 0};
     float *c = encode_alloc(&p, big, 2, 4, fit, &oc, &oh, &ow);
     assert_true(c[0] == 1.0f && c[1] == 0.0f);
     free(a);
@@ -671,9 +509,9 @@ static void test_layouts(void **state)
     (void)state;
     /* 6 channels of 3 samples, rp 3x3 each: channel c is (0, c+1, 0) so
      * its plot's (0, 1) pixel is c+1 */
-    float x[18] = {0};
+    double x[18] = {0};
     for (int c = 0; c < 6; c++)
-        x[c * 3 + 1] = (float)(c + 1);
+        x[c * 3 + 1] = (double)(c + 1);
     enc_params p;
     enc_params_default(&p, ENC_RP);
     int oc, oh, ow;
@@ -768,7 +606,9 @@ static void test_bad_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pyts_conformance), cmocka_unit_test(test_gasf_by_hand),
+        cmocka_unit_test(test_pyts_conformance),
+        cmocka_unit_test(test_pyts_conformance_static),
+        cmocka_unit_test(test_gasf_by_hand),
         cmocka_unit_test(test_rp_by_hand),       cmocka_unit_test(test_mtf_by_hand),
         cmocka_unit_test(test_gray_by_hand),     cmocka_unit_test(test_spectrogram_cosine),
         cmocka_unit_test(test_spectrogram_vs_double_dft),

@@ -156,7 +156,7 @@ static void test_bad_files(void **state)
     assert_non_null(fp);
     fputs("hello, not an image\n", fp);
     fclose(fp);
-    expect_parse_error(txt, "not a PNG or JPEG image");
+    expect_parse_error(txt, "not a PNG, JPEG or .npy image");
 
     char *empty = tmp_file(dir, "empty.jpg");
     fp = fopen(empty, "w");

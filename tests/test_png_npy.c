@@ -4,6 +4,7 @@
 #include "tests/sg_test.h"
 
 #include "src/base/npy.h"
+#include "src/base/npy_stack.h"
 #include "src/image/png_io.h"
 #include "src/base/sg_error.h"
 
@@ -158,6 +159,73 @@ static void test_npy_round_trip(void **state)
     free(dir);
 }
 
+/* The stack writer: rows put out of order from 3 slots' worth of data,
+ * gaps (slots not kept) closed up in order at commit, the header's N
+ * final, 128-byte header, rows read back one at a time; nothing left
+ * under a temporary name; abort leaves nothing. */
+static void test_npy_stack(void **state)
+{
+    (void)state;
+    char *dir = sg_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/X.npy", dir);
+    const size_t row_shape[3] = {2, 3, 4};
+    float rows[6][24];
+    for (int r = 0; r < 6; r++)
+        for (int k = 0; k < 24; k++)
+            rows[r][k] = (float)(r * 100 + k) + 0.25f;
+    sg_npy_stack st;
+    assert_int_equal(sg_npy_stack_open(&st, path, 3, row_shape), 0);
+    const int order[6] = {5, 0, 3, 1, 4, 2};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(sg_npy_stack_put(&st, (size_t)order[i], rows[order[i]]), 0);
+    const unsigned char keep[6] = {1, 0, 1, 0, 0, 1};
+    assert_int_equal(access(path, F_OK) != 0, 1);   /* not there until commit */
+    assert_int_equal(sg_npy_stack_commit(&st, 6, keep), 0);
+
+    float *x = NULL;
+    int ndim = 0;
+    size_t shape[8];
+    assert_int_equal(sg_npy_read(path, &x, &ndim, shape), 0);
+    assert_int_equal(ndim, 4);
+    assert_int_equal(shape[0], 3);
+    assert_int_equal(shape[1], 2);
+    assert_int_equal(shape[2], 3);
+    assert_int_equal(shape[3], 4);
+    const int kept[3] = {0, 2, 5};
+    for (int r = 0; r < 3; r++) {
+        assert_memory_equal(x + r * 24, rows[kept[r]], sizeof rows[0]);
+        float *row = NULL;
+        int rnd = 0;
+        size_t rs[7];
+        assert_int_equal(sg_npy_read_row(path, (size_t)r, &row, &rnd, rs), 0);
+        assert_int_equal(rnd, 3);
+        assert_memory_equal(row, rows[kept[r]], sizeof rows[0]);
+        free(row);
+    }
+    free(x);
+    float *row = NULL;
+    int rnd;
+    size_t rs[7];
+    assert_int_equal(sg_npy_read_row(path, 3, &row, &rnd, rs), SG_E_SHAPE);
+    struct stat stt;
+    assert_int_equal(stat(path, &stt), 0);
+    assert_int_equal((long)stt.st_size, SG_NPY_STACK_HEADER + 3 * 24 * 4);
+
+    /* abort: no file under either name */
+    snprintf(path, sizeof path, "%s/Y.npy", dir);
+    assert_int_equal(sg_npy_stack_open(&st, path, 3, row_shape), 0);
+    assert_int_equal(sg_npy_stack_put(&st, 0, rows[0]), 0);
+    sg_npy_stack_abort(&st);
+    sg_npy_stack_abort(&st);   /* twice is harmless */
+    assert_int_equal(access(path, F_OK) != 0, 1);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v '^X.npy$')\"", dir);
+    assert_int_equal(system(cmd), 0);
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_npy_numpy_oracle(void **state)
 {
     (void)state;
@@ -200,6 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_gray_and_rgb),
         cmocka_unit_test(test_npy_round_trip),
+        cmocka_unit_test(test_npy_stack),
         cmocka_unit_test(test_npy_numpy_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

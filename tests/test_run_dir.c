@@ -89,7 +89,7 @@ static void test_predictions_and_top_losses(void **state)
 
 /* A 1-channel set of n segments of T samples (owned strings everywhere,
  * as sg_series_set_free expects). */
-static void make_set(sg_series_set *s, const float *data, size_t n, int T)
+static void make_set(sg_series_set *s, const double *data, size_t n, int T)
 {
     memset(s, 0, sizeof *s);
     s->n = n;
@@ -120,7 +120,7 @@ static void test_series_source_maps_like_png(void **state)
     (void)state;
     /* Unthresholded recurrence plot of (0, 1, 3): distances
      * [[0,1,3],[1,0,2],[3,2,0]], unbounded, so scaled by its max 3. */
-    const float data[] = {0, 1, 3, 5, 5, 5};
+    const double data[] = {0, 1, 3, 5, 5, 5};
     sg_series_set set;
     make_set(&set, data, 2, 3);
     enc_params p;
@@ -170,7 +170,7 @@ static void *reader(void *p)
 static void test_workspace_pool_threads(void **state)
 {
     (void)state;
-    const float data[] = {0, 1, 3, 5, 5, 5};
+    const double data[] = {0, 1, 3, 5, 5, 5};
     sg_series_set set;
     make_set(&set, data, 2, 3);
     enc_params p;

@@ -40,7 +40,7 @@ static void test_header_columns_whole_file(void **state)
     assert_string_equal(s.channel_names[0], "az");
     assert_string_equal(s.channel_names[1], "ax");
     const double want[] = {3, 6, 9, 1, 4, 7};   /* (C, T) */
-    sg_assert_close("az,ax", s.data, want, 6, 0, 0);
+    sg_assert_close_d("az,ax", s.data, want, 6, 0, 0);
     assert_string_equal(s.name[0], "rec_01");
     assert_string_equal(s.class_names[0], "walk");
     assert_int_equal(s.n_classes, 1);
@@ -53,7 +53,7 @@ static void test_header_columns_whole_file(void **state)
     assert_int_equal(read_text(&s, "1,2,3\n4,5,6\n", "x/y.txt", &opt), 0);
     assert_int_equal(s.n_samples, 2);
     const double want2[] = {3, 6};
-    sg_assert_close("column 2", s.data, want2, 2, 0, 0);
+    sg_assert_close_d("column 2", s.data, want2, 2, 0, 0);
     assert_string_equal(s.channel_names[0], "2");
     sg_series_set_free(&s);
 
@@ -69,7 +69,7 @@ static void test_header_columns_whole_file(void **state)
     opt.header = SENSOR_CSV_HEADER_AUTO;
     assert_int_equal(read_text(&s, "\"a x\",b\r\n\"1.5\",2\r\n3, 4", "x/y.txt", &opt), 0);
     const double want3[] = {1.5, 3, 2, 4};
-    sg_assert_close("quoted", s.data, want3, 4, 0, 0);
+    sg_assert_close_d("quoted", s.data, want3, 4, 0, 0);
     assert_string_equal(s.channel_names[0], "a x");
     sg_series_set_free(&s);
 }
@@ -91,7 +91,7 @@ static void test_windows_and_column_labels(void **state)
     assert_int_equal(s.n_channels, 1);
     assert_int_equal(s.n_samples, 4);
     const double want[] = {0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7};
-    sg_assert_close("windows", s.data, want, 12, 0, 0);
+    sg_assert_close_d("windows", s.data, want, 12, 0, 0);
     assert_int_equal(s.n_classes, 2);   /* sorted: run, walk */
     assert_string_equal(s.class_names[0], "run");
     assert_string_equal(s.class_names[1], "walk");
@@ -176,7 +176,7 @@ static void test_regex_and_dir_labels(void **state)
     assert_int_equal(s.label[0], 0);
     assert_int_equal(s.label[2], 1);
     const double want[] = {2, 2, 1, 2};   /* run/c.txt: x then y */
-    sg_assert_close("run/c.txt", s.data, want, 4, 0, 0);
+    sg_assert_close_d("run/c.txt", s.data, want, 4, 0, 0);
     sg_series_set_free(&s);
 
     /* a bad file: fails, or is skipped and listed */

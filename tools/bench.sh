@@ -38,6 +38,20 @@ for spec in "gasf --image-size 64" "gadf --image-size 64" "mtf --image-size 64" 
         'BEGIN { printf "%-22s %8.2f %9.0f\n", e, b - a, n / (b - a) }'
 done
 
+# --- end to end: CSV files in, one stacked float32 array out -------------------
+echo
+echo "== end to end: 2,280 DSA files (subjects 1,2) x 15 acc axes -> GASF 64 stacked X.npy"
+t0=$(date +%s.%N)
+"$BUILD/sensorgram" encode --dataset dsa data/dsa --sensors acc --subjects 1,2 --encoder gasf \
+    --image-size 64 --format npy --stack -q -j "$THREADS" -o "$out/e2e"
+t1=$(date +%s.%N)
+read -r n_np s_np < <("$SG_PYTHON" tools/numpy_e2e.py data/dsa 1,2 "$out/e2e_numpy.npy")
+n_c=$(($(wc -l < "$out/e2e/manifest.csv") - 1))
+awk -v a="$t0" -v b="$t1" -v n="$n_c" -v nn="$n_np" -v sn="$s_np" -v th="$THREADS" 'BEGIN {
+    printf "sensorgram (-j %d)  %6d segments %8.2f s\n", th, n, b - a
+    printf "numpy (loadtxt, encode, np.save) %6d segments %8.2f s\n", nn, sn
+    printf "speed-up %.1fx (target >= 10x)\n", sn / (b - a) }'
+
 # --- training step: sensorgram vs PyTorch (owner: models) -----------------------
 echo
 echo "== training step: ResNet34, sensorgram vs torchvision in PyTorch (${THREADS} threads)"

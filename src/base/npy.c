@@ -8,6 +8,7 @@
  */
 #include "src/base/npy.h"
 #include "src/base/atomic_file.h"
+#include "src/base/file_read.h"
 #include "src/base/sg_error.h"
 
 #include <errno.h>
@@ -29,43 +30,53 @@ int sg_npy_write(const char *path, const float *data, int ndim, const size_t *sh
     return sg_npy_write_ex(path, data, ndim, shape, 1);
 }
 
-int sg_npy_write_ex(const char *path, const float *data, int ndim, const size_t *shape,
-                    int fsync_file)
+int sg_npy_header(unsigned char *head, size_t total, int ndim, const size_t *shape)
 {
-    if (!host_is_little_endian())
-        return sg_fail(SG_E_UNSUPPORTED, "%s: npy writing needs a little-endian host", path);
     if (ndim < 0 || ndim > NPY_MAX_DIMS)
-        return sg_fail(SG_E_SHAPE, "%s: npy ndim %d out of range 0..%d", path, ndim,
-                       NPY_MAX_DIMS);
+        return sg_fail(SG_E_SHAPE, "npy ndim %d out of range 0..%d", ndim, NPY_MAX_DIMS);
     char dict[512];
     int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++) {
+    for (int i = 0; i < ndim; i++)
         len += snprintf(dict + len, sizeof dict - (size_t)len, "%zu%s", shape[i],
                         (ndim == 1 || i + 1 < ndim) ? ", " : "");
-        count *= shape[i];
-    }
     if (ndim == 1)
         len -= 1;   /* "(5, )" -> "(5,)" */
     len += snprintf(dict + len, sizeof dict - (size_t)len, "), }");
     /* magic(6) + version(2) + header length(2) + dict + padding + '\n' */
-    size_t total = 10 + (size_t)len + 1;
-    size_t pad = (NPY_ALIGN - total % NPY_ALIGN) % NPY_ALIGN;
-    size_t hlen = (size_t)len + pad + 1;
-    unsigned char head[10 + 600];
+    size_t need = 10 + (size_t)len + 1;
+    if (total == 0)
+        total = need + (NPY_ALIGN - need % NPY_ALIGN) % NPY_ALIGN;
+    if (total < need || total % NPY_ALIGN != 0 || total - 10 > 0xffff)
+        return sg_fail(SG_E_SHAPE, "npy header of %zu bytes does not fit in %zu", need, total);
+    size_t hlen = total - 10, pad = total - need;
     memcpy(head, "\x93NUMPY\x01\x00", 8);
     head[8] = (unsigned char)(hlen & 0xff);
     head[9] = (unsigned char)(hlen >> 8);
     memcpy(head + 10, dict, (size_t)len);
     memset(head + 10 + len, ' ', pad);
-    head[10 + (size_t)len + pad] = '\n';
+    head[total - 1] = '\n';
+    return (int)total;
+}
+
+int sg_npy_write_ex(const char *path, const float *data, int ndim, const size_t *shape,
+                    int fsync_file)
+{
+    if (!host_is_little_endian())
+        return sg_fail(SG_E_UNSUPPORTED, "%s: npy writing needs a little-endian host", path);
+    unsigned char head[640];
+    int total = sg_npy_header(head, 0, ndim, shape);
+    if (total < 0)
+        return sg_fail_context(total, "%s", path);
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++)
+        count *= shape[i];
 
     sg_atomic_file af;
     int rc = sg_atomic_open(&af, path);
     if (rc)
         return rc;
     af.no_fsync = !fsync_file;
-    if (fwrite(head, 1, 10 + hlen, af.fp) != 10 + hlen ||
+    if (fwrite(head, 1, (size_t)total, af.fp) != (size_t)total ||
         (count && fwrite(data, sizeof(float), count, af.fp) != count)) {
         int e = errno;
         sg_atomic_abort(&af);
@@ -93,79 +104,62 @@ static const char *dict_value(const char *dict, const char *key)
     return p;
 }
 
-int sg_npy_read(const char *path, float **data, int *ndim, size_t shape[8])
+int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
+                        const char *name)
 {
-    *data = NULL;
-    *ndim = 0;
+    memset(info, 0, sizeof *info);
     if (!host_is_little_endian())
-        return sg_fail(SG_E_UNSUPPORTED, "%s: npy reading needs a little-endian host", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char pre[12];
-    char *dict = NULL;
-    void *raw = NULL;
-    float *out = NULL;
-    int rc = SG_OK;
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
-        rc = sg_fail(SG_E_PARSE, "%s: not a .npy file (bad magic)", path);
-        goto done;
-    }
-    size_t hlen;
-    if (pre[6] == 1) {
-        hlen = (size_t)pre[8] | ((size_t)pre[9] << 8);
-    } else if (pre[6] == 2 || pre[6] == 3) {
-        if (fread(pre + 10, 1, 2, f) != 2) {
-            rc = sg_fail(SG_E_PARSE, "%s: truncated .npy header", path);
-            goto done;
-        }
-        hlen = (size_t)pre[8] | ((size_t)pre[9] << 8) | ((size_t)pre[10] << 16) |
-               ((size_t)pre[11] << 24);
+        return sg_fail(SG_E_UNSUPPORTED, "%s: npy reading needs a little-endian host", name);
+    if (n < 10 || memcmp(buf, "\x93NUMPY", 6) != 0)
+        return sg_fail(SG_E_PARSE, "%s: not a .npy file (bad magic)", name);
+    size_t hlen, start;
+    if (buf[6] == 1) {
+        hlen = (size_t)buf[8] | ((size_t)buf[9] << 8);
+        start = 10;
+    } else if (buf[6] == 2 || buf[6] == 3) {
+        if (n < 12)
+            return sg_fail(SG_E_PARSE, "%s: truncated .npy header", name);
+        hlen = (size_t)buf[8] | ((size_t)buf[9] << 8) | ((size_t)buf[10] << 16) |
+               ((size_t)buf[11] << 24);
+        start = 12;
     } else {
-        rc = sg_fail(SG_E_PARSE, "%s: unsupported .npy version %d", path, pre[6]);
-        goto done;
+        return sg_fail(SG_E_PARSE, "%s: unsupported .npy version %d", name, buf[6]);
     }
-    if (hlen > 1 << 20) {
-        rc = sg_fail(SG_E_PARSE, "%s: .npy header too long", path);
-        goto done;
-    }
-    dict = malloc(hlen + 1);
-    if (!dict) {
-        rc = sg_fail(SG_E_NOMEM, "out of memory");
-        goto done;
-    }
-    if (fread(dict, 1, hlen, f) != hlen) {
-        rc = sg_fail(SG_E_PARSE, "%s: truncated .npy header", path);
-        goto done;
-    }
+    if (hlen > 1 << 20)
+        return sg_fail(SG_E_PARSE, "%s: .npy header too long", name);
+    if (n < start + hlen)
+        return sg_fail(SG_E_PARSE, "%s: truncated .npy header", name);
+    char *dict = malloc(hlen + 1);
+    if (!dict)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    memcpy(dict, buf + start, hlen);
     dict[hlen] = '\0';
+    int rc = SG_OK;
     const char *descr = dict_value(dict, "descr");
     const char *fo = dict_value(dict, "fortran_order");
     const char *sh = dict_value(dict, "shape");
     if (!descr || !fo || !sh) {
-        rc = sg_fail(SG_E_PARSE, "%s: .npy header lacks descr/fortran_order/shape", path);
+        rc = sg_fail(SG_E_PARSE, "%s: .npy header lacks descr/fortran_order/shape", name);
         goto done;
     }
-    size_t item;
     if (strncmp(descr, "'<f4'", 5) == 0) {
-        item = 4;
+        info->item = 4;
     } else if (strncmp(descr, "'<f8'", 5) == 0) {
-        item = 8;
+        info->item = 8;
     } else {
-        rc = sg_fail(SG_E_UNSUPPORTED, "%s: .npy dtype %.8s is not '<f4' or '<f8'", path, descr);
+        rc = sg_fail(SG_E_UNSUPPORTED, "%s: .npy dtype %.8s is not '<f4' or '<f8'", name, descr);
         goto done;
     }
     if (strncmp(fo, "False", 5) != 0) {
-        rc = sg_fail(SG_E_UNSUPPORTED, "%s: Fortran-order .npy is not supported", path);
+        rc = sg_fail(SG_E_UNSUPPORTED, "%s: Fortran-order .npy is not supported", name);
         goto done;
     }
     if (*sh != '(') {
-        rc = sg_fail(SG_E_PARSE, "%s: bad .npy shape", path);
+        rc = sg_fail(SG_E_PARSE, "%s: bad .npy shape", name);
         goto done;
     }
     sh++;
     size_t count = 1;
-    int nd = 0;
     for (;;) {
         while (*sh == ' ' || *sh == ',')
             sh++;
@@ -174,44 +168,67 @@ int sg_npy_read(const char *path, float **data, int *ndim, size_t shape[8])
         char *end;
         errno = 0;
         unsigned long long v = strtoull(sh, &end, 10);
-        if (end == sh || errno || nd == NPY_MAX_DIMS) {
-            rc = sg_fail(SG_E_PARSE, "%s: bad .npy shape", path);
+        if (end == sh || errno || info->ndim == NPY_MAX_DIMS) {
+            rc = sg_fail(SG_E_PARSE, "%s: bad .npy shape", name);
             goto done;
         }
         if (v && count > SIZE_MAX / 8 / v) {
-            rc = sg_fail(SG_E_PARSE, "%s: .npy shape too large", path);
+            rc = sg_fail(SG_E_PARSE, "%s: .npy shape too large", name);
             goto done;
         }
-        shape[nd++] = (size_t)v;
+        info->shape[info->ndim++] = (size_t)v;
         count *= (size_t)v;
         sh = end;
     }
-    raw = malloc(count ? count * item : 1);
-    out = malloc(count ? count * sizeof(float) : 1);
-    if (!raw || !out) {
-        rc = sg_fail(SG_E_NOMEM, "out of memory (%zu values)", count);
-        goto done;
-    }
-    if (fread(raw, item, count, f) != count) {
-        rc = sg_fail(SG_E_PARSE, "%s: truncated .npy data (expected %zu values)", path, count);
-        goto done;
-    }
-    if (item == 4) {
-        memcpy(out, raw, count * 4);
+    info->count = count;
+    info->offset = start + hlen;
+done:
+    free(dict);
+    return rc;
+}
+
+int sg_npy_decode(const unsigned char *buf, size_t n, const char *name, float **data, int *ndim,
+                  size_t shape[8])
+{
+    *data = NULL;
+    *ndim = 0;
+    sg_npy_info info;
+    int rc = sg_npy_parse_header(&info, buf, n, name);
+    if (rc)
+        return rc;
+    if ((n - info.offset) / info.item < info.count)
+        return sg_fail(SG_E_PARSE, "%s: truncated .npy data (expected %zu values)", name,
+                       info.count);
+    float *out = malloc(info.count ? info.count * sizeof(float) : 1);
+    if (!out)
+        return sg_fail(SG_E_NOMEM, "out of memory (%zu values)", info.count);
+    const unsigned char *raw = buf + info.offset;
+    if (info.item == 4) {
+        memcpy(out, raw, info.count * 4);
     } else {
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = 0; i < info.count; i++) {
             double d;
-            memcpy(&d, (const char *)raw + i * 8, 8);
+            memcpy(&d, raw + i * 8, 8);
             out[i] = (float)d;
         }
     }
+    for (int i = 0; i < info.ndim; i++)
+        shape[i] = info.shape[i];
+    *ndim = info.ndim;
     *data = out;
-    out = NULL;
-    *ndim = nd;
-done:
-    free(out);
-    free(raw);
-    free(dict);
-    fclose(f);
+    return SG_OK;
+}
+
+int sg_npy_read(const char *path, float **data, int *ndim, size_t shape[8])
+{
+    *data = NULL;
+    *ndim = 0;
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = sg_file_read(path, &buf, &n);
+    if (rc)
+        return rc;
+    rc = sg_npy_decode((const unsigned char *)buf, n, path, data, ndim, shape);
+    free(buf);
     return rc;
 }

@@ -12,6 +12,30 @@ int sg_npy_write(const char *path, const float *data, int ndim, const size_t *sh
 int sg_npy_write_ex(const char *path, const float *data, int ndim, const size_t *shape,
                     int fsync_file);
 
+/* A parsed .npy header: data starts at offset, count values of item
+ * bytes (4: '<f4', 8: '<f8'), C order. */
+typedef struct sg_npy_info {
+    size_t offset, item, count;
+    int ndim;
+    size_t shape[8];
+} sg_npy_info;
+
+/* Formats a format-1.0 '<f4' C-order header of exactly total bytes
+ * (a multiple of 64, so the data is aligned for mmap; 0 = the smallest
+ * that fits) into head (at least total, or 640, bytes).  Returns the
+ * length or SG_E_SHAPE when it does not fit. */
+int sg_npy_header(unsigned char *head, size_t total, int ndim, const size_t *shape);
+
+/* Parses the header in the n bytes at buf (format 1.0-3.0, '<f4'/'<f8',
+ * C order); name is for messages.  The caller checks that the data
+ * (offset + count * item bytes) is all there. */
+int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
+                        const char *name);
+
+/* Decodes an in-memory .npy (as sg_npy_read) into a malloc'd float array. */
+int sg_npy_decode(const unsigned char *buf, size_t n, const char *name, float **data, int *ndim,
+                  size_t shape[8]);
+
 /* Reads a '<f4' (or '<f8', converted) C-order .npy.  *data is malloc'd
  * and owned by the caller; shape receives up to 8 dims. */
 int sg_npy_read(const char *path, float **data, int *ndim, size_t shape[8]);

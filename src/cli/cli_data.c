@@ -156,6 +156,15 @@ static int load_folder(cli_dataset *out, const cli_opts *o, const char *root, in
         rc = sample_source_images(&out->src, list.n, (const char *const *)list.paths,
                                   list.labels, list.subjects, list.n_classes,
                                   (const char *const *)list.class_names);
+    if (rc == SG_OK && list.rows)
+        rc = sample_source_set_rows(&out->src, list.rows);
+    /* raw encoder floats (.npy, stacked or not) meet PNGs in [0, 1] */
+    int has_range = 0, bounded = 0;
+    double lo = 0, hi = 0;
+    if (rc == SG_OK)
+        rc = sample_source_read_encoding(root, &has_range, &lo, &hi, &bounded);
+    if (rc == SG_OK && has_range)
+        sample_source_set_value_map(&out->src, lo, hi, bounded);
     if (rc == SG_OK && list.is_valid) {
         out->is_valid = malloc(list.n);
         if (!out->is_valid)
@@ -203,7 +212,7 @@ int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)
         return SG_OK;
     const sg_series_set *s = &d->src.series;
     size_t seg = (size_t)s->n_channels * (size_t)s->n_samples;
-    float *x = malloc((n ? n : 1) * seg * sizeof *x);
+    double *x = malloc((n ? n : 1) * seg * sizeof *x);
     if (!x)
         return sg_fail(SG_E_NOMEM, "out of memory for the encoder fit");
     for (size_t i = 0; i < n; i++)

@@ -8,6 +8,15 @@
  * the run completes, so a folder with a manifest is always whole; a stale
  * manifest from an earlier run is removed before the first image is
  * written.  Messages go to stderr, the summary to stdout.
+ *
+ * --stack (with --format npy) writes one OUTDIR/X.npy (N, C, H, W)
+ * instead: each worker pwrites its image into the segment's slot of a
+ * temporary file, so memory stays at one image per thread; skipped
+ * inputs' slots are closed up at the end, then manifest.csv (index,
+ * label, subject, segment, source) and y.csv are written and X.npy is
+ * renamed into place last.  npy output also gets encoding.json (the
+ * encoder and its value range), which lets train/eval/predict map the
+ * raw floats to [0, 1] exactly as PNGs and in-memory encoding are.
  */
 #include "src/base/atomic_file.h"
 #include "src/cli/cli_enc_opts.h"
@@ -16,6 +25,9 @@
 #include "datasets/dsa.h"
 #include "encoders/enc.h"
 #include "src/base/npy.h"
+#include "src/base/npy_stack.h"
+#include "datasets/image_folder.h"
+#include "src/train/enc_json.h"
 #include "src/base/parallel.h"
 #include "src/image/png_io.h"
 #include "src/base/progress.h"
@@ -100,6 +112,10 @@ static void print_help(FILE *f)
 "Output:\n"
 "  -o, --output OUTDIR    output folder (created)\n"
 "  --format png|npy       (default png)\n"
+"  --stack                npy: one OUTDIR/X.npy (N, C, H, W) float32 plus\n"
+"                         manifest.csv (index,label,subject,segment,source) and\n"
+"                         y.csv (index,y,label; y = class index), instead of\n"
+"                         one file per image; X.npy appears last, when whole\n"
 "  --depth 8|16           png bit depth (default 8)\n"
 "  --png-level N          zlib level 0..9 (default 1: fast, ~20%% larger)\n"
 "  -j, --jobs N           threads (default: all cores)\n"
@@ -135,6 +151,7 @@ enum {
     OPT_HEADER, OPT_NO_HEADER, OPT_WINDOW, OPT_STRIDE, OPT_LABEL_FROM, OPT_LABEL_COLUMN,
     OPT_LABEL_FIRST, OPT_LABEL_REGEX, OPT_FIT_ON, OPT_SAVE_FIT,
     OPT_LOAD_FIT, OPT_FORMAT, OPT_DEPTH, OPT_PNG_LEVEL, OPT_ON_ERROR, OPT_SHARD, OPT_MERGE,
+    OPT_STACK,
 };
 
 static const struct option long_options[] = {
@@ -173,6 +190,7 @@ static const struct option long_options[] = {
     {"save-fit", required_argument, NULL, OPT_SAVE_FIT},
     {"load-fit", required_argument, NULL, OPT_LOAD_FIT},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"stack", no_argument, NULL, OPT_STACK},
     {"depth", required_argument, NULL, OPT_DEPTH},
     {"png-level", required_argument, NULL, OPT_PNG_LEVEL},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
@@ -192,7 +210,7 @@ struct args {
     cli_enc_args enc;
     const char *fit_on, *save_fit, *load_fit;
     const char *outdir;
-    int npy, depth, png_level, jobs, skip, quiet;
+    int npy, stack, depth, png_level, jobs, skip, quiet;
     int shard_i, shard_n;       /* --shard I/N; shard_n 0: none */
     const char *merge;          /* --merge OUTDIR: inputs are parts */
     char **inputs;
@@ -290,6 +308,7 @@ static int parse_args(struct args *a, int argc, char **argv)
             else
                 return usage_error("--format: expected png or npy, got '%s'", optarg);
             break;
+        case OPT_STACK: a->stack = 1; break;
         case OPT_DEPTH:
             if (cli_strict_int(optarg, 8, 16, &a->depth) || (a->depth != 8 && a->depth != 16))
                 return usage_error("--depth: expected 8 or 16, got '%s'", optarg);
@@ -344,6 +363,11 @@ static int parse_args(struct args *a, int argc, char **argv)
         return usage_error("no output folder given (-o OUTDIR)");
     if (a->dsa && a->n_inputs != 1)
         return usage_error("--dataset dsa takes exactly one ROOT, got %d inputs", a->n_inputs);
+    if (a->stack && !a->npy)
+        return usage_error("--stack writes one float32 X.npy: it needs --format npy");
+    if (a->stack && a->shard_n)
+        return usage_error("--stack and --shard exclude each other (the parts' X.npy rows "
+                           "are not merged): shard per-image npy or PNG output instead");
     if (a->load_fit && a->fit_on)
         return usage_error("--load-fit and --fit-on exclude each other");
     if (a->dsa) {
@@ -393,12 +417,12 @@ static int make_fit(enc_fit **fit, const enc_params *p, const struct args *a,
         if (rc)
             return rc;
         size_t seg = (size_t)C * (size_t)T, k = 0;
-        float *x = malloc((set->n ? set->n : 1) * seg * sizeof(float));
+        double *x = malloc((set->n ? set->n : 1) * seg * sizeof *x);
         if (!x)
             return sg_fail(SG_E_NOMEM, "out of memory");
         for (size_t i = 0; i < set->n; i++)
             if (set->subject[i] >= 0 && (sel.subjects & (1u << set->subject[i])))
-                memcpy(x + k++ * seg, sg_series_at(set, i), seg * sizeof(float));
+                memcpy(x + k++ * seg, sg_series_at(set, i), seg * sizeof *x);
         if (k == 0)
             rc = sg_fail(SG_E_INVALID, "--fit-on %s: no input segment has those subjects", on);
         else
@@ -448,6 +472,7 @@ struct encode_job {
     const char *outdir;
     int oc, oh, ow;
     int npy, depth, png_level, skip;
+    sg_npy_stack *stack;    /* --stack: rows go here, by segment index */
     double lo, hi;
     int bounded;
     int shard_i, shard_n;
@@ -542,17 +567,23 @@ static int encode_one(void *arg, int thread, size_t i)
                         job->fit, job->ws[thread]);
     if (rc)
         rc = sg_fail_context(rc, "%s", set->source[i]);
-    if (!rc && asprintf(&rel, "%s/%s.%s", job->folder[set->label[i]], set->name[i],
+    if (job->stack) {
+        /* the slot is the segment's index; skipped slots close up at commit */
+        if (!rc)
+            rc = sg_npy_stack_put(job->stack, i, out);
+        if (!rc && !(rel = strdup(SG_STACK_FILE)))
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+    } else if (!rc && asprintf(&rel, "%s/%s.%s", job->folder[set->label[i]], set->name[i],
                         job->npy ? "npy" : "png") < 0) {
         rel = NULL;
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
     char *path = NULL;
-    if (!rc && asprintf(&path, "%s/%s", job->outdir, rel) < 0) {
+    if (!rc && !job->stack && asprintf(&path, "%s/%s", job->outdir, rel) < 0) {
         path = NULL;
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
-    if (!rc) {
+    if (!rc && !job->stack) {
         if (job->npy) {
             size_t shape[3] = {(size_t)job->oc, (size_t)job->oh, (size_t)job->ow};
             rc = sg_npy_write_ex(path, out, 3, shape, 0);
@@ -594,6 +625,60 @@ static void csv_field(FILE *f, const char *s, int last)
     fputc(last ? '\n' : ',', f);
 }
 
+/* y.csv of a stacked folder: the row, its class index and name. */
+static int write_y(const struct encode_job *job, const char *outdir)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/y.csv", outdir) < 0)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    sg_atomic_file af;
+    int rc = sg_atomic_open(&af, path);
+    free(path);
+    if (rc)
+        return rc;
+    const sg_series_set *set = job->set;
+    fprintf(af.fp, "index,y,label\n");
+    size_t k = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (!job->rel_path[i])
+            continue;
+        fprintf(af.fp, "%zu,%d,", k++, set->label[i]);
+        csv_field(af.fp, set->class_names[set->label[i]], 1);
+    }
+    return sg_atomic_commit(&af);
+}
+
+/* encoding.json beside npy output: what made the floats and their range. */
+static int write_encoding(const struct encode_job *job, const char *outdir)
+{
+    json_t *j = json_object();
+    json_t *range = json_array();
+    json_t *enc = enc_params_to_json(job->p);
+    int bad = !j || !range || !enc;
+    bad |= json_object_set_new(j, "format", json_string(job->stack ? "stack" : "npy")) != 0;
+    bad |= json_array_append_new(range, json_real(job->lo)) != 0;
+    bad |= json_array_append_new(range, json_real(job->hi)) != 0;
+    bad |= json_object_set_new(j, "value_range", range) != 0;
+    range = NULL;
+    bad |= json_object_set_new(j, "bounded", json_boolean(job->bounded)) != 0;
+    bad |= json_object_set_new(j, "encoder", enc) != 0;
+    enc = NULL;
+    char *text = bad ? NULL : json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                JSON_REAL_PRECISION(17));
+    json_decref(range);
+    json_decref(enc);
+    json_decref(j);
+    if (!text)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    char *path = NULL;
+    int rc = asprintf(&path, "%s/encoding.json", outdir) < 0
+                 ? sg_fail(SG_E_NOMEM, "out of memory")
+                 : sg_atomic_write(path, text, strlen(text));
+    free(path);
+    free(text);
+    return rc;
+}
+
 static int write_manifest(const struct encode_job *job, const char *outdir)
 {
     char *path = NULL;
@@ -605,7 +690,8 @@ static int write_manifest(const struct encode_job *job, const char *outdir)
     if (rc)
         return rc;
     const sg_series_set *set = job->set;
-    fprintf(af.fp, "path,label,subject,segment,source\n");
+    fprintf(af.fp, "%s,label,subject,segment,source\n", job->stack ? "index" : "path");
+    size_t k = 0;
     for (size_t i = 0; i < set->n; i++) {
         if (!job->rel_path[i])
             continue;
@@ -614,7 +700,13 @@ static int write_manifest(const struct encode_job *job, const char *outdir)
             snprintf(num[0], sizeof num[0], "%d", set->subject[i]);
         if (set->segment[i] >= 0)
             snprintf(num[1], sizeof num[1], "%d", set->segment[i]);
-        csv_field(af.fp, job->rel_path[i], 0);
+        if (job->stack) {
+            char row[24];
+            snprintf(row, sizeof row, "%zu", k++);
+            csv_field(af.fp, row, 0);
+        } else {
+            csv_field(af.fp, job->rel_path[i], 0);
+        }
         csv_field(af.fp, set->class_names[set->label[i]], 0);
         csv_field(af.fp, num[0], 0);
         csv_field(af.fp, num[1], 0);
@@ -666,18 +758,31 @@ static int check_outdir(const char *outdir)
     return SG_OK;
 }
 
-static int prepare_outdir(const char *outdir, char **folder, int n_classes, const int *used)
+/* Removes OUTDIR/name if it exists (our own bookkeeping files only). */
+static int remove_own(const char *outdir, const char *name)
 {
-    int rc = SG_OK;
-    char *manifest = NULL;
-    if (asprintf(&manifest, "%s/manifest.csv", outdir) < 0)
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", outdir, name) < 0)
         return sg_fail(SG_E_NOMEM, "out of memory");
-    /* The folder is about to change: an old manifest would claim it whole. */
-    if (unlink(manifest) != 0 && errno != ENOENT)
-        rc = sg_fail(SG_E_IO, "%s: cannot remove the old manifest: %s", manifest,
-                     strerror(errno));
-    free(manifest);
-    for (int c = 0; c < n_classes && !rc; c++) {
+    int rc = SG_OK;
+    if (unlink(path) != 0 && errno != ENOENT)
+        rc = sg_fail(SG_E_IO, "%s: cannot remove the old %s: %s", path, name, strerror(errno));
+    free(path);
+    return rc;
+}
+
+static int prepare_outdir(const char *outdir, char **folder, int n_classes, const int *used,
+                          int stack)
+{
+    /* The folder is about to change: an old manifest would claim it whole,
+     * an old encoding.json would describe other values, an old y.csv
+     * other rows. */
+    int rc = remove_own(outdir, "manifest.csv");
+    if (!rc)
+        rc = remove_own(outdir, "encoding.json");
+    if (!rc)
+        rc = remove_own(outdir, "y.csv");
+    for (int c = 0; c < n_classes && !rc && !stack; c++) {
         if (!used[c])
             continue;
         char *dir = NULL;
@@ -710,6 +815,9 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     double t0 = now_seconds();
     enc_params p = *p_in;
     sg_series_set set;
+    sg_npy_stack stack;
+    char *stack_path = NULL;
+    memset(&stack, 0, sizeof stack);
     int rc = check_outdir(a->outdir);
     if (rc)
         return rc;
@@ -750,12 +858,23 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     for (size_t i = 0; i < set.n; i++)
         used[set.label[i]] = 1;
-    if (!rc)
+    if (!rc && !a->stack)
         rc = check_unique_names(&set, folder);
     if (!rc)
         rc = make_fit(&fit, &p, a, &set);
     if (!rc)
-        rc = prepare_outdir(a->outdir, folder, set.n_classes, used);
+        rc = prepare_outdir(a->outdir, folder, set.n_classes, used, a->stack);
+    if (!rc && a->stack) {
+        size_t row_shape[3] = {(size_t)oc, (size_t)oh, (size_t)ow};
+        if (asprintf(&stack_path, "%s/%s", a->outdir, SG_STACK_FILE) < 0) {
+            stack_path = NULL;
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        } else {
+            rc = sg_npy_stack_open(&stack, stack_path, 3, row_shape);
+        }
+        if (!rc)
+            job.stack = &stack;
+    }
     size_t numel = (size_t)oc * (size_t)oh * (size_t)ow;
     for (int t = 0; t < nt && !rc; t++) {
         rc = enc_workspace_create(&job.ws[t], &p, C, T);
@@ -800,6 +919,10 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     if (!rc)
         rc = sg_sync_folder(a->outdir);
     int merged = 0;
+    if (!rc && a->npy)
+        rc = write_encoding(&job, a->outdir);
+    if (!rc && job.stack)
+        rc = write_y(&job, a->outdir);
     if (!rc && a->shard_n > 0)
         rc = write_part(&job, a, &merged);
     else if (!rc)
@@ -808,15 +931,38 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
         fprintf(stderr, CMD ": shard %d/%d: %s\n", a->shard_i, a->shard_n,
                 merged ? "all parts present, manifest.csv written"
                        : "part written; manifest.csv once every part is there (or --merge)");
+    if (job.stack) {
+        /* X.npy last: until it is renamed into place the folder is not whole */
+        unsigned char *keep = rc ? NULL : malloc(set.n ? set.n : 1);
+        if (!rc && !keep)
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        for (size_t i = 0; keep && i < set.n; i++)
+            keep[i] = job.rel_path[i] != NULL;
+        if (!rc)
+            rc = sg_npy_stack_commit(&stack, set.n, keep);
+        else
+            sg_npy_stack_abort(&stack);
+        job.stack = NULL;
+        free(keep);
+        if (rc) {
+            /* the manifest would pair with an old (or no) X.npy */
+            (void)remove_own(a->outdir, "manifest.csv");
+            (void)remove_own(a->outdir, "y.csv");
+        }
+    }
     if (!rc) {
         double s = now_seconds() - t0;
         printf("encoded %zu segments (%s, %d x %d each) into %zu %s images of %d x %d x %d in "
-               "%.2f s (%.1f images/s), %d threads -> %s\n",
+               "%.2f s (%.1f images/s), %d threads -> %s%s\n",
                set.n + skipped->n, a->dsa ? "dsa" : "csv", C, T, written,
-               a->npy ? "npy" : "png", oc, oh, ow, s, s > 0 ? (double)written / s : 0.0, nt,
-               a->outdir);
+               a->stack ? "stacked npy" : a->npy ? "npy" : "png", oc, oh, ow, s,
+               s > 0 ? (double)written / s : 0.0, nt, a->outdir,
+               a->stack ? "/" SG_STACK_FILE : "");
     }
 done:
+    if (job.stack)
+        sg_npy_stack_abort(job.stack);
+    free(stack_path);
     sg_progress_free(job.progress);
     if (job.ws)
         for (int t = 0; t < nt; t++)

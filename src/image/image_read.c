@@ -1,6 +1,7 @@
 /* image_read.c - file slurping and PNG/JPEG dispatch by magic bytes. */
 #include "src/image/image_read.h"
 #include "src/base/file_read.h"
+#include "src/base/npy.h"
 #include "src/image/png_io.h"
 #include "src/base/sg_error.h"
 
@@ -19,7 +20,7 @@ int sg_file_read_all(const char *path, unsigned char **out, size_t *n)
     if (*n == 0) {
         free(buf);
         *out = NULL;
-        return sg_fail(SG_E_PARSE, "%s: empty file, not a PNG or JPEG image", path);
+        return sg_fail(SG_E_PARSE, "%s: empty file, not a PNG, JPEG or .npy image", path);
     }
     return SG_OK;
 }
@@ -35,6 +36,39 @@ static int is_jpeg(const unsigned char *b, size_t n)
     return n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
 }
 
+static int is_npy(const unsigned char *b, size_t n)
+{
+    return n >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
+}
+
+int sg_npy_image_decode(const unsigned char *buf, size_t n, const char *name, sg_image *out)
+{
+    memset(out, 0, sizeof *out);
+    float *data;
+    int ndim;
+    size_t shape[8];
+    int rc = sg_npy_decode(buf, n, name, &data, &ndim, shape);
+    if (rc)
+        return rc;
+    /* (C, H, W) as `encode --format npy` writes, or one (H, W) plane */
+    if (ndim == 2) {
+        shape[2] = shape[1];
+        shape[1] = shape[0];
+        shape[0] = 1;
+    }
+    if ((ndim != 2 && ndim != 3) || shape[0] == 0 || shape[1] == 0 || shape[2] == 0 ||
+        shape[0] > 4096 || shape[1] > 1 << 20 || shape[2] > 1 << 20) {
+        free(data);
+        return sg_fail(SG_E_SHAPE, "%s: a .npy image must be (C, H, W) or (H, W), non-empty; "
+                       "this one has %d dims", name, ndim);
+    }
+    out->c = (int)shape[0];
+    out->h = (int)shape[1];
+    out->w = (int)shape[2];
+    out->data = data;
+    return SG_OK;
+}
+
 typedef int (*image_decoder)(const unsigned char *buf, size_t n, const char *name,
                              sg_image *out);
 
@@ -45,7 +79,9 @@ static int decode_any(const unsigned char *buf, size_t n, const char *name, sg_i
         return sg_png_decode(buf, n, name, out);
     if (is_jpeg(buf, n))
         return sg_jpeg_decode(buf, n, name, out);
-    return sg_fail(SG_E_PARSE, "%s: not a PNG or JPEG image", name);
+    if (is_npy(buf, n))
+        return sg_npy_image_decode(buf, n, name, out);
+    return sg_fail(SG_E_PARSE, "%s: not a PNG, JPEG or .npy image", name);
 }
 
 /* The one read path of every image reader: slurp the file, decode, free. */

@@ -156,6 +156,61 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
     return cli_dataset_from_series(out, &set, &meta->enc, fit, workers);
 }
 
+/* The encoding.json of an input: in the folder itself, or for a file in
+ * its folder or that folder's parent (OUT/<label>/x.npy). */
+static int input_encoding(const char *input, int *found, double *lo, double *hi, int *bounded)
+{
+    *found = 0;
+    if (is_dir(input))
+        return sample_source_read_encoding(input, found, lo, hi, bounded);
+    char *dir = strdup(input);
+    if (!dir)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    int rc = SG_OK;
+    for (int up = 0; up < 2 && !*found && rc == SG_OK; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash) {
+            if (up == 0)
+                rc = sample_source_read_encoding(".", found, lo, hi, bounded);
+            break;
+        }
+        *slash = '\0';
+        rc = sample_source_read_encoding(*dir ? dir : "/", found, lo, hi, bounded);
+    }
+    free(dir);
+    return rc;
+}
+
+/* Raw encoder floats from .npy inputs are mapped to [0, 1] as in
+ * training; inputs encoded with different ranges cannot share one map. */
+static int inputs_value_map(sample_source *src, char *const *inputs, int n)
+{
+    int have = 0, bounded = 0;
+    double lo = 0, hi = 0;
+    for (int i = 0; i < n; i++) {
+        int f = 0, b = 0;
+        double l = 0, h = 0;
+        int rc = input_encoding(inputs[i], &f, &l, &h, &b);
+        if (rc)
+            return rc;
+        if (i > 0 && f != have)
+            return sg_fail(SG_E_INVALID,
+                           "%s: %s encoding.json but %s %s: give inputs encoded the same way",
+                           inputs[i], f ? "has an" : "has no", inputs[0],
+                           have ? "has one" : "has none");
+        if (f && have && (l != lo || h != hi || b != bounded))
+            return sg_fail(SG_E_INVALID, "%s: encoded with another value range than %s",
+                           inputs[i], inputs[0]);
+        have = f;
+        lo = l;
+        hi = h;
+        bounded = b;
+    }
+    if (have)
+        sample_source_set_value_map(src, lo, hi, bounded);
+    return SG_OK;
+}
+
 /* Appends the images of one input (file or folder) to the list. */
 static int collect_images(sg_image_list *all, const char *input, const char *label_regex,
                           const train_meta *meta, int labelled)
@@ -180,7 +235,21 @@ static int collect_images(sg_image_list *all, const char *input, const char *lab
     }
     if (rc == SG_OK)
         rc = relabel(l.labels, l.n, l.class_names, l.n_classes, meta, labelled, l.paths);
+    /* stacked rows (SIZE_MAX: an image file), kept beside the paths */
     size_t n = all->n + l.n;
+    if (rc == SG_OK && (l.rows || all->rows)) {
+        size_t *r = realloc(all->rows, (n ? n : 1) * sizeof *r);
+        if (!r) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        } else {
+            if (!all->rows)
+                for (size_t i = 0; i < all->n; i++)
+                    r[i] = SIZE_MAX;
+            for (size_t i = 0; i < l.n; i++)
+                r[all->n + i] = l.rows ? l.rows[i] : SIZE_MAX;
+            all->rows = r;
+        }
+    }
     char **np = rc == SG_OK ? realloc(all->paths, (n ? n : 1) * sizeof *np) : NULL;
     if (np)
         all->paths = np;
@@ -218,6 +287,10 @@ int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inp
     if (rc == SG_OK)
         rc = sample_source_images(&out->src, all.n, (const char *const *)all.paths, all.labels,
                                   NULL, meta->n_classes, (const char *const *)meta->class_names);
+    if (rc == SG_OK && all.rows)
+        rc = sample_source_set_rows(&out->src, all.rows);
+    if (rc == SG_OK)
+        rc = inputs_value_map(&out->src, inputs, n);
     out->c = meta->in_channels;
     out->h = meta->spec.height;
     out->w = meta->spec.width;

@@ -8,9 +8,13 @@
 #include "src/train/sample_source.h"
 
 #include "src/image/image_read.h"
+#include "src/base/npy_stack.h"
 #include "src/base/sg_error.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +72,73 @@ int sample_source_images(sample_source *out, size_t n, const char *const *paths,
         }
     }
     return SG_OK;
+}
+
+int sample_source_set_rows(sample_source *s, const size_t *rows)
+{
+    if (s->kind != SAMPLE_IMAGES)
+        return sg_fail(SG_E_INVALID, "stacked rows need an image source");
+    size_t *r = malloc((s->n ? s->n : 1) * sizeof *r);
+    if (!r)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    memcpy(r, rows, s->n * sizeof *r);
+    for (size_t i = 0; i < s->n; i++) {
+        char *name = NULL;
+        if (rows[i] == SIZE_MAX)
+            continue;
+        if (asprintf(&name, "%s[%zu]", s->path[i], rows[i]) < 0) {
+            free(r);
+            return sg_fail(SG_E_NOMEM, "out of memory");
+        }
+        free(s->name[i]);
+        s->name[i] = name;
+    }
+    free(s->row);
+    s->row = r;
+    return SG_OK;
+}
+
+void sample_source_set_value_map(sample_source *s, double lo, double hi, int bounded)
+{
+    s->value_map = 1;
+    s->vlo = lo;
+    s->vhi = hi;
+    s->vbounded = bounded;
+}
+
+int sample_source_read_encoding(const char *dir, int *found, double *lo, double *hi,
+                                int *bounded)
+{
+    *found = 0;
+    char *path = NULL;
+    if (asprintf(&path, "%s/encoding.json", dir) < 0)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        free(path);
+        return SG_OK;
+    }
+    json_error_t err;
+    json_t *j = json_loadf(f, 0, &err);
+    fclose(f);
+    int rc = SG_OK;
+    json_t *range = j ? json_object_get(j, "value_range") : NULL;
+    json_t *b = j ? json_object_get(j, "bounded") : NULL;
+    if (!j)
+        rc = sg_fail(SG_E_PARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
+    else if (!json_is_boolean(b) || !json_is_array(range) || json_array_size(range) != 2 ||
+             !json_is_number(json_array_get(range, 0)) ||
+             !json_is_number(json_array_get(range, 1)))
+        rc = sg_fail(SG_E_PARSE, "%s: needs \"value_range\": [lo, hi] and \"bounded\"", path);
+    if (!rc) {
+        *lo = json_number_value(json_array_get(range, 0));
+        *hi = json_number_value(json_array_get(range, 1));
+        *bounded = json_is_true(b);
+        *found = 1;
+    }
+    json_decref(j);
+    free(path);
+    return rc;
 }
 
 int sample_source_series(sample_source *out, sg_series_set *set, const enc_params *enc,
@@ -175,8 +246,29 @@ int sample_source_read(sample_source *s, size_t i, sg_image *out)
     memset(out, 0, sizeof *out);
     if (i >= s->n)
         return sg_fail(SG_E_INVALID, "sample %zu out of range (%zu samples)", i, s->n);
-    if (s->kind == SAMPLE_IMAGES)
-        return sg_image_read(s->path[i], out);
+    if (s->kind == SAMPLE_IMAGES) {
+        int rc;
+        if (s->row && s->row[i] != SIZE_MAX) {
+            int nd;
+            size_t shape[7];
+            rc = sg_npy_read_row(s->path[i], s->row[i], &out->data, &nd, shape);
+            if (rc == SG_OK && nd != 3 && nd != 2) {
+                sg_image_free(out);
+                rc = sg_fail(SG_E_SHAPE, "%s: stacked images must be (N, C, H, W), not %d dims",
+                             s->path[i], nd + 1);
+            }
+            if (rc == SG_OK) {
+                out->c = nd == 3 ? (int)shape[0] : 1;
+                out->h = (int)shape[nd - 2];
+                out->w = (int)shape[nd - 1];
+            }
+        } else {
+            rc = sg_image_read(s->path[i], out);
+        }
+        if (rc == SG_OK && s->value_map)
+            map_unit_range(out->data, sg_image_numel(out), s->vlo, s->vhi, s->vbounded);
+        return rc;
+    }
     int rc = sg_image_alloc(out, s->oc, s->oh, s->ow);
     if (rc)
         return rc;
@@ -234,6 +326,7 @@ void sample_source_free(sample_source *s)
         strings_free(s->class_names, (size_t)(s->n_classes > 0 ? s->n_classes : 0));
         strings_free(s->name, s->n);
         strings_free(s->path, s->n);
+        free(s->row);
         free(s->label);
         free(s->group);
     }

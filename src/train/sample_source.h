@@ -45,6 +45,10 @@ typedef struct sample_source {
 
     /* SAMPLE_IMAGES */
     char **path;          /* n file paths, owned */
+    size_t *row;          /* n rows of a stacked X.npy (path[i]), owned, or NULL */
+    int value_map;        /* 1: map values from [vlo, vhi] (or per image) to [0, 1] */
+    double vlo, vhi;
+    int vbounded;
 
     /* SAMPLE_SERIES */
     sg_series_set series; /* owned */
@@ -69,6 +73,24 @@ typedef struct sample_source {
 int sample_source_images(sample_source *out, size_t n, const char *const *paths,
                          const int *labels, const int *groups, int n_classes,
                          const char *const *class_names);
+
+/* Makes samples of an image source rows of stacked arrays: sample i is
+ * row rows[i] of the (N, C, H, W) float32 .npy at path[i] (rows copied;
+ * names become "PATH[ROW]"); rows[i] == SIZE_MAX keeps sample i an
+ * image file.  For `encode --stack` folders. */
+int sample_source_set_rows(sample_source *s, const size_t *rows);
+
+/* Maps every image of an image source from the encoder's value range to
+ * [0, 1] as the PNG writer and the in-memory series path do (bounded:
+ * [lo, hi] linearly; else per-image min-max): for raw encoder floats
+ * read from .npy files (the folder's encoding.json says which range). */
+void sample_source_set_value_map(sample_source *s, double lo, double hi, int bounded);
+
+/* Reads OUTDIR/encoding.json as `encode` writes it beside .npy output:
+ * *found = 0 when there is none (PNG folders, photos); else the value
+ * range into lo/hi/bounded.  SG_E_PARSE naming the file on bad JSON. */
+int sample_source_read_encoding(const char *dir, int *found, double *lo, double *hi,
+                                int *bounded);
 
 /* Builds a series source that TAKES OWNERSHIP of *set (zeroed on success)
  * and of fit (may be NULL when the encoder needs none; freed on failure
