@@ -208,6 +208,12 @@ int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, 
     if (!m || !o || !labels || !loss || o->model != m)
         return sg_fail(SG_E_INVALID, "sg_model_train_step: NULL argument or optimizer of another model");
     SG_TORCH_TRY(
+        /* a CUDA graph replay when graphs are on and the shape is the captured one */
+        int graphed = sg_graph_train_step(m, o, x, n, c, h, w, labels, label_smoothing, loss, logits);
+        if (graphed != 0)
+            return graphed < 0 ? graphed : 0;
+        if (o->model->cuda_graphs)
+            o->graph_stats.eager++;
         torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
         torch::Tensor y = labels_tensor(m, labels, n);
         drop_grads(m);

@@ -85,7 +85,12 @@ struct sg_model {
     /* fp16 dynamic loss scaling (CUDA only). */
     double loss_scale = 65536.0;
     int good_steps = 0;
+    /* sg_model_set_cuda_graphs: off, or on after checks (auto resolved) */
+    bool cuda_graphs = false;
 };
+
+/* A captured training step (models/cuda_graph.cpp). */
+struct sg_graph_state;
 
 struct sg_optim {
     sg_model *model = nullptr;
@@ -102,6 +107,10 @@ struct sg_optim {
     };
     std::vector<state_entry> state;
     std::unordered_map<std::string, size_t> state_index;
+    /* The captured step when the model has CUDA graphs on (shared_ptr:
+     * the type is complete only in cuda_graph.cpp). */
+    std::shared_ptr<sg_graph_state> graph;
+    sg_cuda_graph_stats graph_stats{};
 };
 
 /* RAII autocast region for CUDA mixed precision; a no-op for fp32/CPU. */
@@ -133,6 +142,14 @@ struct sg_autocast {
 /* Host input (n, c, h, w) as a tensor on the model's device and memory
  * format; zero-copy on CPU. */
 torch::Tensor sg_input_tensor(sg_model *m, const float *x, int n, int c, int h, int w);
+
+/* The training step as a CUDA graph replay (models/cuda_graph.cpp):
+ * 1 when done that way (loss and logits written), 0 when the step must
+ * run eager (graphs off, other shape, fp16), or a negative SG_E_* after
+ * sg_fail.  Throws like any libtorch code. */
+int sg_graph_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
+                        const int64_t *labels, double label_smoothing, double *loss,
+                        float *logits);
 
 /* Wraps one extern "C" body: any exception becomes this thread's error
  * message and a status code, so no C++ exception ever reaches C. */

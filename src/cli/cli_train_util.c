@@ -67,6 +67,8 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
     int rc = sg_torch_seed(seed);
     if (rc == SG_OK)
         rc = sg_model_create(&m, &ms);
+    if (rc == SG_OK)
+        rc = sg_model_set_cuda_graphs(m, o->cuda_graphs);
     if (rc == SG_OK && pretrained[0]) {
         sg_weights_report rep;
         rc = sg_weights_load(m, pretrained, &rep);
