@@ -21,7 +21,60 @@ import sys
 import time
 
 import torch
-import torchvision
+
+try:
+    import torchvision
+except ImportError:  # a bare GPU machine may have torch alone
+    torchvision = None
+
+
+class Block(torch.nn.Module):
+    """torchvision's BasicBlock / Bottleneck (v1.5: stride on conv2), for
+    machines without torchvision; same layers, so the same kernels run."""
+
+    def __init__(self, cin, planes, stride, bottleneck):
+        super().__init__()
+        nn = torch.nn
+        out = planes * (4 if bottleneck else 1)
+        if bottleneck:
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, planes, 1, bias=False), nn.BatchNorm2d(planes), nn.ReLU(inplace=True),
+                nn.Conv2d(planes, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes),
+                nn.ReLU(inplace=True), nn.Conv2d(planes, out, 1, bias=False), nn.BatchNorm2d(out))
+        else:
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes),
+                nn.ReLU(inplace=True), nn.Conv2d(planes, planes, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(planes))
+        self.down = None
+        if stride != 1 or cin != out:
+            self.down = nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.body(x) + (self.down(x) if self.down is not None else x))
+
+
+def resnet(arch, num_classes):
+    if torchvision is not None:
+        return getattr(torchvision.models, arch)(num_classes=num_classes)
+    layers = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3], "resnet50": [3, 4, 6, 3]}[arch]
+    bottleneck = arch == "resnet50"
+    nn = torch.nn
+    net = nn.Module()
+    net.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+    mods, cin = [], 64
+    for i, n in enumerate(layers):
+        planes = 64 * 2 ** i
+        for j in range(n):
+            mods.append(Block(cin, planes, 2 if j == 0 and i > 0 else 1, bottleneck))
+            cin = planes * (4 if bottleneck else 1)
+    net.stem = nn.Sequential(nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
+    net.blocks = nn.Sequential(*mods)
+    net.fc = nn.Linear(cin, num_classes)
+    net.forward = lambda x: net.fc(torch.flatten(
+        torch.nn.functional.adaptive_avg_pool2d(net.blocks(net.stem(net.conv1(x))), 1), 1))
+    return net
 
 
 def main(argv):
@@ -36,7 +89,7 @@ def main(argv):
     warmup = int(argv[12]) if len(argv) > 12 else 2
     torch.set_num_threads(threads)  # Debian's python torch defaults to 1
     torch.manual_seed(1)
-    net = getattr(torchvision.models, arch)(num_classes=19)
+    net = resnet(arch, 19)
     if c != 3:
         net.conv1 = torch.nn.Conv2d(c, 64, 7, 2, 3, bias=False)
     net.to(device)
@@ -80,7 +133,8 @@ def main(argv):
             times.append(t0.elapsed_time(t1) / 1e3 if cuda else time.perf_counter() - c0)
     med = statistics.median(times)
     print(f"images_per_s={n / med:.3f} median_ms={1e3 * med:.4f} "
-          f"mean_ms={1e3 * statistics.fmean(times):.4f} loss={value:.4f}")
+          f"mean_ms={1e3 * statistics.fmean(times):.4f} loss={value:.4f} "
+          f"model={'torchvision' if torchvision is not None else 'bench_train.py resnet'}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 # that reaches no package registry (tools/gpu_check.sh builds against it).
 #
 #   tools/gpu_carry.sh [DIR]       (default .carry; gitignored)
-#   DSA_SUBJECTS="p1 p2 p3 p4"     subjects of data/dsa packed as DIR/dsa.tar.xz
+#   DSA_SUBJECTS="p1 p2"           subjects of data/dsa packed as DIR/dsa.tar.xz
 #                                  for gpu_check.sh's short run ("" for none)
 #
 # Downloads each package with `apt-get download` (no root, no install),
@@ -119,8 +119,9 @@ done
 [ "$missing" -eq 0 ] || exit 1
 
 # A part of the DSA recordings for the short GPU run (the whole set, 318
-# MB of text, is over the limit): every activity of DSA_SUBJECTS.
-subjects=${DSA_SUBJECTS-p1 p2 p3 p4}
+# MB of text, is over the limit; each subject is ~15 MB as xz): every
+# activity of DSA_SUBJECTS.
+subjects=${DSA_SUBJECTS-p1 p2}
 if [ -n "$subjects" ]; then
     [ -d data/dsa/a01 ] || { echo "gpu_carry: no data/dsa (ln -s /work/main/data data, or make data)" >&2; exit 1; }
     paths=()

@@ -61,6 +61,9 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
         .n_classes = n_classes,
         .device = o->device,
         .precision = o->precision,
+        /* tensor-core convolutions under autocast want NHWC; CUDA only
+         * (sg_model_create clears it on the CPU) */
+        .channels_last = o->precision != SG_PRECISION_FP32,
         .n_threads = cli_torch_threads(o),
     };
     sg_model *m = NULL;
