@@ -87,9 +87,19 @@ namespace {
 
 namespace optim = torch::optim;
 
-std::string state_key(const torch::Tensor &p)
+sg_state_key_t state_key(const torch::Tensor &p)
 {
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+    return sg_state_key(p);
+}
+
+/* The libtorch state of parameter p (created by bind_params). */
+optim::OptimizerParamState &state_of(sg_optim *o, const torch::Tensor &p)
+{
+    auto &st = o->opt->state();
+    auto it = st.find(state_key(p));
+    if (it == st.end())
+        throw std::logic_error("CUDA graph: a parameter has no optimizer state");
+    return *it->second;
 }
 
 /* Everything a capture depends on besides the shape. */
@@ -125,7 +135,7 @@ void bind_params(sg_graph_state &g, sg_optim *o)
         if (it == group_of.end())
             throw std::logic_error("parameter '" + nt.name + "' is in no optimizer group");
         g.params.push_back({i, it->second});
-        std::string key = state_key(nt.t);
+        sg_state_key_t key = state_key(nt.t);
         if (st.find(key) != st.end())
             continue;
         if (o->spec.kind == SG_OPTIM_SGD) {
@@ -152,7 +162,6 @@ void bind_params(sg_graph_state &g, sg_optim *o)
 void update_in_graph(sg_graph_state &g, sg_optim *o)
 {
     torch::NoGradGuard no_grad;
-    auto &st = o->opt->state();
     auto &groups = o->opt->param_groups();
     for (size_t k = 0; k < g.params.size(); k++) {
         const torch::Tensor &p = o->model->tensors[g.params[k].tensor].t;
@@ -160,7 +169,7 @@ void update_in_graph(sg_graph_state &g, sg_optim *o)
         if (!grad.defined())
             continue; /* an unused parameter: torch.optim skips it too */
         auto &opts = groups[g.params[k].group].options();
-        auto &state = *st.at(state_key(p));
+        auto &state = state_of(o, p);
         if (o->spec.kind == SG_OPTIM_SGD) {
             auto &so = static_cast<optim::SGDOptions &>(opts);
             torch::Tensor neg_lr = g.hyper_dev[(int64_t)k * SGD_SLOTS + SGD_NEG_LR];
@@ -190,7 +199,6 @@ void update_in_graph(sg_graph_state &g, sg_optim *o)
 void fill_hyper(sg_graph_state &g, sg_optim *o)
 {
     float *h = g.hyper_host.data_ptr<float>();
-    auto &st = o->opt->state();
     auto &groups = o->opt->param_groups();
     for (size_t k = 0; k < g.params.size(); k++) {
         auto &opts = groups[g.params[k].group].options();
@@ -201,7 +209,7 @@ void fill_hyper(sg_graph_state &g, sg_optim *o)
         } else {
             auto &ao = static_cast<optim::AdamWOptions &>(opts);
             const torch::Tensor &p = o->model->tensors[g.params[k].tensor].t;
-            auto &s = static_cast<optim::AdamWParamState &>(*st.at(state_key(p)));
+            auto &s = static_cast<optim::AdamWParamState &>(state_of(o, p));
             double beta1 = std::get<0>(ao.betas()), beta2 = std::get<1>(ao.betas());
             double step = (double)(s.step() + 1);
             double bc1 = 1.0 - std::pow(beta1, step), bc2 = 1.0 - std::pow(beta2, step);
@@ -219,9 +227,8 @@ void advance_steps(sg_graph_state &g, sg_optim *o)
 {
     if (o->spec.kind != SG_OPTIM_ADAMW)
         return;
-    auto &st = o->opt->state();
     for (auto &pp : g.params) {
-        auto &s = static_cast<optim::AdamWParamState &>(*st.at(state_key(o->model->tensors[pp.tensor].t)));
+        auto &s = static_cast<optim::AdamWParamState &>(state_of(o, o->model->tensors[pp.tensor].t));
         s.step(s.step() + 1);
     }
 }
@@ -266,11 +273,13 @@ void capture(sg_graph_state &g, sg_model *m, sg_optim *o, double label_smoothing
             drop_grads(m);
             forward_backward(g, m, label_smoothing);
         }
-        torch::NoGradGuard no_grad;
-        size_t j = 0;
-        for (auto &nt : m->tensors)
-            if (!nt.is_param)
-                nt.t.detach().copy_(saved[j++]);
+        {
+            torch::NoGradGuard no_grad; /* only for the restore: the capture records gradients */
+            size_t j = 0;
+            for (auto &nt : m->tensors)
+                if (!nt.is_param)
+                    nt.t.detach().copy_(saved[j++]);
+        }
         drop_grads(m);
         g.out = torch::Tensor();
         g.loss = torch::Tensor();
@@ -286,6 +295,12 @@ void capture(sg_graph_state &g, sg_model *m, sg_optim *o, double label_smoothing
             update_in_graph(g, o);
             g.graph.capture_end();
         } catch (...) {
+            /* end the capture so the stream is usable again; the error
+             * that stopped it is the one reported */
+            try {
+                g.graph.capture_end();
+            } catch (...) {
+            }
             at::autocast::set_autocast_cache_enabled(cache);
             throw;
         }

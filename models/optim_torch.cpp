@@ -16,10 +16,9 @@ namespace {
 
 namespace optim = torch::optim;
 
-std::string state_key(const torch::Tensor &p)
+sg_state_key_t state_key(const torch::Tensor &p)
 {
-    /* libtorch keys per-parameter state by the TensorImpl address. */
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+    return sg_state_key(p); /* the TensorImpl address, as this libtorch keys it */
 }
 
 void drop_grads(sg_model *m)
@@ -58,7 +57,7 @@ torch::Tensor state_tensor(sg_optim *o, const sg_optim::state_entry &e, bool cre
 {
     const torch::Tensor &p = o->model->tensors[e.param].t;
     auto &st = o->opt->state();
-    std::string key = state_key(p);
+    sg_state_key_t key = state_key(p);
     auto it = st.find(key);
     if (it == st.end()) {
         if (!create)

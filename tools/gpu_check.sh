@@ -99,13 +99,27 @@ done
 export SG_TEST_DEVICE=cuda SG_PYTHON="$PY" SG_SHARED="${SG_SHARED:-../shared}"
 
 # --- 1. build ---------------------------------------------------------------
-step 01_build 300 make -j"$JOBS" BUILD="$BUILD" LIBTORCH="$LIBTORCH" \
-    "$BUILD/sensorgram" "$BUILD/tests/test_models" "$BUILD/tests/test_optim" \
-    "$BUILD/tests/test_cuda_graphs" "$BUILD/tools/bench_train" || { say "build failed: stopping"; exit 1; }
-if grep -q -- '-DSG_TORCH_CUDA=1' "$OUT/01_build.log"; then
+targets=("$BUILD/sensorgram" "$BUILD/tests/test_models" "$BUILD/tests/test_optim"
+         "$BUILD/tests/test_cuda_graphs" "$BUILD/tools/bench_train")
+# CUDA graphs need the CUDA runtime headers (the Makefile looks next to the
+# torch package and in /usr/local/cuda; CUDA_INCLUDE=DIR overrides).  If
+# that half does not compile, build without it so everything else runs.
+if ! step 01_build 300 make -j"$JOBS" BUILD="$BUILD" LIBTORCH="$LIBTORCH" "${targets[@]}"; then
+    if grep -q -- '-DSG_TORCH_CUDA=1' "$OUT/01_build.log"; then
+        say "retrying the build without CUDA graphs (CUDA_INCLUDE=)"
+        status=0
+        step 01_build_no_graphs 300 make -j"$JOBS" BUILD="$BUILD" LIBTORCH="$LIBTORCH" CUDA_INCLUDE= \
+            "${targets[@]}" || { say "build failed: stopping"; exit 1; }
+        status=1 # the graph half did not build: a failure to report
+    else
+        say "build failed: stopping"
+        exit 1
+    fi
+fi
+if grep -q -- '-DSG_TORCH_CUDA=1' "$OUT"/01_build*.log && [ ! -f "$OUT/01_build_no_graphs.log" ]; then
     say "CUDA graphs compiled in"
 else
-    say "CUDA graphs NOT compiled in (no cuda_runtime_api.h found; set CUDA_INCLUDE=...): the graph rows will fail"
+    say "CUDA graphs NOT compiled in (no usable cuda_runtime_api.h; set CUDA_INCLUDE=DIR): the graph test and rows fail"
 fi
 
 # --- 2. model tests on cuda ---------------------------------------------------
