@@ -80,6 +80,16 @@ done
 # .so links of libraries not carried (libhogweed, cairo-gobject): unused
 find "$r" -xtype l -delete
 
+# The newest glibc symbol version each library needs (bookworm has 2.36):
+# gpu_check.sh sets aside those a machine with an older glibc cannot load
+# and that it has its own copy of (libexpat needs 2.36, Ubuntu 22.04 has 2.35).
+if command -v objdump >/dev/null; then
+    (cd "$r" && find . -name 'lib*.so.*' -type f | sort | while read -r f; do
+        v=$(objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_2\.[0-9]*' | sort -t. -k2,2n -u | tail -n 1)
+        echo "${f#./} ${v#GLIBC_}"
+    done) >"$new/glibc_needs.txt"
+fi
+
 multi=usr/lib/x86_64-linux-gnu
 cat >"$new/env.sh" <<EOF
 # sourced by tools/gpu_check.sh: the carried Debian libraries of
@@ -90,7 +100,7 @@ export LIBRARY_PATH="\$CARRY/root/$multi:\$CARRY/root/lib/x86_64-linux-gnu\${LIB
 export LD_LIBRARY_PATH="\$CARRY/root/$multi:\$CARRY/root/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 # the Makefile's pkg-config output, given explicitly
 export PKG_CFLAGS="-I\$CARRY/root/usr/include/libpng16 -I\$CARRY/root/usr/include/cairo"
-export PKG_LIBS="-L\$CARRY/root/$multi -Wl,-rpath,\$CARRY/root/$multi -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lz"
+export PKG_LIBS="-L\$CARRY/root/$multi -Wl,--disable-new-dtags -Wl,-rpath,\$CARRY/root/$multi -Wl,-rpath,\$CARRY/root/lib/x86_64-linux-gnu -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lz"
 # fontconfig's configuration and the DejaVu fonts for figures
 export FONTCONFIG_FILE="\$CARRY/fonts.conf"
 EOF

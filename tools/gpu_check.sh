@@ -87,6 +87,22 @@ LIBTORCH=$(echo "$torch_info" | sed -n 's/.* dir //p')
 [ -d "$LIBTORCH/include/torch" ] && [ -d "$LIBTORCH/lib" ] ||
     { say "$LIBTORCH has no include/ and lib/: not a libtorch"; exit 4; }
 if [ -f .carry/env.sh ]; then
+    # A carried library built for a newer glibc than this machine's cannot
+    # load: set it aside when the machine has that library itself.
+    have=$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc 2\.\([0-9]*\).*/\1/p')
+    if [ -n "$have" ] && [ -f .carry/glibc_needs.txt ]; then
+        while read -r lib need; do
+            [ -n "$need" ] && [ "${need#2.}" -gt "$have" ] 2>/dev/null || continue
+            soname=$(basename "$lib" | sed 's/\(\.so\.[0-9]*\).*/\1/')
+            if ldconfig -p 2>/dev/null | grep -q "^[[:space:]]*$soname "; then
+                mkdir -p .carry/set_aside
+                mv -f ".carry/root/$lib" ".carry/root/$(dirname "$lib")/$soname" .carry/set_aside/ 2>/dev/null
+                say "glibc 2.$have < $need: using this machine's $soname instead of the carried one"
+            else
+                say "warning: carried $soname needs glibc $need (this machine: 2.$have) and the machine has none"
+            fi
+        done <.carry/glibc_needs.txt
+    fi
     # shellcheck disable=SC1091
     . .carry/env.sh
     say "carried libraries: .carry ($(wc -l <.carry/packages.txt) Debian packages)"
@@ -141,7 +157,7 @@ if [ -n "$dsa" ]; then
     if step 03_dsa_run 150 "$BUILD/sensorgram" train --dataset dsa "$dsa" --sensors acc --encoder gray \
         --arch resnet34 --pretrained none --epochs 2 --bs 64 --lr 3e-3 --valid-pct 0.2 --seed 42 \
         --device cuda --mixed-precision bf16 --no-progress --out "$BUILD/run_dsa"; then
-        say "short run (DSA subjects $subjects): $(grep -iE 'accuracy|images/s' "$OUT/03_dsa_run.log" | tail -n 3 | tr '\n' ' ')"
+        say "short run (DSA subjects $subjects): $(grep -iE 'accuracy|images/s|waited' "$OUT/03_dsa_run.log" | tail -n 3 | tr '\n' ' ')"
     fi
 else
     say "NOT RUN 03_dsa_run: no data/dsa and no .carry/dsa.tar.xz"

@@ -322,6 +322,9 @@ int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
         else
             printf("final: no validation set (%.1f images/s training, %.0f s)\n",
                    r->r.images_per_s, r->r.seconds);
+        if (r->r.seconds > 0)
+            fprintf(stderr, "sensorgram train: waited %.1f s for batches (%.1f%% of the run)\n",
+                    r->r.loader_wait_s, 100.0 * r->r.loader_wait_s / r->r.seconds);
         return SG_OK;
     }
     char path[4096];

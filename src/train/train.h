@@ -81,6 +81,7 @@ typedef struct train_result {
     double valid_loss, accuracy, log_loss;  /* final model; NAN without validation */
     double seconds;
     double images_per_s;    /* training throughput (samples / training time) */
+    double loader_wait_s;   /* of the training time, spent waiting for the next batch */
     int epochs_done;
 } train_result;
 
