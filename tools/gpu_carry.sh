@@ -4,7 +4,7 @@
 # that reaches no package registry (tools/gpu_check.sh builds against it).
 #
 #   tools/gpu_carry.sh [DIR]       (default .carry; gitignored)
-#   DSA_SUBJECTS="p1 p2"           subjects of data/dsa packed as DIR/dsa.tar.xz
+#   DSA_SUBJECTS="p1"              subjects of data/dsa packed as DIR/dsa.tar.xz
 #                                  for gpu_check.sh's short run ("" for none)
 #
 # Downloads each package with `apt-get download` (no root, no install),
@@ -17,8 +17,9 @@
 #
 # Carried: the runtime library and -dev package of libcsv, libpng, FFTW
 # (single precision), libturbojpeg, cairo (and the X/font libraries it
-# links, which a headless machine may lack), jansson, nettle, zlib and
-# cmocka.  Not carried: a C compiler (the GPU machine's own gcc/g++ is
+# links, which a headless machine may lack), jansson, nettle, zlib,
+# cmocka, libzip and libcurl (with the libraries libcurl links: TLS,
+# Kerberos, LDAP, ...; the linker needs them too).  Not carried: a C compiler (the GPU machine's own gcc/g++ is
 # used; gpu_check.sh stops with a message when there is none) and
 # libtorch (the CUDA PyTorch package's own folder is the libtorch).
 set -euo pipefail
@@ -41,6 +42,12 @@ pkgs=(
     libjansson4 libjansson-dev
     libnettle8 nettle-dev
     libcmocka0 libcmocka-dev
+    libzip4 libzip-dev libbz2-1.0 libzstd1
+    libcurl4 libcurl4-openssl-dev
+    libnghttp2-14 libidn2-0 libunistring2 librtmp1 libssh2-1 libpsl5 libssl3
+    libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1
+    libldap-2.5-0 libsasl2-2 libsasl2-modules-db libdb5.3
+    libgnutls30 libhogweed6 libgmp10 libp11-kit0 libtasn1-6 libffi8
 )
 
 command -v apt-get >/dev/null || { echo "gpu_carry: apt-get not found (needs a Debian machine)" >&2; exit 1; }
@@ -95,12 +102,12 @@ cat >"$new/env.sh" <<EOF
 # sourced by tools/gpu_check.sh: the carried Debian libraries of
 # tools/gpu_carry.sh (generated; do not edit).  CARRY is this folder.
 CARRY=\${CARRY:-\$(cd "\$(dirname "\${BASH_SOURCE[0]}")" && pwd)}
-export CPATH="\$CARRY/root/usr/include:\$CARRY/root/usr/include/libpng16:\$CARRY/root/usr/include/cairo\${CPATH:+:\$CPATH}"
+export CPATH="\$CARRY/root/usr/include:\$CARRY/root/usr/include/x86_64-linux-gnu:\$CARRY/root/usr/include/libpng16:\$CARRY/root/usr/include/cairo\${CPATH:+:\$CPATH}"
 export LIBRARY_PATH="\$CARRY/root/$multi:\$CARRY/root/lib/x86_64-linux-gnu\${LIBRARY_PATH:+:\$LIBRARY_PATH}"
 export LD_LIBRARY_PATH="\$CARRY/root/$multi:\$CARRY/root/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 # the Makefile's pkg-config output, given explicitly
 export PKG_CFLAGS="-I\$CARRY/root/usr/include/libpng16 -I\$CARRY/root/usr/include/cairo"
-export PKG_LIBS="-L\$CARRY/root/$multi -Wl,--disable-new-dtags -Wl,-rpath,\$CARRY/root/$multi -Wl,-rpath,\$CARRY/root/lib/x86_64-linux-gnu -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lz"
+export PKG_LIBS="-L\$CARRY/root/$multi -Wl,--disable-new-dtags -Wl,-rpath,\$CARRY/root/$multi -Wl,-rpath,\$CARRY/root/lib/x86_64-linux-gnu -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lzip -lcurl -lz"
 # fontconfig's configuration and the DejaVu fonts for figures
 export FONTCONFIG_FILE="\$CARRY/fonts.conf"
 EOF
@@ -117,10 +124,10 @@ EOF
 # everything the Makefile includes or links must be there
 missing=0
 for h in csv.h png.h zlib.h fftw3.h turbojpeg.h cairo/cairo.h cairo/cairo-svg.h cairo/cairo-pdf.h \
-         jansson.h nettle/sha2.h cmocka.h; do
+         jansson.h nettle/sha2.h cmocka.h zip.h zipconf.h x86_64-linux-gnu/curl/curl.h; do
     [ -e "$r/usr/include/$h" ] || { echo "gpu_carry: missing header $h" >&2; missing=1; }
 done
-for l in csv png16 z fftw3f turbojpeg cairo jansson nettle cmocka; do
+for l in csv png16 z fftw3f turbojpeg cairo jansson nettle cmocka zip curl; do
     [ -e "$r/$multi/lib$l.so" ] || [ -e "$r/lib/x86_64-linux-gnu/lib$l.so" ] ||
         { echo "gpu_carry: missing library lib$l.so" >&2; missing=1; }
 done
@@ -131,17 +138,28 @@ done
 # A part of the DSA recordings for the short GPU run (the whole set, 318
 # MB of text, is over the limit; each subject is ~15 MB as xz): every
 # activity of DSA_SUBJECTS.
-subjects=${DSA_SUBJECTS-p1 p2}
+subjects=${DSA_SUBJECTS-p1}
+shared_dsa=${SG_SHARED:-../shared}/data/daily-sports-activities-p1-p6.tar.xz
 if [ -n "$subjects" ]; then
-    [ -d data/dsa/a01 ] || { echo "gpu_carry: no data/dsa (ln -s /work/main/data data, or make data)" >&2; exit 1; }
+    src=data
+    if [ ! -d data/dsa/a01 ]; then
+        # no prepared data/dsa: the subjects straight from the shared archive
+        [ -f "$shared_dsa" ] || { echo "gpu_carry: no data/dsa and no $shared_dsa" >&2; exit 1; }
+        mkdir -p "$tmp/src/dsa"
+        wild=()
+        for p in $subjects; do wild+=("data/a*/$p/*"); done
+        tar -C "$tmp/src/dsa" --strip-components=1 --wildcards -xJf "$shared_dsa" "${wild[@]}" ||
+            { echo "gpu_carry: cannot extract $subjects from $shared_dsa" >&2; exit 1; }
+        src="$tmp/src"
+    fi
     paths=()
-    for a in data/dsa/a*; do
+    for a in "$src"/dsa/a*; do
         for p in $subjects; do
             [ -d "$a/$p" ] || { echo "gpu_carry: $a/$p missing" >&2; exit 1; }
             paths+=("dsa/$(basename "$a")/$p")
         done
     done
-    tar -C data -cf - "${paths[@]}" | xz -4 -T2 >"$new/dsa.tar.xz"
+    tar -C "$src" -cf - "${paths[@]}" | xz -4 -T2 >"$new/dsa.tar.xz"
     echo "$subjects" >"$new/dsa_subjects.txt"
 fi
 
