@@ -26,9 +26,16 @@ ifeq ($(CC),cc)
 CC := gcc
 endif
 
-PKGS      := libpng fftw3f libturbojpeg cairo jansson nettle libzip libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The libraries' flags come from pkg-config, unless given explicitly
+# (make PKG_CFLAGS=... PKG_LIBS=..., or in the environment): a machine
+# without pkg-config, or with the libraries unpacked somewhere else
+# (tools/gpu_carry.sh's .carry/env.sh sets both).
+PKGS       := libpng fftw3f libturbojpeg cairo jansson nettle libzip libcurl
+PKG_CFLAGS ?= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   ?= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(strip $(PKG_LIBS)),)
+PKG_LIBS   := -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lzip -lcurl -lz
+endif
 
 # One include root, the top of the checkout: every include names its
 # folder ("src/base/sg_error.h", "encoders/enc.h"), so a reader sees which
@@ -63,6 +70,16 @@ else
                     -isystem $(LIBTORCH)/include/torch/csrc/api/include \
                     $(if $(TORCH_ABI),-D$(TORCH_ABI))
   TORCH_CUDA_LIBS := $(if $(wildcard $(LIBTORCH)/lib/libtorch_cuda.so),-ltorch_cuda -lc10_cuda)
+  # CUDA graphs (models/cuda_graph.cpp) need the CUDA runtime headers that
+  # ATen's CUDA headers include: CUDA_INCLUDE, or found next to the torch
+  # package (the nvidia-cuda-runtime wheel) or in /usr/local/cuda.
+  CUDA_INCLUDE ?= $(firstword $(patsubst %/cuda_runtime_api.h,%,$(wildcard \
+                    $(LIBTORCH)/../nvidia/cu*/include/cuda_runtime_api.h \
+                    $(LIBTORCH)/../nvidia/cuda_runtime/include/cuda_runtime_api.h \
+                    /usr/local/cuda/include/cuda_runtime_api.h)))
+  ifneq ($(and $(TORCH_CUDA_LIBS),$(CUDA_INCLUDE)),)
+    TORCH_CXXFLAGS += -DSG_TORCH_CUDA=1 -isystem $(CUDA_INCLUDE)
+  endif
   TORCH_LIBS := -L$(LIBTORCH)/lib -Wl,-rpath,$(LIBTORCH)/lib \
                 -Wl,--no-as-needed -ltorch $(TORCH_CUDA_LIBS) -ltorch_cpu -lc10 -Wl,--as-needed
 endif

@@ -7,6 +7,8 @@
  */
 #include "models/sg_model.h"
 
+#include <stdlib.h>
+
 #include "src/base/sg_error.h"
 
 #define SG_NO_TORCH_MSG "sensorgram was built without libtorch (NO_TORCH=1)"
@@ -160,5 +162,38 @@ int sg_optim_tensor_set(sg_optim *o, const char *name, const float *src, size_t 
 int sg_torch_seed(uint64_t seed)
 {
     (void)seed;
+    return no_torch();
+}
+
+int sg_model_set_cuda_graphs(sg_model *m, sg_cuda_graphs mode)
+{
+    (void)m, (void)mode;
+    return no_torch();
+}
+
+int sg_cuda_graphs_built(void) { return 0; }
+
+int sg_optim_cuda_graph_stats(const sg_optim *o, sg_cuda_graph_stats *st)
+{
+    (void)o, (void)st;
+    return no_torch();
+}
+
+/* Without libtorch there is nothing to pin: plain aligned memory, so the
+ * loader's batches work the same in both builds. */
+int sg_host_alloc(void **out, size_t bytes)
+{
+    if (!out)
+        return sg_fail(SG_E_INVALID, "sg_host_alloc: NULL argument");
+    size_t rounded = (bytes + 63) / 64 * 64;
+    *out = aligned_alloc(64, rounded ? rounded : 64);
+    return *out ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory for a %zu-byte host buffer", bytes);
+}
+
+void sg_host_free(void *p) { free(p); }
+
+int sg_torch_set_tf32(int allow)
+{
+    (void)allow;
     return no_torch();
 }

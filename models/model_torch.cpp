@@ -94,7 +94,10 @@ torch::Tensor sg_input_tensor(sg_model *m, const float *x, int n, int c, int h, 
     /* from_blob does not copy: the caller's buffer is used in place. */
     torch::Tensor t = torch::from_blob(const_cast<float *>(x), {n, c, h, w}, torch::kFloat32);
     if (m->device.is_cuda()) {
-        t = t.to(m->device, /*non_blocking=*/false, /*copy=*/true);
+        /* From a pinned buffer (sg_host_alloc, the loader's batches) the
+         * copy is asynchronous; every caller reads a result back before
+         * returning, which orders it before the buffer is reused. */
+        t = t.to(m->device, /*non_blocking=*/t.is_pinned(), /*copy=*/true);
         if (m->spec.channels_last)
             t = t.contiguous(at::MemoryFormat::ChannelsLast);
     }

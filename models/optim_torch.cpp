@@ -16,10 +16,9 @@ namespace {
 
 namespace optim = torch::optim;
 
-std::string state_key(const torch::Tensor &p)
+sg_state_key_t state_key(const torch::Tensor &p)
 {
-    /* libtorch keys per-parameter state by the TensorImpl address. */
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+    return sg_state_key(p); /* the TensorImpl address, as this libtorch keys it */
 }
 
 void drop_grads(sg_model *m)
@@ -58,7 +57,7 @@ torch::Tensor state_tensor(sg_optim *o, const sg_optim::state_entry &e, bool cre
 {
     const torch::Tensor &p = o->model->tensors[e.param].t;
     auto &st = o->opt->state();
-    std::string key = state_key(p);
+    sg_state_key_t key = state_key(p);
     auto it = st.find(key);
     if (it == st.end()) {
         if (!create)
@@ -208,6 +207,12 @@ int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, 
     if (!m || !o || !labels || !loss || o->model != m)
         return sg_fail(SG_E_INVALID, "sg_model_train_step: NULL argument or optimizer of another model");
     SG_TORCH_TRY(
+        /* a CUDA graph replay when graphs are on and the shape is the captured one */
+        int graphed = sg_graph_train_step(m, o, x, n, c, h, w, labels, label_smoothing, loss, logits);
+        if (graphed != 0)
+            return graphed < 0 ? graphed : 0;
+        if (o->model->cuda_graphs)
+            o->graph_stats.eager++;
         torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
         torch::Tensor y = labels_tensor(m, labels, n);
         drop_grads(m);

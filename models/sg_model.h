@@ -176,6 +176,51 @@ int sg_optim_tensor_set(sg_optim *o, const char *name, const float *src, size_t 
 /* Seeds libtorch's generators (init, dropout-free nets: init only). */
 int sg_torch_seed(uint64_t seed);
 
+/* --- CUDA graphs and the host side of the data path (cuda_graph.cpp) --- */
+
+typedef enum sg_cuda_graphs {
+    SG_CUDA_GRAPHS_OFF,  /* every step eager (the default of the C API) */
+    SG_CUDA_GRAPHS_AUTO, /* on for CUDA bf16/fp32 training, else off */
+    SG_CUDA_GRAPHS_ON,   /* on; an error where graphs cannot run */
+} sg_cuda_graphs;
+
+/* Parses "auto" / "on" / "off". */
+int sg_cuda_graphs_parse(sg_cuda_graphs *out, const char *name);
+
+/* Whether sg_model_train_step captures the whole step (forward, loss,
+ * backward, optimizer update) in a CUDA graph and replays it: input and
+ * labels are copied into static device buffers, the schedule's lr and
+ * momentum into device scalars, then the graph replays.  A batch of
+ * another shape (the last, partial one) runs eager; freezing or
+ * unfreezing a stage recaptures.  fp16 (dynamic loss scaling) never
+ * graphs.  SG_CUDA_GRAPHS_ON fails (SG_E_UNSUPPORTED) on a CPU model, in
+ * a build without CUDA graphs, or with fp16; AUTO then means off. */
+int sg_model_set_cuda_graphs(sg_model *m, sg_cuda_graphs mode);
+
+/* 1 when this build was compiled with CUDA graph support. */
+int sg_cuda_graphs_built(void);
+
+typedef struct sg_cuda_graph_stats {
+    long captures;   /* graphs captured (first step, and after a freeze change) */
+    long replays;    /* steps run as a graph replay */
+    long eager;      /* steps run eager while graphs were enabled */
+} sg_cuda_graph_stats;
+
+/* What the steps of optimizer o did so far. */
+int sg_optim_cuda_graph_stats(const sg_optim *o, sg_cuda_graph_stats *st);
+
+/* Host buffers for batches: page-locked (pinned) when libtorch sees a
+ * CUDA device, so that host-to-device copies run asynchronously and at
+ * full bandwidth; ordinary memory otherwise.  64-byte aligned.  Free
+ * with sg_host_free (accepts NULL). */
+int sg_host_alloc(void **out, size_t bytes);
+void sg_host_free(void *p);
+
+/* TF32 tensor cores for float32 convolutions and matmuls on CUDA (1: on,
+ * PyTorch's convolution default).  The tests turn it off to compare
+ * float32 results with torchvision at the CPU tolerance. */
+int sg_torch_set_tf32(int allow);
+
 #ifdef __cplusplus
 }
 #endif

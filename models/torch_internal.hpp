@@ -10,9 +10,12 @@
 
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -85,7 +88,12 @@ struct sg_model {
     /* fp16 dynamic loss scaling (CUDA only). */
     double loss_scale = 65536.0;
     int good_steps = 0;
+    /* sg_model_set_cuda_graphs: off, or on after checks (auto resolved) */
+    bool cuda_graphs = false;
 };
+
+/* A captured training step (models/cuda_graph.cpp). */
+struct sg_graph_state;
 
 struct sg_optim {
     sg_model *model = nullptr;
@@ -102,22 +110,62 @@ struct sg_optim {
     };
     std::vector<state_entry> state;
     std::unordered_map<std::string, size_t> state_index;
+    /* The captured step when the model has CUDA graphs on (shared_ptr:
+     * the type is complete only in cuda_graph.cpp). */
+    std::shared_ptr<sg_graph_state> graph;
+    sg_cuda_graph_stats graph_stats{};
 };
 
-/* RAII autocast region for CUDA mixed precision; a no-op for fp32/CPU. */
+/* libtorch keys each parameter's optimizer state by its TensorImpl
+ * address: as a string up to 1.13 (Debian's), as the pointer itself in 2.x
+ * (CUDA PyTorch wheels).  This builds the key of whichever this libtorch has. */
+using sg_state_map = std::remove_reference_t<decltype(std::declval<torch::optim::Optimizer &>().state())>;
+using sg_state_key_t = std::remove_const_t<typename sg_state_map::value_type::first_type>;
+template <typename Key> Key sg_state_key_as(const torch::Tensor &p)
+{
+    if constexpr (std::is_same_v<Key, std::string>) {
+        std::ostringstream s; /* what c10::guts::to_string wrote */
+        s << p.unsafeGetTensorImpl();
+        return s.str();
+    } else {
+        return p.unsafeGetTensorImpl();
+    }
+}
+inline sg_state_key_t sg_state_key(const torch::Tensor &p)
+{
+    return sg_state_key_as<sg_state_key_t>(p);
+}
+
+/* RAII autocast region for CUDA mixed precision; a no-op for fp32/CPU.
+ * libtorch 2.4 replaced the CUDA-only calls (set_enabled,
+ * set_autocast_gpu_dtype; deprecated, later removed) by per-device ones. */
+#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+#define SG_TORCH_DEVICE_AUTOCAST 1
+#else
+#define SG_TORCH_DEVICE_AUTOCAST 0
+#endif
 
 struct sg_autocast {
     bool on;
     bool prev;
     explicit sg_autocast(const sg_model *m)
         : on(m->device.is_cuda() && m->spec.precision != SG_PRECISION_FP32),
+#if SG_TORCH_DEVICE_AUTOCAST
+          prev(at::autocast::is_autocast_enabled(at::kCUDA))
+#else
           prev(at::autocast::is_enabled())
+#endif
     {
         if (!on)
             return;
-        at::autocast::set_autocast_gpu_dtype(m->spec.precision == SG_PRECISION_BF16 ? at::kBFloat16
-                                                                                   : at::kHalf);
+        at::ScalarType dt = m->spec.precision == SG_PRECISION_BF16 ? at::kBFloat16 : at::kHalf;
+#if SG_TORCH_DEVICE_AUTOCAST
+        at::autocast::set_autocast_dtype(at::kCUDA, dt);
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+        at::autocast::set_autocast_gpu_dtype(dt);
         at::autocast::set_enabled(true);
+#endif
         at::autocast::increment_nesting();
     }
     ~sg_autocast()
@@ -126,13 +174,25 @@ struct sg_autocast {
             return;
         if (at::autocast::decrement_nesting() == 0)
             at::autocast::clear_cache();
+#if SG_TORCH_DEVICE_AUTOCAST
+        at::autocast::set_autocast_enabled(at::kCUDA, prev);
+#else
         at::autocast::set_enabled(prev);
+#endif
     }
 };
 
 /* Host input (n, c, h, w) as a tensor on the model's device and memory
  * format; zero-copy on CPU. */
 torch::Tensor sg_input_tensor(sg_model *m, const float *x, int n, int c, int h, int w);
+
+/* The training step as a CUDA graph replay (models/cuda_graph.cpp):
+ * 1 when done that way (loss and logits written), 0 when the step must
+ * run eager (graphs off, other shape, fp16), or a negative SG_E_* after
+ * sg_fail.  Throws like any libtorch code. */
+int sg_graph_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
+                        const int64_t *labels, double label_smoothing, double *loss,
+                        float *logits);
 
 /* Wraps one extern "C" body: any exception becomes this thread's error
  * message and a status code, so no C++ exception ever reaches C. */

@@ -16,6 +16,45 @@
         }                                                                      \
     } while (0)
 
+/* The device the model tests run on: SG_TEST_DEVICE (cpu, cuda, cuda:N;
+ * tools/gpu_check.sh sets cuda), cpu when unset, as on the CPU CI.  The
+ * oracle (tools/oracle_models.py) reads the same variable and computes
+ * torchvision's values on that device. */
+static inline const char *sg_test_device(void)
+{
+    const char *d = getenv("SG_TEST_DEVICE");
+    return d && *d ? d : "cpu";
+}
+
+static inline int sg_test_on_cuda(void)
+{
+    return strncmp(sg_test_device(), "cuda", 4) == 0;
+}
+
+/* Skips the current test unless SG_TEST_DEVICE names a CUDA device; fails
+ * when it does but libtorch sees none (a GPU run must not skip quietly). */
+#define SG_REQUIRE_CUDA()                                                      \
+    do {                                                                       \
+        SG_REQUIRE_TORCH();                                                    \
+        if (!sg_test_on_cuda()) {                                              \
+            print_message("SKIP: CUDA only (SG_TEST_DEVICE=cuda, tools/gpu_check.sh)\n"); \
+            skip();                                                            \
+        }                                                                      \
+        if (!sg_cuda_available()) {                                            \
+            print_error("SG_TEST_DEVICE=%s but libtorch sees no CUDA device\n", \
+                        sg_test_device());                                     \
+            fail();                                                            \
+        }                                                                      \
+    } while (0)
+
+/* float32 on CUDA is compared at the CPU tolerance: TF32 off on both
+ * sides (the oracle turns it off too). */
+static inline void sg_test_device_setup(void)
+{
+    if (sg_torch_available() && sg_test_on_cuda())
+        sg_torch_set_tf32(0);
+}
+
 /* Runs tools/oracle_models.py OUT CMDS... with SG_PYTHON; 0 on success. */
 static inline int sg_oracle_run(const char *out, const char *cmds)
 {

@@ -22,6 +22,7 @@ typedef sg_oracle_fixture fixture;
 
 static int group_setup(void **state)
 {
+    sg_test_device_setup();
     return sg_oracle_setup(state, "torch,torchvision,numpy,PIL", "forward stem predict");
 }
 
@@ -32,16 +33,60 @@ static int group_teardown(void **state)
 
 #define REQUIRE_ORACLE(fx) SG_REQUIRE_ORACLE(fx, "torch,torchvision,numpy,PIL")
 
-static sg_model *new_model(sg_arch arch, int in_ch, int n_classes)
+/* A model on the tests' device (SG_TEST_DEVICE, cpu by default). */
+static sg_model *new_model_ex(sg_arch arch, int in_ch, int n_classes, const char *device,
+                              sg_precision precision)
 {
     sg_model_spec spec = {.arch = arch, .in_channels = in_ch, .n_classes = n_classes,
-                          .device = "cpu", .n_threads = 1};
+                          .device = device, .precision = precision, .n_threads = 1};
     sg_model *m = NULL;
     int rc = sg_model_create(&m, &spec);
     if (rc != 0)
         print_error("sg_model_create: %s\n", sg_last_error());
     assert_int_equal(rc, 0);
     return m;
+}
+
+static sg_model *new_model(sg_arch arch, int in_ch, int n_classes)
+{
+    return new_model_ex(arch, in_ch, n_classes, sg_test_device(), SG_PRECISION_FP32);
+}
+
+/* Mixed precision (CUDA only): eval-mode logits under autocast against
+ * torchvision's under torch.autocast on the same GPU, within the
+ * tolerances of METHOD.md ("Mixed precision on CUDA"): a fraction of the
+ * largest |logit| (bf16 keeps 8 mantissa bits, fp16 11). */
+static void check_autocast(const fixture *fx, sg_arch arch, int in_ch, const char *path,
+                           const float *x, int n, int hw, const char *tag)
+{
+    const struct {
+        sg_precision p;
+        const char *name;
+        double tol;
+    } cases[] = {{SG_PRECISION_BF16, "bf16", 3e-2}, {SG_PRECISION_FP16, "fp16", 5e-3}};
+    for (int k = 0; k < 2; k++) {
+        sg_model *m = new_model_ex(arch, in_ch, N_CLASSES, sg_test_device(), cases[k].p);
+        assert_int_equal(sg_weights_load(m, path, NULL), 0);
+        float logits[2 * N_CLASSES];
+        int rc = sg_model_forward(m, x, n, in_ch, hw, hw, logits);
+        if (rc != 0)
+            print_error("%s\n", sg_last_error());
+        assert_int_equal(rc, 0);
+        char name[128];
+        snprintf(name, sizeof name, "%s_eval_%s", tag, cases[k].name);
+        size_t cnt = (size_t)n * N_CLASSES;
+        double *want = sg_oracle_read(fx->dir, name, cnt);
+        assert_non_null(want);
+        double scale = sg_max_abs(want, cnt), worst = 0.0;
+        for (size_t i = 0; i < cnt; i++)
+            worst = fmax(worst, fabs((double)logits[i] - want[i]));
+        /* the measured error, for tightening the tolerance (gpu_check log) */
+        print_message("%s: max |diff| %.3g = %.3g of max |logit| (tolerance %.3g)\n", name, worst,
+                      scale > 0 ? worst / scale : 0.0, cases[k].tol);
+        sg_assert_close(name, logits, want, cnt, cases[k].tol * scale, 0.0);
+        free(want);
+        sg_model_free(m);
+    }
 }
 
 static void check_arch(const fixture *fx, sg_arch arch, int in_ch)
@@ -86,6 +131,8 @@ static void check_arch(const fixture *fx, sg_arch arch, int in_ch)
         sg_assert_close(name, got, want, cnt, 1e-4 * sg_max_abs(want, cnt), 1e-4);
         free(want);
     }
+    if (sg_test_on_cuda())
+        check_autocast(fx, arch, in_ch, path, x, n, hw, tag);
     free(feat);
     free(x);
     sg_model_free(m);
@@ -281,6 +328,60 @@ static void test_save_load_roundtrip(void **state)
     free(dir);
 }
 
+/* A checkpoint written from a CUDA model after a training step loads into
+ * a CPU model with the same eval-mode outputs (CUDA only). */
+static void test_gpu_checkpoint_on_cpu(void **state)
+{
+    (void)state;
+    SG_REQUIRE_CUDA();
+    char *dir = sg_test_tmpdir();
+    char path[4200], dev[256];
+    snprintf(path, sizeof path, "%s/gpu.safetensors", dir);
+    assert_int_equal(sg_torch_seed(3), 0);
+    sg_model *g = new_model(SG_ARCH_RESNET18, 1, 4);
+    assert_int_equal(sg_model_device(g, dev, sizeof dev), 0);
+    assert_int_equal(strncmp(dev, "cuda", 4), 0);
+    enum { N = 8, H = 15, W = 125 };
+    float *x = malloc(sizeof(float) * N * H * W);
+    assert_non_null(x);
+    for (size_t i = 0; i < (size_t)N * H * W; i++)
+        x[i] = (float)((i * 7919) % 211) / 105.0f - 1.0f;
+    int64_t y[N] = {0, 1, 2, 3, 0, 1, 2, 3};
+    sg_optim *o = NULL;
+    sg_optim_spec os = {.kind = SG_OPTIM_SGD, .lr = 0.05, .momentum = 0.9};
+    assert_int_equal(sg_optim_create(&o, g, &os), 0);
+    assert_int_equal(sg_model_set_train(g, 1), 0);
+    double loss = 0.0;
+    assert_int_equal(sg_model_train_step(g, o, x, N, 1, H, W, y, 0.0, &loss, NULL), 0);
+    assert_true(isfinite(loss));
+    assert_int_equal(sg_model_set_train(g, 0), 0);
+    float lg[N * 4], lc[N * 4];
+    assert_int_equal(sg_model_forward(g, x, N, 1, H, W, lg), 0);
+    const char *keys[] = {"arch"}, *values[] = {"resnet18"};
+    assert_int_equal(sg_weights_save(g, path, keys, values, 1), 0);
+    sg_optim_free(o);
+    sg_model_free(g);
+
+    sg_model *c = new_model_ex(SG_ARCH_RESNET18, 1, 4, "cpu", SG_PRECISION_FP32);
+    int rc = sg_weights_load(c, path, NULL);
+    if (rc != 0)
+        print_error("%s\n", sg_last_error());
+    assert_int_equal(rc, 0);
+    assert_int_equal(sg_model_forward(c, x, N, 1, H, W, lc), 0);
+    double want[N * 4];
+    for (int i = 0; i < N * 4; i++)
+        want[i] = lg[i];
+    sg_assert_close("cpu logits of a gpu checkpoint", lc, want, N * 4, 1e-4 * sg_max_abs(want, N * 4),
+                    1e-4);
+    float nbt;
+    assert_int_equal(sg_model_tensor_get(c, "bn1.num_batches_tracked", &nbt, 1), 0);
+    assert_true(nbt == 1.0f);
+    sg_model_free(c);
+    free(x);
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -370,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_stem_adaptation),
         cmocka_unit_test(test_wrong_weights_rejected),
         cmocka_unit_test(test_predict_cli),
+        cmocka_unit_test(test_gpu_checkpoint_on_cpu),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -12,6 +12,12 @@ run by the tests through SG_PYTHON (/usr/bin/python3 with Debian's torch
     predict        PNGs, weights and softmax probabilities
 
 Arrays are raw little-endian float32 (.f32) or int64 (.i64) files.
+
+SG_TEST_DEVICE (cpu, cuda, cuda:N; the tests' variable) picks the device
+of `forward` and `optim`: on CUDA, float32 runs with TF32 off (as the C
+side does in the tests) and `forward` also writes eval-mode logits under
+bf16 and fp16 autocast (TAG_eval_bf16, TAG_eval_fp16), the references of
+the mixed-precision tolerances in METHOD.md.
 """
 import json
 import os
@@ -25,6 +31,10 @@ import torchvision
 
 # one thread: OpenMP teams collapse on a loaded 2-core CI machine
 torch.set_num_threads(1)
+DEVICE = torch.device(os.environ.get("SG_TEST_DEVICE") or "cpu")
+if DEVICE.type == "cuda":
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 ARCHS = ["resnet18", "resnet34", "resnet50"]
 N_CLASSES = 10
 
@@ -61,6 +71,8 @@ def write_safetensors(path, tensors, metadata=None):
 
 
 def save(out, name, a):
+    if isinstance(a, torch.Tensor):
+        a = a.detach().float().cpu().numpy()
     a = np.ascontiguousarray(a)
     ext = ".i64" if a.dtype.kind in "iu" else ".f32"
     a.astype("<i8" if ext == ".i64" else "<f4").tofile(os.path.join(out, name + ext))
@@ -97,12 +109,17 @@ def cmd_forward(out):
             write_safetensors(os.path.join(out, tag + ".safetensors"), net.state_dict())
             x = torch.randn(2, in_ch, 64, 64)
             save(out, tag + "_x", x.numpy())
-            net.eval()
+            net.to(DEVICE).eval()
+            x = x.to(DEVICE)
             with torch.no_grad():
-                save(out, tag + "_eval", net(x).numpy())
-                save(out, tag + "_feat", features(net, x).numpy())
+                save(out, tag + "_eval", net(x))
+                save(out, tag + "_feat", features(net, x))
+                if DEVICE.type == "cuda":
+                    for dt, name in ((torch.bfloat16, "bf16"), (torch.float16, "fp16")):
+                        with torch.autocast("cuda", dtype=dt):
+                            save(out, f"{tag}_eval_{name}", net(x))
                 net.train()
-                save(out, tag + "_train", net(x).numpy())
+                save(out, tag + "_train", net(x))
 
 
 def cmd_stem(out):
@@ -152,24 +169,26 @@ def cmd_optim(out):
                 if ps:
                     groups.append(dict(params=ps, weight_decay=wd if decay else 0.0,
                                        lr=stage_lr(kw["lr"], s)))
+        net.to(DEVICE)  # in place: the groups keep these parameters
         opt = cls(groups, **kw)
         net.train()
         losses = []
         for step in range(2):
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(x), y, label_smoothing=0.1)
+            loss = torch.nn.functional.cross_entropy(net(x.to(DEVICE)), y.to(DEVICE),
+                                                     label_smoothing=0.1)
             loss.backward()
             opt.step()
             losses.append(loss.item())
             if step == 0 and tag == "sgd":
                 buf = opt.state[net.layer2[0].conv1.weight]["momentum_buffer"]
-                save(out, "sgd_buf_layer2_0_conv1", buf.numpy())
+                save(out, "sgd_buf_layer2_0_conv1", buf)
         save(out, tag + "_loss", np.array(losses))
         sd = net.state_dict()
         for name in ("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
                      "layer2.0.conv1.weight", "layer3.1.bn2.bias", "layer4.1.conv2.weight",
                      "fc.weight", "fc.bias"):
-            save(out, tag + "_" + name, sd[name].numpy())
+            save(out, tag + "_" + name, sd[name])
 
 
 def cmd_predict(out):

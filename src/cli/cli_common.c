@@ -19,7 +19,8 @@
 enum {
     OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
     OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
-    OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_WORKERS, OPT_THREADS, OPT_SEED,
+    OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_CUDA_GRAPHS, OPT_WORKERS,
+    OPT_THREADS, OPT_SEED,
     OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_BN_RECAL, OPT_FREEZE_EPOCHS,
     OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
     OPT_NO_PROGRESS, OPT_ACCUMULATE, OPT_DIST_URL, OPT_RANK, OPT_WORLD_SIZE, OPT_DIST_BACKEND,
@@ -106,6 +107,9 @@ static const struct opt_def opt_defs[] = {
      "D          auto|cpu|cuda|cuda:N (default auto)", NULL},
     {{"mixed-precision", optional_argument, 0, OPT_MIXED}, CLI_G_MODEL,
      "[=bf16|fp16]  CUDA autocast", NULL},
+    {{"cuda-graphs", required_argument, 0, OPT_CUDA_GRAPHS}, CLI_G_MODEL,
+     "M     auto|on|off: training steps as CUDA graph replays (default auto: on CUDA)",
+     "eval predict"},
     {{"workers", required_argument, 0, OPT_WORKERS}, CLI_G_MODEL,
      "N, -j N    loader threads (default 2)", NULL},
     {{"threads", required_argument, 0, OPT_THREADS}, CLI_G_MODEL,
@@ -191,6 +195,7 @@ void cli_opts_default(cli_opts *o)
     o->arch = SG_ARCH_RESNET34;
     o->device = "auto";
     o->precision = SG_PRECISION_FP32;
+    o->cuda_graphs = SG_CUDA_GRAPHS_AUTO;
     o->workers = 2;
     o->seed = 42;
     o->epochs = 5;
@@ -384,6 +389,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
         else
             return sg_fail(SG_E_INVALID, "--mixed-precision: '%s' (expected bf16 or fp16)", arg);
         return SG_OK;
+    case OPT_CUDA_GRAPHS:
+        rc = sg_cuda_graphs_parse(&o->cuda_graphs, arg);
+        return rc ? sg_fail_context(rc, "--cuda-graphs") : SG_OK;
     case OPT_WORKERS: return parse_int(&o->workers, "workers", arg, 0, 256);
     case OPT_THREADS: return parse_int(&o->threads, name, arg, 0, 1024);
     case OPT_SEED: {

@@ -61,6 +61,7 @@ typedef struct cli_opts {
     int image_size;             /* model input side; 0 = the data's own size */
     const char *device;
     sg_precision precision;
+    sg_cuda_graphs cuda_graphs;  /* --cuda-graphs (default auto) */
     int workers;                /* loader workers; default 2 */
     int threads;                /* libtorch CPU threads; 0 = one per core */
     uint64_t seed;

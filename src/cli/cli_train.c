@@ -137,6 +137,8 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                              o->precision,
                              cli_torch_threads(o));
         have_resume = rc == SG_OK;
+        if (rc == SG_OK)
+            rc = sg_model_set_cuda_graphs(m, o->cuda_graphs);
     } else if (rc == SG_OK) {
         rc = cli_model_create(&m, o, &spec, d->src.n_classes, pretrained,
                               o->seed + (uint64_t)fold, "train", fold == 0);

@@ -61,12 +61,17 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
         .n_classes = n_classes,
         .device = o->device,
         .precision = o->precision,
+        /* tensor-core convolutions under autocast want NHWC; CUDA only
+         * (sg_model_create clears it on the CPU) */
+        .channels_last = o->precision != SG_PRECISION_FP32,
         .n_threads = cli_torch_threads(o),
     };
     sg_model *m = NULL;
     int rc = sg_torch_seed(seed);
     if (rc == SG_OK)
         rc = sg_model_create(&m, &ms);
+    if (rc == SG_OK)
+        rc = sg_model_set_cuda_graphs(m, o->cuda_graphs);
     if (rc == SG_OK && pretrained[0]) {
         sg_weights_report rep;
         rc = sg_weights_load(m, pretrained, &rep);
@@ -317,6 +322,9 @@ int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
         else
             printf("final: no validation set (%.1f images/s training, %.0f s)\n",
                    r->r.images_per_s, r->r.seconds);
+        if (r->r.seconds > 0)
+            fprintf(stderr, "sensorgram train: waited %.1f s for batches (%.1f%% of the run)\n",
+                    r->r.loader_wait_s, 100.0 * r->r.loader_wait_s / r->r.seconds);
         return SG_OK;
     }
     char path[4096];

@@ -14,6 +14,7 @@
 #include "src/train/loader.h"
 #include "src/base/rng.h"
 #include "src/base/sg_error.h"
+#include "models/sg_model.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -197,7 +198,12 @@ static int slots_alloc(sg_loader *l)
         s->b.c = l->spec.channels;
         s->b.h = l->spec.height;
         s->b.w = l->spec.width;
-        s->b.x = malloc(sizeof(float) * l->sample_numel * l->batch_size);
+        /* pinned when a CUDA device is present: asynchronous copies */
+        void *x = NULL;
+        if (sg_host_alloc(&x, sizeof(float) * l->sample_numel * l->batch_size) != SG_OK)
+            return sg_fail(SG_E_NOMEM, "loader: out of memory for %zu-sample batches",
+                           l->batch_size);
+        s->b.x = x;
         s->b.labels = malloc(sizeof(int64_t) * l->batch_size);
         s->b.indices = malloc(sizeof(size_t) * l->batch_size);
         if (!s->b.x || !s->b.labels || !s->b.indices)
@@ -456,7 +462,7 @@ void sg_loader_free(sg_loader *l)
     }
     if (l->slots)
         for (int i = 0; i < l->depth; i++) {
-            free(l->slots[i].b.x);
+            sg_host_free(l->slots[i].b.x);
             free(l->slots[i].b.labels);
             free(l->slots[i].b.indices);
         }

@@ -458,6 +458,7 @@ typedef struct run_ctx {
     train_state st;
     float *probs;           /* (n_valid, k) */
     double train_seconds;
+    double loader_wait_seconds; /* inside train_seconds: waiting in sg_loader_next */
     size_t train_samples;
     train_result *res;
     int split_step;         /* accumulate or dist: the step in parts */
@@ -527,7 +528,11 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     int metrics_phase = opt->fold >= 0 ? opt->fold : phase;
     sg_batch *b;
     for (;;) {
+        /* time the model waits for the loader: ~0 when the workers keep
+         * ahead of the GPU (the check that data never starves it) */
+        double w0 = now_seconds();
         int got = sg_loader_next(l, &b);
+        c->loader_wait_seconds += now_seconds() - w0;
         if (got < 0) {
             rc = got;
             break;
@@ -714,6 +719,7 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     res->train_seconds = c.train_seconds;
     res->comm_seconds = c.comm_seconds;
     res->comm_steps = c.comm_steps;
+    res->loader_wait_s = c.loader_wait_seconds;
     free(c.probs);
     return rc;
 }

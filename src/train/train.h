@@ -90,6 +90,7 @@ typedef struct train_result {
     double train_seconds;   /* time in training steps (no validation) */
     double comm_seconds;    /* time in the gradient all-reduce (ranks > 1) */
     long comm_steps;        /* steps of this session (comm_seconds / comm_steps per step) */
+    double loader_wait_s;   /* of the training time, spent waiting for the next batch */
     int epochs_done;
 } train_result;
 
