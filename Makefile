@@ -10,7 +10,8 @@
 #   make bench           full-size benchmarks on ../shared/data
 #   make deps            install the Debian packages the project needs
 #   make data            prepare data/dsa (from ../shared or the UCI archive)
-#   make fuzz            run the fuzz targets: CSV reader, unpickler, .pth reader
+#   make fuzz            run the libFuzzer targets (tools/fuzz.sh): CSV, unpickler, .pth,
+#                        checkpoints, PNG, JPEG, encoder fit, manifest
 #   make demo            the README's main job on the default dataset
 
 BUILD    ?= build

@@ -100,6 +100,7 @@ struct field_pos {
 struct pstate {
     const char *path;
     const sensor_csv_options *opt;
+    unsigned char delim;        /* field separator (detect_delimiter) */
     int err;                    /* first error; later callbacks are ignored */
     int line, col;              /* position of the byte being fed */
     int at_field_start;         /* 1: next byte starts a field; 2: the next
@@ -289,6 +290,14 @@ static int process_data_field(struct pstate *st, const char *s, size_t len, stru
         if (r == -2)
             return pfail(st, at, SG_E_PARSE, "non-finite value '%.*s'", (int)(len > 32 ? 32 : len),
                          s);
+        /* A field holding another separator: say which one we split on. */
+        if (r != 0 && (memchr(s, ';', len) || memchr(s, '\t', len) || memchr(s, ',', len)))
+            return pfail(st, at, SG_E_PARSE,
+                         "expected a number, got '%.*s' (fields split at '%s', %s; do all "
+                         "lines use the same separator?)",
+                         (int)(len > 32 ? 32 : len), s,
+                         st->delim == '\t' ? "\\t" : st->delim == ';' ? ";" : ",",
+                         st->opt->delimiter ? "as --delimiter says" : "found from the first line");
         if (r != 0)
             return pfail(st, at, SG_E_PARSE, "expected a number, got '%.*s'",
                          (int)(len > 32 ? 32 : len), s);
@@ -342,6 +351,17 @@ static void on_field(void *s, size_t len, void *data)
         return;
     const char *f = s ? s : "";
     if (st->row_index == 0) {
+        /* A sensor recording has a few dozen columns; a first row of tens
+         * of thousands is a file without line breaks (or the wrong
+         * separator), and would only end in "out of memory". */
+        if (st->n_first >= SENSOR_CSV_MAX_COLUMNS) {
+            st->err = pfail(st, st->fstart, SG_E_PARSE,
+                            "the first row has more than %d fields: is the file one long line "
+                            "(rows must end in a newline) or split at the wrong separator "
+                            "(--delimiter)?",
+                            SENSOR_CSV_MAX_COLUMNS);
+            return;
+        }
         if (st->n_first == st->cap_first) {
             size_t cap = st->cap_first ? st->cap_first * 2 : 16;
             char **v = realloc(st->first, cap * sizeof *v);
@@ -407,6 +427,27 @@ static const char *csv_message(int code)
     }
 }
 
+/* The field delimiter, from the first line: ',' when it has one, else a
+ * tab or ';' (spreadsheets in many locales write "0,5;1,2"), outside
+ * double quotes.  Runs of spaces are not a delimiter libcsv can take. */
+static unsigned char detect_delimiter(const char *buf, size_t size)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    int quoted = 0;
+    for (size_t i = 0; i < size && buf[i] != '\n'; i++) {
+        char c = buf[i];
+        if (c == '"')
+            quoted = !quoted;
+        else if (!quoted)
+            comma += c == ',', semi += c == ';', tab += c == '\t';
+    }
+    if (comma)
+        return ',';
+    if (tab >= semi && tab)
+        return '\t';
+    return semi ? ';' : ',';
+}
+
 /* Parses buf into rec (which the caller frees with recording_free). */
 static int parse_recording(struct recording *rec, const char *buf, size_t size, const char *path,
                            const sensor_csv_options *opt)
@@ -418,6 +459,8 @@ static int parse_recording(struct recording *rec, const char *buf, size_t size, 
     struct csv_parser parser;
     if (csv_init(&parser, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI) != 0)
         return sg_fail(SG_E_NOMEM, "out of memory");
+    st.delim = opt->delimiter ? (unsigned char)opt->delimiter : detect_delimiter(buf, size);
+    csv_set_delim(&parser, st.delim);
     for (size_t i = 0; i < size && !st.err; i++) {
         unsigned char b = (unsigned char)buf[i];
         if (st.at_field_start == 1 || (st.at_field_start == 2 && b != '\n' && b != '\r')) {

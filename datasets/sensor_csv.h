@@ -43,7 +43,12 @@ typedef struct sensor_csv_options {
     const char *label_column;  /* name or 0-based index, for LABEL_COLUMN */
     int label_first;           /* 1: window's first value; 0: majority (default) */
     const char *label_regex;   /* for LABEL_REGEX */
+    char delimiter;            /* ',', ';' or '\t'; 0 = found from the first line */
 } sensor_csv_options;
+
+/* More fields than this in a row is refused with a message (a file
+ * without line breaks), not read until memory runs out. */
+#define SENSOR_CSV_MAX_COLUMNS 10000
 
 /* Defaults: auto header, all columns, whole file, labels from folders. */
 void sensor_csv_options_default(sensor_csv_options *opt);

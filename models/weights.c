@@ -11,6 +11,7 @@
  * files are rejected by name.
  */
 #include "models/weights.h"
+#include "models/arch_guess.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +58,18 @@ void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, 
     }
 }
 
+/* A network tensor the file lacks: name the architecture it does hold. */
+static int missing_tensor(const sg_st_file *f, const char *name)
+{
+    const char *held = sg_st_guess_resnet(f);
+    if (held)
+        return sg_fail(SG_E_CORRUPT,
+                       "%s: tensor '%s' is missing: the file holds %s weights (pass --arch %s)",
+                       f->path, name, held, held);
+    return sg_fail(SG_E_CORRUPT, "%s: tensor '%s' is missing (not torchvision-named weights?)",
+                   f->path, name);
+}
+
 /* Decides what to do with each model tensor; no model tensor changes. */
 static int plan_load(const sg_model *m, const sg_st_file *f, enum load_action *plan,
                      const sg_st_tensor **src, sg_weights_report *rep)
@@ -82,8 +95,7 @@ static int plan_load(const sg_model *m, const sg_st_file *f, enum load_action *p
                 rep->missing_bn_counters = 1;
                 continue;
             }
-            return sg_fail(SG_E_CORRUPT, "%s: tensor '%s' is missing (not %s weights?)", f->path, name,
-                           "torchvision-named");
+            return missing_tensor(f, name);
         }
         char want[96], got[96];
         shape_text(want, sizeof want, shape, ndim);
@@ -107,6 +119,11 @@ static int plan_load(const sg_model *m, const sg_st_file *f, enum load_action *p
             rep->file_classes = (int)t->shape[0];
             continue;
         }
+        const char *held = sg_st_guess_resnet(f);
+        if (held)
+            return sg_fail(SG_E_SHAPE, "%s: tensor '%s': shape %s expected %s: the file holds %s "
+                                       "weights (pass --arch %s)",
+                           f->path, name, got, want, held, held);
         return sg_fail(SG_E_SHAPE, "%s: tensor '%s': shape %s expected %s", f->path, name, got, want);
     }
     /* a head replaced by halves (only fc.weight or only fc.bias) is not coherent */

@@ -239,9 +239,10 @@ static void test_bad_input_fail_and_skip(void **state)
     snprintf(fail_args, sizeof fail_args,
              "--dataset dsa '%s' --sensors acc --units T --encoder gadf --image-size 4 -q "
              "-o '%s/out'", fx->root, fx->dir);
-    snprintf(skip_args, sizeof skip_args, "%s --on-error skip", fail_args);
-    /* a good run first */
+    /* a good run first; later runs replace it (--overwrite) */
     assert_int_equal(run_cli(fx->dir, fail_args, &log), 0);
+    strcat(fail_args, " --overwrite");
+    snprintf(skip_args, sizeof skip_args, "%s --on-error skip", fail_args);
     free(log);
     snprintf(path, sizeof path, "%s/out/manifest.csv", fx->dir);
     char *good_manifest = slurp(path);
@@ -274,6 +275,9 @@ static void test_bad_input_fail_and_skip(void **state)
              fx->root, col);
     if (!strstr(log_skip, want))
         fail_msg("output:\n%s\nlacks:\n%s", log_skip, want);
+    /* the summary counts what was encoded, the skipped input apart */
+    if (!strstr(log_skip, "encoded 7 segments (dsa, 3 x 125 each, 1 skipped) into 7 png images"))
+        fail_msg("summary:\n%s", log_skip);
     free(log_skip);
     char *man = slurp(path);
     assert_non_null(man);
@@ -433,6 +437,255 @@ static void test_csv_windows(void **state)
     free(x);
 }
 
+/* Issue 10 item 16: ';' and tab separated files read like comma ones. */
+static void test_csv_delimiters(void **state)
+{
+    struct fixture *fx = *state;
+    const char seps[3] = {',', ';', '\t'};
+    const char *names[3] = {"comma", "semi", "tab"};
+    char path[900], args[2048], *log;
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "mkdir -p '%s/delim_%s/walk'", fx->dir, names[k]);
+        assert_int_equal(system(path), 0);
+        snprintf(path, sizeof path, "%s/delim_%s/walk/r.csv", fx->dir, names[k]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "ax%cay\n", seps[k]);
+        for (int t = 0; t < 32; t++)
+            fprintf(f, "%.4f%c%.4f\n", sin(t * 0.1), seps[k], cos(t * 0.1));
+        assert_int_equal(fclose(f), 0);
+        snprintf(args, sizeof args, "'%s/delim_%s' --window 16 --encoder rp --format npy -q "
+                 "-o '%s/delim_out_%s'", fx->dir, names[k], fx->dir, names[k]);
+        int rc = run_cli(fx->dir, args, &log);
+        if (rc)
+            fail_msg("%s: exit %d: %s", names[k], rc, log);
+        free(log);
+    }
+    for (int k = 1; k < 3; k++) {
+        snprintf(path, sizeof path, "cmp -s '%s/delim_out_comma/walk/r_w0002.npy' "
+                 "'%s/delim_out_%s/walk/r_w0002.npy'", fx->dir, fx->dir, names[k]);
+        if (system(path) != 0)
+            fail_msg("%s-separated input encodes differently from the comma one", names[k]);
+    }
+    /* --delimiter forces one; a wrong one says so; a bad value is a usage error */
+    snprintf(args, sizeof args, "'%s/delim_semi' --delimiter ';' --window 16 --encoder rp "
+             "--format npy -q -o '%s/delim_forced'", fx->dir, fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 0);
+    free(log);
+    snprintf(args, sizeof args, "'%s/delim_semi' --delimiter , --header --window 16 "
+             "--encoder rp --format npy -q -o '%s/delim_wrong'", fx->dir, fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 1);
+    if (!strstr(log, "(fields split at ',', as --delimiter says;"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+    snprintf(args, sizeof args, "'%s/delim_semi' --delimiter '|' -o '%s/delim_bad'", fx->dir,
+             fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 2);
+    if (!strstr(log, "--delimiter: expected ',', ';' or tab, got '|'"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+    /* a line with another separator than the first: the message says so */
+    snprintf(path, sizeof path, "%s/delim_semi/walk/r.csv", fx->dir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("0.5,0.25\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s/delim_semi' --window 16 --encoder rp --format npy -q "
+             "-o '%s/delim_bad'", fx->dir, fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 1);
+    if (!strstr(log, "r.csv:34:1: expected a number, got '0.5,0.25' (fields split at ';'"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+}
+
+/* Writes DIR/walk/long.csv: rows x 3 columns of smooth values. */
+static void write_long_csv(const char *dir, int rows)
+{
+    char path[800];
+    snprintf(path, sizeof path, "mkdir -p '%s/walk'", dir);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof path, "%s/walk/long.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("a,b,c\n", f);
+    for (int t = 0; t < rows; t++)
+        fprintf(f, "%.4f,%.4f,%.4f\n", sin(t * 0.01), cos(t * 0.02), sin(t * 0.03));
+    assert_int_equal(fclose(f), 0);
+}
+
+static int count_files(const char *dir, const char *pattern)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "find '%s' -name '%s' | wc -l", dir, pattern);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int n = -1;
+    assert_int_equal(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    return n;
+}
+
+/* Runs `encode ARGS -o OUT` in the background, sends SIG once its first
+ * image is in place, and returns the exit status wait reports (128 +
+ * signal when it died of it) with the output in *log. */
+static int run_signalled(const char *dir, const char *args, const char *out, const char *sig,
+                         char **log)
+{
+    char cmd[6000];
+    snprintf(cmd, sizeof cmd,
+             "%s encode %s -o '%s' >'%s/log.txt' 2>&1 & p=$!; "
+             "while [ -z \"$(find '%s' -name '*.png' 2>/dev/null)\" ]; do sleep 0.05; done; "
+             "kill -%s $p; wait $p",
+             sg_test_bin(), args, out, dir, out, sig);
+    int st = system(cmd);
+    assert_true(st != -1 && WIFEXITED(st));
+    char path[900];
+    snprintf(path, sizeof path, "%s/log.txt", dir);
+    *log = slurp(path);
+    assert_non_null(*log);
+    return WEXITSTATUS(st);
+}
+
+/* Issue 10 items 5 and 6: an output folder holding an earlier run is
+ * refused unless --overwrite, which removes only what the old manifest
+ * listed; stale temporaries of killed runs are swept; Ctrl-C stops
+ * cleanly (exit 130) and leaves nothing half-made. */
+static void test_outdir_guard_and_signals(void **state)
+{
+    struct fixture *fx = *state;
+    char args[2048], path[900], out[800], *log;
+    snprintf(out, sizeof out, "%s/g0", fx->dir);
+    snprintf(args, sizeof args,
+             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --image-size 4 -q "
+             "-o '%s'", fx->root, out);
+    assert_int_equal(run_cli(fx->dir, args, &log), 0);
+    free(log);
+    snprintf(path, sizeof path, "%s/manifest.csv", out);
+    char *before = slurp(path);
+    assert_non_null(before);
+    /* a second run into it: usage error, nothing touched */
+    assert_int_equal(run_cli(fx->dir, args, &log), 2);
+    if (!strstr(log, "g0 is not empty (an earlier encode?): --overwrite replaces what its "
+                     "manifest lists, or choose another -o folder"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+    char *after = slurp(path);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    /* the user's file, a stale temporary of a dead process, a dot file
+     * that only looks like one */
+    snprintf(path, sizeof path, "echo mine > '%s/notes.txt' && : > '%s/sitting/.a.png.tmp99999999.3'"
+             " && : > '%s/sitting/.a.png.tmpX'", out, out, out);
+    assert_int_equal(system(path), 0);
+    /* --overwrite with fewer subjects: the old p2 images must go */
+    snprintf(args, sizeof args,
+             "--dataset dsa '%s' --units T --sensors acc --subjects 1 --encoder gasf "
+             "--image-size 4 -q -o '%s' --overwrite", fx->root, out);
+    assert_int_equal(run_cli(fx->dir, args, &log), 0);
+    free(log);
+    snprintf(path, sizeof path, "%s/manifest.csv", out);
+    char *man = slurp(path);
+    assert_non_null(man);
+    assert_int_equal(count_lines(man), 5);
+    free(man);
+    assert_int_equal(count_files(out, "*_p2_*"), 0);
+    assert_int_equal(count_files(out, "*.png"), 4);
+    snprintf(path, sizeof path, "%s/notes.txt", out);
+    assert_true(sg_test_path_exists(path));
+    snprintf(path, sizeof path, "%s/sitting/.a.png.tmp99999999.3", out);
+    assert_false(sg_test_path_exists(path));
+    snprintf(path, sizeof path, "%s/sitting/.a.png.tmpX", out);
+    assert_true(sg_test_path_exists(path));
+    snprintf(path, sizeof path, "%s/.sensorgram-encoding", out);
+    assert_false(sg_test_path_exists(path));
+
+    /* Ctrl-C in the middle of a long encode */
+    char csvdir[800], sig_out[900];
+    snprintf(csvdir, sizeof csvdir, "%s/long", fx->dir);
+    write_long_csv(csvdir, 3000);
+    snprintf(sig_out, sizeof sig_out, "%s/sig", fx->dir);
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 1 --encoder gasf --image-size 64 -q -j 2",
+             csvdir);
+    int st = run_signalled(fx->dir, args, sig_out, "INT", &log);
+    if (st != 130 || !strstr(log, "sensorgram encode: interrupted after writing ") ||
+        !strstr(log, "interrupted by SIGINT"))
+        fail_msg("exit %d, output:\n%s", st, log);
+    free(log);
+    assert_no_temp_files(sig_out);
+    assert_int_equal(count_files(sig_out, "*.png"), 0);
+    snprintf(path, sizeof path, "%s/manifest.csv", sig_out);
+    assert_false(sg_test_path_exists(path));
+    /* nothing was left: the same command runs again without --overwrite */
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 64 --encoder gasf --image-size 8 -q "
+             "-o '%s'", csvdir, sig_out);
+    assert_int_equal(run_cli(fx->dir, args, &log), 0);
+    free(log);
+
+    /* SIGKILL: temporaries and the unfinished marker stay; a rerun needs
+     * --overwrite and then sweeps everything of the killed run */
+    char kill_out[900];
+    snprintf(kill_out, sizeof kill_out, "%s/killed", fx->dir);
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 1 --encoder gasf --image-size 64 -q -j 2",
+             csvdir);
+    st = run_signalled(fx->dir, args, kill_out, "KILL", &log);
+    if (st != 137)
+        fail_msg("exit %d, output:\n%s", st, log);
+    free(log);
+    snprintf(path, sizeof path, "%s/.sensorgram-encoding", kill_out);
+    assert_true(sg_test_path_exists(path));
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 64 --encoder gasf --image-size 8 -q "
+             "-o '%s'", csvdir, kill_out);
+    assert_int_equal(run_cli(fx->dir, args, &log), 2);
+    free(log);
+    strcat(args, " --overwrite");
+    assert_int_equal(run_cli(fx->dir, args, &log), 0);
+    free(log);
+    assert_no_temp_files(kill_out);
+    assert_int_equal(count_files(kill_out, "*.png"), 46); /* (3000 - 64) / 64 + 1 */
+    assert_false(sg_test_path_exists(path));
+}
+
+/* Issue 10 item 13: a recording too long for one image names the input,
+ * the size, and what to change; an --image-size above the limit names it. */
+static void test_too_big_messages(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[800], args[2048], *log;
+    snprintf(dir, sizeof dir, "%s/huge", fx->dir);
+    write_long_csv(dir, 12000);
+    snprintf(args, sizeof args, "'%s' --encoder gasf -q -o '%s/huge_out'", dir, fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 1);
+    if (!strstr(log, "walk/long.csv: a segment of 12000 samples gives a 1 x 24000 x 24000 image "
+                     "(2.1 GiB as floats, per thread): cut recordings into windows with "
+                     "--window N"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+    /* a file without line breaks: named, with what to check */
+    char path[900];
+    snprintf(path, sizeof path, "mkdir -p '%s/oneline/walk'", fx->dir);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof path, "%s/oneline/walk/l.csv", fx->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 30000; i++)
+        fputs(i ? ",0.5" : "0.5", f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(args, sizeof args, "'%s/oneline' --encoder gray -q -o '%s/oneline_out'", fx->dir,
+             fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 1);
+    if (!strstr(log, "oneline/walk/l.csv:1:40001: the first row has more than 10000 fields: is "
+                     "the file one long line"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+    snprintf(args, sizeof args, "'%s' --encoder gasf --image-size 100000 -q -o '%s/huge_out'",
+             dir, fx->dir);
+    assert_int_equal(run_cli(fx->dir, args, &log), 2);
+    if (!strstr(log, "--image-size: 100000 pixels is above the limit of 65536"))
+        fail_msg("stderr:\n%s", log);
+    free(log);
+}
+
 int main(void)
 {
     const char *bin = sg_test_bin();
@@ -447,6 +700,9 @@ int main(void)
         cmocka_unit_test(test_usage_and_output_errors),
         cmocka_unit_test(test_fit_save_load),
         cmocka_unit_test(test_csv_windows),
+        cmocka_unit_test(test_outdir_guard_and_signals),
+        cmocka_unit_test(test_csv_delimiters),
+        cmocka_unit_test(test_too_big_messages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

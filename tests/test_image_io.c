@@ -248,6 +248,100 @@ static void test_jpeg_matches_torchvision(void **state)
     sg_image_free(&img);
 }
 
+/* Issue 10 item 8: CMYK and YCCK JPEGs decode to RGB (torchvision's
+ * rule on Adobe-inverted samples: R = C * K / 255, integer). */
+static void test_cmyk_jpeg(void **state)
+{
+    (void)state;
+    char *dir = sg_test_tmpdir();
+    /* YCCK, written by TurboJPEG itself from stored (inverted) CMYK:
+     * four flat quadrants, so lossy coding keeps their centres. */
+    enum { W = 32 };
+    static const unsigned char quad[4][4] = {
+        {255, 0, 0, 255},    /* no cyan ink, full magenta+yellow: red */
+        {0, 255, 0, 255},    /* green */
+        {200, 100, 50, 128}, /* darkened by K: (100, 50, 25) */
+        {255, 255, 255, 255} /* no ink at all: white */
+    };
+    unsigned char cmyk[W * W * 4];
+    for (int y = 0; y < W; y++)
+        for (int x = 0; x < W; x++)
+            memcpy(cmyk + (y * W + x) * 4, quad[(y >= 16) * 2 + (x >= 16)], 4);
+    tjhandle tj = tjInitCompress();
+    assert_non_null(tj);
+    unsigned char *jpg = NULL;
+    unsigned long jpg_size = 0;
+    assert_int_equal(tjCompress2(tj, cmyk, W, 0, W, TJPF_CMYK, &jpg, &jpg_size, TJSAMP_444, 100,
+                                 TJFLAG_ACCURATEDCT),
+                     0);
+    tjDestroy(tj);
+    char *path = tmp_file(dir, "ycck.jpg");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(jpg, 1, jpg_size, f), jpg_size);
+    fclose(f);
+    tjFree(jpg);
+    sg_image img;
+    int rc = sg_image_read(path, &img);
+    if (rc)
+        fail_msg("%s", sg_last_error());
+    assert_int_equal(img.c, 3);
+    size_t plane = (size_t)W * W;
+    for (int q = 0; q < 4; q++) {
+        int y = (q / 2) * 16 + 8, x = (q % 2) * 16 + 8;
+        for (int c = 0; c < 3; c++) {
+            double want = (double)(quad[q][c] * quad[q][3] / 255);
+            double got = img.data[(size_t)c * plane + (size_t)(y * W + x)] * 255.0;
+            if (fabs(got - want) > 3.0)
+                fail_msg("YCCK quadrant %d channel %d: expected %g, got %g", q, c, want, got);
+        }
+    }
+    sg_image_free(&img);
+    free(path);
+
+    /* Plain CMYK as Pillow writes it (Adobe marker, inverted samples):
+     * every pixel against Pillow's own decode of the same bytes. */
+    if (!sg_test_python_has("PIL")) {
+        print_message("  SKIP the Pillow half: no PIL in %s\n", sg_test_python());
+    } else {
+        path = tmp_file(dir, "cmyk.jpg");
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "%s -c \"import sys; from PIL import Image; im = Image.new('CMYK', (32, 32)); "
+                 "px = im.load()\n"
+                 "for y in range(32):\n"
+                 "    for x in range(32): px[x, y] = (x * 8, y * 8, (x + y) * 4, 60 if x < 16 else 10)\n"
+                 "im.save('%s', quality=95); im = Image.open('%s'); assert im.mode == 'CMYK'; "
+                 "sys.stdout.write(' '.join(map(str, im.tobytes())))\"",
+                 sg_test_python(), path, path);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        static int inks[W * W][4];
+        for (size_t i = 0; i < plane; i++)
+            for (int c = 0; c < 4; c++)
+                assert_int_equal(fscanf(p, "%d", &inks[i][c]), 1);
+        assert_int_equal(pclose(p), 0); /* the file is written and closed */
+        rc = sg_image_read(path, &img);
+        if (rc)
+            fail_msg("%s", sg_last_error());
+        double worst = 0;
+        for (size_t i = 0; i < plane; i++) {
+            const int *ink = inks[i];
+            for (int c = 0; c < 3; c++) {
+                double want = (double)((255 - ink[c]) * (255 - ink[3]) / 255);
+                double d = fabs(img.data[(size_t)c * plane + i] * 255.0 - want);
+                worst = d > worst ? d : worst;
+            }
+        }
+        print_message("  CMYK JPEG vs Pillow's samples: worst %.3g/255\n", worst);
+        assert_true(worst <= 1.01);
+        sg_image_free(&img);
+        free(path);
+    }
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
 /* A sample of the shared photo sets decodes (every file with SG_TEST_FULL=1). */
 static void test_shared_photo_sets_decode(void **state)
 {
@@ -294,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_png_depths),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_jpeg_matches_torchvision),
+        cmocka_unit_test(test_cmyk_jpeg),
         cmocka_unit_test(test_shared_photo_sets_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,7 @@ data_opts=(--dataset dsa "$dsa" --sensors acc --encoder gray)
 
 echo "== encode"
 "$bin" encode --dataset dsa "$dsa" --sensors acc --encoder gasf --image-size 64 \
-    --format png -q -o "${out}_encoded"
+    --format png -q --overwrite -o "${out}_encoded"
 "$bin" figures --gallery "$dsa" --dataset dsa --units LL --sensors acc \
     --encoder rp,gasf,mtf,gray,spectrogram -o "${out}_gallery.png"
 
@@ -44,7 +44,7 @@ echo "== lr-find"
 echo "== train"
 # shellcheck disable=SC2086
 "$bin" train "${data_opts[@]}" --arch resnet34 --epochs "$epochs" --bs 64 --lr 1e-3 \
-    --seed 42 --out "$out" $extra
+    --seed 42 --overwrite --out "$out" $extra
 
 echo "== eval"
 # the checkpoint carries the encoder and channel selection: DATA is enough

@@ -58,6 +58,7 @@ const char *sg_status_name(int code)
     case SG_E_SHAPE: return "shape mismatch";
     case SG_E_NUMERIC: return "numeric error";
     case SG_E_CORRUPT: return "corrupt file";
+    case SG_E_INTERRUPTED: return "interrupted";
     default: return "error";
     }
 }

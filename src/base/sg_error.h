@@ -25,6 +25,7 @@ enum sg_status {
     SG_E_SHAPE = -7,       /* tensor/image shape mismatch */
     SG_E_NUMERIC = -8,     /* NaN/Inf or other numeric failure */
     SG_E_CORRUPT = -9,     /* weights/checkpoint file failed validation */
+    SG_E_INTERRUPTED = -10, /* SIGINT/SIGTERM asked us to stop (exit 130) */
 };
 
 /* Stores a printf-style message as this thread's last error and returns

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,7 +23,8 @@ enum {
     OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_CUDA_GRAPHS, OPT_WORKERS,
     OPT_THREADS, OPT_SEED,
     OPT_EPOCHS, OPT_LR, OPT_BS, OPT_WD, OPT_OPT, OPT_LABEL_SMOOTHING, OPT_BN_RECAL, OPT_FREEZE_EPOCHS,
-    OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_FIGURE_FORMAT, OPT_FEATURES,
+    OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_OVERWRITE, OPT_PHOTOS, OPT_ON_ERROR,
+    OPT_FIGURE_FORMAT, OPT_FEATURES,
     OPT_NO_PROGRESS, OPT_ACCUMULATE, OPT_DIST_URL, OPT_RANK, OPT_WORLD_SIZE, OPT_DIST_BACKEND,
     OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
@@ -42,6 +44,8 @@ static const struct opt_def opt_defs[] = {
      "NAME      'dsa': DATA is a Daily and Sports Activities root, encoded in memory", "eval"},
     {{"label-regex", required_argument, 0, OPT_LABEL_REGEX}, CLI_G_DATA,
      "RE    labels = first capture group of RE on file names ('^([a-z]+)\\.')", NULL},
+    {{"photos", no_argument, 0, OPT_PHOTOS}, CLI_G_DATA,
+     "           read DATA as photo class folders even if an unfinished encode left it", NULL},
     {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA,
      "LIST        DSA units: T,RA,LA,RL,LL (default all)", "eval"},
     {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA,
@@ -114,6 +118,8 @@ static const struct opt_def opt_defs[] = {
      "N, -j N    loader threads (default 2)", NULL},
     {{"threads", required_argument, 0, OPT_THREADS}, CLI_G_MODEL,
      "N  libtorch CPU threads (default: cores left beside the loader workers)", NULL},
+    {{"on-error", required_argument, 0, OPT_ON_ERROR}, CLI_G_MODEL,
+     "fail|skip  unreadable images: stop listing them (default) or leave them out", NULL},
     {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL,
      "S            random seed (default 42): same seed, same run on CPU", "eval predict"},
     {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN,
@@ -143,6 +149,8 @@ static const struct opt_def opt_defs[] = {
      "RUN_DIR       where the run's files go (default runs/last)", NULL},
     {{"resume", no_argument, 0, OPT_RESUME}, CLI_G_TRAIN,
      "             continue RUN_DIR from last.safetensors", NULL},
+    {{"overwrite", no_argument, 0, OPT_OVERWRITE}, CLI_G_TRAIN,
+     "          replace the earlier run in RUN_DIR (only its own files)", NULL},
     {{"figure-format", required_argument, 0, OPT_FIGURE_FORMAT}, CLI_G_TRAIN | CLI_G_OUTPUT,
      "F  png|svg|pdf (default png)", "predict"},
     {{"accumulate", required_argument, 0, OPT_ACCUMULATE}, CLI_G_TRAIN,
@@ -264,7 +272,8 @@ int cli_report(const char *cmd, int rc, int status)
     if (rc == SG_OK)
         return 0;
     fprintf(stderr, "sensorgram %s: %s\n", cmd, sg_last_error());
-    return status;
+    /* 128 + SIGINT, as a shell reports a command stopped by Ctrl-C. */
+    return rc == SG_E_INTERRUPTED ? 130 : status;
 }
 
 int cli_workers(const cli_opts *o)
@@ -350,7 +359,25 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
             return sg_fail(SG_E_INVALID, "--dataset: unknown dataset '%s' (expected dsa)", arg);
         o->dataset = arg;
         return SG_OK;
-    case OPT_LABEL_REGEX: o->label_regex = arg; return SG_OK;
+    case OPT_LABEL_REGEX: {
+        /* A typo in the pattern is a usage error, found before any reading. */
+        regex_t re;
+        int err = regcomp(&re, arg, REG_EXTENDED);
+        if (err) {
+            char msg[256];
+            regerror(err, &re, msg, sizeof msg);
+            return sg_fail(SG_E_INVALID, "--label-regex: '%s' is not a valid regular expression: %s",
+                           arg, msg);
+        }
+        regfree(&re);
+        o->label_regex = arg;
+        return SG_OK;
+    }
+    case OPT_PHOTOS: o->photos = 1; return SG_OK;
+    case OPT_ON_ERROR: {
+        static const char *const names[] = {"fail", "skip", NULL};
+        return parse_choice(&o->on_error_skip, name, arg, names, "fail or skip");
+    }
     case OPT_UNITS: o->units = arg; return SG_OK;
     case OPT_SENSORS: o->sensors = arg; return SG_OK;
     case OPT_AXES: o->axes = arg; return SG_OK;
@@ -427,6 +454,7 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_NO_AUGMENT: o->augment = 0; return SG_OK;
     case OPT_OUT: o->out_dir = arg; return SG_OK;
     case OPT_RESUME: o->resume = 1; return SG_OK;
+    case OPT_OVERWRITE: o->overwrite = 1; return SG_OK;
     case OPT_FIGURE_FORMAT: {
         static const char *const names[] = {"png", "svg", "pdf", NULL};
         rc = parse_choice(&k, name, arg, names, "png, svg or pdf");
@@ -459,6 +487,7 @@ int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *u
     longopts[n++] = (struct option){"help", no_argument, 0, OPT_HELP};
     longopts[n] = (struct option){0, 0, 0, 0};
 
+    o->cmd = argv[0];
     optind = 1;
     opterr = 0;
     for (;;) {

@@ -43,6 +43,9 @@ typedef struct cli_opts {
     /* data */
     const char *dataset;        /* "dsa" or NULL */
     const char *label_regex;
+    int photos;                 /* read a manifest-less encode folder as photos */
+    int on_error_skip;          /* --on-error skip: leave unreadable images out */
+    const char *cmd;            /* the command's name (argv[0]), for messages */
     const char *units, *sensors, *axes, *subjects;
     int encoder_given;
     int layout_given;
@@ -79,6 +82,7 @@ typedef struct cli_opts {
     int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */
     const char *out_dir;
     int resume;
+    int overwrite;              /* replace an earlier run in out_dir */
     const char *figure_format;
     const char *features;       /* "a.npy,b.npy": linear head on cached features */
     int progress;               /* 1 bar on a terminal, 0 off, -1 auto */

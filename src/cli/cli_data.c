@@ -2,6 +2,8 @@
  * specs (see cli_data.h).
  */
 #include "src/cli/cli_data.h"
+#include "src/cli/cli_input_check.h"
+#include "src/cli/cli_outdir.h"
 
 #include "datasets/dsa.h"
 #include "datasets/image_folder.h"
@@ -142,7 +144,19 @@ static int load_folder(cli_dataset *out, const cli_opts *o, const char *root, in
     int rc;
     if (!labelled && !o->label_regex && !is_dir(root))
         return sg_fail(SG_E_IO, "%s: not a folder", root);
+    /* A folder encode left without its manifest is not photos. */
+    rc = is_dir(root) ? cli_check_unfinished_encode(root, o->photos) : SG_OK;
+    if (rc)
+        return rc;
     rc = sg_image_folder_open(&list, root, o->label_regex);
+    /* Files but no class folders: labels may be in the names. */
+    if (rc == SG_E_INVALID && labelled && !o->label_regex &&
+        strstr(sg_last_error(), "no class folders")) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", sg_last_error());
+        sg_fail(rc, "%s; for a flat folder with labels in file names (cat.1.jpg) use "
+                    "--label-regex '^([a-z]+)\\.'", msg);
+    }
     /* An unlabelled test folder holds files but no class folders. */
     if (!labelled && (rc || list.n == 0)) {
         sg_image_list_free(&list);
@@ -180,6 +194,9 @@ static int load_folder(cli_dataset *out, const cli_opts *o, const char *root, in
         out->is_photo = stat(manifest, &st) != 0;
     }
     sg_image_list_free(&list);
+    /* Every image decoded once now, not a failure inside epoch 0. */
+    if (rc == SG_OK)
+        rc = cli_dataset_check_images(out, o);
     if (rc == SG_OK)
         rc = probe_shape(out);
     return rc;
@@ -312,7 +329,16 @@ int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int f
                         "holds people also seen in training: it measures known people, not new "
                         "ones (without --valid-pct, whole subjects are held out)\n");
     }
-    return sg_split_random(out, n, o->valid_pct, o->seed);
+    int rc = sg_split_random(out, n, o->valid_pct, o->seed);
+    /* Asked for a validation set but got none: say so before training. */
+    if (rc == SG_OK && o->valid_pct > 0 && out->n_valid == 0) {
+        sg_split_free(out);
+        return sg_fail(SG_E_INVALID,
+                       "--valid-pct %g of %zu samples gives no validation sample: raise it "
+                       "(to at least 1/%zu) or pass --valid-pct 0 to train without validation",
+                       o->valid_pct, n, n);
+    }
+    return rc;
 }
 
 int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_opts *o)

@@ -88,6 +88,11 @@ static int parse_image_size(enc_params *p, const char *s, const char *name)
         p->image_size = 0;
         p->image_size_frac = d;
     } else if (cli_strict_int(s, 1, 1 << 16, &p->image_size)) {
+        long v = strtol(s, NULL, 10);
+        if (v > (1 << 16) && strspn(s, "0123456789") == strlen(s))
+            return sg_fail(SG_E_INVALID, "--%s: %s pixels is above the limit of %d (an image "
+                                         "side of 65536 pixels already takes 16 GiB as floats)",
+                           name, s, 1 << 16);
         return sg_fail(SG_E_INVALID, "--%s: '%s' is not a positive integer or fraction", name,
                        s);
     }

@@ -21,6 +21,7 @@
 #include "src/base/atomic_file.h"
 #include "src/cli/cli_enc_opts.h"
 #include "src/cli/cli_encode_shard.h"
+#include "src/cli/cli_outdir.h"
 #include "src/cli/commands.h"
 #include "datasets/dsa.h"
 #include "encoders/enc.h"
@@ -31,6 +32,7 @@
 #include "src/base/parallel.h"
 #include "src/image/png_io.h"
 #include "src/base/progress.h"
+#include "src/base/signals.h"
 #include "datasets/sensor_csv.h"
 #include "datasets/series.h"
 #include "src/base/sg_error.h"
@@ -68,6 +70,8 @@ static void print_help(FILE *f)
 "  --subjects LIST        dsa: e.g. 1,2,7 (default every subject found)\n"
 "  --columns LIST         csv: column names or 0-based indices (default: all\n"
 "                         but the label column)\n"
+"  --delimiter C          csv: field separator ',', ';' or tab (default: found\n"
+"                         from the first line: ',', else tab or ';')\n"
 "  --header, --no-header  csv: first row is / is not column names (default:\n"
 "                         a header if any first-row field is not a number)\n"
 "  --window N             csv: cut recordings into windows of N rows (default:\n"
@@ -110,7 +114,9 @@ static void print_help(FILE *f)
 "  --save-fit F, --load-fit F           write / reuse the fitted state (JSON)\n"
 "\n"
 "Output:\n"
-"  -o, --output OUTDIR    output folder (created)\n"
+"  -o, --output OUTDIR    output folder (created; must be empty)\n"
+"  --overwrite            OUTDIR holds an earlier encode: remove the files its\n"
+"                         manifest lists (nothing else) and write the new one\n"
 "  --format png|npy       (default png)\n"
 "  --stack                npy: one OUTDIR/X.npy (N, C, H, W) float32 plus\n"
 "                         manifest.csv (index,label,subject,segment,source) and\n"
@@ -143,7 +149,8 @@ static void print_help(FILE *f)
 "\n"
 "manifest.csv: path,label,subject,segment,source (path relative to OUTDIR;\n"
 "subject/segment empty when unknown).\n"
-"Exit status: 0 ok (also with skipped inputs), 1 failure, 2 usage error.\n");
+"Exit status: 0 ok (also with skipped inputs), 1 failure, 2 usage error,\n"
+"130 interrupted (Ctrl-C or SIGTERM: the images written so far are removed).\n");
 }
 
 enum {
@@ -151,7 +158,7 @@ enum {
     OPT_HEADER, OPT_NO_HEADER, OPT_WINDOW, OPT_STRIDE, OPT_LABEL_FROM, OPT_LABEL_COLUMN,
     OPT_LABEL_FIRST, OPT_LABEL_REGEX, OPT_FIT_ON, OPT_SAVE_FIT,
     OPT_LOAD_FIT, OPT_FORMAT, OPT_DEPTH, OPT_PNG_LEVEL, OPT_ON_ERROR, OPT_SHARD, OPT_MERGE,
-    OPT_STACK,
+    OPT_STACK, OPT_OVERWRITE, OPT_DELIMITER,
 };
 
 static const struct option long_options[] = {
@@ -196,6 +203,8 @@ static const struct option long_options[] = {
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"merge", required_argument, NULL, OPT_MERGE},
+    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+    {"delimiter", required_argument, NULL, OPT_DELIMITER},
     {"output", required_argument, NULL, 'o'},
     {"jobs", required_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
@@ -210,7 +219,7 @@ struct args {
     cli_enc_args enc;
     const char *fit_on, *save_fit, *load_fit;
     const char *outdir;
-    int npy, stack, depth, png_level, jobs, skip, quiet;
+    int npy, stack, depth, png_level, jobs, skip, quiet, overwrite;
     int shard_i, shard_n;       /* --shard I/N; shard_n 0: none */
     const char *merge;          /* --merge OUTDIR: inputs are parts */
     char **inputs;
@@ -330,6 +339,16 @@ static int parse_args(struct args *a, int argc, char **argv)
                 return usage_error("%s", sg_last_error());
             break;
         case OPT_MERGE: a->merge = optarg; break;
+        case OPT_OVERWRITE: a->overwrite = 1; break;
+        case OPT_DELIMITER:
+            if (strcmp(optarg, ",") == 0 || strcmp(optarg, ";") == 0)
+                a->csv.delimiter = optarg[0];
+            else if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\t") == 0 ||
+                     strcmp(optarg, "\\t") == 0)
+                a->csv.delimiter = '\t';
+            else
+                return usage_error("--delimiter: expected ',', ';' or tab, got '%s'", optarg);
+            break;
         case 'o': a->outdir = optarg; break;
         case 'j':
             if (cli_strict_int(optarg, 1, 4096, &a->jobs))
@@ -563,7 +582,10 @@ static int encode_one(void *arg, int thread, size_t i)
     float *out = job->out[thread];
     size_t numel = (size_t)job->oc * (size_t)job->oh * (size_t)job->ow;
     char *rel = NULL;
-    int rc = enc_encode(out, sg_series_at(set, i), set->n_channels, set->n_samples, job->p,
+    int rc = sg_check_interrupt();
+    if (rc)
+        return rc;
+    rc = enc_encode(out, sg_series_at(set, i), set->n_channels, set->n_samples, job->p,
                         job->fit, job->ws[thread]);
     if (rc)
         rc = sg_fail_context(rc, "%s", set->source[i]);
@@ -598,7 +620,7 @@ static int encode_one(void *arg, int thread, size_t i)
     if (rc) {
         free(rel);
         /* Running out of memory or disk is never a property of one input. */
-        if (job->skip && rc != SG_E_NOMEM && rc != SG_E_IO) {
+        if (job->skip && rc != SG_E_NOMEM && rc != SG_E_IO && rc != SG_E_INTERRUPTED) {
             job->failed[i] = strdup(sg_last_error());
             return job->failed[i] ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
         }
@@ -772,16 +794,23 @@ static int remove_own(const char *outdir, const char *name)
 }
 
 static int prepare_outdir(const char *outdir, char **folder, int n_classes, const int *used,
-                          int stack)
+                          int stack, int overwrite)
 {
+    /* --overwrite: the old run's files go only now that the inputs are read. */
+    int rc = overwrite ? cli_encode_outdir_clear(outdir) : SG_OK;
+    if (rc)
+        return rc;
     /* The folder is about to change: an old manifest would claim it whole,
      * an old encoding.json would describe other values, an old y.csv
      * other rows. */
-    int rc = remove_own(outdir, "manifest.csv");
+    rc = remove_own(outdir, "manifest.csv");
     if (!rc)
         rc = remove_own(outdir, "encoding.json");
     if (!rc)
         rc = remove_own(outdir, "y.csv");
+    /* Marks the folder unfinished until the manifest is written. */
+    if (!rc)
+        rc = cli_encode_mark_start(outdir);
     for (int c = 0; c < n_classes && !rc && !stack; c++) {
         if (!used[c])
             continue;
@@ -829,6 +858,7 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     if ((size_t)nt > set.n)
         nt = (int)set.n;
     enc_fit *fit = NULL;
+    int marked = 0; /* the folder is ours to clean up after a failure */
     struct encode_job job = {0};
     char **folder = calloc((size_t)set.n_classes, sizeof *folder);
     int *used = calloc((size_t)set.n_classes, sizeof *used);
@@ -843,8 +873,19 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     rc = enc_params_check(&p, C, T);
     if (!rc)
         rc = enc_output_shape(&p, C, T, &oc, &oh, &ow);
+    /* The settings do not fit these segments: say which input they came from. */
+    if (rc && set.n)
+        rc = sg_fail_context(rc, "%s (segments of %d samples x %d channels)", set.source[0], T, C);
     /* Three unrelated channels must not pass for RGB: only the rgb layout
      * makes a colour PNG. */
+    /* Too big to hold: say which input, how big, and what to change. */
+    double img_bytes = 4.0 * oc * (double)oh * (double)ow;
+    if (!rc && img_bytes > (double)(1ULL << 31))
+        rc = sg_fail(SG_E_INVALID,
+                     "%s: a segment of %d samples gives a %d x %d x %d image (%.1f GiB as "
+                     "floats, per thread): cut recordings into windows with --window N (e.g. "
+                     "--window 128) or shrink the image with --image-size",
+                     set.source[0], T, oc, oh, ow, img_bytes / (double)(1ULL << 30));
     if (!rc && !a->npy && ((oc != 1 && oc != 3) ||
                            (oc == 3 && p.layout == ENC_LAYOUT_CHANNELS)))
         rc = sg_fail(SG_E_INVALID,
@@ -863,7 +904,8 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     if (!rc)
         rc = make_fit(&fit, &p, a, &set);
     if (!rc)
-        rc = prepare_outdir(a->outdir, folder, set.n_classes, used, a->stack);
+        rc = prepare_outdir(a->outdir, folder, set.n_classes, used, a->stack, a->overwrite);
+    marked = !rc;
     if (!rc && a->stack) {
         size_t row_shape[3] = {(size_t)oc, (size_t)oh, (size_t)ow};
         if (asprintf(&stack_path, "%s/%s", a->outdir, SG_STACK_FILE) < 0) {
@@ -878,6 +920,14 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     size_t numel = (size_t)oc * (size_t)oh * (size_t)ow;
     for (int t = 0; t < nt && !rc; t++) {
         rc = enc_workspace_create(&job.ws[t], &p, C, T);
+        if (rc == SG_E_NOMEM)
+            rc = sg_fail(SG_E_NOMEM,
+                         "%s: out of memory for the encoder workspace of a %d-sample segment "
+                         "(%d x %d x %d image, %.2f GiB as floats, thread %d of %d): cut "
+                         "recordings with --window N, shrink with --image-size, or use fewer "
+                         "threads (-j)",
+                         set.source[0], T, oc, oh, ow, img_bytes / (double)(1ULL << 30), t + 1,
+                         nt);
         if (!rc && !(job.out[t] = malloc(numel * sizeof(float))))
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
@@ -905,6 +955,14 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     if (job.progress)
         sg_progress_finish(job.progress);
     size_t written = 0;
+    if (rc == SG_E_INTERRUPTED) {
+        for (size_t i = 0; i < set.n; i++)
+            written += job.rel_path[i] != NULL;
+        fprintf(stderr,
+                CMD ": interrupted after writing %zu of %zu images; removed them again (no "
+                "manifest, nothing half-made left in %s): run the command again to encode\n",
+                written, set.n, a->outdir);
+    }
     for (size_t i = 0; i < set.n && !rc; i++) {
         if (job.failed[i])
             rc = sg_skipped_add(skipped, set.source[i], job.failed[i]);
@@ -927,6 +985,9 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
         rc = write_part(&job, a, &merged);
     else if (!rc)
         rc = write_manifest(&job, a->outdir);
+    /* The folder is whole once its manifest is there (a shard: all parts). */
+    if (!rc && (a->shard_n == 0 || merged))
+        rc = cli_encode_mark_done(a->outdir);
     if (!rc && a->shard_n > 0 && !a->quiet)
         fprintf(stderr, CMD ": shard %d/%d: %s\n", a->shard_i, a->shard_n,
                 merged ? "all parts present, manifest.csv written"
@@ -952,9 +1013,13 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     }
     if (!rc) {
         double s = now_seconds() - t0;
-        printf("encoded %zu segments (%s, %d x %d each) into %zu %s images of %d x %d x %d in "
-               "%.2f s (%.1f images/s), %d threads -> %s%s\n",
-               set.n + skipped->n, a->dsa ? "dsa" : "csv", C, T, written,
+        char skip_note[64] = "";
+        if (skipped->n)
+            snprintf(skip_note, sizeof skip_note, ", %zu skipped", skipped->n);
+        /* Skipped inputs are counted apart: they were read, not encoded. */
+        printf("encoded %zu segments (%s, %d x %d each%s) into %zu %s images of %d x %d x %d "
+               "in %.2f s (%.1f images/s), %d threads -> %s%s\n",
+               written, a->dsa ? "dsa" : "csv", C, T, skip_note, written,
                a->stack ? "stacked npy" : a->npy ? "npy" : "png", oc, oh, ow, s,
                s > 0 ? (double)written / s : 0.0, nt, a->outdir,
                a->stack ? "/" SG_STACK_FILE : "");
@@ -963,6 +1028,9 @@ done:
     if (job.stack)
         sg_npy_stack_abort(job.stack);
     free(stack_path);
+    /* Failed or interrupted: what this run wrote goes, the marker too. */
+    if (rc && marked && job.rel_path)
+        cli_encode_outdir_discard(a->outdir, job.rel_path, set.n);
     sg_progress_free(job.progress);
     if (job.ws)
         for (int t = 0; t < nt; t++)
@@ -1010,13 +1078,22 @@ int cmd_encode(int argc, char **argv)
     rc = build_params(&p, &a.enc, a.npy);
     if (rc)
         return rc;
+    /* Mixing new images with an earlier run's is a usage error. */
+    /* (--shard parts share one OUTDIR by design; --merge only adds the manifest.) */
+    rc = a.shard_n > 0 || a.merge ? SG_OK : cli_encode_outdir_guard(a.outdir, a.overwrite);
+    if (rc) {
+        fprintf(stderr, CMD ": %s\n", sg_last_error());
+        return rc == SG_E_INVALID ? 2 : 1;
+    }
     sg_skipped skipped = {0};
-    rc = run_encode(&a, &p, &skipped);
+    rc = sg_signals_install();
+    if (!rc)
+        rc = run_encode(&a, &p, &skipped);
     print_skipped(&skipped);
     sg_skipped_free(&skipped);
     if (rc) {
         fprintf(stderr, CMD ": %s\n", sg_last_error());
-        return 1;
+        return rc == SG_E_INTERRUPTED ? 130 : 1;
     }
     return 0;
 }

@@ -17,6 +17,8 @@
 #include "src/train/train.h"
 #include "src/train/train_ckpt.h"
 
+#include "src/train/run_guard.h"
+
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
@@ -84,6 +86,9 @@ static int run_eval(const cli_opts *o)
         if (fig_run_dir_draw(out_dir, o->figure_format) != SG_OK)
             fprintf(stderr, "sensorgram eval: warning: figures: %s\n", sg_last_error());
     }
+    /* A failed eval leaves none of its files behind as if whole. */
+    if (rc && rc != SG_E_INTERRUPTED)
+        run_guard_remove_eval_files(out_dir);
     json_decref(config);
     ckpt_predictions_free(&r);
     return rc;

@@ -127,6 +127,10 @@ static int predict_images(const predict_model *pm, char **paths, int n, const ch
         if (rc != 0)
             sg_fail_context(rc, "%s", paths[i]);
         sg_image_free(&img);
+        for (int k = 0; rc == 0 && k < pm->n_classes; k++)
+            if (!isfinite(logits[k]))
+                rc = sg_fail(SG_E_NUMERIC, "%s: the model's output is not finite (NaN/Inf): "
+                                           "the weights are broken", paths[i]);
         if (rc != 0)
             break;
         int pred = softmax(probs, logits, pm->n_classes);

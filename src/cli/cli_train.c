@@ -11,10 +11,13 @@
 #include "src/cli/cli_data.h"
 #include "src/cli/cli_cv_parallel.h"
 #include "src/cli/cli_dist.h"
+#include "src/cli/cli_fingerprint.h"
 #include "src/cli/cli_train_util.h"
 #include "src/cli/commands.h"
 #include "figures/fig.h"
 #include "src/train/run_dir.h"
+#include "src/train/run_guard.h"
+#include "src/base/signals.h"
 #include "figures/run_files.h"
 #include "src/base/sg_error.h"
 #include "src/train/train.h"
@@ -115,6 +118,11 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     if (rc == SG_OK && split.n_train == 0)
         rc = sg_fail(SG_E_INVALID, "the training set is empty (all %zu samples are validation)",
                      d->src.n);
+    /* BatchNorm needs two samples per batch; a last batch of one is dropped. */
+    if (rc == SG_OK && split.n_train < 2)
+        rc = sg_fail(SG_E_INVALID,
+                     "the training set has 1 sample; training needs at least 2 (one batch of "
+                     "2 or more)");
     fr->fold = fold;
     fr->group = (o->cv == CLI_CV_LOSO && split.n_valid) ? d->src.group[split.valid[0]] : -1;
     fr->n_train = split.n_train;
@@ -148,6 +156,13 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                              (const char *const *)d->src.class_names, &spec);
     if (rc == SG_OK)
         rc = cli_meta_sensor(&meta, d, o, run_dir);
+    /* What defines the run goes into every checkpoint; --resume must match it. */
+    if (rc == SG_OK)
+        rc = cli_run_fingerprint(&meta.run_text, d, o, &spec,
+                                 o->freeze_epochs >= 0 ? o->freeze_epochs
+                                                       : (pretrained[0] ? 1 : 0));
+    if (rc == SG_OK && have_resume)
+        rc = cli_run_fingerprint_compare(resume_meta.run_text, meta.run_text, sc.last_path);
     if (rc == SG_OK && fold == 0 && writer)
         rc = cli_config_add_model(config, &spec, pretrained, d, &meta);
     if (rc == SG_OK && fold == 0 && writer)
@@ -252,6 +267,48 @@ static int check_resume(const cli_opts *o, const char *dir)
     return run_metrics_truncate(dir, phase, epoch);
 }
 
+/* After Ctrl-C: what was finished and how to go on. */
+static void report_interrupt(const cli_opts *o, const char *run_dir, int n_folds)
+{
+    char path[4096];
+    train_meta meta;
+    int have = n_folds == 1 &&
+               run_dir_path(path, sizeof path, run_dir, SG_RUN_CKPT_LAST) == SG_OK &&
+               train_ckpt_read_meta(&meta, path) == SG_OK;
+    /* A finished checkpoint: this run's, interrupted while writing its
+     * validation outputs, or (--overwrite) the earlier run's, kept until
+     * replaced. */
+    if (have && meta.state.finished) {
+        if (o->overwrite && !o->resume)
+            fprintf(stderr,
+                    "sensorgram train: interrupted; %s is the earlier run's (finished) "
+                    "checkpoint or this run's final one\n",
+                    path);
+        else
+            fprintf(stderr,
+                    "sensorgram train: interrupted after training finished (%s is whole); the "
+                    "validation outputs were not written: `sensorgram eval` them\n",
+                    path);
+        train_meta_free(&meta);
+    } else if (have) {
+        fprintf(stderr,
+                "sensorgram train: interrupted after epoch %d (%s); `--resume --out %s` with "
+                "the same options continues\n",
+                meta.state.epoch, path, run_dir);
+        train_meta_free(&meta);
+    } else if (n_folds == 1) {
+        fprintf(stderr,
+                "sensorgram train: interrupted before the first epoch ended; nothing to resume "
+                "(nothing kept in %s)\n",
+                run_dir);
+    } else {
+        fprintf(stderr,
+                "sensorgram train: interrupted during cross-validation; --resume does not "
+                "combine with --cv (train again with --overwrite --out %s)\n",
+                run_dir);
+    }
+}
+
 static int run_train(const cli_opts *o, sg_dist *dist)
 {
     const char *run_dir = o->out_dir;
@@ -278,8 +335,11 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         return rc;
     cli_dataset d;
     rc = cli_dataset_load(&d, o, o->args[0], 1);
-    if (rc)
+    if (rc) {
+        if (!o->resume)
+            run_guard_discard_failed(run_dir);
         return rc;
+    }
     int n_folds = 1;
     rc = cli_n_folds(&d, o, &n_folds);
     json_t *config = NULL;
@@ -322,6 +382,11 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         if (rc)
             rc = n_folds > 1 ? sg_fail_context(rc, "fold %d", f) : rc;
     }
+    if (rc == SG_E_INTERRUPTED && (!dist || sg_dist_rank(dist) == 0))
+        report_interrupt(o, run_dir, n_folds);
+    /* Only the writing rank cleans up what it wrote. */
+    if (rc && n_folds == 1 && !o->resume && (!dist || sg_dist_rank(dist) == 0))
+        run_guard_discard_failed(run_dir);
     int mrc = metrics ? run_metrics_close(metrics) : SG_OK;
     if (rc == SG_OK)
         rc = mrc;
@@ -377,10 +442,24 @@ int cmd_train(int argc, char **argv)
         return 0;
     if (rc == SG_OK && !o.features && o.n_args != 1)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
+    if (rc == SG_OK && o.epochs == 0 && o.freeze_epochs <= 0)
+        rc = sg_fail(SG_E_INVALID, "--epochs 0 trains nothing (with --freeze-epochs 0); to "
+                                   "evaluate a model use `sensorgram eval`");
+    /* BatchNorm in train mode needs two samples per batch (the linear
+     * head of --features has none). */
+    if (rc == SG_OK && !o.features && o.batch_size < 2)
+        rc = sg_fail(SG_E_INVALID, "--bs %d: training batches need at least 2 samples "
+                                   "(BatchNorm)", o.batch_size);
+    /* Only where the loops poll the flag (not the --features head). */
+    if (rc == SG_OK && !o.features)
+        rc = sg_signals_install();
     if (rc)
-        return cli_report("train", rc, 2);
-    if (o.features)
-        return cli_report("train", train_features_run(&o), 1);
+        return cli_report("train", rc, rc == SG_E_INVALID ? 2 : 1);
+    if (o.features) {
+        rc = run_guard_prepare(o.out_dir, o.resume, o.overwrite);
+        return rc ? cli_report("train", rc, rc == SG_E_INVALID ? 2 : 1)
+                  : cli_report("train", train_features_run(&o), 1);
+    }
     sg_dist *dist = NULL;
     rc = cli_dist_join(&dist, &o);
     if (rc == SG_E_INVALID)
@@ -402,6 +481,14 @@ int cmd_train(int argc, char **argv)
         sg_cuda_available()) {
         snprintf(device, sizeof device, "cuda:%d", sg_dist_local_rank(dist));
         o.device = device;
+    }
+    /* Never train over an earlier run without being told to: checked by
+     * the writing rank, after a torchrun restart has turned on --resume. */
+    if (rc == SG_OK && (!dist || sg_dist_rank(dist) == 0))
+        rc = run_guard_prepare(o.out_dir, o.resume, o.overwrite);
+    if (rc == SG_E_INVALID) {
+        sg_dist_free(dist);
+        return cli_report("train", rc, 2);
     }
     if (rc == SG_OK)
         rc = run_train(&o, dist);

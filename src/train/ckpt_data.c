@@ -3,6 +3,9 @@
  */
 #include "src/train/ckpt_data.h"
 
+#include "src/cli/cli_input_check.h"
+#include "src/base/file_kind.h"
+
 #include "datasets/dsa.h"
 #include "src/train/enc_json.h"
 #include "datasets/image_folder.h"
@@ -101,6 +104,19 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
     if (rc)
         return sg_fail_context(SG_E_CORRUPT, "checkpoint DSA selection");
     sg_series_set set = {0};
+    /* An image (or array) handed to a sensor checkpoint: say so, rather
+     * than a CSV error about its bytes. */
+    for (int i = 0; i < n; i++) {
+        sg_file_kind kind = SG_FILE_UNKNOWN;
+        if (is_dir(inputs[i]) || sg_file_kind_read(inputs[i], &kind) != SG_OK)
+            continue;
+        if (kind != SG_FILE_TEXT && kind != SG_FILE_UNKNOWN)
+            return sg_fail(SG_E_INVALID,
+                           "%s is %s, but this checkpoint expects sensor recordings (%d axes, "
+                           "%s encoder: CSV segment files or a DSA root)",
+                           inputs[i], sg_file_kind_name(kind), meta->segment_channels,
+                           enc_kind_name(meta->enc.kind));
+    }
     if (n == 1 && is_dsa_root(inputs[0])) {
         rc = dsa_load(&set, inputs[0], &sel, workers);
     } else {
@@ -127,7 +143,10 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
         }
     }
     if (rc == SG_OK && set.n == 0)
-        rc = sg_fail(SG_E_INVALID, "%s: no segments found", inputs[0]);
+        rc = sg_fail(SG_E_INVALID,
+                     "%s: no segments found (this checkpoint expects sensor recordings: "
+                     "*.csv/*.txt segments or a DSA root)",
+                     inputs[0]);
     if (rc == SG_OK && set.n_channels != meta->segment_channels)
         rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",
                      inputs[0], set.n_channels, meta->segment_channels);
@@ -310,7 +329,13 @@ int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckp
     if (rc)
         return rc;
     rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, cli_workers(o));
+    /* All inputs decoded once up front: every bad one listed, or skipped. */
+    if (rc == SG_OK)
+        rc = cli_dataset_check_images(&r->data, o);
+    if (rc == SG_OK && r->data.src.n == 0)
+        rc = sg_fail(SG_E_INVALID, "no inputs left to predict");
     if (rc) {
+        cli_dataset_free(&r->data);
         sg_model_free(r->model);
         train_meta_free(&r->meta);
         memset(r, 0, sizeof *r);

@@ -78,7 +78,9 @@ int predict_ckpt_run(const cli_opts *o)
         return sg_fail(SG_E_INVALID, "expected CKPT and at least one input");
     const char *ckpt = o->args[0];
     ckpt_predictions r;
-    int rc = ckpt_predictions_run(&r, o, ckpt, -1, o->args + 1, o->n_args - 1, 0, NULL);
+    /* --arch given: the checkpoint must be of it, as eval checks. */
+    int rc = ckpt_predictions_run(&r, o, ckpt, o->arch_given ? (int)o->arch : -1, o->args + 1,
+                                  o->n_args - 1, 0, NULL);
     if (rc)
         return rc;
     size_t n = r.n;

@@ -12,6 +12,7 @@
 #include "src/train/metrics.h"
 #include "src/base/progress.h"
 #include "src/base/sg_error.h"
+#include "src/base/signals.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -90,7 +91,19 @@ int train_predict(float *probs, double *mean_loss, sg_model *m, sample_source *s
         }
         if (got == 0)
             break;
-        rc = sg_model_forward(m, b->x, b->n, b->c, b->h, b->w, logits);
+        rc = sg_check_interrupt();
+        if (rc == SG_OK)
+            rc = sg_model_forward(m, b->x, b->n, b->c, b->h, b->w, logits);
+        if (rc)
+            break;
+        /* A diverged model gives NaN/Inf logits: refuse them, never a
+         * probability of NaN written as a prediction. */
+        for (int i = 0; rc == SG_OK && i < b->n * n_classes; i++)
+            if (!isfinite(logits[i]))
+                rc = sg_fail(SG_E_NUMERIC,
+                             "the model's output is not finite (NaN/Inf) for %s: the weights "
+                             "are broken (the run diverged? lower --lr)",
+                             src->name ? src->name[b->indices[i / n_classes]] : "a sample");
         if (rc)
             break;
         /* Unshuffled and not dropped: batches come in idx order. */
@@ -540,6 +553,9 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
         if (got == 0)
             break;
         double lr, mom, loss;
+        rc = sg_check_interrupt();
+        if (rc)
+            break;
         rc = apply_schedule(o, sched, plan->stage_mult, c->st.step - phase_step0, &lr, &mom);
         if (rc)
             break;
@@ -605,7 +621,14 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     }
     rc = validate(&vl, &acc, &ll, c->probs, c->m, c->src, c->split, c->spec, opt);
     if (rc)
-        return rc;
+        return sg_fail_context(rc, "validation after epoch %d (no checkpoint written)", epoch);
+    /* A checkpoint only from a model that still computes numbers. */
+    if (!isfinite(tl) || (c->split->n_valid && !isfinite(vl)))
+        return sg_fail(SG_E_NUMERIC,
+                       "%s loss is %g after epoch %d: the run diverged (lower --lr); no "
+                       "checkpoint written for it",
+                       !isfinite(tl) ? "training" : "validation", !isfinite(tl) ? tl : vl,
+                       epoch);
     double secs = now_seconds() - t0;
     if (opt->verbose)
         print_table_row(epoch, tl, vl, acc, ll, secs);

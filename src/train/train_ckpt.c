@@ -8,6 +8,7 @@
  */
 #include "src/train/train_ckpt.h"
 
+#include "src/train/ckpt_check.h"
 #include "src/train/enc_json.h"
 #include "models/safetensors.h"
 #include "src/base/sg_error.h"
@@ -63,6 +64,7 @@ void train_meta_free(train_meta *meta)
     free(meta->units);
     free(meta->sensors);
     free(meta->axes);
+    free(meta->run_text);
     memset(meta, 0, sizeof *meta);
 }
 
@@ -90,10 +92,11 @@ static json_t *meta_to_json(const train_meta *meta)
                               st->epoch, "step", (json_int_t)st->step, "finished", st->finished,
                               "total_epochs", st->total_epochs, "best_valid_loss",
                               isfinite(st->best_valid_loss) ? st->best_valid_loss : -1.0);
-    return json_pack("{s:i, s:s, s:i, s:i, s:o, s:o, s:o, s:o}", "version", 1, "arch",
+    json_t *run = meta->run_text ? json_loads(meta->run_text, 0, NULL) : NULL;
+    return json_pack("{s:i, s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "version", 1, "arch",
                      sg_arch_name(meta->arch), "in_channels", meta->in_channels, "n_classes",
                      meta->n_classes, "classes", classes, "image", image, "sensor", sensor,
-                     "state", state);
+                     "state", state, "run", run ? run : json_null());
 }
 
 int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta *meta)
@@ -163,10 +166,16 @@ int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta
         if (!meta_text)
             rc = sg_fail(SG_E_NOMEM, "%s: cannot serialise the checkpoint metadata", path);
     }
+    /* Never a checkpoint of a diverged model; always one that can be verified. */
+    if (rc == SG_OK)
+        rc = ckpt_entries_finite(entries, n, path);
+    char hash[65] = "";
+    if (rc == SG_OK)
+        rc = ckpt_hash_entries(hash, entries, n);
     if (rc == SG_OK) {
-        const char *keys[] = {"format", "arch", "sensorgram"};
-        const char *values[] = {CKPT_FORMAT, sg_arch_name(meta->arch), meta_text};
-        rc = sg_st_write(path, entries, n, keys, values, 3);
+        const char *keys[] = {"format", "arch", "sensorgram", CKPT_HASH_KEY};
+        const char *values[] = {CKPT_FORMAT, sg_arch_name(meta->arch), meta_text, hash};
+        rc = sg_st_write(path, entries, n, keys, values, 4);
     }
     free(meta_text);
     for (size_t i = 0; bufs && i < n; i++)
@@ -245,6 +254,12 @@ static int meta_from_json(train_meta *meta, json_t *root, const char *path)
         if (rc)
             return rc;
     }
+    json_t *run = json_object_get(root, "run");
+    if (json_is_object(run)) {
+        meta->run_text = json_dumps(run, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!meta->run_text)
+            return sg_fail(SG_E_NOMEM, "out of memory");
+    }
     json_t *state = json_object_get(root, "state");
     if (json_is_object(state)) {
         train_state *st = &meta->state;
@@ -283,7 +298,7 @@ static int read_meta_from(train_meta *meta, const sg_st_file *f, const char *pat
 int train_ckpt_read_meta(train_meta *meta, const char *path)
 {
     sg_st_file f;
-    int rc = sg_st_open(&f, path);
+    int rc = ckpt_open_checked(&f, path);
     if (rc)
         return rc;
     rc = read_meta_from(meta, &f, path);
@@ -336,6 +351,10 @@ static int load_tensors(sg_model *m, const sg_st_file *f, const char *path)
         }
         buf = nb;
         rc = sg_st_read_f32(f, t, buf);
+        for (size_t k = 0; rc == SG_OK && k < t->numel; k++)
+            if (!isfinite(buf[k]))
+                rc = sg_fail(SG_E_NUMERIC, "%s: tensor '%s' holds NaN or Inf (a diverged run?)",
+                             path, name);
         if (rc == SG_OK)
             rc = sg_model_tensor_set(m, name, buf, t->numel);
     }
@@ -348,16 +367,21 @@ int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const ch
 {
     *out = NULL;
     sg_st_file f;
-    int rc = sg_st_open(&f, path);
+    int rc = ckpt_open_checked(&f, path);
     if (rc)
         return rc;
+    rc = ckpt_verify_hash(&f, path);
+    if (rc) {
+        sg_st_close(&f);
+        return rc;
+    }
     rc = read_meta_from(meta, &f, path);
     if (rc) {
         sg_st_close(&f);
         return rc;
     }
     if (expect_arch >= 0 && (sg_arch)expect_arch != meta->arch) {
-        rc = sg_fail(SG_E_INVALID, "%s: checkpoint of architecture %s, not %s", path,
+        rc = sg_fail(SG_E_SHAPE, "%s: checkpoint of architecture %s, not %s", path,
                      sg_arch_name(meta->arch), sg_arch_name((sg_arch)expect_arch));
     }
     sg_model *m = NULL;
@@ -387,9 +411,13 @@ int train_ckpt_load(sg_model **out, train_meta *meta, const char *path, const ch
 int train_ckpt_load_optim(sg_optim *o, const char *path)
 {
     sg_st_file f;
-    int rc = sg_st_open(&f, path);
-    if (rc)
+    int rc = ckpt_open_checked(&f, path);
+    if (rc == SG_OK)
+        rc = ckpt_verify_hash(&f, path);
+    if (rc) {
+        sg_st_close(&f);
         return rc;
+    }
     int count = 0;
     rc = sg_optim_tensor_count(o, &count);
     float *buf = NULL;

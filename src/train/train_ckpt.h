@@ -14,7 +14,9 @@
  *    "sensor": null | {"encoder": {...}, "fit": "<enc fit JSON text>",
  *                      "units", "sensors", "axes", "segment_channels"},
  *    "state": {"phase", "epoch", "step", "finished", "total_epochs",
- *              "best_valid_loss"}}
+ *              "best_valid_loss"},
+ *    "run": null | {the run fingerprint: data, samples, classes, options}}
+ * and "sha256" = the SHA-256 of the tensor data (ckpt_check.h).
  */
 #ifndef SG_TRAIN_CKPT_H
 #define SG_TRAIN_CKPT_H
@@ -36,6 +38,8 @@ typedef struct train_meta {
     char *units, *sensors, *axes; /* DSA selection or NULL, owned */
     int segment_channels;
     train_state state;
+    char *run_text;             /* what defines the run (JSON, cli_fingerprint.h)
+                                 * or NULL, owned; --resume compares it */
 } train_meta;
 
 /* Deep-copies class names and selection strings into meta (fit_text is

@@ -1,0 +1,21 @@
+/* cli_input_check.h - every input image decoded once before training or
+ * prediction starts, so that one unreadable file is reported up front
+ * (all of them, not only the first) instead of failing inside epoch 0.
+ *
+ * --on-error fail (default): each bad file is listed on stderr and the
+ * command stops with one summary error.  --on-error skip: the bad files
+ * are listed as skipped and left out of the dataset.  The decode is the
+ * full one the loader does (so truncated files are caught too), spread
+ * over the loader's worker threads.
+ */
+#ifndef SG_CLI_INPUT_CHECK_H
+#define SG_CLI_INPUT_CHECK_H
+
+#include "src/cli/cli_common.h"
+#include "src/cli/cli_data.h"
+
+/* Checks (and with o->on_error_skip prunes) the images of d; no-op for
+ * sensor data.  Prints the list under "sensorgram CMD:". */
+int cli_dataset_check_images(cli_dataset *d, const cli_opts *o);
+
+#endif
