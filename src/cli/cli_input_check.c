@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct check_job {
-    const sample_source *src;
+    sample_source *src;
     char **failed; /* per sample: the decoder's message, or NULL */
 };
 
@@ -23,7 +23,9 @@ static int check_one(void *arg, int thread, size_t i)
     int rc = sg_check_interrupt(); /* Ctrl-C during a long check */
     if (rc)
         return rc;
-    rc = sg_image_read(job->src->path[i], &img);
+    /* through the source, as the loader reads it: a row of a stacked X.npy
+     * (encode --stack) is not an image file of its own */
+    rc = sample_source_read(job->src, i, &img);
     sg_image_free(&img);
     if (rc == SG_E_NOMEM || rc == SG_E_INTERRUPTED)
         return rc; /* never a property of one file */
@@ -44,6 +46,8 @@ static void prune(cli_dataset *d, char **failed)
             continue;
         }
         s->path[k] = s->path[i];
+        if (s->row)
+            s->row[k] = s->row[i];
         s->name[k] = s->name[i];
         s->label[k] = s->label[i];
         s->group[k] = s->group[i];
