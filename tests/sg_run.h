@@ -26,6 +26,34 @@ static inline char *sg_test_slurp(const char *path)
     return buf;
 }
 
+/* Copies the DSA segments of the given activities and subjects
+ * (space-separated folder names: "a01 a02", "p1 p2") into dest/aNN/pM/,
+ * from data/dsa (make data) or else from the shared tarball.  Returns 0,
+ * or -1 where neither source is there (the caller skips its tests). */
+static inline int sg_test_dsa_subset(const char *dest, const char *activities,
+                                     const char *subjects)
+{
+    char tarball[4096], cmd[12000];
+    snprintf(tarball, sizeof tarball, "%s/data/daily-sports-activities-p1-p6.tar.xz",
+             sg_test_shared());
+    if (sg_test_path_exists("data/dsa/a01/p1/s01.txt")) {
+        snprintf(cmd, sizeof cmd,
+                 "for a in %s; do for p in %s; do mkdir -p '%s'/$a && "
+                 "cp -r data/dsa/$a/$p '%s'/$a/ || exit 1; done; done",
+                 activities, subjects, dest, dest);
+    } else if (sg_test_path_exists(tarball)) {
+        /* set -f: the member patterns reach tar unexpanded */
+        snprintf(cmd, sizeof cmd,
+                 "set -f; pats=; for a in %s; do for p in %s; do pats=\"$pats data/$a/$p/*\"; "
+                 "done; done; mkdir -p '%s' && tar -xJf '%s' -C '%s' --strip-components=1 "
+                 "--wildcards $pats",
+                 activities, subjects, dest, tarball, dest);
+    } else {
+        return -1;
+    }
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* Runs `sh -c "PREFIX SG_BIN ARGS"` with stdout+stderr captured; returns
  * the exit status (128 + signal when killed) and the output in *out
  * (caller frees; may be NULL to discard).  prefix may hold shell set-up

@@ -21,23 +21,7 @@ static int setup(void **state)
     assert_non_null(e);
     e->tmp = sg_test_tmpdir();
     snprintf(e->data, sizeof e->data, "%s/dsa", e->tmp);
-    char tarball[4096], cmd[9000];
-    snprintf(tarball, sizeof tarball, "%s/data/daily-sports-activities-p1-p6.tar.xz",
-             sg_test_shared());
-    int rc = -1;
-    if (sg_test_path_exists("data/dsa/a01/p1/s01.txt")) {
-        snprintf(cmd, sizeof cmd,
-                 "for a in a01 a02 a03 a04; do mkdir -p '%s'/$a && cp -r data/dsa/$a/p1 '%s'/$a/; done",
-                 e->data, e->data);
-        rc = system(cmd);
-    } else if (sg_test_path_exists(tarball)) {
-        snprintf(cmd, sizeof cmd,
-                 "mkdir -p '%s' && tar -xJf '%s' -C '%s' --strip-components=1 --wildcards "
-                 "'data/a0[1-4]/p1/*'",
-                 e->data, tarball, e->data);
-        rc = system(cmd);
-    }
-    if (rc != 0)
+    if (sg_test_dsa_subset(e->data, "a01 a02 a03 a04", "p1") != 0)
         e->data[0] = '\0';
     *state = e;
     return 0;
