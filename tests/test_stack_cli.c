@@ -214,6 +214,42 @@ static void test_stack_layout(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A stacked folder is an earlier run like any other: refused without
+ * --overwrite (nothing touched), replaced with it (its manifest has no
+ * path column: X.npy and y.csv are what it lists); --shard cannot stack. */
+static void test_stack_rerun_and_overwrite(void **state)
+{
+    struct fixture *fx = *state;
+    char args[2048], *log = NULL;
+    snprintf(args, sizeof args, ENC " --format npy --stack -o '%s/stack' '%s'", fx->dir, fx->root);
+    encode_ok(args);
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp '%s/stack/X.npy' '%s/X.before'", fx->dir, fx->dir);
+    assert_int_equal(system(cmd), 0);
+    int rc = sg_test_run(&log, NULL, "encode %s", args);
+    SG_ASSERT_EXIT(rc, 2, log);
+    SG_ASSERT_CONTAINS(log, "--overwrite");
+    free(log);
+    /* header and rows: nothing touched */
+    snprintf(cmd, sizeof cmd, "cmp -s '%s/stack/X.npy' '%s/X.before'", fx->dir, fx->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(args, sizeof args, ENC " --format npy --stack --overwrite -o '%s/stack' '%s'",
+             fx->dir, fx->root);
+    encode_ok(args);
+    char a[1200], b[1200];
+    snprintf(args, sizeof args, ENC " --format npy -o '%s/npy' '%s'", fx->dir, fx->root);
+    encode_ok(args);
+    snprintf(a, sizeof a, "%s/stack", fx->dir);
+    snprintf(b, sizeof b, "%s/npy", fx->dir);
+    check_rows_match(a, b, N_SEG);
+    snprintf(args, sizeof args, ENC " --format npy --stack --shard 0/2 -o '%s/shard' '%s'",
+             fx->dir, fx->root);
+    rc = sg_test_run(&log, NULL, "encode %s", args);
+    SG_ASSERT_EXIT(rc, 2, log);
+    SG_ASSERT_CONTAINS(log, "--stack and --shard exclude each other");
+    free(log);
+}
+
 static void test_stack_skip_closes_rows(void **state)
 {
     struct fixture *fx = *state;
@@ -374,6 +410,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stack_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stack_rerun_and_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_skip_closes_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_images_match_in_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_train_eval_predict_on_npy, setup, teardown),
