@@ -630,32 +630,22 @@ static int encode_one(void *arg, int thread, size_t i)
     return SG_OK;
 }
 
-/* Writes one CSV field, quoted when needed. */
-static void csv_field(FILE *f, const char *s, int last)
+/* Opens OUTDIR/name for an atomic write (renamed into place on commit). */
+static int open_in_outdir(sg_atomic_file *af, const char *outdir, const char *name)
 {
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputc(last ? '\n' : ',', f);
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", outdir, name) < 0)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    int rc = sg_atomic_open(af, path);
+    free(path);
+    return rc;
 }
 
 /* y.csv of a stacked folder: the row, its class index and name. */
 static int write_y(const struct encode_job *job, const char *outdir)
 {
-    char *path = NULL;
-    if (asprintf(&path, "%s/y.csv", outdir) < 0)
-        return sg_fail(SG_E_NOMEM, "out of memory");
     sg_atomic_file af;
-    int rc = sg_atomic_open(&af, path);
-    free(path);
+    int rc = open_in_outdir(&af, outdir, "y.csv");
     if (rc)
         return rc;
     const sg_series_set *set = job->set;
@@ -665,7 +655,7 @@ static int write_y(const struct encode_job *job, const char *outdir)
         if (!job->rel_path[i])
             continue;
         fprintf(af.fp, "%zu,%d,", k++, set->label[i]);
-        csv_field(af.fp, set->class_names[set->label[i]], 1);
+        encode_csv_field(af.fp, set->class_names[set->label[i]], 1);
     }
     return sg_atomic_commit(&af);
 }
@@ -703,12 +693,8 @@ static int write_encoding(const struct encode_job *job, const char *outdir)
 
 static int write_manifest(const struct encode_job *job, const char *outdir)
 {
-    char *path = NULL;
-    if (asprintf(&path, "%s/manifest.csv", outdir) < 0)
-        return sg_fail(SG_E_NOMEM, "out of memory");
     sg_atomic_file af;
-    int rc = sg_atomic_open(&af, path);
-    free(path);
+    int rc = open_in_outdir(&af, outdir, "manifest.csv");
     if (rc)
         return rc;
     const sg_series_set *set = job->set;
@@ -725,14 +711,14 @@ static int write_manifest(const struct encode_job *job, const char *outdir)
         if (job->stack) {
             char row[24];
             snprintf(row, sizeof row, "%zu", k++);
-            csv_field(af.fp, row, 0);
+            encode_csv_field(af.fp, row, 0);
         } else {
-            csv_field(af.fp, job->rel_path[i], 0);
+            encode_csv_field(af.fp, job->rel_path[i], 0);
         }
-        csv_field(af.fp, set->class_names[set->label[i]], 0);
-        csv_field(af.fp, num[0], 0);
-        csv_field(af.fp, num[1], 0);
-        csv_field(af.fp, set->source[i], 1);
+        encode_csv_field(af.fp, set->class_names[set->label[i]], 0);
+        encode_csv_field(af.fp, num[0], 0);
+        encode_csv_field(af.fp, num[1], 0);
+        encode_csv_field(af.fp, set->source[i], 1);
     }
     return sg_atomic_commit(&af);
 }
