@@ -763,8 +763,11 @@ int sg_image_list_check_trainable(const sg_image_list *l, const char *root)
     return SG_OK;
 }
 
-int sg_image_list_sample(void *ctx, size_t index, sg_image *out, int *label)
+int sg_image_list_sample(void *ctx, size_t index, int train, uint64_t aug_seed, sg_image *out,
+                        int *label)
 {
+    (void)train; /* photos are augmented later, by the transform (transform.h) */
+    (void)aug_seed;
     const sg_image_list *l = ctx;
     if (index >= l->n)
         return sg_fail(SG_E_INVALID, "sample index %zu out of range (n = %zu)", index, l->n);

@@ -23,6 +23,7 @@
 #define SG_IMAGE_FOLDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "src/image/image.h"
 
@@ -77,7 +78,8 @@ int sg_natural_cmp(const char *a, const char *b);
 
 /* loader.h sample function over an sg_image_list (ctx = the list):
  * decodes paths[index] with sg_image_read, *label = labels[index]. */
-int sg_image_list_sample(void *ctx, size_t index, sg_image *out, int *label);
+int sg_image_list_sample(void *ctx, size_t index, int train, uint64_t aug_seed, sg_image *out,
+                        int *label);
 
 /* loader.h name function: paths[index]. */
 const char *sg_image_list_name(void *ctx, size_t index);

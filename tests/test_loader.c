@@ -18,8 +18,11 @@ typedef struct fake_source {
     char names[64][16];
 } fake_source;
 
-static int fake_get(void *ctx, size_t index, sg_image *out, int *label)
+static int fake_get(void *ctx, size_t index, int train, uint64_t aug_seed, sg_image *out,
+                    int *label)
 {
+    (void)train;
+    (void)aug_seed;
     fake_source *f = ctx;
     if ((long)index == f->fail_at)
         return sg_fail(SG_E_IO, "fake%zu.png: disk on fire", index);

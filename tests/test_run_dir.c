@@ -159,7 +159,7 @@ static void *reader(void *p)
     for (int k = 0; k < 200; k++) {
         sg_image img;
         int label = -7;
-        if (sample_source_loader_get(a->s, (size_t)(k % 2), &img, &label) != 0 ||
+        if (sample_source_loader_get(a->s, (size_t)(k % 2), 0, 0, &img, &label) != 0 ||
             label != k % 2 || img.data[2] != (k % 2 ? 0.0f : 1.0f))
             a->failures++;
         sg_image_free(&img);

@@ -23,6 +23,9 @@
 
 /* Per-epoch salt so the order stream differs from per-sample streams. */
 enum { ORDER_STREAM = 0x6f72646572 };
+/* Salt of the per-sample seed handed to the source (sg_sample_fn), so
+ * the source's draws are not the image transforms' draws. */
+#define SOURCE_STREAM 0x736f75726365ULL
 
 typedef struct loader_slot {
     sg_batch b;
@@ -80,7 +83,9 @@ static int produce(const sg_loader *l, int epoch, size_t index, float *dst, int 
 {
     sg_image img = {0};
     *label = -1;
-    int rc = l->src.get(l->src.ctx, index, &img, label);
+    uint64_t aug_seed =
+        sg_rng_derive(l->opts.seed ^ SOURCE_STREAM, (uint64_t)epoch, (uint64_t)index);
+    int rc = l->src.get(l->src.ctx, index, l->opts.train, aug_seed, &img, label);
     if (rc < 0) {
         sg_image_free(&img);
         return rc;

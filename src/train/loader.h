@@ -25,10 +25,17 @@
 #include "src/image/transform.h"
 
 /* Produces sample index: fills *out with a newly allocated image (the
- * loader frees it) and *label with its class (or -1).  Called from
- * worker threads concurrently, so it must be thread-safe; return 0 or a
- * negative SG_E_* after sg_fail. */
-typedef int (*sg_sample_fn)(void *ctx, size_t index, sg_image *out, int *label);
+ * loader frees it) and *label with its class (or -1).  train is the
+ * loader's train flag (1: a training epoch, where a source may augment
+ * what it produces, e.g. the raw series before encoding; 0: validation,
+ * prediction, BatchNorm recalibration: never augment); aug_seed is the
+ * sample's own seed for that, derived from (seed, epoch, dataset index)
+ * like the image transforms' RNG but from a different stream, so it is
+ * the same whatever the thread count.  Called from worker threads
+ * concurrently, so it must be thread-safe; return 0 or a negative
+ * SG_E_* after sg_fail. */
+typedef int (*sg_sample_fn)(void *ctx, size_t index, int train, uint64_t aug_seed, sg_image *out,
+                            int *label);
 
 /* Optional: a display name for sample index (e.g. its path), used to
  * name the sample in transform errors.  The string stays owned by ctx. */

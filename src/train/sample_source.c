@@ -241,7 +241,61 @@ static void workspace_release(sample_source *s, int t)
     pthread_mutex_unlock(&s->ws_lock);
 }
 
+int sample_source_set_augment(sample_source *s, const series_aug_params *p)
+{
+    if (s->kind != SAMPLE_SERIES)
+        return sg_fail(SG_E_INVALID, "series augmentation needs sensor segments, not image files");
+    int rc = series_aug_params_check(p, s->series.n_samples);
+    if (rc)
+        return rc;
+    series_aug_layout_free(&s->aug_layout);
+    s->aug_on = 0;
+    if (!series_aug_active(p))
+        return SG_OK;
+    rc = series_aug_layout_build(&s->aug_layout, s->series.channel_names, s->series.n_channels);
+    if (rc)
+        return rc;
+    s->aug = *p;
+    s->aug_on = 1;
+    return SG_OK;
+}
+
+void sample_source_set_roll(sample_source *s, int samples)
+{
+    s->roll = samples;
+}
+
+/* The segment to encode for one read: x itself, or (augmenting or
+ * rolling) a changed copy in *copy (caller frees). */
+static int segment_for_read(const sample_source *s, size_t i, int train, uint64_t seed,
+                            const double **x, double **copy)
+{
+    int C = s->series.n_channels, T = s->series.n_samples;
+    *x = sg_series_at(&s->series, i);
+    *copy = NULL;
+    int augment = train && s->aug_on;
+    if (!augment && s->roll == 0)
+        return SG_OK;
+    size_t n = (size_t)C * (size_t)T, ns = series_aug_scratch_len(C, T);
+    double *buf = malloc((n + ns) * sizeof *buf);
+    if (!buf)
+        return sg_fail(SG_E_NOMEM, "out of memory for a %d x %d segment", C, T);
+    memcpy(buf, *x, n * sizeof *buf);
+    if (augment)
+        series_aug_apply(buf, C, T, &s->aug_layout, &s->aug, seed, buf + n);
+    if (s->roll != 0)
+        series_aug_roll(buf, C, T, s->roll, buf + n);
+    *x = buf;
+    *copy = buf;
+    return SG_OK;
+}
+
 int sample_source_read(sample_source *s, size_t i, sg_image *out)
+{
+    return sample_source_read_ex(s, i, 0, 0, out);
+}
+
+int sample_source_read_ex(sample_source *s, size_t i, int train, uint64_t seed, sg_image *out)
 {
     memset(out, 0, sizeof *out);
     if (i >= s->n)
@@ -269,13 +323,21 @@ int sample_source_read(sample_source *s, size_t i, sg_image *out)
             map_unit_range(out->data, sg_image_numel(out), s->vlo, s->vhi, s->vbounded);
         return rc;
     }
-    int rc = sg_image_alloc(out, s->oc, s->oh, s->ow);
+    const double *x;
+    double *copy;
+    int rc = segment_for_read(s, i, train, seed, &x, &copy);
     if (rc)
         return rc;
+    rc = sg_image_alloc(out, s->oc, s->oh, s->ow);
+    if (rc) {
+        free(copy);
+        return rc;
+    }
     int t = workspace_acquire(s);
-    rc = enc_encode(out->data, sg_series_at(&s->series, i), s->series.n_channels,
-                    s->series.n_samples, &s->enc, s->fit, s->ws[t]);
+    rc = enc_encode(out->data, x, s->series.n_channels, s->series.n_samples, &s->enc, s->fit,
+                    s->ws[t]);
     workspace_release(s, t);
+    free(copy);
     if (rc) {
         sg_image_free(out);
         return sg_fail_context(rc, "%s", s->name[i]);
@@ -300,10 +362,11 @@ sg_sample_source sample_source_loader_view(sample_source *s)
     };
 }
 
-int sample_source_loader_get(void *ctx, size_t index, sg_image *out, int *label)
+int sample_source_loader_get(void *ctx, size_t index, int train, uint64_t aug_seed, sg_image *out,
+                             int *label)
 {
     sample_source *s = ctx;
-    int rc = sample_source_read(s, index, out);
+    int rc = sample_source_read_ex(s, index, train, aug_seed, out);
     if (rc == SG_OK)
         *label = s->label[index];
     return rc;
@@ -340,5 +403,6 @@ void sample_source_free(sample_source *s)
         pthread_cond_destroy(&s->ws_ready);
     }
     enc_fit_free(s->fit);
+    series_aug_layout_free(&s->aug_layout);
     memset(s, 0, sizeof *s);
 }

@@ -28,6 +28,7 @@
 #include "src/image/image.h"
 #include "src/train/loader.h"
 #include "datasets/series.h"
+#include "datasets/series_augment.h"
 
 typedef enum sample_kind {
     SAMPLE_IMAGES,
@@ -64,6 +65,12 @@ typedef struct sample_source {
     int oc, oh, ow;       /* encoder output shape */
     double lo, hi;        /* enc_value_range */
     int bounded;
+    /* raw-series changes before encoding (series_augment.h): aug on
+     * training reads only, roll (test-time shifts) on every read */
+    int aug_on;
+    series_aug_params aug;
+    series_aug_layout aug_layout;
+    int roll;
 } sample_source;
 
 /* Builds an image source from n paths (copied), labels (n class indices
@@ -104,13 +111,32 @@ int sample_source_series(sample_source *out, sg_series_set *set, const enc_param
  * Not thread-safe: call between epochs, never while a loader reads. */
 void sample_source_set_fit(sample_source *s, enc_fit *fit);
 
+/* Augments the raw segments of a series source on training reads
+ * (train = 1 in sample_source_read_ex / the loader callback) with p
+ * (copied; checked against the segments' length), before encoding.
+ * All kinds off (series_aug_active false) switches it off.  SG_E_INVALID
+ * for an image source or a bad p.  Not thread-safe: call before a
+ * loader reads. */
+int sample_source_set_augment(sample_source *s, const series_aug_params *p);
+
+/* Rolls every segment of a series source circularly by `samples` in time
+ * on every read (train or not) from now on; 0 stops.  For test-time
+ * augmentation (train_predict_tta).  Not thread-safe: call between
+ * passes, never while a loader reads. */
+void sample_source_set_roll(sample_source *s, int samples);
+
 /* Produces sample i as a newly allocated image in [0, 1] (caller-owned,
- * sg_image_free).  Thread-safe: up to n_threads callers encode at once,
- * more wait for a free workspace. */
+ * sg_image_free), without augmentation.  Thread-safe: up to n_threads
+ * callers encode at once, more wait for a free workspace. */
 int sample_source_read(sample_source *s, size_t i, sg_image *out);
 
+/* sample_source_read, with the series augmentation of
+ * sample_source_set_augment applied when train is 1, drawn from seed. */
+int sample_source_read_ex(sample_source *s, size_t i, int train, uint64_t seed, sg_image *out);
+
 /* The loader callback (loader.h sg_sample_fn) over a sample_source ctx. */
-int sample_source_loader_get(void *ctx, size_t index, sg_image *out, int *label);
+int sample_source_loader_get(void *ctx, size_t index, int train, uint64_t aug_seed, sg_image *out,
+                             int *label);
 
 /* The loader's name callback: the sample's display name. */
 const char *sample_source_loader_name(void *ctx, size_t index);
