@@ -144,7 +144,23 @@ static const struct opt_def opt_defs[] = {
     {{"augment", no_argument, 0, OPT_AUGMENT}, CLI_G_TRAIN,
      "            augmentation also for sensor images (small shifts; never flips)", NULL},
     {{"no-augment", no_argument, 0, OPT_NO_AUGMENT}, CLI_G_TRAIN,
-     "         no random crops/flips for photos either", NULL},
+     "         no random crops/flips for photos, no --aug-* for sensor series", NULL},
+    {{"aug-rotate", required_argument, 0, CLI_AUG_OPT_ROTATE}, CLI_G_TRAIN,
+     "DEG   sensor series: random rotation per body unit, max angle (default 10; 0 off)",
+     NULL},
+    {{"aug-scale", required_argument, 0, CLI_AUG_OPT_SCALE}, CLI_G_TRAIN,
+     "S      sensor series: one factor N(1, S) per sensor (default 0.1; 0 off)", NULL},
+    {{"aug-shift", required_argument, 0, CLI_AUG_OPT_SHIFT}, CLI_G_TRAIN,
+     "N      sensor series: circular time shift by up to N samples (default 8; 0 off)", NULL},
+    {{"aug-crop", required_argument, 0, CLI_AUG_OPT_CROP}, CLI_G_TRAIN,
+     "F       sensor series: random crop of >= F of T, resized back (default 1: off)", NULL},
+    {{"aug-warp", required_argument, 0, CLI_AUG_OPT_WARP}, CLI_G_TRAIN,
+     "S       sensor series: smooth time warp, speed sigma S (default 0: off; try 0.2)", NULL},
+    {{"aug-jitter", required_argument, 0, CLI_AUG_OPT_JITTER}, CLI_G_TRAIN,
+     "S     sensor series: noise of S x each channel's std (default 0: off)", NULL},
+    {{"tta", required_argument, 0, CLI_AUG_OPT_TTA}, CLI_G_OUTPUT,
+     "N            sensor series: mean probabilities over N time shifts (default 1: none)",
+     NULL},
     {{"out", required_argument, 0, OPT_OUT}, CLI_G_TRAIN,
      "RUN_DIR       where the run's files go (default runs/last)", NULL},
     {{"resume", no_argument, 0, OPT_RESUME}, CLI_G_TRAIN,
@@ -214,6 +230,7 @@ void cli_opts_default(cli_opts *o)
     o->opt = SG_OPTIM_ADAMW;
     o->freeze_epochs = -1;
     o->augment = -1;
+    cli_aug_args_default(&o->aug);
     o->out_dir = "runs/last";
     o->figure_format = "png";
     o->progress = -1;
@@ -475,6 +492,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     }
     if (cli_enc_option(&o->enc_args, id, arg))
         return SG_OK;
+    rc = cli_aug_option(&o->aug, id, name, arg);
+    if (rc)
+        return rc < 0 ? rc : SG_OK;
     return sg_fail(SG_E_INVALID, "--%s: unknown option", name);
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "src/cli/cli_aug_opts.h"
 #include "src/cli/cli_enc_opts.h"
 #include "datasets/dsa.h"
 #include "encoders/enc.h"
@@ -80,6 +81,7 @@ typedef struct cli_opts {
     int freeze_epochs;          /* -1: 1 with pretrained weights, else 0 */
     int schedule_fastai;        /* 0: OneCycleLR, 1: fastai's variant */
     int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */
+    cli_aug_args aug;           /* --aug-* (sensor series) and --tta (cli_aug_opts.h) */
     const char *out_dir;
     int resume;
     int overwrite;              /* replace an earlier run in out_dir */

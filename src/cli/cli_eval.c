@@ -7,6 +7,7 @@
  * fit for sensor data, its classes for labels.
  */
 #include "src/train/ckpt_data.h"
+#include "src/cli/cli_aug.h"
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_train_util.h"
 #include "src/cli/commands.h"
@@ -26,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVAL_USAGE "sensorgram eval CKPT DATA [-o OUTDIR] [--top-losses N] [--label-regex RE]"
+#define EVAL_USAGE                                                                         \
+    "sensorgram eval CKPT DATA [-o OUTDIR] [--top-losses N] [--label-regex RE] [--tta N]"
 
 static int default_out_dir(char *buf, size_t size, const char *ckpt)
 {
@@ -103,6 +105,8 @@ int cmd_eval(int argc, char **argv)
         return 0;
     if (rc == SG_OK && o.n_args < 2)
         rc = sg_fail(SG_E_INVALID, "expected CKPT and DATA (usage: " EVAL_USAGE ")");
+    if (rc == SG_OK)
+        rc = cli_tta_check(&o, o.args[0]);
     if (rc)
         return cli_report("eval", rc, 2);
     return cli_report("eval", run_eval(&o), 1);

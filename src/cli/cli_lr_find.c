@@ -9,6 +9,7 @@
  * the steepest descent) and figures/lr_find.<fmt>.  The network is thrown
  * away afterwards: nothing here changes a later `train`.
  */
+#include "src/cli/cli_aug.h"
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_data.h"
 #include "src/cli/cli_train_util.h"
@@ -162,6 +163,7 @@ static int run_lr_find(const cli_opts *o)
     int rc = cli_dataset_load(&d, o, o->args[0], 1);
     if (rc)
         return rc;
+    rc = cli_aug_install(&d, o);
     sg_split split = {0};
     sg_model *m = NULL;
     sg_transform_spec spec = {0};

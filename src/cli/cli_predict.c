@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "src/base/atomic_file.h"
+#include "src/cli/cli_aug.h"
 #include "src/cli/cli_common.h"
 #include "src/image/image.h"
 #include "src/image/image_read.h"
@@ -187,6 +188,11 @@ int cmd_predict(int argc, char **argv)
         rc = sg_fail(SG_E_INVALID, "-o OUT.csv is required");
     if (rc == 0 && o.n_args < 1)
         rc = sg_fail(SG_E_INVALID, "no input images (usage: " PREDICT_USAGE ")");
+    if (rc == 0 && o.weights && o.aug.tta > 1)
+        rc = sg_fail(SG_E_INVALID, "--tta shifts sensor series in time; --weights predicts on "
+                                   "image files (use a training checkpoint of sensor data)");
+    if (rc == 0 && !o.weights)
+        rc = cli_tta_check(&o, o.args[0]);
     if (rc != 0)
         return cli_report("predict", rc, 2);
     rc = o.weights ? predict_bare(&o) : predict_checkpoint(&o);

@@ -7,6 +7,7 @@
  * cross-validation the out-of-fold predictions of every fold) ->
  * config.json -> figures.  `train --features` is in train_features.c.
  */
+#include "src/cli/cli_aug.h"
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_data.h"
 #include "src/cli/cli_cv_parallel.h"
@@ -335,6 +336,8 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         return rc;
     cli_dataset d;
     rc = cli_dataset_load(&d, o, o->args[0], 1);
+    if (rc == SG_OK && (rc = cli_aug_install(&d, o)) != SG_OK)
+        cli_dataset_free(&d);
     if (rc) {
         if (!o->resume)
             run_guard_discard_failed(run_dir);
@@ -345,6 +348,8 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     json_t *config = NULL;
     if (rc == SG_OK)
         rc = cli_config_new(&config, o, &d, "train");
+    if (rc == SG_OK)
+        rc = cli_aug_config_add(config, &d);
     if (rc == SG_OK)
         rc = cli_dist_config_add(config, o, dist);
     /* --cv-parallel: each rank trains whole folds, one process each, and

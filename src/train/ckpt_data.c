@@ -1,6 +1,7 @@
 /* ckpt_data.c - predict/eval inputs prepared as the checkpoint was
  * trained (see ckpt_data.h).
  */
+#include "src/train/predict_tta.h"
 #include "src/train/ckpt_data.h"
 
 #include "src/cli/cli_input_check.h"
@@ -351,8 +352,9 @@ int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckp
     for (size_t i = 0; rc == SG_OK && i < r->n; i++)
         r->idx[i] = i;
     if (rc == SG_OK)
-        rc = train_predict(r->probs, &r->loss, r->model, &r->data.src, r->idx, r->n,
-                           &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress);
+        rc = train_predict_tta(r->probs, &r->loss, r->model, &r->data.src, r->idx, r->n,
+                               &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress,
+                               o->aug.tta);
     if (rc)
         ckpt_predictions_free(r);
     return rc;

@@ -1,0 +1,59 @@
+/* cli_aug.c - augmentation options into datasets, config.json and checks
+ * (see cli_aug.h).
+ */
+#include "src/cli/cli_aug.h"
+
+#include "src/base/sg_error.h"
+#include "src/train/train_ckpt.h"
+
+int cli_aug_install(cli_dataset *d, const cli_opts *o)
+{
+    if (!d->is_series) {
+        if (o->aug.given)
+            return sg_fail(SG_E_INVALID,
+                           "--%s augments sensor series before encoding (--dataset dsa); %s "
+                           "holds image files (use --augment for image shifts)",
+                           o->aug.given, o->n_args > 0 ? o->args[0] : "DATA");
+        return SG_OK;
+    }
+    series_aug_params p = o->aug.p;
+    if (o->augment == 0)
+        series_aug_params_off(&p);
+    return sample_source_set_augment(&d->src, &p);
+}
+
+int cli_aug_config_add(json_t *config, const cli_dataset *d)
+{
+    json_t *options = json_object_get(config, "options");
+    if (!options)
+        return SG_OK;
+    json_t *v = json_null();
+    if (d->is_series && d->src.aug_on) {
+        const series_aug_params *p = &d->src.aug;
+        v = json_pack("{s:f, s:f, s:i, s:f, s:f, s:f}", "rotate_deg", p->rotate_deg, "scale",
+                      p->scale_sigma, "shift", p->shift_max, "crop", p->crop_min, "warp",
+                      p->warp_sigma, "jitter", p->jitter_sigma);
+    }
+    if (!v || json_object_set_new(options, "series_augment", v) != 0)
+        return sg_fail(SG_E_NOMEM, "cannot build config.json");
+    return SG_OK;
+}
+
+int cli_tta_check(const cli_opts *o, const char *ckpt)
+{
+    if (o->aug.tta <= 1)
+        return SG_OK;
+    train_meta meta = {0};
+    if (train_ckpt_read_meta(&meta, ckpt) != SG_OK) {
+        sg_error_clear();
+        return SG_OK;
+    }
+    int series = meta.is_series;
+    train_meta_free(&meta);
+    if (!series)
+        return sg_fail(SG_E_INVALID,
+                       "--tta %d shifts sensor series in time; %s was trained on image files, "
+                       "and shifting a picture is not shifting its signal",
+                       o->aug.tta, ckpt);
+    return SG_OK;
+}

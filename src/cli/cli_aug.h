@@ -1,0 +1,28 @@
+/* cli_aug.h - wiring the augmentation options (cli_aug_opts.h) into the
+ * commands: series augmentation installed on a training dataset, written
+ * to config.json, and --tta checked against a checkpoint before any data
+ * is read.
+ */
+#ifndef SG_CLI_AUG_H
+#define SG_CLI_AUG_H
+
+#include <jansson.h>
+
+#include "src/cli/cli_data.h"
+
+/* Installs o's series augmentation on a training dataset d (sensor
+ * series: sample_source_set_augment; --no-augment: none).  For an image
+ * dataset an explicitly given --aug-* option is SG_E_INVALID; the
+ * defaults are silently not applied there. */
+int cli_aug_install(cli_dataset *d, const cli_opts *o);
+
+/* Adds options.series_augment (the parameters in effect, or null when
+ * none) to config (borrowed). */
+int cli_aug_config_add(json_t *config, const cli_dataset *d);
+
+/* --tta N > 1 with checkpoint ckpt: SG_E_INVALID when the checkpoint was
+ * trained on image files rather than sensor series (nothing to shift in
+ * time); unreadable checkpoints are left to the command to report. */
+int cli_tta_check(const cli_opts *o, const char *ckpt);
+
+#endif
