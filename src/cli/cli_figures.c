@@ -5,14 +5,18 @@
  *   sensorgram figures --gallery DATA --encoder rp,gasf,mtf [--dataset dsa]
  *                      [--units LL --sensors acc --axes x,y,z --subjects 1]
  *                      -o FILE.png
+ *   sensorgram figures --augment-gallery --dataset dsa ROOT --out DIR
+ *                      (DIR/augment_gallery.png: one segment under each --aug-*)
  */
 #include "src/cli/commands.h"
 #include "figures/fig.h"
 #include "src/base/sg_error.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *f)
 {
@@ -20,7 +24,9 @@ static void usage(FILE *f)
             "usage: sensorgram figures RUN_DIR [--figure-format png|svg|pdf]\n"
             "       sensorgram figures --gallery DATA --encoder LIST [--dataset dsa]\n"
             "                          [--units LIST] [--sensors LIST] [--axes LIST]\n"
-            "                          [--subjects LIST] -o FILE\n\n"
+            "                          [--subjects LIST] -o FILE\n"
+            "       sensorgram figures --augment-gallery [--dataset dsa] ROOT --out DIR\n"
+            "                          [--units LIST] [--sensors LIST] [--subjects LIST]\n\n"
             "Redraws every figure whose inputs exist in RUN_DIR (metrics.csv,\n"
             "confusion_matrix.csv or predictions.csv, top_losses.csv, lr_find.csv)\n"
             "into RUN_DIR/figures/ and lists what it wrote; or draws one example per\n"
@@ -33,7 +39,10 @@ static void usage(FILE *f)
             "  --dataset NAME     dsa (default)\n"
             "  --units, --sensors, --axes, --subjects  DSA selection\n"
             "                     (defaults LL, acc, x,y,z, subject 1)\n"
-            "  -o, --output FILE  gallery output file\n");
+            "  -o, --output FILE  gallery output file\n"
+            "  --augment-gallery  one segment of ROOT under each series augmentation\n"
+            "                     (rotate, scale, shift, crop, warp, jitter, all)\n"
+            "  --out DIR          where augment_gallery.png (or .svg/.pdf) goes\n");
 }
 
 static void print_written(const char *path, void *ctx)
@@ -48,10 +57,45 @@ static const char *extension(const char *path)
     return dot && (!slash || dot > slash) ? dot + 1 : NULL;
 }
 
+/* figures --augment-gallery [--dataset dsa] ROOT --out DIR. */
+static int augment_gallery_cmd(fig_gallery_opts *g, fig_format format, const char *out_dir,
+                               int n_args, char **args, const char *output)
+{
+    if (g->data || g->encoders || output || n_args != 1 || !out_dir) {
+        fprintf(stderr, "sensorgram figures: --augment-gallery needs one DSA ROOT and --out DIR "
+                        "(no --gallery, --encoder or -o); see --help\n");
+        return 2;
+    }
+    if (g->dataset && strcmp(g->dataset, "dsa") != 0) {
+        fprintf(stderr, "sensorgram figures: --dataset: unknown dataset '%s' (expected dsa)\n",
+                g->dataset);
+        return 2;
+    }
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "sensorgram figures: %s: cannot create the folder: %s\n", out_dir,
+                strerror(errno));
+        return 1;
+    }
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/augment_gallery.%s", out_dir, fig_format_ext(format)) >=
+        (int)sizeof path) {
+        fprintf(stderr, "sensorgram figures: %s: path too long\n", out_dir);
+        return 2;
+    }
+    g->data = args[0];
+    int rc = fig_augment_gallery_write(path, format, g);
+    if (rc) {
+        fprintf(stderr, "sensorgram figures: %s\n", sg_last_error());
+        return rc == SG_E_INVALID ? 2 : 1;
+    }
+    printf("%s\n", path);
+    return 0;
+}
+
 int cmd_figures(int argc, char **argv)
 {
     enum { OPT_FORMAT = 256, OPT_GALLERY, OPT_ENCODER, OPT_DATASET, OPT_UNITS, OPT_SENSORS,
-           OPT_AXES, OPT_SUBJECTS };
+           OPT_AXES, OPT_SUBJECTS, OPT_AUGMENT_GALLERY, OPT_OUT };
     static const struct option longopts[] = {
         {"figure-format", required_argument, NULL, OPT_FORMAT},
         {"gallery", required_argument, NULL, OPT_GALLERY},
@@ -62,10 +106,13 @@ int cmd_figures(int argc, char **argv)
         {"axes", required_argument, NULL, OPT_AXES},
         {"subjects", required_argument, NULL, OPT_SUBJECTS},
         {"output", required_argument, NULL, 'o'},
+        {"augment-gallery", no_argument, NULL, OPT_AUGMENT_GALLERY},
+        {"out", required_argument, NULL, OPT_OUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *format_name = NULL, *output = NULL;
+    const char *format_name = NULL, *output = NULL, *out_dir = NULL;
+    int augment_gallery = 0;
     fig_gallery_opts g = {0};
     int opt;
     optind = 1;
@@ -80,6 +127,8 @@ int cmd_figures(int argc, char **argv)
         case OPT_AXES: g.axes = optarg; break;
         case OPT_SUBJECTS: g.subjects = optarg; break;
         case 'o': output = optarg; break;
+        case OPT_AUGMENT_GALLERY: augment_gallery = 1; break;
+        case OPT_OUT: out_dir = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -95,6 +144,12 @@ int cmd_figures(int argc, char **argv)
         return 2;
     }
     int rc;
+    if (augment_gallery)
+        return augment_gallery_cmd(&g, format, out_dir, argc - optind, argv + optind, output);
+    if (out_dir) {
+        fprintf(stderr, "sensorgram figures: --out DIR goes with --augment-gallery\n");
+        return 2;
+    }
     if (g.data) {
         if (!output || optind != argc) {
             fprintf(stderr, "sensorgram figures: --gallery needs -o FILE and no RUN_DIR\n");
