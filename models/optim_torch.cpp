@@ -201,6 +201,42 @@ int sg_optim_set_stage(sg_optim *o, sg_stage stage, double lr, double momentum)
         return 0;)
 }
 
+/* Backward from the loss l and one optimizer step (fp16: with dynamic
+ * loss scaling, skipping the step on overflow); called inside
+ * SG_TORCH_TRY by both training steps. */
+static void backward_and_step(sg_model *m, sg_optim *o, torch::Tensor &l)
+{
+    bool fp16 = m->device.is_cuda() && m->spec.precision == SG_PRECISION_FP16;
+    if (!fp16) {
+        l.backward();
+        o->opt->step();
+    } else {
+        (l * m->loss_scale).backward();
+        bool finite = true;
+        {
+            torch::NoGradGuard no_grad;
+            for (auto &nt : m->tensors) {
+                if (!nt.is_param || !nt.t.grad().defined())
+                    continue;
+                nt.t.mutable_grad().mul_(1.0 / m->loss_scale);
+                if (finite && !torch::isfinite(nt.t.grad()).all().item<bool>())
+                    finite = false;
+            }
+        }
+        if (finite) {
+            o->opt->step();
+            if (++m->good_steps >= 2000) {
+                m->loss_scale *= 2.0;
+                m->good_steps = 0;
+            }
+        } else {
+            /* overflow: skip this step and halve the scale */
+            m->loss_scale = std::max(m->loss_scale * 0.5, 1.0);
+            m->good_steps = 0;
+        }
+    }
+}
+
 int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
                         const int64_t *labels, double label_smoothing, double *loss, float *logits)
 {
@@ -228,35 +264,40 @@ int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, 
         *loss = l.item<double>();
         if (!std::isfinite(*loss))
             return sg_fail(SG_E_NUMERIC, "training loss is %g (diverged; lower the learning rate)", *loss);
-        bool fp16 = m->device.is_cuda() && m->spec.precision == SG_PRECISION_FP16;
-        if (!fp16) {
-            l.backward();
-            o->opt->step();
-        } else {
-            (l * m->loss_scale).backward();
-            bool finite = true;
-            {
-                torch::NoGradGuard no_grad;
-                for (auto &nt : m->tensors) {
-                    if (!nt.is_param || !nt.t.grad().defined())
-                        continue;
-                    nt.t.mutable_grad().mul_(1.0 / m->loss_scale);
-                    if (finite && !torch::isfinite(nt.t.grad()).all().item<bool>())
-                        finite = false;
-                }
-            }
-            if (finite) {
-                o->opt->step();
-                if (++m->good_steps >= 2000) {
-                    m->loss_scale *= 2.0;
-                    m->good_steps = 0;
-                }
-            } else {
-                /* overflow: skip this step and halve the scale */
-                m->loss_scale = std::max(m->loss_scale * 0.5, 1.0);
-                m->good_steps = 0;
-            }
+        backward_and_step(m, o, l);
+        drop_grads(m);
+        if (logits)
+            copy_out(out, logits);
+        return 0;)
+}
+
+int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                             int w, const float *targets, int k, double *loss, float *logits)
+{
+    if (!m || !o || !targets || !loss || o->model != m || k < 1)
+        return sg_fail(SG_E_INVALID,
+                       "sg_model_train_step_soft: NULL argument or optimizer of another model");
+    SG_TORCH_TRY(
+        if (o->model->cuda_graphs)
+            o->graph_stats.eager++;
+        torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
+        torch::Tensor t = torch::from_blob(const_cast<float *>(targets), {n, k}, torch::kFloat32)
+                              .to(m->device, /*non_blocking=*/false, /*copy=*/true);
+        drop_grads(m);
+        torch::Tensor out;
+        {
+            sg_autocast ac(m);
+            out = m->net->forward(in);
         }
+        if (out.size(1) != k)
+            return sg_fail(SG_E_SHAPE, "soft targets have %d classes, the model %lld", k,
+                           (long long)out.size(1));
+        /* the loss in fp32 even under autocast */
+        torch::Tensor l = -(t * torch::log_softmax(out.to(torch::kFloat32), 1)).sum(1).mean();
+        *loss = l.item<double>();
+        if (!std::isfinite(*loss))
+            return sg_fail(SG_E_NUMERIC, "training loss is %g (diverged; lower the learning rate)", *loss);
+        backward_and_step(m, o, l);
         drop_grads(m);
         if (logits)
             copy_out(out, logits);

@@ -161,6 +161,16 @@ int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c,
                         int h, int w, const int64_t *labels,
                         double label_smoothing, double *loss, float *logits);
 
+/* sg_model_train_step with soft targets (mixup, cutmix): targets is
+ * (n, k) class probabilities per sample, k the model's class count, and
+ * the loss the mean over samples of -sum_j targets[i][j] log softmax(out)[i][j]
+ * (torch's cross_entropy with probability targets; label smoothing is
+ * the caller's, folded into targets).  Always eager: never a CUDA graph
+ * replay.  Borrowed buffers; writes the mean loss and, when logits !=
+ * NULL, the logits. */
+int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                             int w, const float *targets, int k, double *loss, float *logits);
+
 /* Forward + cross-entropy without gradients (validation loss). */
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits);

@@ -22,19 +22,25 @@ int cli_aug_install(cli_dataset *d, const cli_opts *o)
     return sample_source_set_augment(&d->src, &p);
 }
 
-int cli_aug_config_add(json_t *config, const cli_dataset *d)
+json_t *cli_aug_json(const cli_dataset *d)
+{
+    if (!d->is_series || !d->src.aug_on)
+        return json_null();
+    const series_aug_params *p = &d->src.aug;
+    return json_pack("{s:f, s:f, s:i, s:f, s:f, s:f}", "rotate_deg", p->rotate_deg, "scale",
+                     p->scale_sigma, "shift", p->shift_max, "crop", p->crop_min, "warp",
+                     p->warp_sigma, "jitter", p->jitter_sigma);
+}
+
+int cli_aug_config_add(json_t *config, const cli_opts *o, const cli_dataset *d)
 {
     json_t *options = json_object_get(config, "options");
     if (!options)
         return SG_OK;
-    json_t *v = json_null();
-    if (d->is_series && d->src.aug_on) {
-        const series_aug_params *p = &d->src.aug;
-        v = json_pack("{s:f, s:f, s:i, s:f, s:f, s:f}", "rotate_deg", p->rotate_deg, "scale",
-                      p->scale_sigma, "shift", p->shift_max, "crop", p->crop_min, "warp",
-                      p->warp_sigma, "jitter", p->jitter_sigma);
-    }
-    if (!v || json_object_set_new(options, "series_augment", v) != 0)
+    json_t *v = cli_aug_json(d);
+    if (!v || json_object_set_new(options, "series_augment", v) != 0 ||
+        json_object_set_new(options, "mixup", json_real(o->aug.mixup)) != 0 ||
+        json_object_set_new(options, "cutmix", json_real(o->aug.cutmix)) != 0)
         return sg_fail(SG_E_NOMEM, "cannot build config.json");
     return SG_OK;
 }

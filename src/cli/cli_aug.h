@@ -16,9 +16,14 @@
  * defaults are silently not applied there. */
 int cli_aug_install(cli_dataset *d, const cli_opts *o);
 
+/* The series augmentation in effect on d as a new JSON object (null
+ * when none; NULL out of memory), for config.json and the run
+ * fingerprint (a resumed run must augment as it did). */
+json_t *cli_aug_json(const cli_dataset *d);
+
 /* Adds options.series_augment (the parameters in effect, or null when
- * none) to config (borrowed). */
-int cli_aug_config_add(json_t *config, const cli_dataset *d);
+ * none), options.mixup and options.cutmix to config (borrowed). */
+int cli_aug_config_add(json_t *config, const cli_opts *o, const cli_dataset *d);
 
 /* --tta N > 1 with checkpoint ckpt: SG_E_INVALID when the checkpoint was
  * trained on image files rather than sensor series (nothing to shift in

@@ -17,6 +17,7 @@ void cli_aug_args_default(cli_aug_args *a)
     series_aug_params_default(&a->p);
     a->given = NULL;
     a->tta = 1;
+    a->mixup = a->cutmix = 0.0;
 }
 
 static int number(double *out, const char *name, const char *s, double lo, double hi, int lo_open)
@@ -55,6 +56,15 @@ int cli_aug_option(cli_aug_args *a, int opt, const char *name, const char *arg)
     case CLI_AUG_OPT_WARP: rc = number(&a->p.warp_sigma, name, arg, 0, 1, 0); break;
     case CLI_AUG_OPT_JITTER: rc = number(&a->p.jitter_sigma, name, arg, 0, 1, 0); break;
     case CLI_AUG_OPT_TTA: return integer(&a->tta, name, arg, 1, 1024) ? SG_E_INVALID : 1;
+    case CLI_AUG_OPT_MIXUP:
+    case CLI_AUG_OPT_CUTMIX: {
+        double *v = opt == CLI_AUG_OPT_MIXUP ? &a->mixup : &a->cutmix;
+        if (number(v, name, arg, 0, 100, 0))
+            return SG_E_INVALID;
+        if (a->mixup > 0 && a->cutmix > 0)
+            return sg_fail(SG_E_INVALID, "--mixup and --cutmix do not combine: choose one");
+        return 1;
+    }
     default: return 0;
     }
     if (rc)

@@ -8,6 +8,8 @@
  *   --aug-warp S       smooth time warp, knot speed sigma (default 0: off)
  *   --aug-jitter S     Gaussian noise, S x each channel's std (default 0: off)
  *   --tta N            eval/predict: mean probabilities over N time shifts
+ *   --mixup ALPHA      train: mixup of training batches, Beta(ALPHA, ALPHA) (default 0: off)
+ *   --cutmix ALPHA     train: cutmix instead (default 0: off)
  *
  * The defaults are series_augment.h's SERIES_AUG_*_DEFAULT.  They apply
  * to sensor series trained in memory (--dataset dsa); --no-augment turns
@@ -29,6 +31,8 @@ enum {
     CLI_AUG_OPT_WARP,
     CLI_AUG_OPT_JITTER,
     CLI_AUG_OPT_TTA,
+    CLI_AUG_OPT_MIXUP,
+    CLI_AUG_OPT_CUTMIX,
     CLI_AUG_OPT_END,
 };
 
@@ -36,6 +40,7 @@ typedef struct cli_aug_args {
     series_aug_params p;   /* starts at the defaults */
     const char *given;     /* the first --aug-* option given, or NULL */
     int tta;               /* --tta N (default 1: none) */
+    double mixup, cutmix;  /* Beta alphas; 0: off (at most one of them is set) */
 } cli_aug_args;
 
 /* Fills a with the defaults. */

@@ -2,6 +2,7 @@
 #include "src/cli/cli_fingerprint.h"
 
 #include "src/base/sg_error.h"
+#include "src/cli/cli_aug.h"
 
 #include <nettle/sha2.h>
 #include <stdint.h>
@@ -77,6 +78,13 @@ int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
         (json_int_t)o->seed, "epochs", o->epochs, "freeze_epochs", freeze_epochs, "schedule",
         o->schedule_fastai ? "fastai" : "onecycle", "label_smoothing", o->label_smoothing,
         "augment", o->augment);
+    /* Absent from fingerprints written before it existed: compare skips it there. */
+    if (j && (json_object_set_new(j, "series_augment", cli_aug_json(d)) != 0 ||
+              json_object_set_new(j, "mixup", json_real(o->aug.mixup)) != 0 ||
+              json_object_set_new(j, "cutmix", json_real(o->aug.cutmix)) != 0)) {
+        json_decref(j);
+        j = NULL;
+    }
     if (j)
         *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(j);

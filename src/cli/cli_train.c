@@ -21,6 +21,7 @@
 #include "src/base/signals.h"
 #include "figures/run_files.h"
 #include "src/base/sg_error.h"
+#include "src/train/batch_mix.h"
 #include "src/train/train.h"
 #include "src/train/train_ckpt.h"
 #include "src/train/train_features.h"
@@ -206,6 +207,8 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         .accumulate = o->accumulate,
         .dist = dist,
         .hash_log = o->dist_hash_log,
+        .mix = o->aug.mixup > 0 ? BATCH_MIX_MIXUP : o->aug.cutmix > 0 ? BATCH_MIX_CUTMIX : 0,
+        .mix_alpha = o->aug.mixup > 0 ? o->aug.mixup : o->aug.cutmix,
     };
     train_hooks hooks = {.save = writer ? save_hook : NULL, .restore = restore_hook, .ctx = &sc};
     if (rc == SG_OK && have_resume && talk) {
@@ -349,7 +352,7 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     if (rc == SG_OK)
         rc = cli_config_new(&config, o, &d, "train");
     if (rc == SG_OK)
-        rc = cli_aug_config_add(config, &d);
+        rc = cli_aug_config_add(config, o, &d);
     if (rc == SG_OK)
         rc = cli_dist_config_add(config, o, dist);
     /* --cv-parallel: each rank trains whole folds, one process each, and
@@ -452,6 +455,10 @@ int cmd_train(int argc, char **argv)
                                    "evaluate a model use `sensorgram eval`");
     /* BatchNorm in train mode needs two samples per batch (the linear
      * head of --features has none). */
+    if (rc == SG_OK && (o.aug.mixup > 0 || o.aug.cutmix > 0) && (o.accumulate > 1 || o.features))
+        rc = sg_fail(SG_E_INVALID, "--%s is for image batches of one process: not with "
+                                   "--accumulate or --features",
+                     o.aug.mixup > 0 ? "mixup" : "cutmix");
     if (rc == SG_OK && !o.features && o.batch_size < 2)
         rc = sg_fail(SG_E_INVALID, "--bs %d: training batches need at least 2 samples "
                                    "(BatchNorm)", o.batch_size);

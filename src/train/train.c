@@ -8,9 +8,11 @@
  */
 #include "src/train/train.h"
 
+#include "src/train/batch_mix.h"
 #include "src/train/loader.h"
 #include "src/train/metrics.h"
 #include "src/base/progress.h"
+#include "src/base/rng.h"
 #include "src/base/sg_error.h"
 #include "src/base/signals.h"
 
@@ -19,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Salt of the mixup/cutmix draws (seed, epoch, step). */
+#define MIX_STREAM 0x6d69787570ULL
 
 static double now_seconds(void)
 {
@@ -559,7 +564,13 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
         rc = apply_schedule(o, sched, plan->stage_mult, c->st.step - phase_step0, &lr, &mom);
         if (rc)
             break;
-        if (c->split_step)
+        if (opt->mix != BATCH_MIX_NONE)
+            rc = batch_mix_train_step(c->m, o, b, c->src->n_classes, (batch_mix_kind)opt->mix,
+                                      opt->mix_alpha, opt->label_smoothing,
+                                      sg_rng_derive(opt->seed ^ MIX_STREAM, (uint64_t)epoch,
+                                                    (uint64_t)c->st.step),
+                                      &loss);
+        else if (c->split_step)
             rc = split_step(c, o, b, &loss);
         else
             rc = sg_model_train_step(c->m, o, b->x, b->n, b->c, b->h, b->w, b->labels,
@@ -673,6 +684,8 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     int world = opt->dist ? sg_dist_world_size(opt->dist) : 1;
     if (micro > 1 && world > 1)
         return sg_fail(SG_E_INVALID, "--accumulate is for one process (give each rank its batch)");
+    if (opt->mix != BATCH_MIX_NONE && (micro > 1 || opt->dist))
+        return sg_fail(SG_E_INVALID, "--mixup/--cutmix are for one process without --accumulate");
     run_ctx c = {
         .m = m, .src = src, .split = split, .spec = spec, .opt = opt, .metrics = metrics,
         .hooks = hooks, .res = res, .split_step = micro > 1 || opt->dist != NULL,

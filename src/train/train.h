@@ -54,6 +54,9 @@ typedef struct train_options {
                              * step's batch is accumulate x batch_size */
     sg_dist *dist;          /* process group or NULL: one process */
     int hash_log;           /* every rank prints its weights' hash per epoch */
+    int mix;                /* batch_mix_kind (batch_mix.h): mixup/cutmix of training
+                             * batches with soft targets; 0: none (one process only) */
+    double mix_alpha;       /* its Beta(alpha, alpha) */
 } train_options;
 
 /* Where the engine stands; saved with every checkpoint so that a run can
