@@ -205,6 +205,7 @@ void cli_opts_default(cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     enc_params_default(&o->enc, ENC_GRAY);
+    enc_stack_single(&o->stack, &o->enc);
     o->valid_pct = 0.2;
     o->arch = SG_ARCH_RESNET34;
     o->device = "auto";

@@ -155,6 +155,13 @@ int cli_config_add_model(json_t *config, const sg_transform_spec *spec, const ch
                             json_string(dsa_magnitude_name((dsa_magnitude)meta->magnitude)));
         if (d->src.stack.n > 1)
             json_object_set_new(enc, "stack", enc_stack_to_json(&d->src.stack));
+        json_t *names = json_array();
+        const sg_series_set *set = &d->src.series;
+        for (int c = 0; names && set->channel_names && c < set->n_channels; c++)
+            json_array_append_new(names, json_string(set->channel_names[c]
+                                                         ? set->channel_names[c]
+                                                         : ""));
+        json_object_set_new(enc, "segment_channel_names", names);
         json_object_set_new(config, "encoder", enc);
     }
     return SG_OK;
