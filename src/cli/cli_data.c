@@ -381,8 +381,10 @@ int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_
         spec->normalize = 0;
         return sg_transform_spec_check(spec);
     }
-    /* Stacked encoders give any channel count; other images 1 or 3. */
-    if (c != 1 && c != 3 && !(d->is_series && d->src.stack.n > 1 && c <= SG_TRANSFORM_MAX_CHANNELS))
+    /* Stacked encoders give any channel count, in memory or as encode's
+     * npy arrays (an encoding.json maps them); other images 1 or 3. */
+    int any_count = (d->is_series && d->src.stack.n > 1) || (!d->is_photo && d->src.value_map);
+    if (c != 1 && c != 3 && !(any_count && c <= SG_TRANSFORM_MAX_CHANNELS))
         return sg_fail(SG_E_SHAPE, "images have %d channels; the network takes 1 or 3", c);
     if (o->image_size > 0) {
         sg_transform_spec_sensor(spec, c, o->image_size, o->image_size);

@@ -20,7 +20,7 @@ static void usage(FILE *f)
             "usage: sensorgram figures RUN_DIR [--figure-format png|svg|pdf]\n"
             "       sensorgram figures --gallery DATA --encoder LIST [--dataset dsa]\n"
             "                          [--units LIST] [--sensors LIST] [--axes LIST]\n"
-            "                          [--subjects LIST] -o FILE\n\n"
+            "                          [--subjects LIST] [--magnitude M] -o FILE\n\n"
             "Redraws every figure whose inputs exist in RUN_DIR (metrics.csv,\n"
             "confusion_matrix.csv or predictions.csv, top_losses.csv, lr_find.csv)\n"
             "into RUN_DIR/figures/ and lists what it wrote; or draws one example per\n"
@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "  --dataset NAME     dsa (default)\n"
             "  --units, --sensors, --axes, --subjects  DSA selection\n"
             "                     (defaults LL, acc, x,y,z, subject 1)\n"
+            "  --magnitude M      add|only|off: norm rows sqrt(x^2+y^2+z^2) per sensor\n"
+            "                     (T_acc_norm, ...) after the axes, or alone\n"
             "  -o, --output FILE  gallery output file\n");
 }
 
@@ -51,7 +53,7 @@ static const char *extension(const char *path)
 int cmd_figures(int argc, char **argv)
 {
     enum { OPT_FORMAT = 256, OPT_GALLERY, OPT_ENCODER, OPT_DATASET, OPT_UNITS, OPT_SENSORS,
-           OPT_AXES, OPT_SUBJECTS };
+           OPT_AXES, OPT_SUBJECTS, OPT_MAGNITUDE };
     static const struct option longopts[] = {
         {"figure-format", required_argument, NULL, OPT_FORMAT},
         {"gallery", required_argument, NULL, OPT_GALLERY},
@@ -61,6 +63,7 @@ int cmd_figures(int argc, char **argv)
         {"sensors", required_argument, NULL, OPT_SENSORS},
         {"axes", required_argument, NULL, OPT_AXES},
         {"subjects", required_argument, NULL, OPT_SUBJECTS},
+        {"magnitude", required_argument, NULL, OPT_MAGNITUDE},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -79,6 +82,7 @@ int cmd_figures(int argc, char **argv)
         case OPT_SENSORS: g.sensors = optarg; break;
         case OPT_AXES: g.axes = optarg; break;
         case OPT_SUBJECTS: g.subjects = optarg; break;
+        case OPT_MAGNITUDE: g.magnitude = optarg; break;
         case 'o': output = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
