@@ -279,6 +279,7 @@ typedef struct fig_gallery_opts {
     const char *sensors;    /* DSA sensors (NULL = acc) */
     const char *axes;       /* DSA axes (NULL = all) */
     const char *subjects;   /* DSA subjects (NULL = 1) */
+    const char *magnitude;  /* add|only|off norm rows (NULL = off; dsa_magnitude.h) */
 } fig_gallery_opts;
 
 /* One example per class (the first segment of each), raw signal on top

@@ -11,6 +11,7 @@
  */
 #include "figures/fig.h"
 #include "datasets/dsa.h"
+#include "datasets/dsa_magnitude.h"
 #include "encoders/enc.h"
 #include "src/base/sg_error.h"
 
@@ -122,9 +123,18 @@ int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opt
                                opts->sensors ? opts->sensors : "acc", opts->axes)) ||
         (rc = dsa_select_parse_subjects(&sel, opts->subjects ? opts->subjects : "1")))
         return rc;
+    dsa_magnitude mag = DSA_MAGNITUDE_OFF;
+    if (opts->magnitude && ((rc = dsa_magnitude_parse(&mag, opts->magnitude)) ||
+                            (rc = dsa_magnitude_check(&sel, mag))))
+        return rc;
     sg_series_set set = {0};
     if ((rc = dsa_load(&set, opts->data, &sel, 0)))
         return rc;
+    /* norm rows named T_acc_norm, ...: the title lists them like any axis */
+    if ((rc = dsa_magnitude_apply(&set, &sel, mag))) {
+        sg_series_set_free(&set);
+        return rc;
+    }
     int C = set.n_channels, T = set.n_samples;
     size_t *example = NULL;
     fig_canvas c = {0};

@@ -237,8 +237,14 @@ static void test_pipeline(void **state)
     sg_transform_spec_sensor(&s, 1, 20, 16);
     assert_int_equal(sg_transform_apply(&s, 0, &g, out, &rng), SG_E_SHAPE);
     assert_non_null(strstr(sg_last_error(), "16x16"));
+    /* stacked encoders give any count up to the limit; 0 and above are invalid */
     s.channels = 2;
+    assert_int_equal(sg_transform_spec_check(&s), SG_OK);
+    s.channels = 0;
     assert_int_equal(sg_transform_spec_check(&s), SG_E_INVALID);
+    s.channels = SG_TRANSFORM_MAX_CHANNELS + 1;
+    assert_int_equal(sg_transform_spec_check(&s), SG_E_INVALID);
+    assert_non_null(strstr(sg_last_error(), "channels must be 1 to"));
 
     free(out);
     free(o2);

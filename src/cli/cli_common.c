@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 enum {
-    OPT_DATASET = 1000, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
+    OPT_DATASET = 1000, OPT_MAGNITUDE, OPT_LABEL_REGEX, OPT_UNITS, OPT_SENSORS, OPT_AXES, OPT_SUBJECTS,
     OPT_VALID_PCT, OPT_VALID_SUBJECTS, OPT_CV,
     OPT_ARCH, OPT_PRETRAINED, OPT_IMAGE_SIZE, OPT_DEVICE, OPT_MIXED, OPT_CUDA_GRAPHS, OPT_WORKERS,
     OPT_THREADS, OPT_SEED,
@@ -54,8 +54,14 @@ static const struct opt_def opt_defs[] = {
      "LIST         DSA axes: x,y,z (default all)", "eval"},
     {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA,
      "LIST     DSA subjects to read (default all found)", "eval"},
+    {{"magnitude", required_argument, 0, OPT_MAGNITUDE}, CLI_G_DATA,
+     "M       DSA: add|only|off rotation-invariant norm rows sqrt(x^2+y^2+z^2) per\n"
+     "                     unit and sensor, after the axes (add), instead of them (only)\n"
+     "                     (default off)", "eval"},
     {{"encoder", required_argument, 0, CLI_ENC_OPT_ENCODER}, CLI_G_DATA,
-     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray)", "eval"},
+     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray), or several\n"
+     "                     joined by '+' (gray+gasf+rp): stacked as channels at the first\n"
+     "                     one's size (others resized bilinearly), each mapped to [0,1]", "eval"},
     {{"layout", required_argument, 0, CLI_ENC_OPT_LAYOUT}, CLI_G_DATA,
      "NAME       channels|mosaic|rgb (default: rgb for x,y,z triples, else mosaic)", "eval"},
     {{"enc-size", required_argument, 0, CLI_ENC_OPT_IMAGE_SIZE}, CLI_G_DATA,
@@ -221,6 +227,7 @@ void cli_opts_default(cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     enc_params_default(&o->enc, ENC_GRAY);
+    enc_stack_single(&o->stack, &o->enc);
     o->valid_pct = 0.2;
     o->arch = SG_ARCH_RESNET34;
     o->device = "auto";
@@ -377,6 +384,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
 {
     int k = 0, rc;
     switch (id) {
+    case OPT_MAGNITUDE:
+        o->magnitude_given = 1;
+        return dsa_magnitude_parse(&o->magnitude, arg);
     case OPT_DATASET:
         if (strcmp(arg, "dsa") != 0)
             return sg_fail(SG_E_INVALID, "--dataset: unknown dataset '%s' (expected dsa)", arg);
@@ -553,9 +563,22 @@ int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *u
     o->n_args = argc - optind;
     o->args = argv + optind;
     o->enc_args.image_size_name = "enc-size";
-    int rc = cli_enc_build(&o->enc, &o->enc_args, "gray");
+    int rc = cli_enc_build_stack(&o->stack, &o->enc_args, "gray");
     if (rc)
         return rc;
+    o->enc = o->stack.p[0];
+    if (o->magnitude_given && !o->dataset)
+        return sg_fail(SG_E_INVALID, "--magnitude needs --dataset dsa (norms of DSA x, y, z "
+                                     "triads)");
+    if (o->magnitude != DSA_MAGNITUDE_OFF) {
+        dsa_select sel;
+        dsa_select_all(&sel);
+        rc = dsa_select_parse(&sel, o->units, o->sensors, o->axes);
+        if (rc == SG_OK)
+            rc = dsa_magnitude_check(&sel, o->magnitude);
+        if (rc)
+            return rc;
+    }
     o->encoder_given = o->enc_args.encoder != NULL;
     o->layout_given = o->enc_args.layout != NULL;
     if (o->start_lr >= o->end_lr)

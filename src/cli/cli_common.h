@@ -22,6 +22,7 @@
 #include "src/cli/cli_aug_opts.h"
 #include "src/cli/cli_enc_opts.h"
 #include "datasets/dsa.h"
+#include "datasets/dsa_magnitude.h"
 #include "encoders/enc.h"
 #include "models/sg_model.h"
 
@@ -51,7 +52,10 @@ typedef struct cli_opts {
     int encoder_given;
     int layout_given;
     cli_enc_args enc_args;      /* raw encoder options; enc is built from them */
-    enc_params enc;
+    enc_params enc;             /* the (first) encoder */
+    enc_stack stack;            /* --encoder A+B+...: stacked as channels (n = 1: enc) */
+    dsa_magnitude magnitude;    /* --magnitude add|only|off (DSA norm rows) */
+    int magnitude_given;
     /* split */
     double valid_pct;           /* default 0.2: of the subjects, or of the samples */
     int valid_pct_given;        /* --valid-pct given: a random split of samples */

@@ -44,18 +44,22 @@ static int choose_layout(enc_params *enc, int layout_given, int C, int T)
     return rc;
 }
 
-static int finish_series(cli_dataset *out, sg_series_set *set, const enc_params *enc_in,
-                         int layout_given, enc_fit *fit, int workers)
+static int finish_series(cli_dataset *out, sg_series_set *set, const enc_stack *stack_in,
+                         int layout_given, enc_fit **fits, int workers)
 {
-    enc_params enc = *enc_in;
+    enc_stack stack = *stack_in;
     out->n_segment_channels = set->n_channels;
-    int rc = choose_layout(&enc, layout_given, set->n_channels, set->n_samples);
+    int rc = SG_OK;
+    /* Each stacked encoder gets a layout of 1 or 3 channels, as alone. */
+    for (int k = 0; k < stack.n && rc == SG_OK; k++)
+        rc = choose_layout(&stack.p[k], layout_given, set->n_channels, set->n_samples);
     if (rc) {
-        enc_fit_free(fit);
+        if (fits)
+            enc_stack_fits_free(fits, stack.n);
         sg_series_set_free(set);
         return rc;
     }
-    rc = sample_source_series(&out->src, set, &enc, fit, workers > 0 ? workers : 1);
+    rc = sample_source_series_stack(&out->src, set, &stack, fits, workers > 0 ? workers : 1);
     sg_series_set_free(set);
     if (rc)
         return rc;
@@ -107,6 +111,11 @@ static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
     rc = dsa_load(&set, root, &sel, cli_workers(o));
     if (rc)
         return rc;
+    rc = dsa_magnitude_apply(&set, &sel, o->magnitude);
+    if (rc) {
+        sg_series_set_free(&set);
+        return rc;
+    }
     if (set.n == 0) {
         sg_series_set_free(&set);
         return sg_fail(SG_E_INVALID, "%s: dataset is empty (no segments match)", root);
@@ -119,7 +128,7 @@ static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
         sg_series_set_free(&set);
         return rc;
     }
-    return finish_series(out, &set, &o->enc, o->layout_given, NULL, cli_workers(o));
+    return finish_series(out, &set, &o->stack, o->layout_given, NULL, cli_workers(o));
 }
 
 /* Reads sample 0 to learn the images' shape (and fail early on a bad file). */
@@ -216,8 +225,16 @@ int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int 
 int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
                             enc_fit *fit, int workers)
 {
+    enc_stack one;
+    enc_stack_single(&one, enc);
+    return cli_dataset_from_series_stack(out, set, &one, &fit, workers);
+}
+
+int cli_dataset_from_series_stack(cli_dataset *out, sg_series_set *set, const enc_stack *stack,
+                                  enc_fit **fits, int workers)
+{
     memset(out, 0, sizeof *out);
-    int rc = finish_series(out, set, enc, 1, fit, workers);
+    int rc = finish_series(out, set, stack, 1, fits, workers);
     if (rc)
         cli_dataset_free(out);
     return rc;
@@ -234,8 +251,17 @@ int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)
         return sg_fail(SG_E_NOMEM, "out of memory for the encoder fit");
     for (size_t i = 0; i < n; i++)
         memcpy(x + i * seg, sg_series_at(s, idx[i]), seg * sizeof *x);
+    int rc;
+    if (d->src.stack.n > 1) {
+        enc_fit *fits[ENC_STACK_MAX] = {0};
+        rc = enc_stack_fit_create(fits, &d->src.stack, x, n, s->n_channels, s->n_samples);
+        free(x);
+        if (rc == SG_OK)
+            sample_source_set_stack_fits(&d->src, fits);
+        return rc;
+    }
     enc_fit *fit = NULL;
-    int rc = enc_fit_create(&fit, &d->src.enc, x, n, s->n_channels, s->n_samples);
+    rc = enc_fit_create(&fit, &d->src.enc, x, n, s->n_channels, s->n_samples);
     free(x);
     if (rc)
         return rc;
@@ -355,7 +381,10 @@ int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_
         spec->normalize = 0;
         return sg_transform_spec_check(spec);
     }
-    if (c != 1 && c != 3)
+    /* Stacked encoders give any channel count, in memory or as encode's
+     * npy arrays (an encoding.json maps them); other images 1 or 3. */
+    int any_count = (d->is_series && d->src.stack.n > 1) || (!d->is_photo && d->src.value_map);
+    if (c != 1 && c != 3 && !(any_count && c <= SG_TRANSFORM_MAX_CHANNELS))
         return sg_fail(SG_E_SHAPE, "images have %d channels; the network takes 1 or 3", c);
     if (o->image_size > 0) {
         sg_transform_spec_sensor(spec, c, o->image_size, o->image_size);

@@ -41,6 +41,11 @@ int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int 
 int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
                             enc_fit *fit, int workers);
 
+/* Same for encoders stacked as channels, TAKING OWNERSHIP of *set and
+ * fits[0..stack->n) (fits may be NULL); layouts kept as given. */
+int cli_dataset_from_series_stack(cli_dataset *out, sg_series_set *set, const enc_stack *stack,
+                                  enc_fit **fits, int workers);
+
 /* Fits the encoder on the segments idx[0..n) of a series dataset and
  * installs the fit in the source; no-op for image datasets. */
 int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n);

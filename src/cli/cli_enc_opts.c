@@ -200,3 +200,48 @@ int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_enco
     }
     return SG_OK;
 }
+
+int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default_encoder)
+{
+    memset(s, 0, sizeof *s);
+    const char *list = a->encoder ? a->encoder : default_encoder;
+    if (!strchr(list, '+')) {
+        s->n = 1;
+        return cli_enc_build(&s->p[0], a, default_encoder);
+    }
+    cli_enc_args one = *a;
+    const char *start = list;
+    for (;;) {
+        const char *plus = strchr(start, '+');
+        size_t len = plus ? (size_t)(plus - start) : strlen(start);
+        char name[32];
+        if (len == 0)
+            return sg_fail(SG_E_INVALID,
+                           "--encoder '%s': empty encoder name in the list (expected names "
+                           "joined by '+', e.g. gray+gasf+rp)",
+                           list);
+        if (s->n == ENC_STACK_MAX)
+            return sg_fail(SG_E_INVALID, "--encoder '%s': at most %d stacked encoders", list,
+                           ENC_STACK_MAX);
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1),
+                 start);
+        enc_kind kind;
+        if (len >= sizeof name || enc_kind_parse(&kind, name) != SG_OK)
+            return sg_fail(SG_E_INVALID,
+                           "--encoder '%s': unknown encoder '%.*s' (expected gray, rp, jrp, "
+                           "gasf, gadf, mtf or spectrogram, joined by '+')",
+                           list, (int)len, start);
+        for (int k = 0; k < s->n; k++)
+            if (s->p[k].kind == kind)
+                return sg_fail(SG_E_INVALID, "--encoder '%s': %s is listed twice", list, name);
+        one.encoder = name;
+        int rc = cli_enc_build(&s->p[s->n], &one, default_encoder);
+        if (rc)
+            return rc;
+        s->n++;
+        if (!plus)
+            break;
+        start = plus + 1;
+    }
+    return SG_OK;
+}

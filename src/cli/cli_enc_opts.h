@@ -13,6 +13,7 @@
 #define SG_CLI_ENC_OPTS_H
 
 #include "encoders/enc.h"
+#include "src/train/enc_stack.h"
 
 /* getopt values of the encoder options; kept clear of other ranges. */
 enum {
@@ -59,5 +60,11 @@ int cli_strict_int(const char *s, int lo, int hi, int *out);
  * unless --layout was given.  Returns 0 or SG_E_INVALID with a one-line
  * message naming the option. */
 int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_encoder);
+
+/* Fills s from --encoder: one name, or several joined by '+'
+ * ("gray+gasf+rp"), each built like cli_enc_build from its own defaults
+ * and the shared options.  An empty or unknown name in the list is
+ * SG_E_INVALID with a one-line message naming --encoder and the list. */
+int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default_encoder);
 
 #endif

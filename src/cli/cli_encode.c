@@ -24,11 +24,13 @@
 #include "src/cli/cli_outdir.h"
 #include "src/cli/commands.h"
 #include "datasets/dsa.h"
+#include "datasets/dsa_magnitude.h"
 #include "encoders/enc.h"
 #include "src/base/npy.h"
 #include "src/base/npy_stack.h"
 #include "datasets/image_folder.h"
 #include "src/train/enc_json.h"
+#include "src/train/enc_stack.h"
 #include "src/base/parallel.h"
 #include "src/image/png_io.h"
 #include "src/base/progress.h"
@@ -68,6 +70,11 @@ static void print_help(FILE *f)
 "  --sensors LIST         dsa: acc,gyro,mag (default all)\n"
 "  --axes LIST            dsa: x,y,z (default all)\n"
 "  --subjects LIST        dsa: e.g. 1,2,7 (default every subject found)\n"
+"  --magnitude add|only|off\n"
+"                         dsa: rotation-invariant rows sqrt(x^2+y^2+z^2) of each\n"
+"                         unit's and sensor's x, y, z (named T_acc_norm, ...),\n"
+"                         appended after the axes (add) or instead of them (only;\n"
+"                         5 units x 3 sensors = 15 rows); default off\n"
 "  --columns LIST         csv: column names or 0-based indices (default: all\n"
 "                         but the label column)\n"
 "  --delimiter C          csv: field separator ',', ';' or tab (default: found\n"
@@ -89,6 +96,11 @@ static void print_help(FILE *f)
 "\n"
 "Encoder (pyts names in kebab case; defaults are pyts 0.13's):\n"
 "  --encoder gray|rp|jrp|gasf|gadf|mtf|spectrogram   (default gasf)\n"
+"                         or several joined by '+' (gray+gasf+rp): each image made\n"
+"                         as alone, mapped to [0,1] by its value range, resized\n"
+"                         (bilinear, antialiased) to the FIRST one's H x W and\n"
+"                         stacked as channels; npy holds these [0,1] values; PNG\n"
+"                         only when the stack has 3 channels (RGB), else use npy\n"
 "  --image-size N|F       gasf/gadf/mtf: pixels, or a fraction of T (e.g. 0.5)\n"
 "  --sample-range LO,HI|none   gasf/gadf (default -1,1)\n"
 "  --overlapping          gasf/gadf/mtf: overlapping PAA windows\n"
@@ -158,7 +170,7 @@ enum {
     OPT_HEADER, OPT_NO_HEADER, OPT_WINDOW, OPT_STRIDE, OPT_LABEL_FROM, OPT_LABEL_COLUMN,
     OPT_LABEL_FIRST, OPT_LABEL_REGEX, OPT_FIT_ON, OPT_SAVE_FIT,
     OPT_LOAD_FIT, OPT_FORMAT, OPT_DEPTH, OPT_PNG_LEVEL, OPT_ON_ERROR, OPT_SHARD, OPT_MERGE,
-    OPT_STACK, OPT_OVERWRITE, OPT_DELIMITER,
+    OPT_STACK, OPT_OVERWRITE, OPT_DELIMITER, OPT_MAGNITUDE,
 };
 
 static const struct option long_options[] = {
@@ -167,6 +179,7 @@ static const struct option long_options[] = {
     {"sensors", required_argument, NULL, OPT_SENSORS},
     {"axes", required_argument, NULL, OPT_AXES},
     {"subjects", required_argument, NULL, OPT_SUBJECTS},
+    {"magnitude", required_argument, NULL, OPT_MAGNITUDE},
     {"columns", required_argument, NULL, OPT_COLUMNS},
     {"header", no_argument, NULL, OPT_HEADER},
     {"no-header", no_argument, NULL, OPT_NO_HEADER},
@@ -215,6 +228,8 @@ static const struct option long_options[] = {
 struct args {
     int dsa;
     const char *units, *sensors, *axes, *subjects;
+    const char *magnitude_arg;  /* --magnitude as given (fingerprint) */
+    dsa_magnitude magnitude;
     sensor_csv_options csv;
     cli_enc_args enc;
     const char *fit_on, *save_fit, *load_fit;
@@ -250,6 +265,39 @@ static int build_params(enc_params *p, const cli_enc_args *a, int npy)
     return 0;
 }
 
+/* Builds the encoder stack (one encoder unless --encoder lists several
+ * joined by '+'); returns 0 or 2 (usage). */
+static int build_stack(enc_stack *st, const struct args *a)
+{
+    if (!a->enc.encoder || !strchr(a->enc.encoder, '+')) {
+        memset(st, 0, sizeof *st);
+        st->n = 1;
+        return build_params(&st->p[0], &a->enc, a->npy);
+    }
+    if (cli_enc_build_stack(st, &a->enc, "gasf") != 0)
+        return usage_error("%s", sg_last_error());
+    for (int k = 0; k < st->n; k++)
+        if (!a->enc.layout)
+            st->p[k].layout = a->npy ? ENC_LAYOUT_CHANNELS : ENC_LAYOUT_MOSAIC;
+    if (a->save_fit || a->load_fit)
+        return usage_error("--save-fit and --load-fit take one encoder, not the stack %s",
+                           a->enc.encoder);
+    /* every layout but channels makes 1 or 3 channels per encoder: a PNG
+     * that cannot hold them is known before any reading */
+    int known = 1, oc = 0;
+    for (int k = 0; k < st->n; k++) {
+        if (st->p[k].layout == ENC_LAYOUT_CHANNELS && st->p[k].kind != ENC_GRAY &&
+            st->p[k].kind != ENC_JRP)
+            known = 0;
+        oc += st->p[k].layout == ENC_LAYOUT_RGB ? 3 : 1;
+    }
+    if (!a->npy && known && oc != 3)
+        return usage_error("PNG holds 1 (gray) or 3 (RGB) channels but --encoder %s stacks %d: "
+                           "use --format npy",
+                           a->enc.encoder, oc);
+    return 0;
+}
+
 static int parse_args(struct args *a, int argc, char **argv)
 {
     memset(a, 0, sizeof *a);
@@ -274,6 +322,11 @@ static int parse_args(struct args *a, int argc, char **argv)
         case OPT_SENSORS: a->sensors = optarg; break;
         case OPT_AXES: a->axes = optarg; break;
         case OPT_SUBJECTS: a->subjects = optarg; break;
+        case OPT_MAGNITUDE:
+            if (dsa_magnitude_parse(&a->magnitude, optarg))
+                return usage_error("%s", sg_last_error());
+            a->magnitude_arg = optarg;
+            break;
         case OPT_COLUMNS: a->csv.columns = optarg; break;
         case OPT_HEADER: a->csv.header = SENSOR_CSV_HEADER_YES; break;
         case OPT_NO_HEADER: a->csv.header = SENSOR_CSV_HEADER_NO; break;
@@ -394,8 +447,11 @@ static int parse_args(struct args *a, int argc, char **argv)
         dsa_select sel;
         dsa_select_all(&sel);
         if (dsa_select_parse(&sel, a->units, a->sensors, a->axes) != 0 ||
-            (a->subjects && dsa_select_parse_subjects(&sel, a->subjects) != 0))
+            (a->subjects && dsa_select_parse_subjects(&sel, a->subjects) != 0) ||
+            dsa_magnitude_check(&sel, a->magnitude) != 0)
             return usage_error("%s", sg_last_error());
+    } else if (a->magnitude != DSA_MAGNITUDE_OFF) {
+        return usage_error("--magnitude needs --dataset dsa (norms of DSA x, y, z triads)");
     }
     return 0;
 }
@@ -413,6 +469,11 @@ static int load_inputs(sg_series_set *set, const struct args *a, char *const *in
             rc = dsa_select_parse_subjects(&sel, a->subjects);
         if (!rc)
             rc = dsa_load_skip(set, inputs[0], &sel, a->jobs, skipped);
+        if (!rc) {
+            rc = dsa_magnitude_apply(set, &sel, a->magnitude);
+            if (rc)
+                sg_series_set_free(set);
+        }
         return rc;
     }
     return sensor_csv_load_skip(set, inputs, n, &a->csv, skipped);
@@ -483,7 +544,9 @@ struct encode_job {
     const sg_series_set *set;
     const enc_params *p;
     const enc_fit *fit;
-    enc_workspace **ws;     /* per thread */
+    const enc_stack *stacked; /* n > 1: encoders stacked as channels, else NULL */
+    enc_fit **fits;         /* stacked: one per encoder */
+    enc_workspace **ws;     /* per thread (stacked: per thread x encoder) */
     float **out;            /* per thread (oc, oh, ow) */
     char **folder;          /* per class: sanitized label */
     char **rel_path;        /* per segment: written path relative to outdir, or NULL */
@@ -522,7 +585,8 @@ static int write_part(const struct encode_job *job, const struct args *a, int *m
      * what is read and how it is encoded (not -j, -o or --shard), and
      * the output shape. */
     const cli_enc_args *ea = &a->enc;
-    const char *opts[] = {a->units, a->sensors, a->axes, a->subjects, a->csv.columns,
+    const char *opts[] = {a->units, a->sensors, a->axes, a->subjects, a->magnitude_arg,
+                          a->csv.columns,
                           a->csv.label_column, a->csv.label_regex, a->fit_on, a->load_fit,
                           ea->encoder, ea->image_size, ea->sample_range, ea->n_bins, ea->strategy,
                           ea->dimension, ea->time_delay, ea->threshold, ea->percentage,
@@ -585,7 +649,12 @@ static int encode_one(void *arg, int thread, size_t i)
     int rc = sg_check_interrupt();
     if (rc)
         return rc;
-    rc = enc_encode(out, sg_series_at(set, i), set->n_channels, set->n_samples, job->p,
+    if (job->stacked)
+        rc = enc_stack_encode(out, sg_series_at(set, i), set->n_channels, set->n_samples,
+                              job->stacked, job->fits,
+                              job->ws + (size_t)thread * (size_t)job->stacked->n);
+    else
+        rc = enc_encode(out, sg_series_at(set, i), set->n_channels, set->n_samples, job->p,
                         job->fit, job->ws[thread]);
     if (rc)
         rc = sg_fail_context(rc, "%s", set->source[i]);
@@ -675,6 +744,25 @@ static int write_encoding(const struct encode_job *job, const char *outdir)
     bad |= json_object_set_new(j, "bounded", json_boolean(job->bounded)) != 0;
     bad |= json_object_set_new(j, "encoder", enc) != 0;
     enc = NULL;
+    /* which row is which (norm rows included) */
+    json_t *names = json_array();
+    for (int c = 0; names && c < job->set->n_channels; c++)
+        json_array_append_new(names, json_string(job->set->channel_names[c]
+                                                     ? job->set->channel_names[c]
+                                                     : ""));
+    bad |= json_object_set_new(j, "segment_channel_names", names) != 0;
+    if (job->stacked) {
+        /* the values are the stack's [0, 1] images, the range says so */
+        char name[128];
+        enc_stack_name(job->stacked, name, sizeof name);
+        bad |= json_object_set_new(j, "stacked_encoders", json_string(name)) != 0;
+        bad |= json_object_set_new(j, "stack", enc_stack_to_json(job->stacked)) != 0;
+        bad |= json_object_set_new(j, "stack_rule",
+                                   json_string("each encoder mapped to [0,1] by its value "
+                                               "range, resized bilinearly (antialiased) to "
+                                               "the first encoder's HxW, channels "
+                                               "concatenated")) != 0;
+    }
     char *text = bad ? NULL : json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                                 JSON_REAL_PRECISION(17));
     json_decref(range);
@@ -825,10 +913,13 @@ static void print_skipped(const sg_skipped *sk)
         fprintf(stderr, "  %s\n", sk->reason[i]);
 }
 
-static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *skipped)
+static int run_encode(const struct args *a, const enc_stack *st, sg_skipped *skipped)
 {
     double t0 = now_seconds();
-    enc_params p = *p_in;
+    enc_params p = st->p[0];
+    int nk = st->n;                         /* encoders per image */
+    const enc_stack *stacked = nk > 1 ? st : NULL;
+    enc_fit *fits[ENC_STACK_MAX] = {0};
     sg_series_set set;
     sg_npy_stack stack;
     char *stack_path = NULL;
@@ -848,7 +939,7 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     struct encode_job job = {0};
     char **folder = calloc((size_t)set.n_classes, sizeof *folder);
     int *used = calloc((size_t)set.n_classes, sizeof *used);
-    job.ws = calloc((size_t)nt, sizeof *job.ws);
+    job.ws = calloc((size_t)nt * (size_t)nk, sizeof *job.ws);
     job.out = calloc((size_t)nt, sizeof *job.out);
     job.rel_path = calloc(set.n, sizeof *job.rel_path);
     job.failed = calloc(set.n, sizeof *job.failed);
@@ -856,9 +947,13 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
         rc = sg_fail(SG_E_NOMEM, "out of memory");
         goto done;
     }
-    rc = enc_params_check(&p, C, T);
-    if (!rc)
-        rc = enc_output_shape(&p, C, T, &oc, &oh, &ow);
+    if (stacked) {
+        rc = enc_stack_shape(stacked, C, T, &oc, &oh, &ow);
+    } else {
+        rc = enc_params_check(&p, C, T);
+        if (!rc)
+            rc = enc_output_shape(&p, C, T, &oc, &oh, &ow);
+    }
     /* The settings do not fit these segments: say which input they came from. */
     if (rc && set.n)
         rc = sg_fail_context(rc, "%s (segments of %d samples x %d channels)", set.source[0], T, C);
@@ -872,8 +967,16 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
                      "floats, per thread): cut recordings into windows with --window N (e.g. "
                      "--window 128) or shrink the image with --image-size",
                      set.source[0], T, oc, oh, ow, img_bytes / (double)(1ULL << 30));
-    if (!rc && !a->npy && ((oc != 1 && oc != 3) ||
-                           (oc == 3 && p.layout == ENC_LAYOUT_CHANNELS)))
+    if (!rc && stacked && !a->npy && oc != 3) {
+        char name[128];
+        enc_stack_name(stacked, name, sizeof name);
+        rc = sg_fail(SG_E_INVALID,
+                     "PNG holds 1 (gray) or 3 (RGB) channels but --encoder %s stacks %d: use "
+                     "--format npy",
+                     name, oc);
+    }
+    if (!rc && !stacked && !a->npy && ((oc != 1 && oc != 3) ||
+                                       (oc == 3 && p.layout == ENC_LAYOUT_CHANNELS)))
         rc = sg_fail(SG_E_INVALID,
                      "PNG holds 1 (gray) or 3 (RGB) channels but --layout channels gives %d: "
                      "use --layout mosaic or rgb, or --format npy",
@@ -887,8 +990,10 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
         used[set.label[i]] = 1;
     if (!rc && !a->stack)
         rc = check_unique_names(&set, folder);
-    if (!rc)
+    if (!rc && !stacked)
         rc = make_fit(&fit, &p, a, &set);
+    for (int k = 0; !rc && stacked && k < nk; k++)
+        rc = make_fit(&fits[k], &stacked->p[k], a, &set);
     if (!rc)
         rc = prepare_outdir(a->outdir, folder, set.n_classes, used, a->stack, a->overwrite);
     marked = !rc;
@@ -905,7 +1010,8 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     }
     size_t numel = (size_t)oc * (size_t)oh * (size_t)ow;
     for (int t = 0; t < nt && !rc; t++) {
-        rc = enc_workspace_create(&job.ws[t], &p, C, T);
+        rc = stacked ? enc_stack_ws_create(job.ws + (size_t)t * (size_t)nk, stacked, C, T)
+                     : enc_workspace_create(&job.ws[t], &p, C, T);
         if (rc == SG_E_NOMEM)
             rc = sg_fail(SG_E_NOMEM,
                          "%s: out of memory for the encoder workspace of a %d-sample segment "
@@ -922,6 +1028,8 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     job.set = &set;
     job.p = &p;
     job.fit = fit;
+    job.stacked = stacked;
+    job.fits = fits;
     job.folder = folder;
     job.outdir = a->outdir;
     job.oc = oc;
@@ -934,6 +1042,12 @@ static int run_encode(const struct args *a, const enc_params *p_in, sg_skipped *
     job.shard_i = a->shard_i;
     job.shard_n = a->shard_n;
     enc_value_range(&p, &job.lo, &job.hi, &job.bounded);
+    if (stacked) {
+        /* enc_stack_encode maps every encoder to [0, 1] already */
+        job.lo = 0.0;
+        job.hi = 1.0;
+        job.bounded = 1;
+    }
     if (!a->quiet)
         rc = sg_progress_create(&job.progress, stderr, "encode", set.n, -1);
     if (!rc)
@@ -1019,7 +1133,7 @@ done:
         cli_encode_outdir_discard(a->outdir, job.rel_path, set.n);
     sg_progress_free(job.progress);
     if (job.ws)
-        for (int t = 0; t < nt; t++)
+        for (size_t t = 0; t < (size_t)nt * (size_t)nk; t++)
             enc_workspace_free(job.ws[t]);
     if (job.out)
         for (int t = 0; t < nt; t++)
@@ -1040,6 +1154,7 @@ done:
     free(folder);
     free(used);
     enc_fit_free(fit);
+    enc_stack_fits_free(fits, nk);
     sg_series_set_free(&set);
     return rc;
 }
@@ -1060,8 +1175,8 @@ int cmd_encode(int argc, char **argv)
         printf("merged %d parts, %zu rows -> %s/manifest.csv\n", a.n_inputs, rows, a.merge);
         return 0;
     }
-    enc_params p;
-    rc = build_params(&p, &a.enc, a.npy);
+    enc_stack st;
+    rc = build_stack(&st, &a);
     if (rc)
         return rc;
     /* Mixing new images with an earlier run's is a usage error. */
@@ -1074,7 +1189,7 @@ int cmd_encode(int argc, char **argv)
     sg_skipped skipped = {0};
     rc = sg_signals_install();
     if (!rc)
-        rc = run_encode(&a, &p, &skipped);
+        rc = run_encode(&a, &st, &skipped);
     print_skipped(&skipped);
     sg_skipped_free(&skipped);
     if (rc) {

@@ -24,7 +24,7 @@ static void usage(FILE *f)
             "usage: sensorgram figures RUN_DIR [--figure-format png|svg|pdf]\n"
             "       sensorgram figures --gallery DATA --encoder LIST [--dataset dsa]\n"
             "                          [--units LIST] [--sensors LIST] [--axes LIST]\n"
-            "                          [--subjects LIST] -o FILE\n"
+            "                          [--subjects LIST] [--magnitude M] -o FILE\n"
             "       sensorgram figures --augment-gallery [--dataset dsa] ROOT --out DIR\n"
             "                          [--units LIST] [--sensors LIST] [--subjects LIST]\n\n"
             "Redraws every figure whose inputs exist in RUN_DIR (metrics.csv,\n"
@@ -39,6 +39,8 @@ static void usage(FILE *f)
             "  --dataset NAME     dsa (default)\n"
             "  --units, --sensors, --axes, --subjects  DSA selection\n"
             "                     (defaults LL, acc, x,y,z, subject 1)\n"
+            "  --magnitude M      add|only|off: norm rows sqrt(x^2+y^2+z^2) per sensor\n"
+            "                     (T_acc_norm, ...) after the axes, or alone\n"
             "  -o, --output FILE  gallery output file\n"
             "  --augment-gallery  one segment of ROOT under each series augmentation\n"
             "                     (rotate, scale, shift, crop, warp, jitter, all)\n"
@@ -95,7 +97,7 @@ static int augment_gallery_cmd(fig_gallery_opts *g, fig_format format, const cha
 int cmd_figures(int argc, char **argv)
 {
     enum { OPT_FORMAT = 256, OPT_GALLERY, OPT_ENCODER, OPT_DATASET, OPT_UNITS, OPT_SENSORS,
-           OPT_AXES, OPT_SUBJECTS, OPT_AUGMENT_GALLERY, OPT_OUT };
+           OPT_AXES, OPT_SUBJECTS, OPT_AUGMENT_GALLERY, OPT_OUT, OPT_MAGNITUDE };
     static const struct option longopts[] = {
         {"figure-format", required_argument, NULL, OPT_FORMAT},
         {"gallery", required_argument, NULL, OPT_GALLERY},
@@ -105,6 +107,7 @@ int cmd_figures(int argc, char **argv)
         {"sensors", required_argument, NULL, OPT_SENSORS},
         {"axes", required_argument, NULL, OPT_AXES},
         {"subjects", required_argument, NULL, OPT_SUBJECTS},
+        {"magnitude", required_argument, NULL, OPT_MAGNITUDE},
         {"output", required_argument, NULL, 'o'},
         {"augment-gallery", no_argument, NULL, OPT_AUGMENT_GALLERY},
         {"out", required_argument, NULL, OPT_OUT},
@@ -126,6 +129,7 @@ int cmd_figures(int argc, char **argv)
         case OPT_SENSORS: g.sensors = optarg; break;
         case OPT_AXES: g.axes = optarg; break;
         case OPT_SUBJECTS: g.subjects = optarg; break;
+        case OPT_MAGNITUDE: g.magnitude = optarg; break;
         case 'o': output = optarg; break;
         case OPT_AUGMENT_GALLERY: augment_gallery = 1; break;
         case OPT_OUT: out_dir = optarg; break;

@@ -67,13 +67,16 @@ int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
         json_array_append_new(classes, json_string(d->src.class_names[i]));
     char input[64];
     snprintf(input, sizeof input, "%dx%dx%d", spec->channels, spec->height, spec->width);
+    char encoder[128] = "";
+    if (d->is_series)
+        enc_stack_name(&d->src.stack, encoder, sizeof encoder);
     json_t *j = json_pack(
         "{s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:s?, s:f, s:f, s:s, s:i, s:I, s:i, s:i, s:s, "
         "s:f, s:i}",
         "data", root, "dataset", o->dataset ? o->dataset : "folder", "classes", classes,
         "samples", (json_int_t)d->src.n, "samples_sha256", hex, "input", input,
         "arch", sg_arch_name(o->arch), "encoder",
-        d->is_series ? enc_kind_name(d->src.enc.kind) : NULL, "lr", o->lr, "wd", o->wd, "opt",
+        d->is_series ? encoder : NULL, "lr", o->lr, "wd", o->wd, "opt",
         o->opt == SG_OPTIM_SGD ? "sgd" : "adamw", "bs", o->batch_size, "seed",
         (json_int_t)o->seed, "epochs", o->epochs, "freeze_epochs", freeze_epochs, "schedule",
         o->schedule_fastai ? "fastai" : "onecycle", "label_smoothing", o->label_smoothing,
@@ -85,6 +88,9 @@ int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
         json_decref(j);
         j = NULL;
     }
+    /* only when used, so that earlier runs' fingerprints stay equal */
+    if (j && o->magnitude != DSA_MAGNITUDE_OFF)
+        json_object_set_new(j, "magnitude", json_string(dsa_magnitude_name(o->magnitude)));
     if (j)
         *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(j);

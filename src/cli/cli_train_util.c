@@ -133,12 +133,15 @@ int cli_config_add_model(json_t *config, const sg_transform_spec *spec, const ch
                          const cli_dataset *d, const train_meta *meta)
 {
     static const char *const resize_names[] = {"none", "squish", "short_crop"};
-    json_t *input = json_pack(
-        "{s:i, s:i, s:i, s:s, s:[f,f,f], s:[f,f,f], s:s}", "channels", spec->channels, "height",
-        spec->height, "width", spec->width, "resize", resize_names[spec->resize], "mean",
-        (double)spec->mean[0], (double)spec->mean[1], (double)spec->mean[2], "std",
-        (double)spec->std[0], (double)spec->std[1], (double)spec->std[2], "normalization",
-        pretrained[0] ? "imagenet" : "dataset");
+    json_t *mean = json_array(), *std = json_array();
+    for (int c = 0; mean && std && c < (spec->channels > 3 ? spec->channels : 3); c++) {
+        json_array_append_new(mean, json_real((double)spec->mean[c]));
+        json_array_append_new(std, json_real((double)spec->std[c]));
+    }
+    json_t *input = json_pack("{s:i, s:i, s:i, s:s, s:o, s:o, s:s}", "channels", spec->channels,
+                              "height", spec->height, "width", spec->width, "resize",
+                              resize_names[spec->resize], "mean", mean, "std", std,
+                              "normalization", pretrained[0] ? "imagenet" : "dataset");
     if (!input || json_object_set_new(config, "input", input) != 0)
         return sg_fail(SG_E_NOMEM, "cannot build config.json");
     json_object_set_new(config, "pretrained_weights",
@@ -148,6 +151,17 @@ int cli_config_add_model(json_t *config, const sg_transform_spec *spec, const ch
         if (!enc)
             return sg_fail(SG_E_NOMEM, "cannot build config.json");
         json_object_set_new(enc, "segment_channels", json_integer(d->n_segment_channels));
+        json_object_set_new(enc, "magnitude",
+                            json_string(dsa_magnitude_name((dsa_magnitude)meta->magnitude)));
+        if (d->src.stack.n > 1)
+            json_object_set_new(enc, "stack", enc_stack_to_json(&d->src.stack));
+        json_t *names = json_array();
+        const sg_series_set *set = &d->src.series;
+        for (int c = 0; names && set->channel_names && c < set->n_channels; c++)
+            json_array_append_new(names, json_string(set->channel_names[c]
+                                                         ? set->channel_names[c]
+                                                         : ""));
+        json_object_set_new(enc, "segment_channel_names", names);
         json_object_set_new(config, "encoder", enc);
     }
     return SG_OK;
@@ -160,10 +174,18 @@ int cli_meta_sensor(train_meta *meta, const cli_dataset *d, const cli_opts *o,
         return SG_OK;
     meta->is_series = 1;
     meta->enc = d->src.enc;
+    meta->stack = d->src.stack;
+    meta->magnitude = (int)o->magnitude;
     meta->segment_channels = d->n_segment_channels;
     int rc = SG_OK;
     if (d->src.fit)
         rc = enc_fit_to_text(&meta->fit_text, d->src.fit, tmp_dir);
+    for (int k = 0; rc == SG_OK && d->src.stack.n > 1 && k < d->src.stack.n; k++) {
+        free(meta->stack_fit_text[k]);
+        meta->stack_fit_text[k] = NULL;
+        if (d->src.stack_fit[k])
+            rc = enc_fit_to_text(&meta->stack_fit_text[k], d->src.stack_fit[k], tmp_dir);
+    }
     if (!rc) rc = train_meta_set_string(&meta->units, o->units);
     if (!rc) rc = train_meta_set_string(&meta->sensors, o->sensors);
     if (!rc) rc = train_meta_set_string(&meta->axes, o->axes);
@@ -190,8 +212,22 @@ static int write_seen_image(const char *path, cli_dataset *d, size_t i,
     sg_rng rng;
     sg_rng_seed(&rng, 0);
     rc = sg_transform_apply(&s, 0, &img, buf, &rng);
-    if (rc == SG_OK)
+    /* A PNG holds 1 or 3 channels: other counts (stacked encoders) are
+     * drawn as their channels side by side in gray. */
+    if (rc == SG_OK && s.channels != 1 && s.channels != 3) {
+        float *row = malloc(numel * sizeof *row);
+        size_t W = (size_t)s.width, H = (size_t)s.height, C = (size_t)s.channels;
+        if (!row)
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        for (size_t c = 0; row && c < C; c++)
+            for (size_t y = 0; y < H; y++)
+                memcpy(row + y * C * W + c * W, buf + (c * H + y) * W, W * sizeof *row);
+        if (rc == SG_OK)
+            rc = sg_png_write(path, row, 1, s.height, (int)(C * W), 8);
+        free(row);
+    } else if (rc == SG_OK) {
         rc = sg_png_write(path, buf, s.channels, s.height, s.width, 8);
+    }
     free(buf);
     sg_image_free(&img);
     return rc;

@@ -337,10 +337,10 @@ void sg_transform_spec_sensor(sg_transform_spec *s, int channels, int height, in
     s->rrc_ratio[0] = 3.0 / 4.0;
     s->rrc_ratio[1] = 4.0 / 3.0;
     s->normalize = 1;
-    for (int c = 0; c < 3; c++) {
-        /* gray sensor images use the mean of the ImageNet statistics */
-        s->mean[c] = channels == 1 ? 0.449f : imagenet_mean[c];
-        s->std[c] = channels == 1 ? 0.226f : imagenet_std[c];
+    for (int c = 0; c < SG_TRANSFORM_MAX_CHANNELS; c++) {
+        /* gray (and stacked) sensor images use the mean of the ImageNet statistics */
+        s->mean[c] = channels == 3 && c < 3 ? imagenet_mean[c] : 0.449f;
+        s->std[c] = channels == 3 && c < 3 ? imagenet_std[c] : 0.226f;
     }
 }
 
@@ -354,8 +354,9 @@ void sg_transform_spec_photo(sg_transform_spec *s, int height, int width)
 
 int sg_transform_spec_check(const sg_transform_spec *s)
 {
-    if (s->channels != 1 && s->channels != 3)
-        return sg_fail(SG_E_INVALID, "transform: channels must be 1 or 3 (got %d)", s->channels);
+    if (s->channels < 1 || s->channels > SG_TRANSFORM_MAX_CHANNELS)
+        return sg_fail(SG_E_INVALID, "transform: channels must be 1 to %d (got %d)",
+                       SG_TRANSFORM_MAX_CHANNELS, s->channels);
     if (s->height <= 0 || s->width <= 0 || s->height > 16384 || s->width > 16384)
         return sg_fail(SG_E_INVALID, "transform: invalid image size %dx%d", s->height, s->width);
     if (s->resize != SG_RESIZE_NONE && s->resize != SG_RESIZE_SQUISH &&

@@ -64,6 +64,10 @@ int sg_image_to_channels(sg_image *out, const sg_image *in, int channels);
 /* (x - mean[c]) / std[c] in place; mean and std have img->c entries. */
 int sg_image_normalize(sg_image *img, const float *mean, const float *std);
 
+/* The most channels a pipeline carries (stacked sensor encoders give
+ * more than photos' 1 or 3). */
+enum { SG_TRANSFORM_MAX_CHANNELS = 32 };
+
 /* How an image reaches the spec's height x width. */
 typedef enum sg_resize_mode {
     SG_RESIZE_NONE = 0,        /* sizes must already match (sensor images) */
@@ -74,7 +78,8 @@ typedef enum sg_resize_mode {
 /* A whole preprocessing pipeline; the same spec serves train and eval,
  * the train flag of sg_transform_apply enables the random parts. */
 typedef struct sg_transform_spec {
-    int channels;              /* output channels (1 or 3; input adapted) */
+    int channels;              /* output channels (1 or 3, input adapted; up to
+                                * SG_TRANSFORM_MAX_CHANNELS for stacked encoders) */
     int height, width;         /* output size */
     sg_resize_mode resize;     /* eval geometry (and train without RRC) */
     int train_random_crop;     /* train: RandomResizedCrop instead of resize */
@@ -85,12 +90,13 @@ typedef struct sg_transform_spec {
     double max_translate;      /* train: fraction of size, uniform +-max */
     double max_zoom;           /* train: zoom uniform in [1 - max, 1 + max] */
     int normalize;             /* apply mean/std */
-    float mean[3], std[3];     /* per output channel */
+    float mean[SG_TRANSFORM_MAX_CHANNELS], std[SG_TRANSFORM_MAX_CHANNELS]; /* per channel */
 } sg_transform_spec;
 
 /* Defaults for encoded sensor images: exact size required, every
  * augmentation off (flipping or rotating a time axis changes meaning),
- * ImageNet mean/std on. */
+ * ImageNet mean/std on (3 channels; other counts: the gray mean 0.449
+ * and std 0.226 of the ImageNet statistics on every channel). */
 void sg_transform_spec_sensor(sg_transform_spec *s, int channels, int height, int width);
 
 /* Defaults for photos: shorter side + centre crop for eval,

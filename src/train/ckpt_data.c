@@ -8,6 +8,7 @@
 #include "src/base/file_kind.h"
 
 #include "datasets/dsa.h"
+#include "datasets/dsa_magnitude.h"
 #include "src/train/enc_json.h"
 #include "datasets/image_folder.h"
 #include "datasets/sensor_csv.h"
@@ -126,7 +127,8 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
         char columns[512];
         /* DSA segment files carry all 45 columns; pick the trained ones. */
         int from_dsa = meta->units || meta->sensors || meta->axes ||
-                       meta->segment_channels == DSA_N_COLUMNS;
+                       meta->segment_channels == DSA_N_COLUMNS ||
+                       meta->magnitude != DSA_MAGNITUDE_OFF;
         if (from_dsa) {
             so.header = SENSOR_CSV_HEADER_NO;
             rc = dsa_columns(columns, sizeof columns, &sel);
@@ -148,6 +150,9 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
                      "%s: no segments found (this checkpoint expects sensor recordings: "
                      "*.csv/*.txt segments or a DSA root)",
                      inputs[0]);
+    /* the norm rows the checkpoint was trained with, from the same axes */
+    if (rc == SG_OK)
+        rc = dsa_magnitude_apply(&set, &sel, (dsa_magnitude)meta->magnitude);
     if (rc == SG_OK && set.n_channels != meta->segment_channels)
         rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",
                      inputs[0], set.n_channels, meta->segment_channels);
@@ -165,6 +170,19 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
     free(set.class_names);
     set.class_names = classes;
     set.n_classes = meta->n_classes;
+    if (meta->stack.n > 1) {
+        enc_fit *fits[ENC_STACK_MAX] = {0};
+        for (int k = 0; k < meta->stack.n && rc == SG_OK; k++)
+            if (meta->stack_fit_text[k])
+                rc = enc_fit_from_text(&fits[k], meta->stack_fit_text[k], &meta->stack.p[k],
+                                       meta->segment_channels, "/tmp");
+        if (rc) {
+            enc_stack_fits_free(fits, meta->stack.n);
+            sg_series_set_free(&set);
+            return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
+        }
+        return cli_dataset_from_series_stack(out, &set, &meta->stack, fits, workers);
+    }
     enc_fit *fit = NULL;
     if (meta->fit_text) {
         rc = enc_fit_from_text(&fit, meta->fit_text, &meta->enc, meta->segment_channels, "/tmp");

@@ -144,32 +144,55 @@ int sample_source_read_encoding(const char *dir, int *found, double *lo, double 
 int sample_source_series(sample_source *out, sg_series_set *set, const enc_params *enc,
                          enc_fit *fit, int n_threads)
 {
+    enc_stack one;
+    enc_stack_single(&one, enc);
+    return sample_source_series_stack(out, set, &one, &fit, n_threads);
+}
+
+int sample_source_series_stack(sample_source *out, sg_series_set *set, const enc_stack *stack,
+                               enc_fit **fits, int n_threads)
+{
     memset(out, 0, sizeof *out);
-    if (n_threads < 1) {
-        enc_fit_free(fit);
-        return sg_fail(SG_E_INVALID, "a series source needs at least one thread");
+    int nk = stack->n >= 1 && stack->n <= ENC_STACK_MAX ? stack->n : 0;
+    if (n_threads < 1 || nk == 0) {
+        if (fits)
+            enc_stack_fits_free(fits, nk);
+        return sg_fail(SG_E_INVALID, n_threads < 1 ? "a series source needs at least one thread"
+                                                   : "bad encoder stack");
     }
     int C = set->n_channels, T = set->n_samples;
-    int rc = enc_params_check(enc, C, T);
-    if (rc == SG_OK)
-        rc = enc_output_shape(enc, C, T, &out->oc, &out->oh, &out->ow);
+    int rc = enc_stack_shape(stack, C, T, &out->oc, &out->oh, &out->ow);
     if (rc) {
-        enc_fit_free(fit);
+        if (fits)
+            enc_stack_fits_free(fits, nk);
         return rc;
     }
     out->kind = SAMPLE_SERIES;
-    out->enc = *enc;
-    out->fit = fit;
+    out->enc = stack->p[0];
+    out->stack = *stack;
+    if (nk == 1) {
+        out->fit = fits ? fits[0] : NULL;
+    } else {
+        for (int k = 0; k < nk; k++)
+            out->stack_fit[k] = fits ? fits[k] : NULL;
+    }
+    if (fits)
+        for (int k = 0; k < nk; k++)
+            fits[k] = NULL;
     out->n_threads = n_threads;
-    enc_value_range(enc, &out->lo, &out->hi, &out->bounded);
-    out->ws = calloc((size_t)n_threads, sizeof *out->ws);
+    /* A stack is already mapped to [0, 1] by enc_stack_encode. */
+    if (nk == 1)
+        enc_value_range(&out->enc, &out->lo, &out->hi, &out->bounded);
+    else
+        out->lo = 0.0, out->hi = 1.0, out->bounded = 1;
+    out->ws = calloc((size_t)n_threads * (size_t)nk, sizeof *out->ws);
     out->ws_free = calloc((size_t)n_threads, sizeof *out->ws_free);
     if (!out->ws || !out->ws_free) {
         sample_source_free(out);
         return sg_fail(SG_E_NOMEM, "out of memory");
     }
     for (int t = 0; t < n_threads; t++) {
-        rc = enc_workspace_create(&out->ws[t], enc, C, T);
+        rc = enc_stack_ws_create(out->ws + (size_t)t * (size_t)nk, stack, C, T);
         if (rc) {
             sample_source_free(out);
             return rc;
@@ -334,16 +357,30 @@ int sample_source_read_ex(sample_source *s, size_t i, int train, uint64_t seed, 
         return rc;
     }
     int t = workspace_acquire(s);
-    rc = enc_encode(out->data, x, s->series.n_channels, s->series.n_samples, &s->enc, s->fit,
-                    s->ws[t]);
+    if (s->stack.n > 1)
+        rc = enc_stack_encode(out->data, x, s->series.n_channels, s->series.n_samples,
+                              &s->stack, s->stack_fit, s->ws + (size_t)t * (size_t)s->stack.n);
+    else
+        rc = enc_encode(out->data, x, s->series.n_channels, s->series.n_samples, &s->enc,
+                        s->fit, s->ws[t]);
     workspace_release(s, t);
     free(copy);
     if (rc) {
         sg_image_free(out);
         return sg_fail_context(rc, "%s", s->name[i]);
     }
-    map_unit_range(out->data, sg_image_numel(out), s->lo, s->hi, s->bounded);
+    if (s->stack.n <= 1)
+        map_unit_range(out->data, sg_image_numel(out), s->lo, s->hi, s->bounded);
     return SG_OK;
+}
+
+void sample_source_set_stack_fits(sample_source *s, enc_fit **fits)
+{
+    enc_stack_fits_free(s->stack_fit, s->stack.n);
+    for (int k = 0; k < s->stack.n; k++) {
+        s->stack_fit[k] = fits[k];
+        fits[k] = NULL;
+    }
 }
 
 void sample_source_set_fit(sample_source *s, enc_fit *fit)
@@ -394,8 +431,11 @@ void sample_source_free(sample_source *s)
         free(s->group);
     }
     if (s->ws)
-        for (int t = 0; t < s->n_threads; t++)
+        for (size_t t = 0; t < (size_t)s->n_threads * (size_t)(s->stack.n > 1 ? s->stack.n : 1);
+             t++)
             enc_workspace_free(s->ws[t]);
+    if (s->stack.n > 1)
+        enc_stack_fits_free(s->stack_fit, s->stack.n);
     free(s->ws);
     free(s->ws_free);
     if (s->ws_sync) {

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "encoders/enc.h"
+#include "src/train/enc_stack.h"
 #include "src/image/image.h"
 #include "src/train/loader.h"
 #include "datasets/series.h"
@@ -53,9 +54,11 @@ typedef struct sample_source {
 
     /* SAMPLE_SERIES */
     sg_series_set series; /* owned */
-    enc_params enc;
-    enc_fit *fit;         /* owned, may be NULL */
-    enc_workspace **ws;   /* n_threads workspaces, owned */
+    enc_params enc;       /* the (first) encoder */
+    enc_fit *fit;         /* owned, may be NULL (single encoder) */
+    enc_stack stack;      /* stack.n > 1: encoders stacked as channels (enc_stack.h) */
+    enc_fit *stack_fit[ENC_STACK_MAX]; /* stack.n > 1: one fit per encoder, owned */
+    enc_workspace **ws;   /* n_threads (x stack.n) workspaces, owned */
     int n_threads;
     int *ws_free;         /* stack of free workspace indices */
     int n_free;
@@ -105,6 +108,17 @@ int sample_source_read_encoding(const char *dir, int *found, double *lo, double 
  * per worker thread (n_threads >= 1).  The caller owns out. */
 int sample_source_series(sample_source *out, sg_series_set *set, const enc_params *enc,
                          enc_fit *fit, int n_threads);
+
+/* Same as sample_source_series for encoders stacked as channels
+ * (enc_stack.h); TAKES OWNERSHIP of *set and of fits[0..stack->n) (fits
+ * or its entries may be NULL; freed on failure too).  A stack of one is
+ * sample_source_series with fits[0]. */
+int sample_source_series_stack(sample_source *out, sg_series_set *set, const enc_stack *stack,
+                               enc_fit **fits, int n_threads);
+
+/* Replaces the fits of a stacked series source (takes ownership of
+ * fits[0..stack.n), frees the previous ones); as sample_source_set_fit. */
+void sample_source_set_stack_fits(sample_source *s, enc_fit **fits);
 
 /* Replaces the encoder fit of a series source (takes ownership of fit,
  * frees the previous one), e.g. refitted on each fold's training part.

@@ -155,7 +155,7 @@ int train_dataset_stats(float *mean, float *std, sample_source *src, const size_
     int rc = make_loader(&l, src, &s, pick, m, 32, 0, 0, workers);
     if (rc == SG_OK)
         rc = sg_loader_start_epoch(l, 0);
-    double sum[3] = {0}, sq[3] = {0};
+    double sum[SG_TRANSFORM_MAX_CHANNELS] = {0}, sq[SG_TRANSFORM_MAX_CHANNELS] = {0};
     double count = 0.0;
     sg_batch *b;
     while (rc == SG_OK) {
@@ -166,7 +166,7 @@ int train_dataset_stats(float *mean, float *std, sample_source *src, const size_
         }
         size_t plane = (size_t)b->h * (size_t)b->w;
         for (int i = 0; i < b->n; i++)
-            for (int c = 0; c < b->c && c < 3; c++) {
+            for (int c = 0; c < b->c && c < SG_TRANSFORM_MAX_CHANNELS; c++) {
                 const float *x = b->x + ((size_t)i * (size_t)b->c + (size_t)c) * plane;
                 for (size_t k = 0; k < plane; k++) {
                     sum[c] += x[k];
@@ -179,7 +179,7 @@ int train_dataset_stats(float *mean, float *std, sample_source *src, const size_
     free(pick);
     if (rc)
         return rc;
-    for (int c = 0; c < spec->channels && c < 3; c++) {
+    for (int c = 0; c < spec->channels && c < SG_TRANSFORM_MAX_CHANNELS; c++) {
         double mu = sum[c] / count;
         double var = sq[c] / count - mu * mu;
         mean[c] = (float)mu;

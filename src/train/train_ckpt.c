@@ -61,11 +61,47 @@ void train_meta_free(train_meta *meta)
             free(meta->class_names[i]);
     free(meta->class_names);
     free(meta->fit_text);
+    for (int k = 0; k < ENC_STACK_MAX; k++)
+        free(meta->stack_fit_text[k]);
     free(meta->units);
     free(meta->sensors);
     free(meta->axes);
     free(meta->run_text);
     memset(meta, 0, sizeof *meta);
+}
+
+/* The sensor record's norm rows and encoder stack (absent in older
+ * checkpoints: no norm rows, one encoder). */
+static int read_sensor_extras(train_meta *meta, const json_t *sensor, const char *path)
+{
+    static const char *const magnitude_names[] = {"off", "add", "only"};
+    const char *mag = json_string_value(json_object_get(sensor, "magnitude"));
+    meta->magnitude = 0;
+    for (int m = 0; mag && m < 3; m++)
+        if (strcmp(mag, magnitude_names[m]) == 0)
+            meta->magnitude = m;
+    json_t *arr = json_object_get(sensor, "stack");
+    if (!arr) {
+        enc_stack_single(&meta->stack, &meta->enc);
+        return SG_OK;
+    }
+    size_t n = json_array_size(arr);
+    if (!json_is_array(arr) || n < 2 || n > ENC_STACK_MAX)
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint encoder stack must list 2 to %d encoders",
+                       path, ENC_STACK_MAX);
+    memset(&meta->stack, 0, sizeof meta->stack);
+    meta->stack.n = (int)n;
+    for (size_t k = 0; k < n; k++) {
+        json_t *e = json_array_get(arr, k);
+        int rc = enc_params_from_json(&meta->stack.p[k], json_object_get(e, "encoder"));
+        if (rc == SG_OK)
+            rc = train_meta_set_string(&meta->stack_fit_text[k],
+                                       json_string_value(json_object_get(e, "fit")));
+        if (rc)
+            return sg_fail_context(SG_E_CORRUPT, "%s: encoder stack entry %zu", path, k + 1);
+    }
+    meta->enc = meta->stack.p[0];
+    return SG_OK;
 }
 
 static json_t *meta_to_json(const train_meta *meta)
@@ -74,18 +110,34 @@ static json_t *meta_to_json(const train_meta *meta)
     for (int i = 0; classes && i < meta->n_classes; i++)
         json_array_append_new(classes, json_string(meta->class_names[i]));
     const sg_transform_spec *s = &meta->spec;
-    json_t *image = json_pack("{s:i, s:i, s:i, s:i, s:b, s:[f,f,f], s:[f,f,f]}", "channels",
-                              s->channels, "height", s->height, "width", s->width, "resize",
-                              (int)s->resize, "normalize", s->normalize, "mean",
-                              (double)s->mean[0], (double)s->mean[1], (double)s->mean[2], "std",
-                              (double)s->std[0], (double)s->std[1], (double)s->std[2]);
+    /* at least 3 entries, as before stacked encoders gave more channels */
+    json_t *mean = json_array(), *std = json_array();
+    for (int c = 0; mean && std && c < (s->channels > 3 ? s->channels : 3); c++) {
+        json_array_append_new(mean, json_real((double)s->mean[c]));
+        json_array_append_new(std, json_real((double)s->std[c]));
+    }
+    json_t *image = json_pack("{s:i, s:i, s:i, s:i, s:b, s:o, s:o}", "channels", s->channels,
+                              "height", s->height, "width", s->width, "resize", (int)s->resize,
+                              "normalize", s->normalize, "mean", mean, "std", std);
     json_t *sensor = json_null();
     if (meta->is_series) {
         json_decref(sensor);
-        sensor = json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:i}", "encoder",
+        static const char *const magnitude_names[] = {"off", "add", "only"};
+        sensor = json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:i, s:s}", "encoder",
                            enc_params_to_json(&meta->enc), "fit", meta->fit_text, "units",
                            meta->units, "sensors", meta->sensors, "axes", meta->axes,
-                           "segment_channels", meta->segment_channels);
+                           "segment_channels", meta->segment_channels, "magnitude",
+                           magnitude_names[meta->magnitude >= 0 && meta->magnitude < 3
+                                               ? meta->magnitude
+                                               : 0]);
+        if (sensor && meta->stack.n > 1) {
+            json_t *arr = json_array();
+            for (int k = 0; arr && k < meta->stack.n; k++)
+                json_array_append_new(arr, json_pack("{s:o, s:s?}", "encoder",
+                                                     enc_params_to_json(&meta->stack.p[k]),
+                                                     "fit", meta->stack_fit_text[k]));
+            json_object_set_new(sensor, "stack", arr);
+        }
     }
     const train_state *st = &meta->state;
     json_t *state = json_pack("{s:i, s:i, s:I, s:b, s:i, s:f}", "phase", st->phase, "epoch",
@@ -233,9 +285,14 @@ static int meta_from_json(train_meta *meta, json_t *root, const char *path)
         return rc;
     s->resize = (sg_resize_mode)resize;
     s->normalize = json_is_true(json_object_get(image, "normalize"));
-    for (int c = 0; c < 3; c++) {
-        s->mean[c] = (float)json_number_value(json_array_get(json_object_get(image, "mean"), (size_t)c));
-        s->std[c] = (float)json_number_value(json_array_get(json_object_get(image, "std"), (size_t)c));
+    json_t *jm = json_object_get(image, "mean"), *js = json_object_get(image, "std");
+    if (s->channels > 3 && (json_array_size(jm) < (size_t)s->channels ||
+                            json_array_size(js) < (size_t)s->channels))
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint 'image' has fewer mean/std entries than "
+                                     "its %d channels", path, s->channels);
+    for (int c = 0; c < (s->channels > 3 ? s->channels : 3); c++) {
+        s->mean[c] = (float)json_number_value(json_array_get(jm, (size_t)c));
+        s->std[c] = (float)json_number_value(json_array_get(js, (size_t)c));
     }
     rc = sg_transform_spec_check(s);
     if (rc)
@@ -251,6 +308,9 @@ static int meta_from_json(train_meta *meta, json_t *root, const char *path)
         if (!rc) rc = train_meta_set_string(&meta->units, json_string_value(json_object_get(sensor, "units")));
         if (!rc) rc = train_meta_set_string(&meta->sensors, json_string_value(json_object_get(sensor, "sensors")));
         if (!rc) rc = train_meta_set_string(&meta->axes, json_string_value(json_object_get(sensor, "axes")));
+        if (rc)
+            return rc;
+        rc = read_sensor_extras(meta, sensor, path);
         if (rc)
             return rc;
     }

@@ -12,7 +12,9 @@
  *   {"version": 1, "arch", "in_channels", "n_classes", "classes": [...],
  *    "image": {"channels", "height", "width", "resize", "mean", "std"},
  *    "sensor": null | {"encoder": {...}, "fit": "<enc fit JSON text>",
- *                      "units", "sensors", "axes", "segment_channels"},
+ *                      "units", "sensors", "axes", "segment_channels",
+ *                      "magnitude": "off"|"add"|"only",
+ *                      "stack": absent | [{"encoder": {...}, "fit": text|null}, ...]},
  *    "state": {"phase", "epoch", "step", "finished", "total_epochs",
  *              "best_valid_loss"},
  *    "run": null | {the run fingerprint: data, samples, classes, options}}
@@ -22,6 +24,7 @@
 #define SG_TRAIN_CKPT_H
 
 #include "encoders/enc.h"
+#include "src/train/enc_stack.h"
 #include "models/sg_model.h"
 #include "src/train/train.h"
 #include "src/image/transform.h"
@@ -36,7 +39,10 @@ typedef struct train_meta {
     enc_params enc;             /* when is_series */
     char *fit_text;             /* enc fit JSON text or NULL, owned */
     char *units, *sensors, *axes; /* DSA selection or NULL, owned */
-    int segment_channels;
+    int segment_channels;       /* channels the encoder sees (norm rows included) */
+    int magnitude;              /* dsa_magnitude: norm rows added to the DSA axes */
+    enc_stack stack;            /* when is_series; n > 1: stacked encoders (enc = p[0]) */
+    char *stack_fit_text[ENC_STACK_MAX]; /* n > 1: each encoder's fit text or NULL, owned */
     train_state state;
     char *run_text;             /* what defines the run (JSON, cli_fingerprint.h)
                                  * or NULL, owned; --resume compares it */
