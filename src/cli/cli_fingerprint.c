@@ -77,6 +77,11 @@ int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
         (json_int_t)o->seed, "epochs", o->epochs, "freeze_epochs", freeze_epochs, "schedule",
         o->schedule_fastai ? "fastai" : "onecycle", "label_smoothing", o->label_smoothing,
         "augment", o->augment);
+    /* Weight averaging changes what last.safetensors holds (train_ckpt.h). */
+    if (j) {
+        json_object_set_new(j, "ema", json_real(o->ema));
+        json_object_set_new(j, "swa", json_integer(o->swa));
+    }
     if (j)
         *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(j);
