@@ -170,12 +170,14 @@ static const struct opt_def opt_defs[] = {
      "       with --cv and several ranks: fold f on rank f mod world size", NULL},
     {{"ema", required_argument, 0, OPT_EMA}, CLI_G_TRAIN,
      "D              validate and keep the exponential moving average of the weights,\n"
-     "                     updated after every step with decay D in (0, 1] (e.g. 0.999)", NULL},
+     "                     updated after every step with decay D in (0, 1] (e.g. 0.999)",
+     "lr-find features"},
     {{"swa", required_argument, 0, OPT_SWA}, CLI_G_TRAIN,
-     "E              validate and keep the mean weights of the last E epochs", NULL},
+     "E              validate and keep the mean weights of the last E epochs",
+     "lr-find features"},
     {{"keep-folds", no_argument, 0, OPT_KEEP_FOLDS}, CLI_G_TRAIN,
      "        with --cv: each fold's final model in RUN_DIR/fold_N/model.safetensors\n"
-     "                     (an ensemble for eval/predict RUN_DIR)", NULL},
+     "                     (an ensemble for eval/predict RUN_DIR)", "lr-find features"},
     {{"dist-hash-log", no_argument, 0, OPT_DIST_HASH_LOG}, CLI_G_TRAIN,
      "     every rank prints its weights' hash after each epoch", NULL},
     {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
