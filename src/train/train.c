@@ -726,6 +726,10 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     /* Every rank starts from rank 0's weights and buffers. */
     if (rc == SG_OK && opt->dist)
         rc = sg_dist_broadcast_model(opt->dist, m);
+    /* A fresh average starts from the weights training starts from
+     * (rank 0's): decay 0 copies them. */
+    if (rc == SG_OK && opt->avg && opt->dist && !resume_from)
+        rc = sg_wavg_update(opt->avg, m, 0.0);
     long steps_per_epoch = l ? (long)sg_loader_n_batches(l) : 0;
     int epoch0 = 0;
     long step0 = 0;
