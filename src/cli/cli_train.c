@@ -472,8 +472,6 @@ int cmd_train(int argc, char **argv)
     if (rc == SG_OK && o.epochs == 0 && o.freeze_epochs <= 0)
         rc = sg_fail(SG_E_INVALID, "--epochs 0 trains nothing (with --freeze-epochs 0); to "
                                    "evaluate a model use `sensorgram eval`");
-    /* BatchNorm in train mode needs two samples per batch (the linear
-     * head of --features has none). */
     if (rc == SG_OK && o.ema > 0 && o.swa > 0)
         rc = sg_fail(SG_E_INVALID, "--ema and --swa are two ways to average weights: choose one");
     if (rc == SG_OK && o.keep_folds && o.cv == CLI_CV_NONE)
@@ -484,6 +482,8 @@ int cmd_train(int argc, char **argv)
     if (rc == SG_OK && o.swa > o.epochs + (o.freeze_epochs > 0 ? o.freeze_epochs : 0))
         rc = sg_fail(SG_E_INVALID, "--swa %d: the run has fewer epochs (--epochs %d)", o.swa,
                      o.epochs);
+    /* BatchNorm in train mode needs two samples per batch (the linear
+     * head of --features has none). */
     if (rc == SG_OK && !o.features && o.batch_size < 2)
         rc = sg_fail(SG_E_INVALID, "--bs %d: training batches need at least 2 samples "
                                    "(BatchNorm)", o.batch_size);
