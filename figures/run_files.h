@@ -42,5 +42,7 @@
 #define SG_RUN_FIGURES "figures"
 #define SG_RUN_CKPT_BEST "best.safetensors"
 #define SG_RUN_CKPT_LAST "last.safetensors"
+/* train --cv --keep-folds: RUN_DIR/fold_N/ holds the fold's final model */
+#define SG_RUN_FOLD_MODEL "model.safetensors"
 
 #endif

@@ -167,6 +167,40 @@ int sg_optim_tensor_set(sg_optim *o, const char *name, const float *src, size_t 
     return no_torch();
 }
 
+int sg_wavg_create(sg_wavg **out, const sg_model *m)
+{
+    (void)m;
+    if (out)
+        *out = NULL;
+    return no_torch();
+}
+
+void sg_wavg_free(sg_wavg *a) { (void)a; }
+
+int sg_wavg_update(sg_wavg *a, const sg_model *m, double decay)
+{
+    (void)a, (void)m, (void)decay;
+    return no_torch();
+}
+
+int sg_wavg_swap(sg_wavg *a, sg_model *m)
+{
+    (void)a, (void)m;
+    return no_torch();
+}
+
+int sg_wavg_tensor_get(const sg_wavg *a, const char *name, float *dst, size_t numel)
+{
+    (void)a, (void)name, (void)dst, (void)numel;
+    return no_torch();
+}
+
+int sg_wavg_tensor_set(sg_wavg *a, const char *name, const float *src, size_t numel)
+{
+    (void)a, (void)name, (void)src, (void)numel;
+    return no_torch();
+}
+
 int sg_torch_seed(uint64_t seed)
 {
     (void)seed;

@@ -183,6 +183,34 @@ int sg_optim_tensor_info(const sg_optim *o, int i, const char **name, size_t *nu
 int sg_optim_tensor_get(const sg_optim *o, const char *name, float *dst, size_t numel);
 int sg_optim_tensor_set(sg_optim *o, const char *name, const float *src, size_t numel);
 
+/* --- Averaged weights for EMA and SWA (weight_avg.cpp) --- */
+
+typedef struct sg_wavg sg_wavg;
+
+/* A copy of every tensor of m (parameters and buffers) on m's device,
+ * the starting point of the average.  The caller owns *out; it is used
+ * with m only and freed before m. */
+int sg_wavg_create(sg_wavg **out, const sg_model *m);
+
+/* Frees an average; accepts NULL. */
+void sg_wavg_free(sg_wavg *a);
+
+/* Floating parameters: avg <- decay * avg + (1 - decay) * param (decay in
+ * [0, 1]; 0 copies the model, 1 keeps the average).  Buffers (BatchNorm
+ * running statistics) are copied from m: recompute them for the averaged
+ * weights with sg_model_bn_recalibrate_begin/_end. */
+int sg_wavg_update(sg_wavg *a, const sg_model *m, double decay);
+
+/* Exchanges the values of every tensor of m with a's, in place (the
+ * optimizer keeps its parameters): swap in to validate or save the
+ * averaged weights, swap again to go on training. */
+int sg_wavg_swap(sg_wavg *a, sg_model *m);
+
+/* Tensor `name` (the model's names) of the average, as float32 (numel
+ * elements), for checkpoints. */
+int sg_wavg_tensor_get(const sg_wavg *a, const char *name, float *dst, size_t numel);
+int sg_wavg_tensor_set(sg_wavg *a, const char *name, const float *src, size_t numel);
+
 /* Seeds libtorch's generators (init, dropout-free nets: init only). */
 int sg_torch_seed(uint64_t seed);
 

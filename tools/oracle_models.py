@@ -10,6 +10,8 @@ run by the tests through SG_PYTHON (/usr/bin/python3 with Debian's torch
     stem           RGB weights and numpy-adapted conv1
     optim          SGD and AdamW steps
     predict        PNGs, weights and softmax probabilities
+    ema            SGD steps with torch.optim.swa_utils.AveragedModel as EMA
+                   and as SWA (the running mean) beside them
 
 Arrays are raw little-endian float32 (.f32) or int64 (.i64) files.
 
@@ -191,6 +193,43 @@ def cmd_optim(out):
             save(out, tag + "_" + name, sd[name])
 
 
+EMA_DECAY = 0.8
+EMA_NAMES = ("conv1.weight", "bn1.weight", "layer2.0.conv1.weight", "layer4.1.bn2.bias",
+             "fc.weight", "fc.bias")
+
+
+def cmd_ema(out):
+    """3 SGD steps; the EMA starts from the initial weights (one
+    update_parameters before training copies them), SWA averages the
+    weights after steps 2 and 3 (AveragedModel's default running mean)."""
+    from torch.optim.swa_utils import AveragedModel
+
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(21))
+    y = torch.tensor([0, 2, 4, 6])
+    save(out, "ema_x", x.numpy())
+    save(out, "ema_y", y.numpy())
+    net = make_net("resnet18", 3, N_CLASSES, seed=13)
+    write_safetensors(os.path.join(out, "ema_init.safetensors"), net.state_dict())
+    net.to(DEVICE)
+    d = EMA_DECAY
+    ema = AveragedModel(net, avg_fn=lambda avg, p, n: d * avg + (1.0 - d) * p)
+    swa = AveragedModel(net)
+    ema.update_parameters(net)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    net.train()
+    for step in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(x.to(DEVICE)), y.to(DEVICE)).backward()
+        opt.step()
+        ema.update_parameters(net)
+        if step >= 1:
+            swa.update_parameters(net)
+    for tag, avg in (("ema", ema), ("swa", swa)):
+        sd = avg.module.state_dict()
+        for name in EMA_NAMES:
+            save(out, tag + "_" + name, sd[name])
+
+
 def cmd_predict(out):
     from PIL import Image
 
@@ -212,6 +251,7 @@ def cmd_predict(out):
 
 if __name__ == "__main__":
     out = sys.argv[1]
-    cmds = {"forward": cmd_forward, "stem": cmd_stem, "optim": cmd_optim, "predict": cmd_predict}
+    cmds = {"forward": cmd_forward, "stem": cmd_stem, "optim": cmd_optim, "predict": cmd_predict,
+            "ema": cmd_ema}
     for cmd in sys.argv[2:]:
         cmds[cmd](out)

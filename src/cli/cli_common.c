@@ -29,6 +29,7 @@ enum {
     OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
     OPT_START_LR, OPT_END_LR, OPT_STEPS,
+    OPT_EMA, OPT_SWA, OPT_KEEP_FOLDS,
     OPT_HELP,
 };
 
@@ -195,6 +196,16 @@ static const struct opt_def opt_defs[] = {
      "S    seconds a collective may wait for a rank (default 300)", NULL},
     {{"cv-parallel", no_argument, 0, OPT_CV_PARALLEL}, CLI_G_TRAIN,
      "       with --cv and several ranks: fold f on rank f mod world size", NULL},
+    {{"ema", required_argument, 0, OPT_EMA}, CLI_G_TRAIN,
+     "D              validate and keep the exponential moving average of the weights,\n"
+     "                     updated after every step with decay D in (0, 1] (e.g. 0.999)",
+     "lr-find features"},
+    {{"swa", required_argument, 0, OPT_SWA}, CLI_G_TRAIN,
+     "E              validate and keep the mean weights of the last E epochs",
+     "lr-find features"},
+    {{"keep-folds", no_argument, 0, OPT_KEEP_FOLDS}, CLI_G_TRAIN,
+     "        with --cv: each fold's final model in RUN_DIR/fold_N/model.safetensors\n"
+     "                     (an ensemble for eval/predict RUN_DIR)", "lr-find features"},
     {{"dist-hash-log", no_argument, 0, OPT_DIST_HASH_LOG}, CLI_G_TRAIN,
      "     every rank prints its weights' hash after each epoch", NULL},
     {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
@@ -434,6 +445,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_DIST_TIMEOUT: return parse_double(&o->dist_timeout, name, arg, 0.1, 86400.0);
     case OPT_DIST_HASH_LOG: o->dist_hash_log = 1; return SG_OK;
     case OPT_CV_PARALLEL: o->cv_parallel = 1; return SG_OK;
+    case OPT_EMA: return parse_double(&o->ema, name, arg, 1e-9, 1.0);
+    case OPT_SWA: return parse_int(&o->swa, name, arg, 1, 100000);
+    case OPT_KEEP_FOLDS: o->keep_folds = 1; return SG_OK;
     case OPT_ARCH:
         rc = sg_arch_parse(&o->arch, arg);
         o->arch_given = 1;

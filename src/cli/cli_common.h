@@ -100,6 +100,9 @@ typedef struct cli_opts {
     double dist_timeout;        /* seconds */
     int dist_hash_log;
     int cv_parallel;            /* --cv-parallel: whole folds per rank */
+    double ema;                 /* --ema decay; 0 off */
+    int swa;                    /* --swa epochs; 0 off */
+    int keep_folds;             /* --keep-folds: fold_N/model.safetensors */
     /* output */
     const char *output;
     int kaggle;

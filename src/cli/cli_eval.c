@@ -8,6 +8,7 @@
  */
 #include "src/train/ckpt_data.h"
 #include "src/cli/cli_aug.h"
+#include "src/train/ckpt_ensemble.h"
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_train_util.h"
 #include "src/cli/commands.h"
@@ -28,10 +29,19 @@
 #include <string.h>
 
 #define EVAL_USAGE                                                                         \
-    "sensorgram eval CKPT DATA [-o OUTDIR] [--top-losses N] [--label-regex RE] [--tta N]"
+    "sensorgram eval CKPT DATA [-o OUTDIR] [--top-losses N] [--label-regex RE] [--tta N]\n"    \
+    "       CKPT: a checkpoint, a comma list of them or a --keep-folds run folder (an\n"       \
+    "       ensemble: mean probabilities)"
 
-static int default_out_dir(char *buf, size_t size, const char *ckpt)
+/* Beside the (first) checkpoint; inside a --keep-folds run folder. */
+static int default_out_dir(char *buf, size_t size, const char *ckpt, const ckpt_list *l)
 {
+    if (l->is_run_dir) {
+        int n = snprintf(buf, size, "%s/eval", ckpt);
+        return n < 0 || (size_t)n >= size ? sg_fail(SG_E_INVALID, "%s: path too long", ckpt)
+                                          : SG_OK;
+    }
+    ckpt = l->paths[0];
     char *copy = strdup(ckpt);
     if (!copy)
         return sg_fail(SG_E_NOMEM, "out of memory");
@@ -46,18 +56,25 @@ static int run_eval(const cli_opts *o)
 {
     const char *ckpt = o->args[0];
     char out_dir[4096];
-    int rc = SG_OK;
+    ckpt_list list;
+    int rc = ckpt_list_expand(&list, ckpt);
+    if (rc)
+        return rc;
     if (o->output)
         snprintf(out_dir, sizeof out_dir, "%s", o->output);
     else
-        rc = default_out_dir(out_dir, sizeof out_dir, ckpt);
-    if (rc)
+        rc = default_out_dir(out_dir, sizeof out_dir, ckpt, &list);
+    ckpt_predictions r = {0};
+    if (rc == SG_OK)
+        rc = ckpt_ensemble_run(&r, o, &list, o->arch_given ? (int)o->arch : -1, o->args + 1,
+                               o->n_args - 1, 1, o->label_regex);
+    if (rc) {
+        ckpt_list_free(&list);
         return rc;
-    ckpt_predictions r;
-    rc = ckpt_predictions_run(&r, o, ckpt, o->arch_given ? (int)o->arch : -1, o->args + 1,
-                              o->n_args - 1, 1, o->label_regex);
-    if (rc)
-        return rc;
+    }
+    if (list.n > 1)
+        fprintf(stderr, "sensorgram eval: ensemble of %d checkpoints (mean probabilities)\n",
+                list.n);
     size_t n = r.n;
     json_t *config = NULL;
     if (rc == SG_OK)
@@ -66,6 +83,13 @@ static int run_eval(const cli_opts *o)
         config = json_pack("{s:s, s:s, s:I}", "command", "eval", "checkpoint", ckpt,
                            "n_samples", (json_int_t)n);
         if (!config)
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    if (rc == SG_OK && list.n > 1) {
+        json_t *members = json_array();
+        for (int i = 0; members && i < list.n; i++)
+            json_array_append_new(members, json_string(list.paths[i]));
+        if (!members || json_object_set_new(config, "ensemble", members) != 0)
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
     sg_transform_spec seen = r.meta.spec;
@@ -93,6 +117,7 @@ static int run_eval(const cli_opts *o)
         run_guard_remove_eval_files(out_dir);
     json_decref(config);
     ckpt_predictions_free(&r);
+    ckpt_list_free(&list);
     return rc;
 }
 

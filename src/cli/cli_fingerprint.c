@@ -91,6 +91,11 @@ int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
     /* only when used, so that earlier runs' fingerprints stay equal */
     if (j && o->magnitude != DSA_MAGNITUDE_OFF)
         json_object_set_new(j, "magnitude", json_string(dsa_magnitude_name(o->magnitude)));
+    /* Weight averaging changes what last.safetensors holds (train_ckpt.h). */
+    if (j) {
+        json_object_set_new(j, "ema", json_real(o->ema));
+        json_object_set_new(j, "swa", json_integer(o->swa));
+    }
     if (j)
         *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(j);

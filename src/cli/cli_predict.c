@@ -29,6 +29,7 @@
 
 #define PREDICT_USAGE                                                                    \
     "sensorgram predict CKPT INPUTS... -o OUT.csv [--kaggle [--clip P]]\n"                 \
+    "       (CKPT: a checkpoint, a comma list of them or a --keep-folds run folder)\n"      \
     "       sensorgram predict --arch A --weights FILE.safetensors [--no-normalize] -o OUT.csv " \
     "IMAGES..."
 

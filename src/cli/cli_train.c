@@ -43,7 +43,7 @@ typedef struct save_ctx {
     char last_path[4096];
 } save_ctx;
 
-static int save_hook(void *ctx, const char *which, sg_model *m, sg_optim *o,
+static int save_hook(void *ctx, const char *which, sg_model *m, sg_optim *o, sg_wavg *held,
                      const train_state *st)
 {
     save_ctx *c = ctx;
@@ -53,7 +53,7 @@ static int save_hook(void *ctx, const char *which, sg_model *m, sg_optim *o,
     if (rc)
         return rc;
     c->meta->state = *st;
-    rc = train_ckpt_save(path, m, o, c->meta);
+    rc = train_ckpt_save_held(path, m, o, held, c->meta);
     return rc ? sg_fail_context(rc, "saving the %s checkpoint", which) : SG_OK;
 }
 
@@ -61,6 +61,20 @@ static int restore_hook(void *ctx, sg_optim *o)
 {
     save_ctx *c = ctx;
     return train_ckpt_load_optim(o, c->last_path);
+}
+
+/* RUN/fold_N/model.safetensors: the final weights without optimizer
+ * state, with the checkpoint's encoding record. */
+static int keep_fold_model(const char *dir, sg_model *m, train_meta *meta, const train_result *r)
+{
+    char path[4096];
+    int rc = run_dir_path(path, sizeof path, dir, SG_RUN_FOLD_MODEL);
+    if (rc)
+        return rc;
+    meta->state.finished = 1;
+    meta->state.epoch = r->epochs_done - 1;
+    rc = train_ckpt_save(path, m, NULL, meta);
+    return rc ? sg_fail_context(rc, "saving %s", path) : SG_OK;
 }
 
 /* Out-of-fold results gathered over folds (one fold without CV). */
@@ -113,6 +127,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     int talk = writer && !quiet;
     sg_split split = {0};
     sg_model *m = NULL;
+    sg_wavg *avg = NULL;
     train_meta meta = {0}, resume_meta = {0};
     float *probs = NULL;
     int have_resume = 0;
@@ -188,6 +203,10 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                 n_folds, fr->group);
     else if (rc == SG_OK && n_folds > 1)
         fprintf(stderr, "sensorgram train: fold %d/%d\n", fold + 1, n_folds);
+    /* --ema/--swa: the average starts from the weights training starts
+     * from, or comes back from last.safetensors. */
+    if (rc == SG_OK && (o->ema > 0 || o->swa > 0))
+        rc = have_resume ? train_ckpt_load_held(&avg, m, sc.last_path) : sg_wavg_create(&avg, m);
     train_options to = {
         .epochs = o->epochs,
         .freeze_epochs = o->freeze_epochs >= 0 ? o->freeze_epochs : (pretrained[0] ? 1 : 0),
@@ -209,6 +228,9 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         .hash_log = o->dist_hash_log,
         .mix = o->aug.mixup > 0 ? BATCH_MIX_MIXUP : o->aug.cutmix > 0 ? BATCH_MIX_CUTMIX : 0,
         .mix_alpha = o->aug.mixup > 0 ? o->aug.mixup : o->aug.cutmix,
+        .avg = avg,
+        .ema_decay = o->ema,
+        .swa_epochs = o->swa,
     };
     train_hooks hooks = {.save = writer ? save_hook : NULL, .restore = restore_hook, .ctx = &sc};
     if (rc == SG_OK && have_resume && talk) {
@@ -226,6 +248,10 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                 sg_dist_world_size(dist), fr->r.images_per_s,
                 1e3 * fr->r.comm_seconds / (double)fr->r.comm_steps,
                 fr->r.train_seconds > 0 ? 100.0 * fr->r.comm_seconds / fr->r.train_seconds : 0.0);
+    /* --keep-folds: the fold's final model (the one its predictions come
+     * from), usable alone or in an ensemble. */
+    if (rc == SG_OK && writer && o->keep_folds && n_folds > 1)
+        rc = keep_fold_model(dir, m, &meta, &fr->r);
     /* Validation predictions of the final model, for the run's files. */
     size_t k = (size_t)d->src.n_classes;
     if (rc == SG_OK && split.n_valid && writer) {
@@ -243,6 +269,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     free(probs);
     train_meta_free(&meta);
     train_meta_free(&resume_meta);
+    sg_wavg_free(avg);
     sg_model_free(m);
     sg_split_free(&split);
     return rc;
@@ -453,6 +480,16 @@ int cmd_train(int argc, char **argv)
     if (rc == SG_OK && o.epochs == 0 && o.freeze_epochs <= 0)
         rc = sg_fail(SG_E_INVALID, "--epochs 0 trains nothing (with --freeze-epochs 0); to "
                                    "evaluate a model use `sensorgram eval`");
+    if (rc == SG_OK && o.ema > 0 && o.swa > 0)
+        rc = sg_fail(SG_E_INVALID, "--ema and --swa are two ways to average weights: choose one");
+    if (rc == SG_OK && o.keep_folds && o.cv == CLI_CV_NONE)
+        rc = sg_fail(SG_E_INVALID, "--keep-folds needs --cv loso or --cv kfold:K");
+    if (rc == SG_OK && o.features && (o.ema > 0 || o.swa > 0 || o.keep_folds))
+        rc = sg_fail(SG_E_INVALID, "--ema, --swa and --keep-folds are for training networks, "
+                                   "not --features");
+    if (rc == SG_OK && o.swa > o.epochs + (o.freeze_epochs > 0 ? o.freeze_epochs : 0))
+        rc = sg_fail(SG_E_INVALID, "--swa %d: the run has fewer epochs (--epochs %d)", o.swa,
+                     o.epochs);
     /* BatchNorm in train mode needs two samples per batch (the linear
      * head of --features has none). */
     if (rc == SG_OK && (o.aug.mixup > 0 || o.aug.cutmix > 0) && (o.accumulate > 1 || o.features))

@@ -125,6 +125,9 @@ int cli_config_new(json_t **out, const cli_opts *o, const cli_dataset *d, const 
     /* the validation split actually used, and BatchNorm recalibration */
     json_object_set_new(options, "valid_pct_given", json_boolean(o->valid_pct_given));
     json_object_set_new(options, "bn_recal", json_integer(o->bn_recal));
+    json_object_set_new(options, "ema", json_real(o->ema));
+    json_object_set_new(options, "swa", json_integer(o->swa));
+    json_object_set_new(options, "keep_folds", json_boolean(o->keep_folds));
     *out = config;
     return SG_OK;
 }

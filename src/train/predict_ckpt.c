@@ -5,6 +5,7 @@
 
 #include "src/base/atomic_file.h"
 #include "src/train/ckpt_data.h"
+#include "src/train/ckpt_ensemble.h"
 #include "src/train/run_dir.h"
 #include "src/base/sg_error.h"
 #include "src/train/train.h"
@@ -76,11 +77,17 @@ int predict_ckpt_run(const cli_opts *o)
 {
     if (o->n_args < 2)
         return sg_fail(SG_E_INVALID, "expected CKPT and at least one input");
-    const char *ckpt = o->args[0];
+    /* One checkpoint, a comma list or a --keep-folds run: an ensemble. */
+    ckpt_list list;
+    int rc = ckpt_list_expand(&list, o->args[0]);
+    if (rc)
+        return rc;
     ckpt_predictions r;
     /* --arch given: the checkpoint must be of it, as eval checks. */
-    int rc = ckpt_predictions_run(&r, o, ckpt, o->arch_given ? (int)o->arch : -1, o->args + 1,
-                                  o->n_args - 1, 0, NULL);
+    rc = ckpt_ensemble_run(&r, o, &list, o->arch_given ? (int)o->arch : -1, o->args + 1,
+                           o->n_args - 1, 0, NULL);
+    int members = list.n;
+    ckpt_list_free(&list);
     if (rc)
         return rc;
     size_t n = r.n;
@@ -92,7 +99,8 @@ int predict_ckpt_run(const cli_opts *o)
                                    r.data.src.label, r.probs, k,
                                    (const char *const *)r.meta.class_names);
     if (rc == SG_OK)
-        fprintf(stderr, "sensorgram predict: %zu inputs -> %s\n", n, o->output);
+        fprintf(stderr, "sensorgram predict: %zu inputs -> %s%s\n", n, o->output,
+                members > 1 ? " (ensemble: mean probabilities)" : "");
     ckpt_predictions_free(&r);
     return rc;
 }

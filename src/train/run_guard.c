@@ -72,6 +72,7 @@ int run_guard_remove_run_files(const char *dir, int keep_ckpt)
         rc = remove_file(dir, run_files[i]);
     if (rc == SG_OK)
         rc = remove_file(dir, SG_RUN_CKPT_BEST);
+
     if (rc == SG_OK && !keep_ckpt)
         rc = remove_file(dir, SG_RUN_CKPT_LAST);
     snprintf(sub, sizeof sub, "%s/%s", dir, SG_RUN_FIGURES);
@@ -95,7 +96,9 @@ int run_guard_remove_run_files(const char *dir, int keep_ckpt)
         if (!is_fold_dir(e->d_name))
             continue;
         snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-        rc = run_guard_remove_run_files(sub, 0);
+        rc = remove_file(sub, SG_RUN_FOLD_MODEL); /* --keep-folds */
+        if (rc == SG_OK)
+            rc = run_guard_remove_run_files(sub, 0);
         if (rc == SG_OK)
             rmdir(sub);
     }

@@ -11,6 +11,7 @@
 #include "src/train/batch_mix.h"
 #include "src/train/loader.h"
 #include "src/train/metrics.h"
+#include "src/train/train_avg.h"
 #include "src/base/progress.h"
 #include "src/base/rng.h"
 #include "src/base/sg_error.h"
@@ -221,16 +222,20 @@ static void print_table_header(void)
     fflush(stdout);
 }
 
+/* tag: "" or the weights validated ("ema", "swa": an average, train_avg.h). */
 static void print_table_row(int epoch, double tl, double vl, double acc, double ll,
-                            double seconds)
+                            double seconds, const char *tag)
 {
     int s = (int)(seconds + 0.5);
+    char note[32] = "";
+    if (tag[0])
+        snprintf(note, sizeof note, "  (%s weights)", tag);
     if (isnan(vl))
-        printf("%-6d %-11.6f %-11s %-9s %-9s %02d:%02d\n", epoch, tl, "-", "-", "-", s / 60,
-               s % 60);
+        printf("%-6d %-11.6f %-11s %-9s %-9s %02d:%02d%s\n", epoch, tl, "-", "-", "-", s / 60,
+               s % 60, note);
     else
-        printf("%-6d %-11.6f %-11.6f %-9.6f %-9.6f %02d:%02d\n", epoch, tl, vl, acc, ll, s / 60,
-               s % 60);
+        printf("%-6d %-11.6f %-11.6f %-9.6f %-9.6f %02d:%02d%s\n", epoch, tl, vl, acc, ll,
+               s / 60, s % 60, note);
     fflush(stdout);
 }
 
@@ -589,6 +594,9 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
         }
         c->st.step++;
         k++;
+        rc = train_avg_after_step(opt, c->m, &c->st);
+        if (rc)
+            break;
         loss_sum += loss * b->n * c->world;
         n_seen += (size_t)b->n * (size_t)c->world;
         /* fastai's debiased exponential average for the bar. */
@@ -617,7 +625,14 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
             return rc;
     }
     double vl, acc, ll;
-    rc = recalibrate_bn(c->m, c->src, c->split, c->spec, opt, epoch);
+    /* With weight averaging, the averaged weights are validated and saved
+     * (the training ones go into "last" beside them, for --resume). */
+    rc = train_avg_after_epoch(opt, c->m, &c->st, epoch);
+    int averaged = rc == SG_OK && train_avg_ready(opt, &c->st);
+    if (averaged)
+        rc = sg_wavg_swap(opt->avg, c->m);
+    if (rc == SG_OK)
+        rc = recalibrate_bn(c->m, c->src, c->split, c->spec, opt, epoch);
     if (rc)
         return rc;
     if (opt->dist) {
@@ -642,7 +657,7 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
                        epoch);
     double secs = now_seconds() - t0;
     if (opt->verbose)
-        print_table_row(epoch, tl, vl, acc, ll, secs);
+        print_table_row(epoch, tl, vl, acc, ll, secs, train_avg_tag(opt, &c->st));
     if (c->metrics) {
         rc = run_metrics_epoch(c->metrics, metrics_phase, epoch, c->st.step, tl, vl, acc, ll,
                                secs);
@@ -661,12 +676,16 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
         /* best first: if last fails (disk full), best is already safe. */
         if (!isnan(vl) && vl < c->st.best_valid_loss) {
             c->st.best_valid_loss = vl;
-            rc = c->hooks->save(c->hooks->ctx, "best", c->m, NULL, &c->st);
+            rc = c->hooks->save(c->hooks->ctx, "best", c->m, NULL, NULL, &c->st);
             if (rc)
                 return rc;
         }
-        rc = c->hooks->save(c->hooks->ctx, "last", c->m, o, &c->st);
+        rc = c->hooks->save(c->hooks->ctx, "last", c->m, o, averaged ? opt->avg : NULL, &c->st);
     }
+    /* Training goes on with its own weights; after the last epoch the
+     * model stays the averaged one (the final model). */
+    if (rc == SG_OK && averaged && !c->st.finished)
+        rc = sg_wavg_swap(opt->avg, c->m);
     return rc;
 }
 
@@ -704,6 +723,13 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     phase_plan plan[2];
     plan_phases(plan, opt);
     double t_start = now_seconds();
+    if (opt->verbose && opt->avg && opt->ema_decay > 0.0)
+        fprintf(stderr, "sensorgram train: validation, checkpoints and the final model use the "
+                        "EMA of the weights (decay %g)\n", opt->ema_decay);
+    else if (opt->verbose && opt->avg && opt->swa_epochs > 0)
+        fprintf(stderr, "sensorgram train: validation, checkpoints and the final model use the "
+                        "mean weights of the last %d epochs (SWA) once averaging starts\n",
+                opt->swa_epochs);
     if (opt->verbose)
         print_table_header();
     sg_loader *l = NULL;
@@ -713,6 +739,10 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     /* Every rank starts from rank 0's weights and buffers. */
     if (rc == SG_OK && opt->dist)
         rc = sg_dist_broadcast_model(opt->dist, m);
+    /* A fresh average starts from the weights training starts from
+     * (rank 0's): decay 0 copies them. */
+    if (rc == SG_OK && opt->avg && opt->dist && !resume_from)
+        rc = sg_wavg_update(opt->avg, m, 0.0);
     long steps_per_epoch = l ? (long)sg_loader_n_batches(l) : 0;
     int epoch0 = 0;
     long step0 = 0;

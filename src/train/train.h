@@ -57,6 +57,12 @@ typedef struct train_options {
     int mix;                /* batch_mix_kind (batch_mix.h): mixup/cutmix of training
                              * batches with soft targets; 0: none (one process only) */
     double mix_alpha;       /* its Beta(alpha, alpha) */
+    /* Weight averaging (src/train/train_avg.h): the caller's average of m
+     * or NULL; with it, ema_decay > 0 (EMA per step) or swa_epochs > 0
+     * (uniform mean of the last swa_epochs epochs). */
+    sg_wavg *avg;
+    double ema_decay;
+    int swa_epochs;
 } train_options;
 
 /* Where the engine stands; saved with every checkpoint so that a run can
@@ -68,12 +74,14 @@ typedef struct train_state {
     int finished;           /* 1 after the last epoch */
     int total_epochs;       /* freeze_epochs + epochs */
     double best_valid_loss; /* INFINITY until the first validation */
+    long n_averaged;        /* updates folded into train_options.avg */
 } train_state;
 
 /* Saves the model (and optimizer state, for "last") as a checkpoint at
- * path; `which` is "best" or "last". */
+ * path; `which` is "best" or "last".  held != NULL: m holds the averaged
+ * weights and held the training ones (saved with "last" for --resume). */
 typedef int (*train_save_fn)(void *ctx, const char *which, sg_model *m, sg_optim *o,
-                             const train_state *st);
+                             sg_wavg *held, const train_state *st);
 
 /* Restores optimizer state saved with the last checkpoint (resume). */
 typedef int (*train_restore_fn)(void *ctx, sg_optim *o);

@@ -20,6 +20,7 @@
 
 #define CKPT_FORMAT "sensorgram-checkpoint"
 #define OPTIM_PREFIX "optim."
+#define HELD_PREFIX "train."
 
 int train_meta_set_string(char **field, const char *s)
 {
@@ -140,10 +141,11 @@ static json_t *meta_to_json(const train_meta *meta)
         }
     }
     const train_state *st = &meta->state;
-    json_t *state = json_pack("{s:i, s:i, s:I, s:b, s:i, s:f}", "phase", st->phase, "epoch",
-                              st->epoch, "step", (json_int_t)st->step, "finished", st->finished,
-                              "total_epochs", st->total_epochs, "best_valid_loss",
-                              isfinite(st->best_valid_loss) ? st->best_valid_loss : -1.0);
+    json_t *state = json_pack("{s:i, s:i, s:I, s:b, s:i, s:f, s:I}", "phase", st->phase,
+                              "epoch", st->epoch, "step", (json_int_t)st->step, "finished",
+                              st->finished, "total_epochs", st->total_epochs, "best_valid_loss",
+                              isfinite(st->best_valid_loss) ? st->best_valid_loss : -1.0,
+                              "n_averaged", (json_int_t)st->n_averaged);
     json_t *run = meta->run_text ? json_loads(meta->run_text, 0, NULL) : NULL;
     return json_pack("{s:i, s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "version", 1, "arch",
                      sg_arch_name(meta->arch), "in_channels", meta->in_channels, "n_classes",
@@ -153,13 +155,20 @@ static json_t *meta_to_json(const train_meta *meta)
 
 int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta *meta)
 {
+    return train_ckpt_save_held(path, m, o, NULL, meta);
+}
+
+int train_ckpt_save_held(const char *path, sg_model *m, sg_optim *o, const sg_wavg *held,
+                         const train_meta *meta)
+{
     int n_model = 0, n_optim = 0;
     int rc = sg_model_tensor_count(m, &n_model);
     if (rc == SG_OK && o)
         rc = sg_optim_tensor_count(o, &n_optim);
     if (rc)
         return rc;
-    size_t n = (size_t)n_model + (size_t)n_optim;
+    int n_held = held ? n_model : 0;
+    size_t n = (size_t)n_model + (size_t)n_optim + (size_t)n_held;
     sg_st_entry *entries = calloc(n ? n : 1, sizeof *entries);
     float **bufs = calloc(n ? n : 1, sizeof *bufs);
     char **names = calloc(n ? n : 1, sizeof *names);
@@ -207,6 +216,26 @@ int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta
         entries[i].name = names[i];
         entries[i].ndim = 1;
         entries[i].shape[0] = (int64_t)numel;
+        entries[i].data = bufs[i];
+    }
+    /* The training weights beside the averaged ones: same shapes, prefixed. */
+    for (int j = 0; rc == SG_OK && j < n_held; j++) {
+        size_t i = (size_t)n_model + (size_t)n_optim + (size_t)j;
+        const sg_st_entry *src = &entries[j];
+        size_t numel = 1;
+        for (int d = 0; d < src->ndim; d++)
+            numel *= (size_t)src->shape[d];
+        size_t len = strlen(src->name) + sizeof HELD_PREFIX;
+        names[i] = malloc(len);
+        bufs[i] = malloc((numel ? numel : 1) * sizeof(float));
+        if (!names[i] || !bufs[i]) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(names[i], len, HELD_PREFIX "%s", src->name);
+        rc = sg_wavg_tensor_get(held, src->name, bufs[i], numel);
+        entries[i] = *src;
+        entries[i].name = names[i];
         entries[i].data = bufs[i];
     }
     char *meta_text = NULL;
@@ -330,6 +359,7 @@ static int meta_from_json(train_meta *meta, json_t *root, const char *path)
         st->finished = json_is_true(json_object_get(state, "finished"));
         double b = json_number_value(json_object_get(state, "best_valid_loss"));
         st->best_valid_loss = b < 0 ? INFINITY : b;
+        st->n_averaged = (long)json_integer_value(json_object_get(state, "n_averaged"));
     }
     return SG_OK;
 }
@@ -511,4 +541,80 @@ int train_ckpt_load_optim(sg_optim *o, const char *path)
     free(buf);
     sg_st_close(&f);
     return rc;
+}
+
+int train_ckpt_load_held(sg_wavg **out, sg_model *m, const char *path)
+{
+    *out = NULL;
+    sg_wavg *avg = NULL;
+    int rc = sg_wavg_create(&avg, m);
+    sg_st_file f;
+    int opened = 0;
+    if (rc == SG_OK) {
+        rc = ckpt_open_checked(&f, path);
+        opened = rc == SG_OK;
+    }
+    if (rc == SG_OK)
+        rc = ckpt_verify_hash(&f, path);
+    int count = 0;
+    if (rc == SG_OK)
+        rc = sg_model_tensor_count(m, &count);
+    /* Without training weights in the file (no average yet) the model's
+     * are the training ones: nothing to exchange. */
+    int have = 0;
+    for (int i = 0; rc == SG_OK && i < count; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
+        char key[512];
+        snprintf(key, sizeof key, HELD_PREFIX "%s", name);
+        if (rc == SG_OK && sg_st_find(&f, key))
+            have++;
+    }
+    if (rc == SG_OK && have != 0 && have != count)
+        rc = sg_fail(SG_E_CORRUPT, "%s: %d of %d training tensors (" HELD_PREFIX "*) present",
+                     path, have, count);
+    float *buf = NULL;
+    for (int i = 0; rc == SG_OK && have && i < count; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
+        if (rc)
+            break;
+        char key[512];
+        snprintf(key, sizeof key, HELD_PREFIX "%s", name);
+        const sg_st_tensor *t = sg_st_find(&f, key);
+        size_t numel = 1;
+        for (int d = 0; d < ndim; d++)
+            numel *= (size_t)shape[d];
+        if (t->numel != numel) {
+            rc = sg_fail(SG_E_SHAPE, "%s: tensor '%s' has %zu values, expected %zu", path, key,
+                         t->numel, numel);
+            break;
+        }
+        float *nb = realloc(buf, (numel ? numel : 1) * sizeof *buf);
+        if (!nb) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        buf = nb;
+        rc = sg_st_read_f32(&f, t, buf);
+        if (rc == SG_OK)
+            rc = sg_wavg_tensor_set(avg, name, buf, numel);
+    }
+    free(buf);
+    if (opened)
+        sg_st_close(&f);
+    /* The model trains on: it takes the training weights, the average
+     * keeps the averaged ones. */
+    if (rc == SG_OK && have)
+        rc = sg_wavg_swap(avg, m);
+    if (rc) {
+        sg_wavg_free(avg);
+        return rc;
+    }
+    *out = avg;
+    return SG_OK;
 }

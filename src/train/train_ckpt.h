@@ -63,6 +63,19 @@ void train_meta_free(train_meta *meta);
  * atomically.  Everything borrowed. */
 int train_ckpt_save(const char *path, sg_model *m, sg_optim *o, const train_meta *meta);
 
+/* As train_ckpt_save; held != NULL: m holds averaged weights (--ema,
+ * --swa) and held the training ones, saved as "train.<name>" tensors so
+ * that --resume continues from them (train_ckpt_load_held). */
+int train_ckpt_save_held(const char *path, sg_model *m, sg_optim *o, const sg_wavg *held,
+                         const train_meta *meta);
+
+/* For --resume with weight averaging: m was loaded from path (its main
+ * tensors, the averaged weights when averaging had started).  Creates
+ * *out, the average, from them and gives m the training weights saved
+ * beside them ("train.*"); without those, *out is a copy of m.  The
+ * caller owns *out (sg_wavg_free before m). */
+int train_ckpt_load_held(sg_wavg **out, sg_model *m, const char *path);
+
 /* Reads meta from path (validating the file); the caller owns meta. */
 int train_ckpt_read_meta(train_meta *meta, const char *path);
 

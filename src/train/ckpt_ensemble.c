@@ -1,0 +1,263 @@
+/* ckpt_ensemble.c - fold and checkpoint ensembles for predict and eval
+ * (see ckpt_ensemble.h). */
+#include "src/train/ckpt_ensemble.h"
+
+#include "figures/run_files.h"
+#include "src/train/enc_json.h"
+#include "src/train/metrics.h"
+#include "src/base/sg_error.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int list_add(ckpt_list *l, const char *path, size_t len)
+{
+    char **np = realloc(l->paths, (size_t)(l->n + 1) * sizeof *np);
+    if (!np)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    l->paths = np;
+    if (!(l->paths[l->n] = strndup(path, len)))
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    l->n++;
+    return SG_OK;
+}
+
+typedef struct fold_entry {
+    long n;
+    char *path;
+} fold_entry;
+
+static int fold_cmp(const void *a, const void *b)
+{
+    const fold_entry *x = a, *y = b;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+/* fold_N/model.safetensors of a --keep-folds run, N ascending. */
+static int expand_run_dir(ckpt_list *out, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return sg_fail(SG_E_IO, "%s: cannot open the folder", dir);
+    fold_entry *v = NULL;
+    size_t nv = 0;
+    int rc = SG_OK;
+    struct dirent *e;
+    while (rc == SG_OK && (e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strncmp(name, "fold_", 5) != 0 || !name[5] ||
+            strspn(name + 5, "0123456789") != strlen(name + 5))
+            continue;
+        char path[4352];
+        snprintf(path, sizeof path, "%s/%s/%s", dir, name, SG_RUN_FOLD_MODEL);
+        if (!is_file(path))
+            continue;
+        fold_entry *nvp = realloc(v, (nv + 1) * sizeof *nvp);
+        if (!nvp) {
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+            break;
+        }
+        v = nvp;
+        v[nv].n = strtol(name + 5, NULL, 10);
+        if (!(v[nv].path = strdup(path)))
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+        else
+            nv++;
+    }
+    closedir(d);
+    if (rc == SG_OK && nv == 0)
+        rc = sg_fail(SG_E_INVALID,
+                     "%s: a folder without fold_N/%s: give a checkpoint file, or the folder of "
+                     "a run trained with --cv ... --keep-folds",
+                     dir, SG_RUN_FOLD_MODEL);
+    if (rc == SG_OK)
+        qsort(v, nv, sizeof *v, fold_cmp);
+    for (size_t i = 0; rc == SG_OK && i < nv; i++)
+        rc = list_add(out, v[i].path, strlen(v[i].path));
+    for (size_t i = 0; i < nv; i++)
+        free(v[i].path);
+    free(v);
+    out->is_run_dir = rc == SG_OK;
+    return rc;
+}
+
+int ckpt_list_expand(ckpt_list *out, const char *spec)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
+    if (is_dir(spec)) {
+        rc = expand_run_dir(out, spec);
+    } else if (is_file(spec) || !strchr(spec, ',')) {
+        /* one file (a name with a comma included); a missing one fails
+         * where it is opened, with the loader's message */
+        rc = list_add(out, spec, strlen(spec));
+    } else {
+        rc = SG_OK;
+        for (const char *p = spec; rc == SG_OK;) {
+            size_t len = strcspn(p, ",");
+            if (len == 0)
+                rc = sg_fail(SG_E_INVALID, "'%s': an empty checkpoint name in the list", spec);
+            else
+                rc = list_add(out, p, len);
+            if (!p[len])
+                break;
+            p += len + 1;
+        }
+    }
+    if (rc)
+        ckpt_list_free(out);
+    return rc;
+}
+
+void ckpt_list_free(ckpt_list *l)
+{
+    for (int i = 0; l->paths && i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    memset(l, 0, sizeof *l);
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* What of b's input encoding differs from a's, or NULL. */
+static const char *encoding_difference(const train_meta *a, const train_meta *b)
+{
+    if (a->is_series != b->is_series)
+        return "one takes sensor recordings, the other images";
+    if (a->in_channels != b->in_channels || a->spec.channels != b->spec.channels)
+        return "different input channels";
+    if (a->spec.height != b->spec.height || a->spec.width != b->spec.width ||
+        a->spec.resize != b->spec.resize)
+        return "different input image size";
+    if (!a->is_series)
+        return NULL;
+    if (a->segment_channels != b->segment_channels || !same_str(a->units, b->units) ||
+        !same_str(a->sensors, b->sensors) || !same_str(a->axes, b->axes))
+        return "different sensor channels";
+    json_t *ja = enc_params_to_json(&a->enc), *jb = enc_params_to_json(&b->enc);
+    int same = ja && jb && json_equal(ja, jb);
+    json_decref(ja);
+    json_decref(jb);
+    return same ? NULL : "different encoders or encoder settings";
+}
+
+int ckpt_list_check(const ckpt_list *l)
+{
+    if (l->n < 2)
+        return SG_OK;
+    train_meta first = {0};
+    int rc = train_ckpt_read_meta(&first, l->paths[0]);
+    if (rc)
+        return rc;
+    for (int i = 1; rc == SG_OK && i < l->n; i++) {
+        train_meta m;
+        rc = train_ckpt_read_meta(&m, l->paths[i]);
+        if (rc)
+            break;
+        int same = m.n_classes == first.n_classes;
+        for (int c = 0; same && c < m.n_classes; c++)
+            same = strcmp(m.class_names[c], first.class_names[c]) == 0;
+        const char *diff = same ? encoding_difference(&first, &m) : NULL;
+        if (!same)
+            rc = sg_fail(SG_E_INVALID,
+                         "%s and %s have different classes (%d and %d, or another order): an "
+                         "ensemble averages the probabilities of the same classes",
+                         l->paths[0], l->paths[i], first.n_classes, m.n_classes);
+        else if (diff)
+            rc = sg_fail(SG_E_INVALID,
+                         "%s and %s take different inputs (%s): an ensemble needs one input "
+                         "encoding",
+                         l->paths[0], l->paths[i], diff);
+        train_meta_free(&m);
+    }
+    train_meta_free(&first);
+    return rc;
+}
+
+/* The member must have predicted the same samples as the first. */
+static int same_samples(const ckpt_predictions *a, const ckpt_predictions *b, const char *pa,
+                        const char *pb)
+{
+    if (a->n != b->n)
+        return sg_fail(SG_E_INVALID, "%s and %s read %zu and %zu samples from the inputs", pa, pb,
+                       a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const char *na = a->data.src.name ? a->data.src.name[i] : NULL;
+        const char *nb = b->data.src.name ? b->data.src.name[i] : NULL;
+        if (!same_str(na, nb) || a->data.src.label[i] != b->data.src.label[i])
+            return sg_fail(SG_E_INVALID, "%s and %s read the inputs differently (sample %zu)", pa,
+                           pb, i);
+    }
+    return SG_OK;
+}
+
+int ckpt_ensemble_run(ckpt_predictions *r, const cli_opts *o, const ckpt_list *l,
+                      int expect_arch, char *const *inputs, int n, int labelled,
+                      const char *label_regex)
+{
+    memset(r, 0, sizeof *r);
+    if (l->n < 1)
+        return sg_fail(SG_E_INVALID, "no checkpoint given");
+    int rc = ckpt_list_check(l);
+    if (rc == SG_OK)
+        rc = ckpt_predictions_run(r, o, l->paths[0], expect_arch, inputs, n, labelled,
+                                  label_regex);
+    if (rc || l->n == 1)
+        return rc;
+    size_t k = (size_t)r->meta.n_classes, total = r->n * k;
+    double *sum = malloc((total ? total : 1) * sizeof *sum);
+    if (!sum)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SG_OK && i < total; i++)
+        sum[i] = r->probs[i];
+    /* One member's model and data at a time. */
+    for (int m = 1; rc == SG_OK && m < l->n; m++) {
+        ckpt_predictions q;
+        rc = ckpt_predictions_run(&q, o, l->paths[m], expect_arch, inputs, n, labelled,
+                                  label_regex);
+        if (rc)
+            break;
+        rc = same_samples(r, &q, l->paths[0], l->paths[m]);
+        for (size_t i = 0; rc == SG_OK && i < total; i++)
+            sum[i] += q.probs[i];
+        ckpt_predictions_free(&q);
+    }
+    if (rc == SG_OK) {
+        double loss = 0.0;
+        int all = 1;
+        for (size_t i = 0; i < total; i++)
+            r->probs[i] = (float)(sum[i] / (double)l->n);
+        for (size_t i = 0; i < r->n; i++) {
+            int y = r->data.src.label[i];
+            if (y >= 0 && y < (int)k)
+                loss += sg_sample_log_loss(r->probs + i * k, (int)k, y);
+            else
+                all = 0;
+        }
+        r->loss = all && r->n ? loss / (double)r->n : NAN;
+    }
+    free(sum);
+    if (rc)
+        ckpt_predictions_free(r);
+    return rc;
+}
