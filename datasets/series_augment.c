@@ -116,12 +116,16 @@ int series_aug_layout_build(series_aug_layout *out, char *const *names, int C)
         axis[c] = -1;
         if (us && us[1] && !us[2] && strchr("xyzXYZ", us[1]))
             axis[c] = (us[1] | 0x20) - 'x';
-        /* A channel without an axis is a sensor of its own: its whole
-         * name is the key, and it never joins a triad. */
-        size_t klen = axis[c] >= 0 ? (size_t)(us - name) : strlen(name);
+        /* A norm row ("T_acc_norm", dsa_magnitude.h) belongs to its
+         * sensor, so that scaling the triad scales its norm too, but never
+         * joins the triad (a rotation leaves a norm as it is).  Any other
+         * channel without an axis is a sensor of its own: its whole name is
+         * the key. */
+        int grouped = axis[c] >= 0 || (us && strcmp(us + 1, "norm") == 0);
+        size_t klen = grouped ? (size_t)(us - name) : strlen(name);
         int before = n_sensors;
-        int s = axis[c] >= 0 ? intern(sensor_keys, &n_sensors, name, klen) : n_sensors;
-        if (axis[c] < 0) {
+        int s = grouped ? intern(sensor_keys, &n_sensors, name, klen) : n_sensors;
+        if (!grouped) {
             sensor_keys[n_sensors] = strdup(name);
             s = sensor_keys[n_sensors] ? n_sensors++ : -1;
         }
@@ -133,7 +137,7 @@ int series_aug_layout_build(series_aug_layout *out, char *const *names, int C)
         if (n_sensors > before) {
             /* UNIT_SENSOR: the unit is what comes before the first '_'. */
             const char *key = sensor_keys[s];
-            const char *u = axis[c] >= 0 ? memchr(key, '_', klen) : NULL;
+            const char *u = grouped ? memchr(key, '_', klen) : NULL;
             int ui = intern(unit_keys, &n_units, key, u ? (size_t)(u - key) : 0);
             if (ui < 0) {
                 rc = sg_fail(SG_E_NOMEM, "out of memory");

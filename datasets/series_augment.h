@@ -8,7 +8,9 @@
  * at x + c * T) and the segment set's channel metadata, parsed once into
  * a series_aug_layout from channel names of the form UNIT_SENSOR_AXIS
  * ("LL_acc_x", as dsa.c names them), SENSOR_AXIS ("acc_x"; one unnamed
- * unit) or anything else (a channel of its own).
+ * unit), a norm row UNIT_SENSOR_norm (dsa_magnitude.h: part of its
+ * sensor for scaling, never of a triad) or anything else (a channel of its
+ * own).
  *
  *   rotate  one random rotation per body unit (axis uniform on the
  *           sphere, angle uniform in [-A, A] degrees), applied to every

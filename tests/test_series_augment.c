@@ -67,6 +67,16 @@ static void test_layout_from_dsa_names(void **state)
     assert_int_equal(l.sensor[0], l.sensor[2]);
     assert_int_not_equal(l.sensor[2], l.sensor[3]);
     series_aug_layout_free(&l);
+
+    /* A norm row (--magnitude) scales with its triad but is never rotated. */
+    const char *with_norm[] = {"T_acc_x", "T_acc_y", "T_acc_z", "T_acc_norm", "T_gyro_norm"};
+    assert_int_equal(series_aug_layout_build(&l, (char *const *)with_norm, 5), 0);
+    assert_int_equal(l.n_triads, 1);
+    assert_int_equal(l.n_sensors, 2);
+    assert_int_equal(l.sensor[3], l.sensor[0]);
+    assert_int_not_equal(l.sensor[4], l.sensor[0]);
+    assert_int_equal(l.n_units, 1);
+    series_aug_layout_free(&l);
 }
 
 static double norm3(const double *x, int a, int b, int c, int t)
