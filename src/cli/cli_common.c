@@ -50,7 +50,8 @@ static const struct opt_def opt_defs[] = {
     {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA,
      "LIST        DSA units: T,RA,LA,RL,LL (default all)", "eval"},
     {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA,
-     "LIST      DSA sensors: acc,gyro,mag (default all)", "eval"},
+     "LIST      DSA sensors: acc,gyro,mag (default all; train --dataset dsa:\n"
+     "                     acc,gyro)", "eval"},
     {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA,
      "LIST         DSA axes: x,y,z (default all)", "eval"},
     {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA,
@@ -108,7 +109,8 @@ static const struct opt_def opt_defs[] = {
     {{"cv", required_argument, 0, OPT_CV}, CLI_G_SPLIT,
      "loso|kfold:K     cross-validation: every fold trained and evaluated", NULL},
     {{"arch", required_argument, 0, OPT_ARCH}, CLI_G_MODEL,
-     "NAME         resnet18|resnet34|resnet50 (default resnet34)", NULL},
+     "NAME         resnet18|resnet34|resnet50 (default resnet34; sensor\n"
+     "                     series: resnet18)", NULL},
     {{"pretrained", required_argument, 0, OPT_PRETRAINED}, CLI_G_MODEL,
      "W      weights NAME, PATH or none (default: stored resnet weights, else none)",
      "eval predict"},
@@ -130,7 +132,7 @@ static const struct opt_def opt_defs[] = {
     {{"seed", required_argument, 0, OPT_SEED}, CLI_G_MODEL,
      "S            random seed (default 42): same seed, same run on CPU", "eval predict"},
     {{"epochs", required_argument, 0, OPT_EPOCHS}, CLI_G_TRAIN,
-     "N          epochs after the frozen phase (default 5)", NULL},
+     "N          epochs after the frozen phase (default 5; sensor series: 3)", NULL},
     {{"lr", required_argument, 0, OPT_LR}, CLI_G_TRAIN,
      "LR             peak learning rate (default 1e-3)", NULL},
     {{"bs", required_argument, 0, OPT_BS}, CLI_G_TRAIN,
@@ -478,7 +480,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
         o->seed_given = 1;
         return SG_OK;
     }
-    case OPT_EPOCHS: return parse_int(&o->epochs, name, arg, 0, 100000);
+    case OPT_EPOCHS:
+        o->epochs_given = 1;
+        return parse_int(&o->epochs, name, arg, 0, 100000);
     case OPT_LR: return parse_double(&o->lr, name, arg, 1e-12, 100.0);
     case OPT_BS: return parse_int(&o->batch_size, name, arg, 1, 1 << 16);
     case OPT_WD: return parse_double(&o->wd, name, arg, 0.0, 10.0);
@@ -526,6 +530,18 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     if (rc)
         return rc < 0 ? rc : SG_OK;
     return sg_fail(SG_E_INVALID, "--%s: unknown option", name);
+}
+
+void cli_sensor_defaults(cli_opts *o)
+{
+    if (!o->dataset || strcmp(o->dataset, "dsa") != 0)
+        return;
+    if (!o->sensors)
+        o->sensors = "acc,gyro";
+    if (!o->arch_given)
+        o->arch = SG_ARCH_RESNET18;
+    if (!o->epochs_given)
+        o->epochs = 3;
 }
 
 int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage)
