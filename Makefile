@@ -34,11 +34,11 @@ endif
 # (make PKG_CFLAGS=... PKG_LIBS=..., or in the environment): a machine
 # without pkg-config, or with the libraries unpacked somewhere else
 # (tools/gpu_carry.sh's .carry/env.sh sets both).
-PKGS       := libpng fftw3f libturbojpeg cairo jansson nettle libzip libcurl
+PKGS       := libpng libdeflate fftw3f libturbojpeg cairo jansson nettle libzip libcurl
 PKG_CFLAGS ?= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   ?= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
-PKG_LIBS   := -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lzip -lcurl -lz
+PKG_LIBS   := -lpng16 -ldeflate -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lzip -lcurl -lz
 endif
 
 # One include root, the top of the checkout: every include names its

@@ -28,7 +28,7 @@ out=build/fuzz
 mkdir -p "$out/obj" fuzz
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I.)
-PKGS="libpng fftw3f libturbojpeg cairo jansson nettle libzip libcurl"
+PKGS="libpng libdeflate fftw3f libturbojpeg cairo jansson nettle libzip libcurl"
 lib_built=0
 
 # The library without libtorch (models/model_none.c stands in), once.
