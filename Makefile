@@ -127,11 +127,12 @@ all: sensorgram
 # ./sensorgram and, in a libtorch build, ./libsensorgram_torch.so beside it
 # (the binary finds the library next to itself).
 ifeq ($(BUILD),build)
-sensorgram: $(BUILD)/sensorgram
+sensorgram: $(BUILD)/sensorgram $(if $(TORCH_SO),libsensorgram_torch.so)
 	cp $< $@
-ifneq ($(TORCH_SO),)
-	cp $(TORCH_SO) libsensorgram_torch.so
-endif
+
+# its own target: a change to models/*.cpp rebuilds only the library
+libsensorgram_torch.so: $(TORCH_SO)
+	cp $< $@
 else
 sensorgram: $(BUILD)/sensorgram
 endif
