@@ -55,7 +55,9 @@
     X(sg_dist_rank) X(sg_dist_world_size) X(sg_dist_local_rank) X(sg_dist_note_failure)            \
     X(sg_dist_broadcast_model) X(sg_dist_broadcast_buffers) X(sg_dist_allreduce_grads)             \
     X(sg_dist_allreduce_sum) X(sg_dist_allreduce_sum_f32) X(sg_dist_barrier) X(sg_dist_wait_all)   \
-    X(sg_model_accumulate_grad) X(sg_model_zero_grad) X(sg_optim_step_accumulated)
+    X(sg_model_accumulate_grad) X(sg_model_zero_grad) X(sg_optim_step_accumulated)                \
+    X(sg_model_train_step_soft) X(sg_wavg_create) X(sg_wavg_free) X(sg_wavg_update)                \
+    X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set)
 
 typedef struct torch_table {
 #define SG_TORCH_MEMBER(name) __typeof__(name) *name;
@@ -250,10 +252,37 @@ SG_FORWARD(sg_model_train_step,
            (sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
             const int64_t *labels, double label_smoothing, double *loss, float *logits),
            (m, o, x, n, c, h, w, labels, label_smoothing, loss, logits))
+SG_FORWARD(sg_model_train_step_soft,
+           (sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
+            const float *targets, int k, double *loss, float *logits),
+           (m, o, x, n, c, h, w, targets, k, loss, logits))
 SG_FORWARD(sg_model_eval_loss,
            (sg_model *m, const float *x, int n, int c, int h, int w, const int64_t *labels,
             double *loss, float *logits),
            (m, x, n, c, h, w, labels, loss, logits))
+int sg_wavg_create(sg_wavg **out, const sg_model *m)
+{
+    const torch_table *t = lib();
+    if (!t) {
+        if (out)
+            *out = NULL;
+        return SG_E_UNSUPPORTED;
+    }
+    return t->sg_wavg_create(out, m);
+}
+
+void sg_wavg_free(sg_wavg *a)
+{
+    if (a)
+        lib()->sg_wavg_free(a);
+}
+
+SG_FORWARD(sg_wavg_update, (sg_wavg *a, const sg_model *m, double decay), (a, m, decay))
+SG_FORWARD(sg_wavg_swap, (sg_wavg *a, sg_model *m), (a, m))
+SG_FORWARD(sg_wavg_tensor_get, (const sg_wavg *a, const char *name, float *dst, size_t numel),
+           (a, name, dst, numel))
+SG_FORWARD(sg_wavg_tensor_set, (sg_wavg *a, const char *name, const float *src, size_t numel),
+           (a, name, src, numel))
 SG_FORWARD(sg_optim_tensor_count, (const sg_optim *o, int *count), (o, count))
 SG_FORWARD(sg_optim_tensor_info, (const sg_optim *o, int i, const char **name, size_t *numel),
            (o, i, name, numel))
