@@ -4,6 +4,9 @@
 #   make NO_TORCH=1      encoding half only (no libtorch needed)
 #   make LIBTORCH=/path  build against another libtorch (e.g. a CUDA one:
 #                        the torch package folder with include/ and lib/)
+#                        libtorch builds also make libsensorgram_torch.so,
+#                        loaded by the binary on its first model call
+#   make install         PREFIX/bin/sensorgram + PREFIX/lib/sensorgram/
 #   make test            check the layout, build everything under ASan+UBSan
 #                        and run every test
 #   make check-layout    the include/print rules between folders
@@ -31,11 +34,11 @@ endif
 # (make PKG_CFLAGS=... PKG_LIBS=..., or in the environment): a machine
 # without pkg-config, or with the libraries unpacked somewhere else
 # (tools/gpu_carry.sh's .carry/env.sh sets both).
-PKGS       := libpng fftw3f libturbojpeg cairo jansson nettle libzip libcurl
+PKGS       := libpng libdeflate fftw3f libturbojpeg cairo jansson nettle libzip libcurl
 PKG_CFLAGS ?= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   ?= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
-PKG_LIBS   := -lpng16 -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lzip -lcurl -lz
+PKG_LIBS   := -lpng16 -ldeflate -lfftw3f -lturbojpeg -lcairo -ljansson -lnettle -lzip -lcurl -lz
 endif
 
 # One include root, the top of the checkout: every include names its
@@ -84,12 +87,17 @@ else
   TORCH_LIBS := -L$(LIBTORCH)/lib -Wl,-rpath,$(LIBTORCH)/lib \
                 -Wl,--no-as-needed -ltorch $(TORCH_CUDA_LIBS) -ltorch_cpu -lc10 -Wl,--as-needed
 endif
-CXXFLAGS += $(TORCH_CXXFLAGS)
-LINK     := $(CXX)
-LDLIBS   += $(TORCH_LIBS)
-else
-LINK     := $(CC)
+# libtorch is not linked into the binary: models/*.cpp become
+# libsensorgram_torch.so, loaded with dlopen() on the first model call
+# (models/torch_loader.c), so that commands without a model do not pay
+# for loading libtorch.  The binary exports sg_fail to it
+# (models/torch_host.syms).
+CXXFLAGS  += $(TORCH_CXXFLAGS) -fPIC
+TORCH_SO  := $(BUILD)/libsensorgram_torch.so
+EXE_LDFLAGS := -Wl,--dynamic-list=models/torch_host.syms
+LDLIBS    += -ldl
 endif
+LINK     := $(CC)
 
 # --- sources ----------------------------------------------------------------
 SRC_DIRS := src/base src/image encoders datasets models src/train figures src/cli
@@ -98,47 +106,80 @@ ifeq ($(NO_TORCH),)
 C_SRC    := $(filter-out models/model_none.c models/dist_none.c,$(C_ALL))
 CXX_SRC  := $(wildcard models/*.cpp)
 else
-C_SRC    := $(C_ALL)
+C_SRC    := $(filter-out models/torch_loader.c,$(C_ALL))
 CXX_SRC  :=
 endif
 LIB_SRC  := $(filter-out src/cli/main.c,$(C_SRC))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CXX_SRC:%.cpp=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Position-independent objects of the shared library, in their own folder
+# so that a build folder holding older non-PIC objects rebuilds them.
+SO_OBJ   := $(CXX_SRC:%.cpp=$(BUILD)/pic/%.o)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
-DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+DEPS     := $(LIB_OBJ:.o=.d) $(SO_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test test-build check check-layout bench deps data fuzz demo clean format
+.PHONY: all test test-build check check-layout bench deps data fuzz demo clean format install
 
 all: sensorgram
 
+# ./sensorgram and, in a libtorch build, ./libsensorgram_torch.so beside it
+# (the binary finds the library next to itself).
 ifeq ($(BUILD),build)
-sensorgram: $(BUILD)/sensorgram
+sensorgram: $(BUILD)/sensorgram $(if $(TORCH_SO),libsensorgram_torch.so)
+	cp $< $@
+
+# its own target: a change to models/*.cpp rebuilds only the library
+libsensorgram_torch.so: $(TORCH_SO)
 	cp $< $@
 else
 sensorgram: $(BUILD)/sensorgram
 endif
 
-$(BUILD)/sensorgram: $(MAIN_OBJ) $(BUILD)/libsensorgram.a
-	$(LINK) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The library is not linked in, but is built with the binary: every
+# target that builds the one builds the other.
+$(BUILD)/sensorgram: $(MAIN_OBJ) $(BUILD)/libsensorgram.a | $(TORCH_SO)
+	$(LINK) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libsensorgram.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+ifneq ($(TORCH_SO),)
+$(TORCH_SO): $(SO_OBJ)
+	$(CXX) $(LDFLAGS) -shared -Wl,-soname,libsensorgram_torch.so -o $@ $^ $(TORCH_LIBS) -pthread
+
+# Test programs and bench drivers live one folder down: a link to the
+# library beside them, as an install puts it beside the binary.
+$(BUILD)/tests/libsensorgram_torch.so $(BUILD)/tools/libsensorgram_torch.so: | $(TORCH_SO)
+	@mkdir -p $(dir $@)
+	ln -sf ../libsensorgram_torch.so $@
+TORCH_SO_LINKS = $(BUILD)/$(1)/libsensorgram_torch.so
+endif
+
+# make install PREFIX=/opt/sensorgram: bin/sensorgram and
+# lib/sensorgram/libsensorgram_torch.so, where the binary looks for it.
+PREFIX ?= /usr/local
+install: $(BUILD)/sensorgram
+	install -D -m 755 $(BUILD)/sensorgram $(DESTDIR)$(PREFIX)/bin/sensorgram
+ifneq ($(TORCH_SO),)
+	install -D -m 644 $(TORCH_SO) $(DESTDIR)$(PREFIX)/lib/sensorgram/libsensorgram_torch.so
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/%.o: %.cpp
+$(BUILD)/pic/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/test_%.c $(wildcard tests/sg_*.h) $(BUILD)/libsensorgram.a
+$(BUILD)/tests/test_%: tests/test_%.c $(wildcard tests/sg_*.h) $(BUILD)/libsensorgram.a \
+                       | $(call TORCH_SO_LINKS,tests)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -c -o $@.o $<
-	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS) -lcmocka
+	$(LINK) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS) -lcmocka
 
 # The encoders' O(n^2) image loops need the full vectorizer (-O2's cost
 # model skips loops whose trip count is not a multiple of the vector width);
@@ -152,10 +193,10 @@ $(BUILD)/encoders/enc_gray.o: CFLAGS += -fno-trapping-math
 $(BUILD)/src/cli/cli_encode.o $(BUILD)/src/image/png_write.o: CFLAGS += -O3 -fno-math-errno
 
 # tools/bench_*.c: benchmark drivers for `make bench`, linked like the tests
-$(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a
+$(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a | $(call TORCH_SO_LINKS,tools)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@.o $<
-	$(LINK) $(LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS)
+	$(LINK) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $@.o $(BUILD)/libsensorgram.a $(LDLIBS)
 
 .PHONY: bench-encoders bench-train
 bench-encoders: $(BUILD)/tools/bench_encoders
@@ -195,7 +236,7 @@ demo: sensorgram data
 	tools/demo.sh
 
 clean:
-	rm -rf build sensorgram
+	rm -rf build sensorgram libsensorgram_torch.so
 
 format:
 	clang-format -i $(C_ALL) $(CXX_SRC) $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h)) $(wildcard tests/*.c tests/*.h)

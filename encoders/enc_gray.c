@@ -16,6 +16,7 @@
 #include "src/base/sg_error.h"
 
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 
 /* Scales one row; returns nonzero when a value (or the range) is not
@@ -34,13 +35,20 @@ ENC_HOT static int scale_row(float *restrict out, const double *restrict x, int 
         return bad | !(fabs(mn) <= DBL_MAX);
     }
     double inv = 1.0 / range;
+    /* The flag is as wide as a double: a 64-bit compare mask ORs into it
+     * lane for lane, where an int flag costs shuffles to narrow each mask
+     * (perf: those shuffles were a third of the loop's instructions). */
+    int64_t bad64 = 0;
     for (int t = 0; t < T; t++) {
         double v = (x[t] - mn) * inv;
-        bad |= !(fabs(v) <= DBL_MAX);
-        double a = v > 0.0 ? v : 0.0;   /* NaN never gets here unflagged */
-        out[t] = (float)(a < 1.0 ? a : 1.0);
+        bad64 |= (int64_t) !(fabs(v) <= DBL_MAX);
+        /* clamped after the narrowing: eight floats a vector, not four
+         * doubles (the same result: [0, 1]'s ends are exact in both) */
+        float f = (float)v;
+        f = f > 0.0f ? f : 0.0f;   /* NaN never gets here unflagged */
+        out[t] = f < 1.0f ? f : 1.0f;
     }
-    return bad;
+    return bad64 != 0;
 }
 
 static void row_min_max(const double *x, int T, double *mn, double *mx)

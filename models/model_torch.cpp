@@ -7,6 +7,11 @@
  */
 #include "models/torch_internal.hpp"
 
+extern "C" {
+#include "models/sg_dist.h"
+#include "models/torch_plugin.h"
+}
+
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
@@ -105,6 +110,11 @@ torch::Tensor sg_input_tensor(sg_model *m, const float *x, int n, int c, int h, 
 }
 
 extern "C" {
+
+long sg_torch_plugin_abi(void)
+{
+    return SG_TORCH_PLUGIN_ABI_KEY;
+}
 
 int sg_torch_available(void)
 {

@@ -120,6 +120,130 @@ static void test_png_depths(void **state)
     free(dir);
 }
 
+/* The level the sample v is written at: clamped to [0, 1], NaN as 0,
+ * rounded half up (png_write.c's rule, restated independently). */
+static unsigned expected_level(float v, unsigned maxv)
+{
+    if (!(v > 0.0f))
+        return 0;
+    if (v >= 1.0f)
+        return maxv;
+    return (unsigned)floorf(v * (float)maxv + 0.5f);
+}
+
+/* Reads path with Pillow; *vals gets its samples in PNG order (row,
+ * column, channel); returns how many, or -1 when Pillow is absent. */
+static long pil_samples(const char *path, unsigned **vals, size_t cap)
+{
+    if (!sg_test_python_has("PIL,numpy"))
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s -c \"import sys, numpy as np; from PIL import Image; "
+             "a = np.array(Image.open('%s')); sys.stdout.write(' '.join(map(str, a.ravel())))\"",
+             sg_test_python(), path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    *vals = malloc(cap * sizeof **vals);
+    assert_non_null(*vals);
+    size_t n = 0;
+    while (n < cap && fscanf(p, "%u", &(*vals)[n]) == 1)
+        n++;
+    assert_int_equal(pclose(p), 0);
+    return (long)n;
+}
+
+/* Every writer path (levels 1..5: our chunks + libdeflate with the SUB
+ * filter; 0 and 6: libpng) on odd shapes, 1 and 3 channels, 8 and 16
+ * bits: libpng (with its CRC checks) and Pillow decode exactly the
+ * quantized input, and the libdeflate files are smaller than level 0's. */
+static void test_png_writer_roundtrip(void **state)
+{
+    (void)state;
+    static const int shapes[][4] = {/* c, h, w, depth */
+                                    {1, 1, 1, 8},    {1, 5, 7, 8},   {1, 125, 125, 8},
+                                    {3, 4, 13, 8},   {1, 6, 9, 16},  {3, 3, 5, 16},
+                                    {3, 1, 200, 8},  {1, 300, 2, 8}, {1, 64, 64, 16}};
+    static const int levels[] = {1, 3, 5, 0, 6};
+    char *dir = sg_test_tmpdir();
+    int pil_checked = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        int c = shapes[si][0], h = shapes[si][1], w = shapes[si][2], depth = shapes[si][3];
+        unsigned maxv = depth == 8 ? 255u : 65535u;
+        size_t plane = (size_t)h * (size_t)w, n = plane * (size_t)c;
+        float *x = malloc(n * sizeof *x);
+        assert_non_null(x);
+        /* a smooth ramp with noise, out-of-range values and a NaN */
+        for (size_t i = 0; i < n; i++)
+            x[i] = (float)(0.5 + 0.6 * sin(0.05 * (double)i) + 0.01 * (double)((i * 7919) % 13));
+        x[n / 2] = NAN;
+        long size0 = -1;
+        for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
+            char name[64];
+            snprintf(name, sizeof name, "s%zu_l%d.png", si, levels[li]);
+            char *path = tmp_file(dir, name);
+            int rc = sg_png_write_level(path, x, c, h, w, depth, levels[li], 0);
+            if (rc)
+                fail_msg("%s", sg_last_error());
+            sg_image img;
+            rc = sg_png_read(path, &img);
+            if (rc)
+                fail_msg("level %d %dx%dx%d/%d: %s", levels[li], c, h, w, depth, sg_last_error());
+            assert_int_equal(img.c, c);
+            assert_int_equal(img.h, h);
+            assert_int_equal(img.w, w);
+            for (size_t i = 0; i < n; i++) {
+                unsigned got = (unsigned)lrint((double)img.data[i] * maxv);
+                unsigned want = expected_level(x[i], maxv);
+                if (got != want)
+                    fail_msg("level %d, %dx%dx%d/%d, sample %zu: wrote %u, libpng read %u",
+                             levels[li], c, h, w, depth, i, want, got);
+            }
+            sg_image_free(&img);
+            struct stat st;
+            assert_int_equal(stat(path, &st), 0);
+            if (levels[li] == 0)
+                size0 = (long)st.st_size;
+            /* Pillow on the libdeflate files: (h, w) or (h, w, c) order */
+            if (levels[li] == 1) {
+                unsigned *v;
+                long got_n = pil_samples(path, &v, n + 1);
+                if (got_n >= 0) {
+                    assert_int_equal(got_n, (long)n);
+                    for (size_t i = 0; i < n; i++) {
+                        size_t k = i % (size_t)c, px = i / (size_t)c;
+                        unsigned want = expected_level(x[k * plane + px], maxv);
+                        if (c == 3 && depth == 16)
+                            want >>= 8; /* Pillow opens 16-bit RGB as 8-bit RGB */
+                        if (v[i] != want)
+                            fail_msg("Pillow, %dx%dx%d/%d, sample %zu: wrote %u, read %u", c, h,
+                                     w, depth, i, want, v[i]);
+                    }
+                    free(v);
+                    pil_checked++;
+                }
+            }
+            free(path);
+        }
+        if (plane >= 4096) {
+            char name[64];
+            snprintf(name, sizeof name, "s%zu_l1.png", si);
+            char *p = tmp_file(dir, name);
+            struct stat st;
+            assert_int_equal(stat(p, &st), 0);
+            if (!(st.st_size < size0))
+                fail_msg("%s: %ld bytes, not smaller than level 0's %ld", p, (long)st.st_size,
+                         size0);
+            free(p);
+        }
+        free(x);
+    }
+    if (!pil_checked)
+        print_message("  SKIP the Pillow half: no PIL/numpy in %s\n", sg_test_python());
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
 /* Writes the first `keep` bytes of src to dst. */
 static void write_prefix(const char *dst, const char *src, long keep)
 {
@@ -386,6 +510,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_depths),
+        cmocka_unit_test(test_png_writer_roundtrip),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_jpeg_matches_torchvision),
         cmocka_unit_test(test_cmyk_jpeg),

@@ -5,7 +5,7 @@ set -eu
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libtorch-dev libgloo-dev libcsv-dev libpng-dev libfftw3-dev libturbojpeg0-dev
       libcairo2-dev fonts-dejavu-core libjansson-dev libcmocka-dev nettle-dev
-      libzip-dev libcurl4-openssl-dev
+      libzip-dev libcurl4-openssl-dev libdeflate-dev
       python3 python3-numpy python3-torch python3-torchvision python3-pil
       python3-sklearn python3-scipy
       curl ca-certificates xz-utils)

@@ -15,7 +15,7 @@
 # checks that every header and library the Makefile names is there and
 # that the whole folder stays under the device call's 64 MiB carry limit.
 #
-# Carried: the runtime library and -dev package of libcsv, libpng, FFTW
+# Carried: the runtime library and -dev package of libcsv, libpng, libdeflate, FFTW
 # (single precision), libturbojpeg, cairo (and the X/font libraries it
 # links, which a headless machine may lack), jansson, nettle, zlib,
 # cmocka, libzip and libcurl (with the libraries libcurl links: TLS,
@@ -31,6 +31,7 @@ limit_mib=64
 pkgs=(
     libcsv3 libcsv-dev
     libpng16-16 libpng-dev
+    libdeflate0 libdeflate-dev
     zlib1g zlib1g-dev
     libfftw3-single3 libfftw3-dev
     libturbojpeg0 libturbojpeg0-dev

@@ -135,7 +135,7 @@ static void print_help(FILE *f)
 "                         y.csv (index,y,label; y = class index), instead of\n"
 "                         one file per image; X.npy appears last, when whole\n"
 "  --depth 8|16           png bit depth (default 8)\n"
-"  --png-level N          zlib level 0..9 (default 1: fast, ~20%% larger)\n"
+"  --png-level N          compression level 0..9 (default 1: libdeflate, fastest)\n"
 "  -j, --jobs N           threads (default: all cores)\n"
 "  --on-error fail|skip   fail (default): stop at the first bad input with\n"
 "                         'FILE:LINE:COL: message', exit 1, no manifest.\n"

@@ -1,4 +1,4 @@
-/* png_io.h - PNG read and write through libpng. */
+/* png_io.h - PNG read and write (libpng; libdeflate for bulk writes). */
 #ifndef SG_PNG_IO_H
 #define SG_PNG_IO_H
 
@@ -10,8 +10,9 @@
 int sg_png_write(const char *path, const float *chw, int c, int h, int w, int depth);
 
 /* Same as sg_png_write (which uses level 6 and every filter) with an
- * explicit zlib level 0..9: 1 is the fast bulk choice (SUB filter,
- * Huffman-only coding), 6+ tries all filters;
+ * explicit level 0..9: 1..5 are the bulk choices (SUB filter, libdeflate
+ * at that level, png_deflate.h), 0 and 6+ go through libpng and zlib
+ * (6+ tries all filters);
  * fsync_file 0 skips the per-file fsync (the caller syncs the folder
  * with sg_sync_folder before declaring it complete). */
 int sg_png_write_level(const char *path, const float *chw, int c, int h, int w, int depth,

@@ -205,9 +205,10 @@ static int slots_alloc(sg_loader *l)
         s->b.w = l->spec.width;
         /* pinned when a CUDA device is present: asynchronous copies */
         void *x = NULL;
-        if (sg_host_alloc(&x, sizeof(float) * l->sample_numel * l->batch_size) != SG_OK)
-            return sg_fail(SG_E_NOMEM, "loader: out of memory for %zu-sample batches",
-                           l->batch_size);
+        /* its own message: out of memory, or the model library missing */
+        int rc = sg_host_alloc(&x, sizeof(float) * l->sample_numel * l->batch_size);
+        if (rc != SG_OK)
+            return sg_fail_context(rc, "loader");
         s->b.x = x;
         s->b.labels = malloc(sizeof(int64_t) * l->batch_size);
         s->b.indices = malloc(sizeof(size_t) * l->batch_size);
