@@ -13,11 +13,17 @@
  * sequence whatever order its hooks fire in.  The backend's own threads
  * reduce a bucket while backward goes on with the earlier layers.
  *
+ * Buckets and hooks live as long as the process group and are reused
+ * every step while the trainable parameters stay the same (hooks act only
+ * between begin and end); a phase that freezes or unfreezes stages gets
+ * a new layout.
+ *
  * The sums are those of the old after-backward all-reduce (same buckets,
  * same values), so 2 ranks still equal 1 process with --accumulate 2.
  */
 #include "models/dist_internal.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 
@@ -38,11 +44,39 @@ struct bucket {
 
 struct grad_sync {
     sg_dist *d = nullptr;
+    /* The trainable parameters the layout was made for, in its order. */
+    std::vector<const c10::TensorImpl *> key;
     std::vector<bucket> buckets;
     std::vector<std::pair<torch::Tensor, unsigned>> hooks;
+    bool armed = false; /* between begin and end: the hooks act */
     size_t next = 0; /* first bucket not yet launched */
     std::mutex mu;   /* hooks may run on an autograd device thread */
     std::exception_ptr error; /* the first failure inside a hook */
+
+    /* Waits for every launched bucket; rethrows the first failure. */
+    void wait_launched()
+    {
+        std::vector<c10::intrusive_ptr<c10d::Work>> works;
+        for (auto &b : buckets)
+            works.push_back(b.work);
+        wait_all(works);
+    }
+
+    /* The state of a step about to start: nothing in, nothing sent. */
+    void rearm()
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        for (auto &b : buckets) {
+            std::fill(b.got.begin(), b.got.end(), 0);
+            b.pending = (int)b.params.size();
+            b.work.reset();
+            b.launched_at = 0.0;
+            b.done_at.reset();
+        }
+        next = 0;
+        error = nullptr;
+        armed = true;
+    }
 
     void remove_hooks()
     {
@@ -55,10 +89,7 @@ struct grad_sync {
     {
         try {
             remove_hooks();
-            std::vector<c10::intrusive_ptr<c10d::Work>> works;
-            for (auto &b : buckets)
-                works.push_back(b.work);
-            wait_all(works);
+            wait_launched();
         } catch (...) {
             /* freeing after a failure that end() has reported already */
         }
@@ -94,6 +125,8 @@ void on_grad(grad_sync *s, size_t bi, size_t j, const torch::Tensor &g)
 {
     try {
         std::lock_guard<std::mutex> lk(s->mu);
+        if (!s->armed)
+            return; /* a backward outside a data-parallel step */
         bucket &b = s->buckets[bi];
         if (b.got[j])
             throw std::logic_error("a parameter's gradient arrived twice in one step (two "
@@ -122,26 +155,40 @@ int sg_dist_grad_sync_begin(sg_dist *d, sg_model *m)
 {
     if (!d || !m)
         return sg_fail(SG_E_INVALID, "sg_dist_grad_sync_begin: NULL argument");
-    if (d->sync)
+    if (d->sync && d->sync->armed)
         return sg_fail(SG_E_INVALID, "sg_dist_grad_sync_begin: the last step's all-reduce is "
                                      "still armed");
     SG_TORCH_TRY(
+        std::vector<torch::Tensor> params;
+        std::vector<const c10::TensorImpl *> key;
+        for (auto it = m->tensors.rbegin(); it != m->tensors.rend(); ++it)
+            if (it->is_param && it->t.requires_grad()) {
+                params.push_back(it->t);
+                key.push_back(it->t.unsafeGetTensorImpl());
+            }
+        /* The same trainable parameters as the last step: keep the buckets
+         * and hooks (DDP keeps its buckets too; libtorch only blanks a
+         * removed hook, so registering anew every step would grow each
+         * parameter's hook list without end). */
+        if (d->sync && d->sync->key == key) {
+            d->sync->rearm();
+            return 0;
+        }
+        d->sync.reset(); /* a phase froze or unfroze stages: lay out anew */
         auto s = std::make_unique<grad_sync>();
         s->d = d;
+        s->key = key;
         size_t bytes = 0;
-        for (auto it = m->tensors.rbegin(); it != m->tensors.rend(); ++it) {
-            if (!it->is_param || !it->t.requires_grad())
-                continue;
-            size_t b = (size_t)it->t.numel() * sizeof(float);
+        for (auto &p : params) {
+            size_t b = (size_t)p.numel() * sizeof(float);
             if (s->buckets.empty() || bytes + b > d->bucket_bytes) {
                 s->buckets.emplace_back();
                 bytes = 0;
             }
             bucket &bk = s->buckets.back();
             bk.offsets.push_back((int64_t)(bytes / sizeof(float)));
-            bk.params.push_back(it->t);
+            bk.params.push_back(p);
             bk.got.push_back(0);
-            bk.pending++;
             bytes += b;
         }
         for (auto &bk : s->buckets) {
@@ -157,6 +204,7 @@ int sg_dist_grad_sync_begin(sg_dist *d, sg_model *m)
                     [raw, bi, j](const torch::Tensor &g) { on_grad(raw, bi, j, g); });
                 s->hooks.emplace_back(p, id);
             }
+        s->rearm();
         d->sync.reset(s.release());
         return 0;)
 }
@@ -167,20 +215,26 @@ int sg_dist_grad_sync_end(sg_dist *d, sg_model *m, int failed, sg_dist_comm_time
         *t = sg_dist_comm_time{0.0, 0.0};
     if (!d || !m)
         return sg_fail(SG_E_INVALID, "sg_dist_grad_sync_end: NULL argument");
-    if (!d->sync)
+    if (!d->sync || !d->sync->armed)
         return failed ? 0 : sg_fail(SG_E_INVALID, "sg_dist_grad_sync_end: nothing armed");
     grad_sync *s = d->sync.get();
     double t_backward = now_s();
+    {
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->armed = false; /* no hook acts from here on */
+    }
     if (failed) {
-        /* The caller reports its own error: wait for what was launched,
-         * drop the hooks, say nothing. */
-        d->sync.reset();
+        /* The caller reports its own error: wait for what was launched
+         * (the buckets are reused), say nothing. */
+        try {
+            s->wait_launched();
+        } catch (...) {
+        }
         return 0;
     }
     double t_waited = t_backward;
     int rc = collective(d, "the gradient all-reduce", [&] {
         torch::NoGradGuard no_grad;
-        s->remove_hooks();
         {
             std::lock_guard<std::mutex> lk(s->mu);
             if (s->error)
@@ -196,10 +250,7 @@ int sg_dist_grad_sync_end(sg_dist *d, sg_model *m, int failed, sg_dist_comm_time
                     }
             launch_ready(s);
         }
-        std::vector<c10::intrusive_ptr<c10d::Work>> works;
-        for (auto &b : s->buckets)
-            works.push_back(b.work);
-        wait_all(works);
+        s->wait_launched();
         t_waited = now_s();
         for (auto &b : s->buckets)
             for (size_t j = 0; j < b.params.size(); j++) {
@@ -221,7 +272,13 @@ int sg_dist_grad_sync_end(sg_dist *d, sg_model *m, int failed, sg_dist_comm_time
         t->span_s = last > first ? last - first : 0.0;
         t->exposed_s = t_done - t_backward;
     }
-    d->sync.reset();
+    if (rc) {
+        /* wait for whatever did go out before the buckets are reused */
+        try {
+            s->wait_launched();
+        } catch (...) {
+        }
+    }
     return rc;
 }
 

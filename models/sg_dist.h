@@ -15,7 +15,8 @@
  * c10d::Reducer (whose hooks would have to be rebuilt whenever a phase
  * freezes or unfreezes stages): sg_dist_grad_sync_begin lays the
  * trainable parameters out, in reverse parameter order as DDP does, into
- * flat buckets of up to bucket_mb MiB and registers a hook on each; while
+ * flat buckets of up to bucket_mb MiB and registers a hook on each (once:
+ * buckets and hooks are kept while the trainable set stays the same); while
  * backward runs, each hook copies its gradient into its bucket, and a
  * bucket whose gradients are all in is launched as an asynchronous
  * all-reduce (in bucket order on every rank, as DDP does, so the ranks'
