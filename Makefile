@@ -83,6 +83,17 @@ else
                     /usr/local/cuda/include/cuda_runtime_api.h)))
   ifneq ($(and $(TORCH_CUDA_LIBS),$(CUDA_INCLUDE)),)
     TORCH_CXXFLAGS += -DSG_TORCH_CUDA=1 -isystem $(CUDA_INCLUDE)
+    # NCCL process groups (models/dist_*.cpp): a CUDA libtorch whose headers
+    # have ProcessGroupNCCL.hpp, and nccl.h (NCCL_INCLUDE, or the
+    # nvidia-nccl wheel next to the torch package, or the system's).
+    # Debian's libtorch-dev ships that header without the library behind
+    # it, so this is only looked for with LIBTORCH.
+    NCCL_INCLUDE ?= $(firstword $(patsubst %/nccl.h,%,$(wildcard \
+                      $(LIBTORCH)/../nvidia/nccl/include/nccl.h $(CUDA_INCLUDE)/nccl.h \
+                      /usr/include/nccl.h)))
+    ifneq ($(and $(wildcard $(LIBTORCH)/include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp),$(NCCL_INCLUDE)),)
+      TORCH_CXXFLAGS += -DSG_HAVE_NCCL=1 -DUSE_C10D_NCCL=1 -isystem $(NCCL_INCLUDE)
+    endif
   endif
   TORCH_LIBS := -L$(LIBTORCH)/lib -Wl,-rpath,$(LIBTORCH)/lib \
                 -Wl,--no-as-needed -ltorch $(TORCH_CUDA_LIBS) -ltorch_cpu -lc10 -Wl,--as-needed

@@ -1,5 +1,7 @@
 /* dist_torch.cpp - the process group and the split training step
- * (sg_dist.h) over libtorch's c10d: TCPStore + ProcessGroupGloo.
+ * (sg_dist.h) over libtorch's c10d: TCPStore + ProcessGroupGloo, or
+ * ProcessGroupNCCL in a build against a CUDA libtorch that has it.  The
+ * overlapped gradient all-reduce is dist_grads.cpp's.
  *
  * Failure handling: Gloo throws when a peer's socket closes (a killed
  * rank) or when an operation passes the group's timeout (a hung rank).
@@ -7,54 +9,17 @@
  * rank that fails on its own (bad input, NaN) first writes its message
  * under "sg_failed/<rank>" in the store, so the others can name it.
  */
-#define USE_C10D_GLOO 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
-#include "models/torch_internal.hpp"
-
-extern "C" {
-#include "models/sg_dist.h"
-}
+#include "models/dist_internal.hpp"
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
-struct sg_dist {
-    int rank = 0, world = 1, local_rank = 0;
-    double timeout_s = 300.0;
-    size_t bucket_bytes = 25u << 20;
-    c10::intrusive_ptr<c10d::Store> store;
-    c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
-    /* Liveness for waits longer than any collective (sg_dist_wait_all):
-     * a thread bumps "alive/<rank>" every second over its own store
-     * connection, so a rank busy training still shows it is alive. */
-    c10::intrusive_ptr<c10d::Store> beat_store;
-    std::thread beat;
-    std::mutex beat_mu;
-    std::condition_variable beat_cv;
-    bool beat_stop = false;
-
-    ~sg_dist()
-    {
-        if (beat.joinable()) {
-            {
-                std::lock_guard<std::mutex> lk(beat_mu);
-                beat_stop = true;
-            }
-            beat_cv.notify_all();
-            beat.join();
-        }
-    }
-};
-
-namespace {
+namespace sg_dist_impl {
 
 double now_s()
 {
@@ -81,43 +46,32 @@ std::string failed_peer(sg_dist *d)
     return "";
 }
 
-/* Runs a collective and maps its failure to one line naming ranks. */
-template <typename F> int collective(sg_dist *d, const char *what, F &&f)
+int collective_failed(sg_dist *d, const char *what, const std::exception &e)
 {
-    try {
-        f();
-        return 0;
-    } catch (const std::bad_alloc &) {
-        return sg_fail(SG_E_NOMEM, "rank %d: out of memory in %s", d->rank, what);
-    } catch (const std::exception &e) {
-        std::string cause = sg::first_line(e.what());
-        if (const c10::Error *ce = dynamic_cast<const c10::Error *>(&e))
-            cause = sg::first_line(ce->what_without_backtrace());
-        std::string peer = failed_peer(d);
-        if (!peer.empty())
-            return sg_fail(SG_E_IO, "rank %d: %s during %s (%s)", d->rank, peer.c_str(), what,
-                           cause.c_str());
-        bool timed_out = cause.find("imed out") != std::string::npos ||
-                         cause.find("imeout") != std::string::npos;
-        std::string lost = d->world == 2 ? "rank " + std::to_string(1 - d->rank)
-                                         : std::string("a peer rank");
-        return sg_fail(SG_E_IO, "rank %d: lost %s during %s: %s (%s)", d->rank, lost.c_str(), what,
-                       timed_out ? "it stopped answering within the process-group timeout"
-                                 : "its connection closed (the process died or exited)",
+    std::string cause = sg::first_line(e.what());
+    if (const c10::Error *ce = dynamic_cast<const c10::Error *>(&e))
+        cause = sg::first_line(ce->what_without_backtrace());
+    std::string peer = failed_peer(d);
+    if (!peer.empty())
+        return sg_fail(SG_E_IO, "rank %d: %s during %s (%s)", d->rank, peer.c_str(), what,
                        cause.c_str());
-    } catch (...) {
-        return sg_fail(SG_E_IO, "rank %d: unknown failure in %s", d->rank, what);
-    }
+    bool timed_out = cause.find("imed out") != std::string::npos ||
+                     cause.find("imeout") != std::string::npos;
+    std::string lost = d->world == 2 ? "rank " + std::to_string(1 - d->rank)
+                                     : std::string("a peer rank");
+    return sg_fail(SG_E_IO, "rank %d: lost %s during %s: %s (%s)", d->rank, lost.c_str(), what,
+                   timed_out ? "it stopped answering within the process-group timeout"
+                             : "its connection closed (the process died or exited)",
+                   cause.c_str());
 }
 
 void wait_all(std::vector<c10::intrusive_ptr<c10d::Work>> &works)
 {
-    /* Wait for every one even after a failure, so that no Gloo thread
-     * still writes into a buffer we are about to free. */
     std::exception_ptr first;
     for (auto &w : works) {
         try {
-            w->wait();
+            if (w)
+                w->wait();
         } catch (...) {
             if (!first)
                 first = std::current_exception();
@@ -126,6 +80,54 @@ void wait_all(std::vector<c10::intrusive_ptr<c10d::Work>> &works)
     if (first)
         std::rethrow_exception(first);
 }
+
+namespace {
+std::chrono::milliseconds op_timeout(sg_dist *d)
+{
+    return std::chrono::milliseconds((int64_t)(d->timeout_s * 1000));
+}
+} // namespace
+
+c10::intrusive_ptr<c10d::Work> allreduce(sg_dist *d, std::vector<torch::Tensor> &v)
+{
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    o.timeout = op_timeout(d);
+#ifdef SG_HAVE_NCCL
+    if (d->nccl)
+        return d->nccl->allreduce(v, o);
+#endif
+    return d->gloo->allreduce(v, o);
+}
+
+c10::intrusive_ptr<c10d::Work> broadcast(sg_dist *d, std::vector<torch::Tensor> &v)
+{
+    c10d::BroadcastOptions o;
+    o.rootRank = 0;
+    o.timeout = op_timeout(d);
+#ifdef SG_HAVE_NCCL
+    if (d->nccl)
+        return d->nccl->broadcast(v, o);
+#endif
+    return d->gloo->broadcast(v, o);
+}
+
+c10::intrusive_ptr<c10d::Work> barrier(sg_dist *d)
+{
+    c10d::BarrierOptions o;
+    o.timeout = op_timeout(d);
+#ifdef SG_HAVE_NCCL
+    if (d->nccl)
+        return d->nccl->barrier(o);
+#endif
+    return d->gloo->barrier(o);
+}
+
+} // namespace sg_dist_impl
+
+using namespace sg_dist_impl;
+
+namespace {
 
 torch::Tensor labels_on(sg_model *m, const int64_t *labels, int n)
 {
@@ -159,12 +161,9 @@ void broadcast_flat(sg_dist *d, std::vector<torch::Tensor> ts)
             continue;
         std::vector<torch::Tensor> flat_parts;
         for (auto &t : *group)
-            flat_parts.push_back(t.detach().reshape({-1}).to(torch::kCPU));
+            flat_parts.push_back(t.detach().reshape({-1}).to(d->comm_device));
         std::vector<torch::Tensor> v{torch::cat(flat_parts)};
-        c10d::BroadcastOptions bo;
-        bo.rootRank = 0;
-        bo.timeout = std::chrono::milliseconds((int64_t)(d->timeout_s * 1000));
-        d->pg->broadcast(v, bo)->wait();
+        broadcast(d, v)->wait();
         int64_t off = 0;
         for (auto &t : *group) {
             int64_t n = t.numel();
@@ -190,11 +189,26 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
         return sg_fail(SG_E_INVALID, "master port %d outside 1..65535", spec->master_port);
     if (!(spec->timeout_s > 0))
         return sg_fail(SG_E_INVALID, "process-group timeout must be positive");
-    if (spec->backend && strcmp(spec->backend, "gloo") != 0 && strcmp(spec->backend, "auto") != 0)
-        return sg_fail(SG_E_UNSUPPORTED,
-                       "backend '%s' is not in this build (Debian's libtorch has Gloo only; "
-                       "use --dist-backend gloo)",
+    /* auto: NCCL when the ranks train on CUDA and this build has it, as
+     * PyTorch scripts choose; Gloo otherwise. */
+    bool want_nccl = spec->backend && strcmp(spec->backend, "nccl") == 0;
+    if (spec->backend && !want_nccl && strcmp(spec->backend, "gloo") != 0 &&
+        strcmp(spec->backend, "auto") != 0)
+        return sg_fail(SG_E_INVALID, "unknown process-group backend '%s' (auto, gloo or nccl)",
                        spec->backend);
+#ifdef SG_HAVE_NCCL
+    if (!spec->backend || strcmp(spec->backend, "auto") == 0)
+        want_nccl = spec->cuda != 0;
+    if (want_nccl && !spec->cuda)
+        return sg_fail(SG_E_UNSUPPORTED,
+                       "--dist-backend nccl needs the ranks on CUDA devices (--device cuda)");
+#else
+    if (want_nccl)
+        return sg_fail(SG_E_UNSUPPORTED,
+                       "this build has no NCCL (it was built against a libtorch without "
+                       "ProcessGroupNCCL, such as Debian's); use --dist-backend gloo or build "
+                       "with make LIBTORCH=/path/to/a/CUDA/libtorch");
+#endif
     auto d = std::make_unique<sg_dist>();
     d->rank = spec->rank;
     d->world = spec->world_size;
@@ -223,6 +237,24 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
                                  ? "/worker/attempt_" + std::to_string(spec->restart_count)
                                  : "sensorgram";
         d->store = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
+#ifdef SG_HAVE_NCCL
+        if (want_nccl) {
+            /* One GPU per local rank; NCCL's collectives then run on it. */
+            d->comm_device = torch::Device(torch::kCUDA, (int8_t)spec->local_rank);
+            auto nopts = c10d::ProcessGroupNCCL::Options::create();
+            nopts->timeout = timeout;
+            try {
+                d->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(d->store, d->rank, d->world,
+                                                                      nopts);
+            } catch (const std::exception &e) {
+                return sg_fail(SG_E_IO, "rank %d: cannot form the NCCL group of %d ranks: %s",
+                               d->rank, d->world, sg::first_line(e.what()).c_str());
+            }
+        }
+        if (!want_nccl) {
+#else
+        {
+#endif
         auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
         /* Where Gloo listens: GLOO_SOCKET_IFNAME as in PyTorch, loopback
          * when the master is on loopback, else this host's own name. */
@@ -237,10 +269,11 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
             opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
         opts->threads = 2;
         try {
-            d->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(d->store, d->rank, d->world, opts);
+            d->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(d->store, d->rank, d->world, opts);
         } catch (const std::exception &e) {
             return sg_fail(SG_E_IO, "rank %d: cannot form the Gloo group of %d ranks: %s", d->rank,
                            d->world, sg::first_line(e.what()).c_str());
+        }
         }
         /* The heartbeat's own client connection to the same store. */
         c10d::TCPStoreOptions bo = so;
@@ -317,61 +350,6 @@ int sg_dist_broadcast_buffers(sg_dist *d, sg_model *m)
                       [&] { broadcast_flat(d, model_tensors(m, false, true)); });
 }
 
-int sg_dist_allreduce_grads(sg_dist *d, sg_model *m, double *seconds)
-{
-    if (!d || !m)
-        return sg_fail(SG_E_INVALID, "sg_dist_allreduce_grads: NULL argument");
-    double t0 = now_s();
-    int rc = collective(d, "the gradient all-reduce", [&] {
-        torch::NoGradGuard no_grad;
-        /* Trainable parameters in reverse order (the order backward
-         * finishes them), zero gradients for any that got none so that
-         * every rank sends the same layout. */
-        std::vector<torch::Tensor> params;
-        for (auto it = m->tensors.rbegin(); it != m->tensors.rend(); ++it)
-            if (it->is_param && it->t.requires_grad()) {
-                if (!it->t.grad().defined())
-                    it->t.mutable_grad() = torch::zeros_like(it->t);
-                params.push_back(it->t);
-            }
-        std::vector<std::vector<torch::Tensor>> buckets;
-        std::vector<std::vector<torch::Tensor>> flats;
-        size_t bytes = 0;
-        for (auto &p : params) {
-            size_t b = (size_t)p.numel() * sizeof(float);
-            if (buckets.empty() || bytes + b > d->bucket_bytes) {
-                buckets.emplace_back();
-                bytes = 0;
-            }
-            buckets.back().push_back(p);
-            bytes += b;
-        }
-        std::vector<c10::intrusive_ptr<c10d::Work>> works;
-        for (auto &bk : buckets) {
-            std::vector<torch::Tensor> parts;
-            for (auto &p : bk)
-                parts.push_back(p.grad().reshape({-1}).to(torch::kCPU));
-            flats.push_back({torch::cat(parts)});
-            c10d::AllreduceOptions ao;
-            ao.reduceOp = c10d::ReduceOp::SUM;
-            ao.timeout = std::chrono::milliseconds((int64_t)(d->timeout_s * 1000));
-            works.push_back(d->pg->allreduce(flats.back(), ao));
-        }
-        wait_all(works);
-        for (size_t i = 0; i < buckets.size(); i++) {
-            int64_t off = 0;
-            for (auto &p : buckets[i]) {
-                int64_t n = p.numel();
-                p.mutable_grad().copy_(flats[i][0].narrow(0, off, n).view(p.sizes()));
-                off += n;
-            }
-        }
-    });
-    if (seconds)
-        *seconds = now_s() - t0;
-    return rc;
-}
-
 int sg_dist_allreduce_sum(sg_dist *d, double *buf, size_t n)
 {
     if (!d || (!buf && n))
@@ -379,8 +357,10 @@ int sg_dist_allreduce_sum(sg_dist *d, double *buf, size_t n)
     if (n == 0)
         return 0;
     return collective(d, "a metrics all-reduce", [&] {
-        std::vector<torch::Tensor> v{torch::from_blob(buf, {(int64_t)n}, torch::kFloat64)};
-        d->pg->allreduce(v)->wait();
+        torch::Tensor host = torch::from_blob(buf, {(int64_t)n}, torch::kFloat64);
+        std::vector<torch::Tensor> v{host.to(d->comm_device)};
+        allreduce(d, v)->wait();
+        host.copy_(v[0]);
     });
 }
 
@@ -391,8 +371,10 @@ int sg_dist_allreduce_sum_f32(sg_dist *d, float *buf, size_t n)
     if (n == 0)
         return 0;
     return collective(d, "a prediction all-reduce", [&] {
-        std::vector<torch::Tensor> v{torch::from_blob(buf, {(int64_t)n}, torch::kFloat32)};
-        d->pg->allreduce(v)->wait();
+        torch::Tensor host = torch::from_blob(buf, {(int64_t)n}, torch::kFloat32);
+        std::vector<torch::Tensor> v{host.to(d->comm_device)};
+        allreduce(d, v)->wait();
+        host.copy_(v[0]);
     });
 }
 
@@ -400,7 +382,7 @@ int sg_dist_barrier(sg_dist *d)
 {
     if (!d)
         return sg_fail(SG_E_INVALID, "sg_dist_barrier: NULL argument");
-    return collective(d, "a barrier", [&] { d->pg->barrier()->wait(); });
+    return collective(d, "a barrier", [&] { barrier(d)->wait(); });
 }
 
 int sg_dist_wait_all(sg_dist *d, const char *tag)

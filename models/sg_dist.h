@@ -11,14 +11,17 @@
  * message naming this rank, the lost rank when it can tell, and the
  * cause.  With NO_TORCH=1 models/dist_none.c returns SG_E_UNSUPPORTED.
  *
- * Gradient averaging is our own bucketing, not c10d::Reducer: after the
- * backward pass the gradients are packed, in reverse parameter order as
- * DDP does, into flat buckets of up to bucket_mb MiB; all buckets are
- * launched as asynchronous all-reduces at once (Gloo works them off with
- * its own threads), then waited for and unpacked.  The Reducer would
- * overlap communication with backward, but needs its autograd hooks
- * rebuilt whenever a phase freezes or unfreezes stages.  Overlapping is
- * not done here: the all-reduce time is reported per step instead.
+ * Gradient averaging is our own gradient hooks with bucketing, not
+ * c10d::Reducer (whose hooks would have to be rebuilt whenever a phase
+ * freezes or unfreezes stages): sg_dist_grad_sync_begin lays the
+ * trainable parameters out, in reverse parameter order as DDP does, into
+ * flat buckets of up to bucket_mb MiB and registers a hook on each (once:
+ * buckets and hooks are kept while the trainable set stays the same); while
+ * backward runs, each hook copies its gradient into its bucket, and a
+ * bucket whose gradients are all in is launched as an asynchronous
+ * all-reduce (in bucket order on every rank, as DDP does, so the ranks'
+ * collectives match).  sg_dist_grad_sync_end waits for them all and
+ * writes the sums back as the gradients.
  */
 #ifndef SG_DIST_H
 #define SG_DIST_H
@@ -45,6 +48,7 @@ typedef struct sg_dist_spec {
     int agent_store;
     int restart_count;
     double bucket_mb;         /* gradient bucket cap; 0: 25 MiB as DDP */
+    int cuda;                 /* the ranks train on cuda:local_rank ("auto" picks NCCL) */
 } sg_dist_spec;
 
 /* Joins the process group (blocks until all world_size ranks have
@@ -69,11 +73,24 @@ int sg_dist_broadcast_model(sg_dist *d, sg_model *m);
  * DDP's broadcast_buffers before every forward. */
 int sg_dist_broadcast_buffers(sg_dist *d, sg_model *m);
 
-/* Sums the accumulated gradients of m over the ranks in buckets (the
- * division by the number of contributions is sg_optim_step_accumulated's,
- * so that 2 ranks and 2 accumulated micro-batches round alike).
- * *seconds (may be NULL) receives the wall time spent in it. */
-int sg_dist_allreduce_grads(sg_dist *d, sg_model *m, double *seconds);
+/* Time spent on one step's gradient all-reduce. */
+typedef struct sg_dist_comm_time {
+    double span_s;   /* first bucket launched .. last bucket summed */
+    double exposed_s; /* of it, after backward ended (what the step waited) */
+} sg_dist_comm_time;
+
+/* Arms the gradient all-reduce for the next backward pass of m (one
+ * backward: the gradients must have been dropped with sg_model_zero_grad
+ * first).  Every rank must call it with the same trainable parameters. */
+int sg_dist_grad_sync_begin(sg_dist *d, sg_model *m);
+
+/* After that backward (or after it failed): launches the buckets still
+ * unlaunched (zeros for parameters that got no gradient), waits for every
+ * bucket, writes the sums (not yet divided: sg_optim_step_accumulated
+ * divides, so that 2 ranks and 2 accumulated micro-batches round alike)
+ * into the gradients and removes the hooks.  With failed set, only waits
+ * and cleans up.  *t (may be NULL) receives the step's times. */
+int sg_dist_grad_sync_end(sg_dist *d, sg_model *m, int failed, sg_dist_comm_time *t);
 
 /* Sums buf[0..n) (float64) over the ranks, in place, on every rank. */
 int sg_dist_allreduce_sum(sg_dist *d, double *buf, size_t n);

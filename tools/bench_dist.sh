@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # bench_dist.sh - data-parallel training throughput: 1 rank against NPROC
 # ranks launched by torchrun, the same global batch, with the gradient
-# all-reduce time per step that rank 0 reports.
+# all-reduce time per step that rank 0 reports: the time from the first
+# bucket sent to the last one summed, and how much of it the step still
+# waited for after backward (the rest ran while backward did: sensorgram's
+# own gradient hooks launch each bucket's all-reduce as soon as its
+# gradients are in, as DDP does).
 #
 # Job: ResNet18 on DSA subjects 1-2 (2,280 segments, accelerometers, gray
 # encoder in memory, 1x15x125 input), 1 epoch, SGD, no validation.
@@ -45,9 +49,9 @@ OMP_NUM_THREADS=$per "$PY" -m torch.distributed.run --nproc_per_node "$NPROC" \
     "$BUILD/sensorgram" "${job[@]}" --bs $((GLOBAL_BS / NPROC)) --threads "$per" \
     --out "$out/many" >"$out/many.log" 2>&1 || { cat "$out/many.log"; exit 1; }
 many=$(sed -n 's/.*ranks: \([0-9.]*\) images\/s over all ranks.*/\1/p' "$out/many.log")
-ar=$(sed -n 's/.*all-reduce \([0-9.]*\) ms per step (\([0-9]*%\).*/\1 ms (\2 of training)/p' \
+ar=$(sed -n 's/.*all-reduce \([0-9.]*\) ms per step (\([0-9]*%\).*, \([0-9.]*\) ms of it after backward (\([0-9]*%\) overlapped).*/\1 ms (\2 of training), \3 ms after backward (\4 overlapped)/p' \
      "$out/many.log")
-printf "%-28s %10s %s\n" setup "images/s" "all-reduce per step"
+printf "%-28s %10s %s\n" setup "images/s" "gradient all-reduce per step"
 printf "%-28s %10s %s\n" "1 rank, bs $GLOBAL_BS, $THREADS threads" "$one" "-"
 printf "%-28s %10s %s\n" "$NPROC ranks, bs $((GLOBAL_BS / NPROC)) each, $per thr" "$many" "$ar"
 if [ "$DEVICE" = cpu ]; then

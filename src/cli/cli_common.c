@@ -193,7 +193,7 @@ static const struct opt_def opt_defs[] = {
     {{"world-size", required_argument, 0, OPT_WORLD_SIZE}, CLI_G_TRAIN,
      "N      ranks in all (default: WORLD_SIZE or SLURM_NTASKS)", NULL},
     {{"dist-backend", required_argument, 0, OPT_DIST_BACKEND}, CLI_G_TRAIN,
-     "B    gloo|nccl|auto (default auto: gloo in this build)", NULL},
+     "B    gloo|nccl|auto (default auto: nccl on CUDA when built with it, else gloo)", NULL},
     {{"dist-timeout", required_argument, 0, OPT_DIST_TIMEOUT}, CLI_G_TRAIN,
      "S    seconds a collective may wait for a rank (default 300)", NULL},
     {{"cv-parallel", no_argument, 0, OPT_CV_PARALLEL}, CLI_G_TRAIN,

@@ -79,6 +79,10 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
         .rank = 0,
         .world_size = 1,
         .timeout_s = o->dist_timeout,
+        /* as cli_train picks cuda:LOCAL_RANK; "auto" then means NCCL */
+        .cuda = o->device &&
+                (strcmp(o->device, "auto") == 0 || strncmp(o->device, "cuda", 4) == 0) &&
+                sg_cuda_available(),
     };
     int rc = env_pick(&s.world_size, "WORLD_SIZE", "SLURM_NTASKS");
     if (rc == SG_OK)

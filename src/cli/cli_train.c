@@ -244,10 +244,15 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     if (rc == SG_OK && talk && dist && fr->r.comm_steps > 0)
         fprintf(stderr,
                 "sensorgram train: %d ranks: %.1f images/s over all ranks, gradient all-reduce "
-                "%.1f ms per step (%.0f%% of training time)\n",
+                "%.1f ms per step (%.0f%% of training time), %.1f ms of it after backward "
+                "(%.0f%% overlapped)\n",
                 sg_dist_world_size(dist), fr->r.images_per_s,
                 1e3 * fr->r.comm_seconds / (double)fr->r.comm_steps,
-                fr->r.train_seconds > 0 ? 100.0 * fr->r.comm_seconds / fr->r.train_seconds : 0.0);
+                fr->r.train_seconds > 0 ? 100.0 * fr->r.comm_seconds / fr->r.train_seconds : 0.0,
+                1e3 * fr->r.comm_exposed_seconds / (double)fr->r.comm_steps,
+                fr->r.comm_seconds > 0
+                    ? fmax(0.0, 100.0 * (1.0 - fr->r.comm_exposed_seconds / fr->r.comm_seconds))
+                    : 0.0);
     /* --keep-folds: the fold's final model (the one its predictions come
      * from), usable alone or in an ensemble. */
     if (rc == SG_OK && writer && o->keep_folds && n_folds > 1)

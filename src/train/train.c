@@ -488,6 +488,7 @@ typedef struct run_ctx {
     int micro;              /* micro-batches per step */
     int world;              /* ranks (1: one process) */
     double comm_seconds;    /* gradient all-reduce time, summed */
+    double comm_exposed_seconds; /* the part of it not hidden behind backward */
     long comm_steps;        /* steps it was summed over */
 } run_ctx;
 
@@ -503,6 +504,12 @@ static int split_step(run_ctx *c, sg_optim *o, const sg_batch *b, double *loss)
                        c->micro);
     size_t plane = (size_t)b->c * (size_t)b->h * (size_t)b->w;
     int rc = sg_model_zero_grad(c->m);
+    /* Ranks: the gradient all-reduce runs in buckets while backward does. */
+    int armed = 0;
+    if (rc == SG_OK && opt->dist) {
+        rc = sg_dist_grad_sync_begin(opt->dist, c->m);
+        armed = rc == SG_OK;
+    }
     double sum = 0.0;
     for (int k = 0; rc == SG_OK && k < c->micro; k++) {
         double l;
@@ -511,11 +518,15 @@ static int split_step(run_ctx *c, sg_optim *o, const sg_batch *b, double *loss)
                                       opt->label_smoothing, &l);
         sum += l;
     }
-    if (rc == SG_OK && opt->dist) {
-        double secs = 0.0, ls[1] = {sum};
-        rc = sg_dist_allreduce_grads(opt->dist, c->m, &secs);
-        c->comm_seconds += secs;
+    if (armed) {
+        sg_dist_comm_time t;
+        int end = sg_dist_grad_sync_end(opt->dist, c->m, rc != SG_OK, &t);
+        if (rc == SG_OK)
+            rc = end;
+        c->comm_seconds += t.span_s;
+        c->comm_exposed_seconds += t.exposed_s;
         c->comm_steps++;
+        double ls[1] = {sum};
         if (rc == SG_OK)
             rc = sg_dist_allreduce_sum(opt->dist, ls, 1);
         sum = ls[0];
@@ -784,6 +795,7 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     res->steps = c.st.step;
     res->train_seconds = c.train_seconds;
     res->comm_seconds = c.comm_seconds;
+    res->comm_exposed_seconds = c.comm_exposed_seconds;
     res->comm_steps = c.comm_steps;
     res->loader_wait_s = c.loader_wait_seconds;
     free(c.probs);

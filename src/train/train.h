@@ -99,7 +99,8 @@ typedef struct train_result {
     double images_per_s;    /* training throughput (samples / training time, all ranks) */
     long steps;             /* optimizer steps done */
     double train_seconds;   /* time in training steps (no validation) */
-    double comm_seconds;    /* time in the gradient all-reduce (ranks > 1) */
+    double comm_seconds;    /* gradient all-reduce time, first bucket sent to last summed */
+    double comm_exposed_seconds; /* of the steps' time, spent after backward ended */
     long comm_steps;        /* steps of this session (comm_seconds / comm_steps per step) */
     double loader_wait_s;   /* of the training time, spent waiting for the next batch */
     int epochs_done;
