@@ -53,11 +53,11 @@
     X(sg_model_set_cuda_graphs) X(sg_cuda_graphs_built) X(sg_optim_cuda_graph_stats)               \
     X(sg_host_alloc) X(sg_host_free) X(sg_torch_set_tf32) X(sg_dist_create) X(sg_dist_free)        \
     X(sg_dist_rank) X(sg_dist_world_size) X(sg_dist_local_rank) X(sg_dist_note_failure)            \
-    X(sg_dist_broadcast_model) X(sg_dist_broadcast_buffers) X(sg_dist_allreduce_grads)             \
+    X(sg_dist_broadcast_model) X(sg_dist_broadcast_buffers) X(sg_dist_grad_sync_begin)              \
     X(sg_dist_allreduce_sum) X(sg_dist_allreduce_sum_f32) X(sg_dist_barrier) X(sg_dist_wait_all)   \
     X(sg_model_accumulate_grad) X(sg_model_zero_grad) X(sg_optim_step_accumulated)                \
     X(sg_model_train_step_soft) X(sg_wavg_create) X(sg_wavg_free) X(sg_wavg_update)                \
-    X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set)
+    X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set) X(sg_dist_grad_sync_end)
 
 typedef struct torch_table {
 #define SG_TORCH_MEMBER(name) __typeof__(name) *name;
@@ -335,7 +335,10 @@ void sg_dist_note_failure(sg_dist *d, const char *message)
 
 SG_FORWARD(sg_dist_broadcast_model, (sg_dist *d, sg_model *m), (d, m))
 SG_FORWARD(sg_dist_broadcast_buffers, (sg_dist *d, sg_model *m), (d, m))
-SG_FORWARD(sg_dist_allreduce_grads, (sg_dist *d, sg_model *m, double *seconds), (d, m, seconds))
+SG_FORWARD(sg_dist_grad_sync_begin, (sg_dist *d, sg_model *m), (d, m))
+SG_FORWARD(sg_dist_grad_sync_end,
+           (sg_dist *d, sg_model *m, int failed, sg_dist_comm_time *times),
+           (d, m, failed, times))
 SG_FORWARD(sg_dist_allreduce_sum, (sg_dist *d, double *buf, size_t n), (d, buf, n))
 SG_FORWARD(sg_dist_allreduce_sum_f32, (sg_dist *d, float *buf, size_t n), (d, buf, n))
 SG_FORWARD(sg_dist_barrier, (sg_dist *d), (d))
