@@ -5,6 +5,7 @@
  * different rate costs hours.
  */
 #include "src/cli/cli_common.h"
+#include "src/cli/cli_number.h"
 
 #include "src/base/sg_error.h"
 
@@ -335,25 +336,7 @@ int cli_torch_threads(const cli_opts *o)
 
 static int parse_double(double *out, const char *name, const char *s, double lo, double hi)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
-        return sg_fail(SG_E_INVALID, "--%s: '%s' is not a number in [%g, %g]", name, s, lo, hi);
-    *out = v;
-    return SG_OK;
-}
-
-static int parse_int(int *out, const char *name, const char *s, long lo, long hi)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi)
-        return sg_fail(SG_E_INVALID, "--%s: '%s' is not an integer in [%ld, %ld]", name, s, lo,
-                       hi);
-    *out = (int)v;
-    return SG_OK;
+    return cli_parse_double(out, name, s, lo, hi, 0);
 }
 
 /* Matches s against a NULL-terminated list of names; index or -1. */
@@ -383,7 +366,7 @@ static int parse_cv(cli_opts *o, const char *arg)
     }
     if (strncmp(arg, "kfold:", 6) == 0) {
         o->cv = CLI_CV_KFOLD;
-        return parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
+        return cli_parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
     }
     if (strcmp(arg, "none") == 0) {
         o->cv = CLI_CV_NONE;
@@ -433,10 +416,10 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
         return parse_double(&o->valid_pct, name, arg, 0.0, 0.99);
     case OPT_VALID_SUBJECTS: o->valid_subjects = arg; return SG_OK;
     case OPT_CV: return parse_cv(o, arg);
-    case OPT_ACCUMULATE: return parse_int(&o->accumulate, name, arg, 1, 4096);
+    case OPT_ACCUMULATE: return cli_parse_int(&o->accumulate, name, arg, 1, 4096);
     case OPT_DIST_URL: o->dist_url = arg; return SG_OK;
-    case OPT_RANK: return parse_int(&o->rank, name, arg, 0, 1 << 20);
-    case OPT_WORLD_SIZE: return parse_int(&o->world_size, name, arg, 1, 1 << 20);
+    case OPT_RANK: return cli_parse_int(&o->rank, name, arg, 0, 1 << 20);
+    case OPT_WORLD_SIZE: return cli_parse_int(&o->world_size, name, arg, 1, 1 << 20);
     case OPT_DIST_BACKEND: {
         static const char *const names[] = {"auto", "gloo", "nccl", NULL};
         rc = parse_choice(&k, name, arg, names, "auto, gloo or nccl");
@@ -448,14 +431,14 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_DIST_HASH_LOG: o->dist_hash_log = 1; return SG_OK;
     case OPT_CV_PARALLEL: o->cv_parallel = 1; return SG_OK;
     case OPT_EMA: return parse_double(&o->ema, name, arg, 1e-9, 1.0);
-    case OPT_SWA: return parse_int(&o->swa, name, arg, 1, 100000);
+    case OPT_SWA: return cli_parse_int(&o->swa, name, arg, 1, 100000);
     case OPT_KEEP_FOLDS: o->keep_folds = 1; return SG_OK;
     case OPT_ARCH:
         rc = sg_arch_parse(&o->arch, arg);
         o->arch_given = 1;
         return rc ? sg_fail_context(rc, "--arch") : SG_OK;
     case OPT_PRETRAINED: o->pretrained = arg; return SG_OK;
-    case OPT_IMAGE_SIZE: return parse_int(&o->image_size, name, arg, 8, 4096);
+    case OPT_IMAGE_SIZE: return cli_parse_int(&o->image_size, name, arg, 8, 4096);
     case OPT_DEVICE: o->device = arg; return SG_OK;
     case OPT_MIXED:
         if (!arg || strcmp(arg, "bf16") == 0)
@@ -468,8 +451,8 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_CUDA_GRAPHS:
         rc = sg_cuda_graphs_parse(&o->cuda_graphs, arg);
         return rc ? sg_fail_context(rc, "--cuda-graphs") : SG_OK;
-    case OPT_WORKERS: return parse_int(&o->workers, "workers", arg, 0, 256);
-    case OPT_THREADS: return parse_int(&o->threads, name, arg, 0, 1024);
+    case OPT_WORKERS: return cli_parse_int(&o->workers, "workers", arg, 0, 256);
+    case OPT_THREADS: return cli_parse_int(&o->threads, name, arg, 0, 1024);
     case OPT_SEED: {
         char *end;
         errno = 0;
@@ -482,9 +465,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     }
     case OPT_EPOCHS:
         o->epochs_given = 1;
-        return parse_int(&o->epochs, name, arg, 0, 100000);
+        return cli_parse_int(&o->epochs, name, arg, 0, 100000);
     case OPT_LR: return parse_double(&o->lr, name, arg, 1e-12, 100.0);
-    case OPT_BS: return parse_int(&o->batch_size, name, arg, 1, 1 << 16);
+    case OPT_BS: return cli_parse_int(&o->batch_size, name, arg, 1, 1 << 16);
     case OPT_WD: return parse_double(&o->wd, name, arg, 0.0, 10.0);
     case OPT_OPT: {
         static const char *const names[] = {"sgd", "adamw", NULL};
@@ -492,9 +475,9 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
         o->opt = k == 0 ? SG_OPTIM_SGD : SG_OPTIM_ADAMW;
         return rc;
     }
-    case OPT_BN_RECAL: return parse_int(&o->bn_recal, name, arg, 0, 100000);
+    case OPT_BN_RECAL: return cli_parse_int(&o->bn_recal, name, arg, 0, 100000);
     case OPT_LABEL_SMOOTHING: return parse_double(&o->label_smoothing, name, arg, 0.0, 0.99);
-    case OPT_FREEZE_EPOCHS: return parse_int(&o->freeze_epochs, name, arg, 0, 100000);
+    case OPT_FREEZE_EPOCHS: return cli_parse_int(&o->freeze_epochs, name, arg, 0, 100000);
     case OPT_SCHEDULE: {
         static const char *const names[] = {"onecycle", "fastai", NULL};
         rc = parse_choice(&k, name, arg, names, "onecycle or fastai");
@@ -517,12 +500,12 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_OUTPUT: o->output = arg; return SG_OK;
     case OPT_KAGGLE: o->kaggle = 1; return SG_OK;
     case OPT_CLIP: return parse_double(&o->clip, name, arg, 0.0, 0.5);
-    case OPT_TOP_LOSSES: return parse_int(&o->top_losses, name, arg, 0, 10000);
+    case OPT_TOP_LOSSES: return cli_parse_int(&o->top_losses, name, arg, 0, 10000);
     case OPT_WEIGHTS: o->weights = arg; return SG_OK;
     case OPT_NO_NORMALIZE: o->no_normalize = 1; return SG_OK;
     case OPT_START_LR: return parse_double(&o->start_lr, name, arg, 1e-12, 1e3);
     case OPT_END_LR: return parse_double(&o->end_lr, name, arg, 1e-12, 1e3);
-    case OPT_STEPS: return parse_int(&o->steps, name, arg, 2, 100000);
+    case OPT_STEPS: return cli_parse_int(&o->steps, name, arg, 2, 100000);
     }
     if (cli_enc_option(&o->enc_args, id, arg))
         return SG_OK;

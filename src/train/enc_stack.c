@@ -115,6 +115,7 @@ void enc_stack_map_unit(float *v, size_t n, double lo, double hi, int bounded)
         }
     }
     double span = hi - lo;
+    /* A constant image maps to 0, like a constant gray channel. */
     double scale = span > 0.0 ? 1.0 / span : 0.0;
     for (size_t i = 0; i < n; i++) {
         double y = ((double)v[i] - lo) * scale;

@@ -222,29 +222,6 @@ int sample_source_series_stack(sample_source *out, sg_series_set *set, const enc
     return SG_OK;
 }
 
-/* Maps encoder output to [0, 1] in place, as sg_png_write's caller does
- * for `encode`: bounded ranges linearly, unbounded ones per image. */
-static void map_unit_range(float *v, size_t n, double lo, double hi, int bounded)
-{
-    if (!bounded) {
-        lo = INFINITY;
-        hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            if (v[i] < lo)
-                lo = v[i];
-            if (v[i] > hi)
-                hi = v[i];
-        }
-    }
-    double span = hi - lo;
-    /* A constant image maps to 0, like a constant gray channel. */
-    double scale = span > 0.0 ? 1.0 / span : 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double x = ((double)v[i] - lo) * scale;
-        v[i] = (float)(x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x);
-    }
-}
-
 /* Borrows a free workspace, waiting while all are in use. */
 static int workspace_acquire(sample_source *s)
 {
@@ -343,7 +320,7 @@ int sample_source_read_ex(sample_source *s, size_t i, int train, uint64_t seed, 
             rc = sg_image_read(s->path[i], out);
         }
         if (rc == SG_OK && s->value_map)
-            map_unit_range(out->data, sg_image_numel(out), s->vlo, s->vhi, s->vbounded);
+            enc_stack_map_unit(out->data, sg_image_numel(out), s->vlo, s->vhi, s->vbounded);
         return rc;
     }
     const double *x;
@@ -370,7 +347,7 @@ int sample_source_read_ex(sample_source *s, size_t i, int train, uint64_t seed, 
         return sg_fail_context(rc, "%s", s->name[i]);
     }
     if (s->stack.n <= 1)
-        map_unit_range(out->data, sg_image_numel(out), s->lo, s->hi, s->bounded);
+        enc_stack_map_unit(out->data, sg_image_numel(out), s->lo, s->hi, s->bounded);
     return SG_OK;
 }
 
