@@ -324,12 +324,50 @@ static void test_subject_wise_validation(void **state)
     free(text);
 }
 
+/* Left open, train's sensor options are the README's measured subject-wise
+ * recipe: accelerometers and gyroscopes, ResNet18, 3 epochs, the series
+ * augmentation on.  An explicit option still wins. */
+static void test_sensor_defaults(void **state)
+{
+    e2e *e = *state;
+    REQUIRE_DATA(e);
+    if (!e->people[0]) {
+        print_message("SKIP: no DSA subjects 1-3 for walking/running\n");
+        skip();
+    }
+    const char *common = "--units T --image-size 16 --bs 32 --pretrained none --seed 3 -j 2 "
+                         "--no-progress";
+    char run[4300], cfg[4500], *out = NULL;
+    for (int explicit_opts = 0; explicit_opts < 2; explicit_opts++) {
+        snprintf(run, sizeof run, "%s/defaults%d", e->tmp, explicit_opts);
+        int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people,
+                             common,
+                             explicit_opts ? "--sensors acc --arch resnet34 --epochs 1" : "", run);
+        SG_ASSERT_EXIT(rc, 0, out);
+        free(out);
+        snprintf(cfg, sizeof cfg, "%s/config.json", run);
+        json_error_t err;
+        json_t *config = json_load_file(cfg, 0, &err);
+        assert_non_null(config);
+        json_t *o = json_object_get(config, "options");
+        assert_string_equal(json_string_value(json_object_get(o, "sensors")),
+                            explicit_opts ? "acc" : "acc,gyro");
+        assert_string_equal(json_string_value(json_object_get(o, "arch")),
+                            explicit_opts ? "resnet34" : "resnet18");
+        assert_int_equal(json_integer_value(json_object_get(o, "epochs")), explicit_opts ? 1 : 3);
+        json_t *aug = json_object_get(o, "series_augment");
+        assert_true(json_real_value(json_object_get(aug, "rotate_deg")) > 0.0);
+        json_decref(config);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_predict_eval),
         cmocka_unit_test(test_same_seed_same_losses),
         cmocka_unit_test(test_subject_wise_validation),
+        cmocka_unit_test(test_sensor_defaults),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
