@@ -54,6 +54,17 @@ static inline int sg_test_dsa_subset(const char *dest, const char *activities,
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Skips the current test where dir is "": the fixture's
+ * sg_test_dsa_subset found no DSA data to copy. */
+#define SG_REQUIRE_DSA(dir)                                                               \
+    do {                                                                                  \
+        if (!(dir)[0]) {                                                                  \
+            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
+                          sg_test_shared());                                              \
+            skip();                                                                       \
+        }                                                                                 \
+    } while (0)
+
 /* Runs `sh -c "PREFIX SG_BIN ARGS"` with stdout+stderr captured; returns
  * the exit status (128 + signal when killed) and the output in *out
  * (caller frees; may be NULL to discard).  prefix may hold shell set-up

@@ -65,14 +65,10 @@ static int teardown(void **state)
     return 0;
 }
 
-#define REQUIRE_DATA(f)                                                                   \
-    do {                                                                                  \
-        SG_REQUIRE_TORCH();                                                               \
-        if (!(f)->data[0]) {                                                              \
-            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
-                          sg_test_shared());                                              \
-            skip();                                                                       \
-        }                                                                                 \
+#define REQUIRE_DATA(f)                                                                  \
+    do {                                                                                 \
+        SG_REQUIRE_TORCH();                                                              \
+        SG_REQUIRE_DSA((f)->data);                                                       \
     } while (0)
 
 /* --- predictions.csv: path,label,pred,loss,p0,p1 --- */

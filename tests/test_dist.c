@@ -29,6 +29,7 @@
  * Skips without libtorch, without the DSA data or without torchrun.
  */
 #include "tests/sg_run.h"
+#include "tests/sg_test_models.h"
 
 #include <signal.h>
 #include <time.h>
@@ -66,17 +67,10 @@ static int teardown(void **state)
     return 0;
 }
 
-#define REQUIRE_DATA(e)                                                                   \
-    do {                                                                                  \
-        if (!sg_torch_available()) {                                                      \
-            print_message("SKIP: built without libtorch (NO_TORCH=1)\n");               \
-            skip();                                                                       \
-        }                                                                                 \
-        if (!(e)->data[0]) {                                                              \
-            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
-                          sg_test_shared());                                              \
-            skip();                                                                       \
-        }                                                                                 \
+#define REQUIRE_DATA(e)                                                                  \
+    do {                                                                                 \
+        SG_REQUIRE_TORCH();                                                              \
+        SG_REQUIRE_DSA((e)->data);                                                       \
     } while (0)
 
 #define COMMON_ARGS                                                                       \

@@ -36,14 +36,7 @@ static int teardown(void **state)
     return 0;
 }
 
-#define REQUIRE_DATA(e)                                                                   \
-    do {                                                                                  \
-        if (!(e)->data[0]) {                                                              \
-            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
-                          sg_test_shared());                                              \
-            skip();                                                                       \
-        }                                                                                 \
-    } while (0)
+#define REQUIRE_DATA(e) SG_REQUIRE_DSA((e)->data)
 
 /* gray with the dataset scope: a fitted encoder, so every shard must fit
  * on all inputs for the images to match. */

@@ -351,14 +351,7 @@ static int teardown(void **state)
     return 0;
 }
 
-#define REQUIRE_DSA(e)                                                                    \
-    do {                                                                                  \
-        if (!(e)->data[0]) {                                                              \
-            print_message("SKIP: no DSA data (data/dsa or %s/data/*.tar.xz)\n",          \
-                          sg_test_shared());                                              \
-            skip();                                                                       \
-        }                                                                                 \
-    } while (0)
+#define REQUIRE_DSA(e) SG_REQUIRE_DSA((e)->data)
 
 static void test_bad_values_are_usage_errors(void **state)
 {
