@@ -215,6 +215,20 @@ static void test_stack_equals_separate_encoders(void **state)
     snprintf(oargs, sizeof oargs, "stack '%s/gasf_gray_rp' '%s/one_gasf' '%s/one_gray' '%s/one_rp'",
              fx->dir, fx->dir, fx->dir, fx->dir);
     oracle_ok(oargs);
+    /* element options: the second gray scaled per axis, the first as alone */
+    snprintf(args, sizeof args,
+             "encode --dataset dsa '%s' %s --encoder gray --scope axis --format npy --stack -q "
+             "-o '%s/one_gray_axis'",
+             fx->root, sel, fx->dir);
+    run_ok(args);
+    snprintf(args, sizeof args,
+             "encode --dataset dsa '%s' %s --encoder gray+gray:scope=axis --format npy --stack "
+             "-q -o '%s/gray_gray_axis'",
+             fx->root, sel, fx->dir);
+    run_ok(args);
+    snprintf(oargs, sizeof oargs, "stack '%s/gray_gray_axis' '%s/one_gray' '%s/one_gray_axis'",
+             fx->dir, fx->dir, fx->dir);
+    oracle_ok(oargs);
     /* encoding.json says the values are [0, 1] and how they were made */
     snprintf(path, sizeof path, "%s/gasf_gray_rp/encoding.json", fx->dir);
     char *enc = sg_test_slurp(path);
@@ -271,9 +285,18 @@ static int count_lines(const char *s)
 static void test_bad_encoder_lists(void **state)
 {
     struct fixture *fx = *state;
-    const char *lists[] = {"gray+", "gray+nope", "+gray", "gray++rp", "gray+gray"};
-    const char *want[] = {"empty encoder name", "unknown encoder 'nope'", "empty encoder name",
-                          "empty encoder name", "gray is listed twice"};
+    const char *lists[] = {"gray+",     "gray+nope",  "+gray",
+                           "gray++rp",  "gray+gray",  "gray+gray:foo=1",
+                           "gray:scope", "gray+rp:hop=1+rp:hop=1", "gray+:scope=axis"};
+    const char *want[] = {"empty encoder name",
+                          "unknown encoder 'nope'",
+                          "empty encoder name",
+                          "empty encoder name",
+                          "gray is listed twice",
+                          "unknown element option 'foo'",
+                          "element option 'scope' needs a value (gray:scope=VALUE)",
+                          "rp:hop=1 is listed twice",
+                          "empty encoder name"};
     const char *cmds[] = {"encode --dataset dsa '%s' --format npy --encoder %s -o '%s/bad'",
                           "train --dataset dsa '%s' --encoder %s --out '%s/bad'",
                           "lr-find --dataset dsa '%s' --encoder %s --out '%s/bad'"};

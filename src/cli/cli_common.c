@@ -64,7 +64,8 @@ static const struct opt_def opt_defs[] = {
     {{"encoder", required_argument, 0, CLI_ENC_OPT_ENCODER}, CLI_G_DATA,
      "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray), or several\n"
      "                     joined by '+' (gray+gasf+rp): stacked as channels at the first\n"
-     "                     one's size (others resized bilinearly), each mapped to [0,1]", "eval"},
+     "                     one's size (others resized bilinearly), each mapped to [0,1];\n"
+     "                     an element may set its own options: gray+gray:scope=axis", "eval"},
     {{"layout", required_argument, 0, CLI_ENC_OPT_LAYOUT}, CLI_G_DATA,
      "NAME       channels|mosaic|rgb (default: rgb for x,y,z triples, else mosaic)", "eval"},
     {{"enc-size", required_argument, 0, CLI_ENC_OPT_IMAGE_SIZE}, CLI_G_DATA,

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,21 +202,75 @@ int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_enco
     return SG_OK;
 }
 
+/* The options a stacked element may set for itself (`gray:scope=axis`),
+ * by their long option names; each overrides the shared option of that
+ * name for this element only. */
+static const struct {
+    const char *name;
+    size_t field;
+} element_options[] = {
+    {"scope", offsetof(cli_enc_args, scope)},
+    {"layout", offsetof(cli_enc_args, layout)},
+    {"enc-size", offsetof(cli_enc_args, image_size)},
+    {"sample-range", offsetof(cli_enc_args, sample_range)},
+    {"n-bins", offsetof(cli_enc_args, n_bins)},
+    {"strategy", offsetof(cli_enc_args, strategy)},
+    {"dimension", offsetof(cli_enc_args, dimension)},
+    {"time-delay", offsetof(cli_enc_args, time_delay)},
+    {"threshold", offsetof(cli_enc_args, threshold)},
+    {"percentage", offsetof(cli_enc_args, percentage)},
+    {"window-length", offsetof(cli_enc_args, window_length)},
+    {"hop", offsetof(cli_enc_args, hop)},
+    {"stft-window", offsetof(cli_enc_args, stft_window)},
+};
+
+enum { ELEMENT_TEXT_MAX = 128 };
+
+/* Splits one list element "NAME[:KEY=VALUE]..." in text (modified in
+ * place: the values stay pointers into it) into its name and the
+ * options it sets in *one. */
+static int parse_element(char *text, const char **name, cli_enc_args *one, const char *list)
+{
+    char *save = NULL;
+    *name = strtok_r(text, ":", &save);
+    for (char *kv; (kv = strtok_r(NULL, ":", &save));) {
+        char *eq = strchr(kv, '=');
+        size_t i, n = sizeof element_options / sizeof element_options[0];
+        if (eq)
+            *eq = '\0';
+        for (i = 0; i < n && strcmp(kv, element_options[i].name) != 0; i++)
+            ;
+        if (i == n)
+            return sg_fail(SG_E_INVALID,
+                           "--encoder '%s': unknown element option '%s' (expected scope, "
+                           "layout, enc-size, sample-range, n-bins, strategy, dimension, "
+                           "time-delay, threshold, percentage, window-length, hop or "
+                           "stft-window)",
+                           list, kv);
+        if (!eq || eq[1] == '\0')
+            return sg_fail(SG_E_INVALID,
+                           "--encoder '%s': element option '%s' needs a value (%s:%s=VALUE)",
+                           list, kv, *name, kv);
+        *(const char **)((char *)one + element_options[i].field) = eq + 1;
+    }
+    return SG_OK;
+}
+
 int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default_encoder)
 {
     memset(s, 0, sizeof *s);
     const char *list = a->encoder ? a->encoder : default_encoder;
-    if (!strchr(list, '+')) {
+    if (!strchr(list, '+') && !strchr(list, ':')) {
         s->n = 1;
         return cli_enc_build(&s->p[0], a, default_encoder);
     }
-    cli_enc_args one = *a;
+    char seen[ENC_STACK_MAX][ELEMENT_TEXT_MAX];
     const char *start = list;
     for (;;) {
         const char *plus = strchr(start, '+');
         size_t len = plus ? (size_t)(plus - start) : strlen(start);
-        char name[32];
-        if (len == 0)
+        char text[ELEMENT_TEXT_MAX];
+        if (len == 0 || start[0] == ':')
             return sg_fail(SG_E_INVALID,
                            "--encoder '%s': empty encoder name in the list (expected names "
                            "joined by '+', e.g. gray+gasf+rp)",
@@ -223,19 +278,27 @@ int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default
         if (s->n == ENC_STACK_MAX)
             return sg_fail(SG_E_INVALID, "--encoder '%s': at most %d stacked encoders", list,
                            ENC_STACK_MAX);
-        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1),
-                 start);
-        enc_kind kind;
-        if (len >= sizeof name || enc_kind_parse(&kind, name) != SG_OK)
-            return sg_fail(SG_E_INVALID,
-                           "--encoder '%s': unknown encoder '%.*s' (expected gray, rp, jrp, "
-                           "gasf, gadf, mtf or spectrogram, joined by '+')",
-                           list, (int)len, start);
+        if (len >= sizeof text)
+            return sg_fail(SG_E_INVALID, "--encoder '%s': element '%.*s' is too long", list,
+                           (int)len, start);
+        snprintf(text, sizeof text, "%.*s", (int)len, start);
         for (int k = 0; k < s->n; k++)
-            if (s->p[k].kind == kind)
-                return sg_fail(SG_E_INVALID, "--encoder '%s': %s is listed twice", list, name);
+            if (strcmp(seen[k], text) == 0)
+                return sg_fail(SG_E_INVALID, "--encoder '%s': %s is listed twice", list, text);
+        snprintf(seen[s->n], sizeof seen[s->n], "%s", text);
+        cli_enc_args one = *a;
+        const char *name;
+        int rc = parse_element(text, &name, &one, list);
+        if (rc)
+            return rc;
+        enc_kind kind;
+        if (enc_kind_parse(&kind, name) != SG_OK)
+            return sg_fail(SG_E_INVALID,
+                           "--encoder '%s': unknown encoder '%s' (expected gray, rp, jrp, "
+                           "gasf, gadf, mtf or spectrogram, joined by '+')",
+                           list, name);
         one.encoder = name;
-        int rc = cli_enc_build(&s->p[s->n], &one, default_encoder);
+        rc = cli_enc_build(&s->p[s->n], &one, default_encoder);
         if (rc)
             return rc;
         s->n++;

@@ -100,7 +100,11 @@ static void print_help(FILE *f)
 "                         as alone, mapped to [0,1] by its value range, resized\n"
 "                         (bilinear, antialiased) to the FIRST one's H x W and\n"
 "                         stacked as channels; npy holds these [0,1] values; PNG\n"
-"                         only when the stack has 3 channels (RGB), else use npy\n"
+"                         only when the stack has 3 channels (RGB), else use npy;\n"
+"                         NAME:KEY=VALUE gives one element its own option\n"
+"                         (gray+gray:scope=axis; KEY: scope, layout, enc-size,\n"
+"                         sample-range, n-bins, strategy, dimension, time-delay,\n"
+"                         threshold, percentage, window-length, hop, stft-window)\n"
 "  --image-size N|F       gasf/gadf/mtf: pixels, or a fraction of T (e.g. 0.5)\n"
 "  --sample-range LO,HI|none   gasf/gadf (default -1,1)\n"
 "  --overlapping          gasf/gadf/mtf: overlapping PAA windows\n"
@@ -269,7 +273,7 @@ static int build_params(enc_params *p, const cli_enc_args *a, int npy)
  * joined by '+'); returns 0 or 2 (usage). */
 static int build_stack(enc_stack *st, const struct args *a)
 {
-    if (!a->enc.encoder || !strchr(a->enc.encoder, '+')) {
+    if (!a->enc.encoder || (!strchr(a->enc.encoder, '+') && !strchr(a->enc.encoder, ':'))) {
         memset(st, 0, sizeof *st);
         st->n = 1;
         return build_params(&st->p[0], &a->enc, a->npy);
