@@ -319,8 +319,8 @@ static void test_subject_wise_validation(void **state)
 }
 
 /* Left open, train's sensor options are the README's measured subject-wise
- * recipe: accelerometers and gyroscopes, ResNet18, 3 epochs, the series
- * augmentation on.  An explicit option still wins. */
+ * recipe: all sensors, the gray+gray:scope=axis stack, ResNet18, 3 epochs,
+ * the series augmentation on.  An explicit option still wins. */
 static void test_sensor_defaults(void **state)
 {
     e2e *e = *state;
@@ -334,9 +334,9 @@ static void test_sensor_defaults(void **state)
     char run[4300], cfg[4500], *out = NULL;
     for (int explicit_opts = 0; explicit_opts < 2; explicit_opts++) {
         snprintf(run, sizeof run, "%s/defaults%d", e->tmp, explicit_opts);
-        int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people,
-                             common,
-                             explicit_opts ? "--sensors acc --arch resnet34 --epochs 1" : "", run);
+        int rc = sg_test_run(
+            &out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people, common,
+            explicit_opts ? "--sensors acc --encoder gray --arch resnet34 --epochs 1" : "", run);
         SG_ASSERT_EXIT(rc, 0, out);
         free(out);
         snprintf(cfg, sizeof cfg, "%s/config.json", run);
@@ -344,11 +344,31 @@ static void test_sensor_defaults(void **state)
         json_t *config = json_load_file(cfg, 0, &err);
         assert_non_null(config);
         json_t *o = json_object_get(config, "options");
-        assert_string_equal(json_string_value(json_object_get(o, "sensors")),
-                            explicit_opts ? "acc" : "acc,gyro");
+        if (explicit_opts)
+            assert_string_equal(json_string_value(json_object_get(o, "sensors")), "acc");
+        else
+            assert_true(json_is_null(json_object_get(o, "sensors"))); /* all 9 of unit T */
         assert_string_equal(json_string_value(json_object_get(o, "arch")),
                             explicit_opts ? "resnet34" : "resnet18");
         assert_int_equal(json_integer_value(json_object_get(o, "epochs")), explicit_opts ? 1 : 3);
+        /* the default stack: dataset-scaled rows, then the same rows scaled per axis */
+        json_t *input = json_object_get(config, "input");
+        assert_int_equal(json_integer_value(json_object_get(input, "channels")),
+                         explicit_opts ? 1 : 2);
+        json_t *stack = json_object_get(json_object_get(config, "encoder"), "stack");
+        if (explicit_opts) {
+            assert_true(stack == NULL || json_array_size(stack) <= 1);
+        } else {
+            assert_int_equal(json_array_size(stack), 2);
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(stack, 0), "scope")), "dataset");
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(stack, 1), "scope")), "axis");
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(config, "encoder"),
+                                                   "segment_channels")),
+                9);
+        }
         json_t *aug = json_object_get(o, "series_augment");
         assert_true(json_real_value(json_object_get(aug, "rotate_deg")) > 0.0);
         json_decref(config);

@@ -15,7 +15,7 @@ Prints one row per method: per-fold accuracy, mean +- std (numpy's population st
 sample std with n - 1 as `sensorgram train --cv loso` prints it) and the mean log loss.
 
   /usr/bin/python3 tools/baseline_features.py data/dsa [--methods forest,svm,knn] [--jobs 2]
-                                             [--sensors acc|all] [--csv OUT.csv]
+                                             [--sensors all|acc|acc,gyro] [--csv OUT.csv]
 
 A test oracle and a README baseline only: sensorgram never imports Python.
 """
@@ -93,7 +93,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root")
     ap.add_argument("--methods", default="forest,svm,knn")
-    ap.add_argument("--sensors", default="all", choices=["all", "acc"])
+    ap.add_argument("--sensors", default="all", choices=["all", "acc", "acc,gyro"])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--csv", help="also write fold,subject,method,accuracy,log_loss here")
@@ -101,8 +101,9 @@ def main():
 
     t0 = time.time()
     X, y, subj = read_dsa(a.root)
-    if a.sensors == "acc":   # x, y, z of the accelerometer of each of the 5 units
-        X = X[:, :, [u * 9 + k for u in range(5) for k in range(3)]]
+    if a.sensors != "all":   # each unit's 9 columns: acc x, y, z, gyro x, y, z, mag x, y, z
+        per_unit = 3 if a.sensors == "acc" else 6
+        X = X[:, :, [u * 9 + k for u in range(5) for k in range(per_unit)]]
     F = features(X)
     print(f"{len(y)} segments, {len(np.unique(subj))} subjects, {F.shape[1]} features "
           f"({time.time() - t0:.1f} s to read and compute)")

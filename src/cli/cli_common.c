@@ -51,8 +51,7 @@ static const struct opt_def opt_defs[] = {
     {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA,
      "LIST        DSA units: T,RA,LA,RL,LL (default all)", "eval"},
     {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA,
-     "LIST      DSA sensors: acc,gyro,mag (default all; train --dataset dsa:\n"
-     "                     acc,gyro)", "eval"},
+     "LIST      DSA sensors: acc,gyro,mag (default all)", "eval"},
     {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA,
      "LIST         DSA axes: x,y,z (default all)", "eval"},
     {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA,
@@ -62,7 +61,8 @@ static const struct opt_def opt_defs[] = {
      "                     unit and sensor, after the axes (add), instead of them (only)\n"
      "                     (default off)", "eval"},
     {{"encoder", required_argument, 0, CLI_ENC_OPT_ENCODER}, CLI_G_DATA,
-     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray), or several\n"
+     "NAME      gray|rp|jrp|gasf|gadf|mtf|spectrogram (default gray; train\n"
+     "                     --dataset dsa: gray+gray:scope=axis), or several\n"
      "                     joined by '+' (gray+gasf+rp): stacked as channels at the first\n"
      "                     one's size (others resized bilinearly), each mapped to [0,1];\n"
      "                     an element may set its own options: gray+gray:scope=axis", "eval"},
@@ -102,7 +102,7 @@ static const struct opt_def opt_defs[] = {
     {{"no-log", no_argument, 0, CLI_ENC_OPT_NO_LOG}, CLI_G_DATA,
      "             spectrogram: linear magnitude instead of dB", "eval"},
     {{"scope", required_argument, 0, CLI_ENC_OPT_SCOPE}, CLI_G_DATA,
-     "NAME        gray scaling: dataset|segment|axis", "eval"},
+     "NAME        gray scaling: dataset|segment|axis (default dataset)", "eval"},
     {{"valid-pct", required_argument, 0, OPT_VALID_PCT}, CLI_G_SPLIT,
      "F       random validation fraction of the samples (default: whole\n"
      "                     subjects held out, about 0.2 of them, where samples carry subjects)", NULL},
@@ -516,16 +516,23 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     return sg_fail(SG_E_INVALID, "--%s: unknown option", name);
 }
 
-void cli_sensor_defaults(cli_opts *o)
+int cli_sensor_defaults(cli_opts *o)
 {
     if (!o->dataset || strcmp(o->dataset, "dsa") != 0)
-        return;
-    if (!o->sensors)
-        o->sensors = "acc,gyro";
+        return SG_OK;
     if (!o->arch_given)
         o->arch = SG_ARCH_RESNET18;
     if (!o->epochs_given)
         o->epochs = 3;
+    if (o->encoder_given || o->enc_args.scope)
+        return SG_OK;
+    /* Not a literal in cli_parse: encode and the photo path keep gray. */
+    cli_enc_args stacked = o->enc_args;
+    stacked.encoder = CLI_SENSOR_ENCODER;
+    int rc = cli_enc_build_stack(&o->stack, &stacked, "gray");
+    if (rc == SG_OK)
+        o->enc = o->stack.p[0];
+    return rc;
 }
 
 int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage)

@@ -226,7 +226,8 @@ int cmd_lr_find(int argc, char **argv)
                        LR_FIND_USAGE);
     if (rc == 1)
         return 0;
-    cli_sensor_defaults(&o);
+    if (rc == SG_OK)
+        rc = cli_sensor_defaults(&o);
     if (rc == SG_OK && o.n_args != 1)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
     if (rc)

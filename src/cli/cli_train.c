@@ -480,7 +480,8 @@ int cmd_train(int argc, char **argv)
                        CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
     if (rc == 1)
         return 0;
-    cli_sensor_defaults(&o);
+    if (rc == SG_OK)
+        rc = cli_sensor_defaults(&o);
     if (rc == SG_OK && !o.features && o.n_args != 1)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
     if (rc == SG_OK && o.epochs == 0 && o.freeze_epochs <= 0)
