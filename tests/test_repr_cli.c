@@ -229,6 +229,10 @@ static void test_stack_equals_separate_encoders(void **state)
     snprintf(oargs, sizeof oargs, "stack '%s/gray_gray_axis' '%s/one_gray' '%s/one_gray_axis'",
              fx->dir, fx->dir, fx->dir);
     oracle_ok(oargs);
+    snprintf(path, sizeof path, "%s/gray_gray_axis/encoding.json", fx->dir);
+    char *named = sg_test_slurp(path);
+    SG_ASSERT_CONTAINS(named, "\"stacked_encoders\": \"gray+gray:scope=axis\"");
+    free(named);
     /* encoding.json says the values are [0, 1] and how they were made */
     snprintf(path, sizeof path, "%s/gasf_gray_rp/encoding.json", fx->dir);
     char *enc = sg_test_slurp(path);

@@ -27,8 +27,16 @@ void enc_stack_name(const enc_stack *s, char *buf, size_t size)
     size_t len = 0;
     if (size)
         buf[0] = '\0';
+    /* gray's scope named where it is not the default, so that the name of
+     * gray+gray:scope=axis (fingerprints, encoding.json) tells it apart */
+    static const char *const scope_suffix[] = {
+        [ENC_SCOPE_DATASET] = "", [ENC_SCOPE_SEGMENT] = ":scope=segment", [ENC_SCOPE_AXIS] = ":scope=axis"};
     for (int k = 0; k < s->n && len < size; k++) {
-        int w = snprintf(buf + len, size - len, "%s%s", k ? "+" : "", enc_kind_name(s->p[k].kind));
+        const enc_params *p = &s->p[k];
+        const char *suffix =
+            p->kind == ENC_GRAY && (unsigned)p->scope < 3 ? scope_suffix[p->scope] : "";
+        int w = snprintf(buf + len, size - len, "%s%s%s", k ? "+" : "", enc_kind_name(p->kind),
+                         suffix);
         if (w < 0)
             break;
         len += (size_t)w;

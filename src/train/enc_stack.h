@@ -36,7 +36,8 @@ typedef struct enc_stack {
 /* A stack of the single encoder p. */
 void enc_stack_single(enc_stack *s, const enc_params *p);
 
-/* "gray+gasf" into buf (truncated to size). */
+/* "gray+gasf" into buf (truncated to size); a gray whose scope is not
+ * dataset carries it as in --encoder ("gray+gray:scope=axis"). */
 void enc_stack_name(const enc_stack *s, char *buf, size_t size);
 
 /* Checks every encoder against C x T input and computes the stacked
