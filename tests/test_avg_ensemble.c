@@ -13,8 +13,9 @@
  *     fold's final model (its eval gives the run's out-of-fold
  *     probabilities); `eval RUN` and `predict RUN` (and the comma list)
  *     give the mean of the members' own probabilities; members with
- *     other classes or another input encoding are refused in one line
- *     naming both files; --overwrite removes the fold models.
+ *     other classes are refused in one line naming both files, members
+ *     of other encodings (encoder, size) give the mean of their own
+ *     evals; --overwrite removes the fold models.
  * The formula itself (EMA and SWA to 1e-6 by hand) is test_weight_avg.c.
  */
 #include "tests/sg_run.h"
@@ -537,8 +538,9 @@ static void test_keep_folds_ensemble(void **state)
     free(m[1]);
 }
 
-/* Needs the run of the test above. */
-static void test_ensemble_refuses_mismatches(void **state)
+/* Needs the run of the test above.  Other classes are refused; other
+ * encodings are an ensemble of representations. */
+static void test_ensemble_classes_and_encodings(void **state)
 {
     fx *f = *state;
     REQUIRE_DATA(f);
@@ -554,7 +556,8 @@ static void test_ensemble_refuses_mismatches(void **state)
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
     rc = sg_test_run(&out, NULL,
-                     "train " COMMON " --epochs 1 --valid-subjects 2 --image-size 8 --out '%s'",
+                     "train " COMMON " --epochs 1 --valid-subjects 2 --image-size 8 --encoder "
+                     "gray --out '%s'",
                      f->data, small);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
@@ -569,18 +572,44 @@ static void test_ensemble_refuses_mismatches(void **state)
     free(out);
     snprintf(want, sizeof want, "%s/predictions.csv", ev);
     assert_false(sg_test_path_exists(want));
-    char csv[4500];
-    snprintf(csv, sizeof csv, "%s/bad.csv", f->tmp);
-    rc = sg_test_run(&out, NULL, "predict '%s,%s/last.safetensors' '%s' -o '%s' --no-progress",
-                     path, small, f->data, csv);
-    SG_ASSERT_EXIT(rc, 2, out); /* predict's status for what it was given */
-    snprintf(want, sizeof want,
-             "sensorgram predict: %s and %s/last.safetensors take different inputs (different "
-             "input image size)",
-             path, small);
-    SG_ASSERT_CONTAINS(out, want);
-    free(out);
-    assert_false(sg_test_path_exists(csv));
+    /* Members of other encodings (here image size, channels and the
+     * encoder) each read the inputs their own way: the ensemble is the
+     * mean of their own evals. */
+    preds *a = malloc(sizeof *a), *b = malloc(sizeof *b), *e = malloc(sizeof *e);
+    assert_true(a && b && e);
+    const char *members[3] = {path, small, NULL};
+    preds *alone[2] = {a, b};
+    for (int k = 0; k < 3; k++) {
+        char spec[9000], dir[4500];
+        if (k < 2)
+            snprintf(spec, sizeof spec, "%s%s", members[k], k ? "/last.safetensors" : "");
+        else
+            snprintf(spec, sizeof spec, "%s,%s/last.safetensors", path, small);
+        snprintf(dir, sizeof dir, "%s/ev_mixed%d", f->tmp, k);
+        rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", spec, f->data, dir);
+        SG_ASSERT_EXIT(rc, 0, out);
+        free(out);
+        snprintf(want, sizeof want, "%s/predictions.csv", dir);
+        read_preds(k < 2 ? alone[k] : e, want);
+    }
+    assert_int_equal(e->n, a->n);
+    double worst = 0.0, spread = 0.0;
+    for (int i = 0; i < e->n; i++) {
+        int ia = find_row(a, e->name[i]), ib = find_row(b, e->name[i]);
+        assert_true(ia >= 0 && ib >= 0);
+        for (int c = 0; c < 2; c++) {
+            worst = fmax(worst, fabs(e->p[i][c] - 0.5 * (a->p[ia][c] + b->p[ib][c])));
+            spread = fmax(spread, fabs(a->p[ia][c] - b->p[ib][c]));
+        }
+    }
+    if (worst > 1e-6) {
+        print_error("mixed-encoding ensemble vs mean of the members: max |diff| %g\n", worst);
+        fail();
+    }
+    assert_true(spread > 1e-3);
+    free(a);
+    free(b);
+    free(e);
     /* A folder that is no --keep-folds run */
     rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", f->data, f->data, ev);
     SG_ASSERT_EXIT(rc, 1, out);
@@ -604,7 +633,7 @@ int main(void)
         cmocka_unit_test(test_swa_averages_the_last_epochs),
         cmocka_unit_test(test_ema_two_ranks),
         cmocka_unit_test(test_keep_folds_ensemble),
-        cmocka_unit_test(test_ensemble_refuses_mismatches),
+        cmocka_unit_test(test_ensemble_classes_and_encodings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

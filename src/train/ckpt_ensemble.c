@@ -139,28 +139,6 @@ static int same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* What of b's input encoding differs from a's, or NULL. */
-static const char *encoding_difference(const train_meta *a, const train_meta *b)
-{
-    if (a->is_series != b->is_series)
-        return "one takes sensor recordings, the other images";
-    if (a->in_channels != b->in_channels || a->spec.channels != b->spec.channels)
-        return "different input channels";
-    if (a->spec.height != b->spec.height || a->spec.width != b->spec.width ||
-        a->spec.resize != b->spec.resize)
-        return "different input image size";
-    if (!a->is_series)
-        return NULL;
-    if (a->segment_channels != b->segment_channels || !same_str(a->units, b->units) ||
-        !same_str(a->sensors, b->sensors) || !same_str(a->axes, b->axes))
-        return "different sensor channels";
-    json_t *ja = enc_params_to_json(&a->enc), *jb = enc_params_to_json(&b->enc);
-    int same = ja && jb && json_equal(ja, jb);
-    json_decref(ja);
-    json_decref(jb);
-    return same ? NULL : "different encoders or encoder settings";
-}
-
 int ckpt_list_check(const ckpt_list *l)
 {
     if (l->n < 2)
@@ -177,17 +155,16 @@ int ckpt_list_check(const ckpt_list *l)
         int same = m.n_classes == first.n_classes;
         for (int c = 0; same && c < m.n_classes; c++)
             same = strcmp(m.class_names[c], first.class_names[c]) == 0;
-        const char *diff = same ? encoding_difference(&first, &m) : NULL;
         if (!same)
             rc = sg_fail(SG_E_INVALID,
                          "%s and %s have different classes (%d and %d, or another order): an "
                          "ensemble averages the probabilities of the same classes",
                          l->paths[0], l->paths[i], first.n_classes, m.n_classes);
-        else if (diff)
+        else if (m.is_series != first.is_series)
             rc = sg_fail(SG_E_INVALID,
-                         "%s and %s take different inputs (%s): an ensemble needs one input "
-                         "encoding",
-                         l->paths[0], l->paths[i], diff);
+                         "%s and %s take different inputs (one sensor recordings, the other "
+                         "images): an ensemble's members read the same inputs",
+                         l->paths[0], l->paths[i]);
         train_meta_free(&m);
     }
     train_meta_free(&first);

@@ -4,12 +4,14 @@
  * CKPT, where predict and eval take one checkpoint, may also be a comma
  * list (a.safetensors,b.safetensors) or the folder of a run trained with
  * `--cv ... --keep-folds` (its fold_N/model.safetensors, N ascending).
- * The members must have the same classes in the same order and the same
- * input encoding (encoder and its settings, sensor channel selection,
- * image size and channels); each prepares the inputs itself with its own
- * fitted statistics and normalisation (those come from each fold's own
- * training data), so member i's probabilities are exactly those of
- * `eval` on it alone, and the ensemble's are their mean.
+ * The members must have the same classes in the same order and read the
+ * same kind of input (sensor recordings or images); their encodings may
+ * differ (sensors, encoder, scaling, image size: an ensemble of two
+ * representations makes errors of two kinds, which is what averaging
+ * needs).  Each prepares the inputs itself with its own encoding, fitted
+ * statistics and normalisation (those come from each fold's own training
+ * data), so member i's probabilities are exactly those of `eval` on it
+ * alone, and the ensemble's are their mean.
  */
 #ifndef SG_CKPT_ENSEMBLE_H
 #define SG_CKPT_ENSEMBLE_H
@@ -30,8 +32,8 @@ int ckpt_list_expand(ckpt_list *out, const char *spec);
 void ckpt_list_free(ckpt_list *l);
 
 /* Reads every member's metadata and refuses, in one line naming the
- * first member and the differing one, other classes or another input
- * encoding. */
+ * first member and the differing one, other classes or another kind of
+ * input. */
 int ckpt_list_check(const ckpt_list *l);
 
 /* As ckpt_predictions_run for each member in turn (one model in memory
