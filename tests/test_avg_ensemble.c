@@ -538,6 +538,58 @@ static void test_keep_folds_ensemble(void **state)
     free(m[1]);
 }
 
+/* Needs the --keep-folds run of test_keep_folds_ensemble.  The run
+ * ensembled with itself is the run: tools/cv_ensemble.sh must give each
+ * fold the accuracy --cv loso gave it, on that fold's held-out subject
+ * alone (a fold evaluated on its training subject would score higher). */
+static void test_cv_ensemble_script(void **state)
+{
+    fx *f = *state;
+    REQUIRE_DATA(f);
+    char run[4400], dir[4500], cmd[16000], path[4600];
+    snprintf(run, sizeof run, "%s/cv", f->tmp);
+    snprintf(dir, sizeof dir, "%s/cv_ens", f->tmp);
+    snprintf(cmd, sizeof cmd,
+             "SENSORGRAM='%s' sh tools/cv_ensemble.sh -o '%s' '%s' '%s' '%s' >'%s.log' 2>&1",
+             sg_test_bin(), dir, f->data, run, run, dir);
+    int st = system(cmd);
+    snprintf(path, sizeof path, "%s.log", dir);
+    char *log = sg_test_slurp(path);
+    SG_ASSERT_EXIT(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0, log);
+    SG_ASSERT_CONTAINS(log, "over 2 folds");
+    free(log);
+    double want[2], got[2];
+    int subject, n;
+    for (int which = 0; which < 2; which++) {
+        snprintf(path, sizeof path, "%s/cv_folds.csv", which ? dir : run);
+        char *text = sg_test_slurp(path);
+        assert_non_null(text);
+        for (int k = 0; k < 2; k++) {
+            char key[8];
+            snprintf(key, sizeof key, "\n%d,", k);
+            const char *row = strstr(text, key);
+            assert_non_null(row);
+            double acc;
+            if (which) /* fold,subject,n_valid,accuracy,log_loss */
+                assert_int_equal(sscanf(row + 1, "%*d,%d,%d,%lf", &subject, &n, &acc), 3);
+            else /* fold,subject,n_train,n_valid,accuracy,log_loss */
+                assert_int_equal(sscanf(row + 1, "%*d,%d,%*d,%d,%lf", &subject, &n, &acc), 3);
+            assert_int_equal(subject, k + 1);
+            assert_int_equal(n, 120);
+            (which ? got : want)[k] = acc;
+        }
+        free(text);
+    }
+    for (int k = 0; k < 2; k++)
+        if (fabs(got[k] - want[k]) > 5e-5) {
+            print_error("fold %d: cv_ensemble.sh %.4f, --cv loso %.6f\n", k, got[k], want[k]);
+            fail();
+        }
+    /* an existing output folder is not overwritten */
+    st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+}
+
 /* Needs the run of the test above.  Other classes are refused; other
  * encodings are an ensemble of representations. */
 static void test_ensemble_classes_and_encodings(void **state)
@@ -633,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_swa_averages_the_last_epochs),
         cmocka_unit_test(test_ema_two_ranks),
         cmocka_unit_test(test_keep_folds_ensemble),
+        cmocka_unit_test(test_cv_ensemble_script),
         cmocka_unit_test(test_ensemble_classes_and_encodings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
