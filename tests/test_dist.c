@@ -1,16 +1,20 @@
 /* test_dist.c - data-parallel training through the binary: 2 CPU ranks on
- * 127.0.0.1 with Gloo, launched by torchrun (Debian's python3-torch) or,
- * for the fault tests, directly with the environment torchrun would set
- * (torchrun's agent would itself kill the survivor, which would hide
- * whether our own timeout works).
+ * 127.0.0.1 with Gloo, launched by torchrun (Debian's python3-torch) for
+ * the SGD and AdamW checks, or directly with the environment torchrun
+ * would set (our own TCPStore instead of torchrun's agent store) for the
+ * others: the fault tests need it (torchrun's agent would itself kill the
+ * survivor, which would hide whether our own timeout works); --sync-bn, CV
+ * and resume save torchrun's Python agent (~4 s of wall time a launch).
  *
  * Data: 240 DSA segments (activities 1-4 of subject 1, accelerometers,
  * gray encoder), 192 training and 48 validation samples, ResNet18 at
- * 16x16, one thread per rank, --bs 48 per rank (2 steps an epoch: under
- * ASan every step's 45 MB gradient and optimizer temporaries are fresh
- * mmaps, so steps, not samples, are what the test pays for; runs are
- * shared between checks).  Checks:
- *   - 2 ranks x --bs 48 give the same weights as 1 process with --bs 48
+ * 16x16, one thread per rank, --bs 48 per rank (2 steps an epoch; 96 and
+ * 1 step for AdamW, 120 for the CV folds: under ASan every step's 45 MB
+ * gradient and optimizer temporaries are fresh mmaps, so steps, not
+ * samples, are what the test pays for, and each process ~2 s of start-up;
+ * runs are shared between checks; no BatchNorm recalibration but in the
+ * --sync-bn check).  Checks:
+ *   - 2 ranks x --bs B give the same weights as 1 process with --bs B
  *     --accumulate 2, to 1e-6 relative, for SGD (1 epoch) and AdamW
  *     (2 epochs), one-cycle;
  *   - both ranks print the same weights hash after every epoch;
@@ -81,7 +85,7 @@ static int teardown(void **state)
 
 #define COMMON_ARGS                                                                       \
     "--sensors acc --encoder gray --arch resnet18 --image-size 16 --bs 48 --lr 2e-3 "      \
-    "--pretrained none --seed 3 -j 1 --threads 1 --no-progress"
+    "--pretrained none --seed 3 -j 1 --threads 1 --no-progress --bn-recal 0"
 
 /* torchrun's launcher line for 2 local ranks.  `--redirects 9:1 --tee 9:1`
  * names a local rank that does not exist: Debian's torch 1.13 under
@@ -96,11 +100,34 @@ static void torchrun_prefix(char *buf, size_t size, int port)
              sg_test_python(), port);
 }
 
-/* Largest |a - b| / max|a| over the parameters and the optimizer state;
- * with model_only set, over the parameters and the BatchNorm running means
- * and variances instead (not by default: under DDP's rule they are rank
- * 0's own). */
-static double max_rel_diff_ex(const char *pa, const char *pb, int model_only)
+/* The launcher line for 2 local ranks started directly, with the
+ * environment torchrun would set (rank 1 in the background; the exit
+ * status is rank 0's, or rank 1's when rank 0 succeeded).  Cheaper than
+ * torchrun's Python agent (~1 s CPU, ~4 s wall a launch); the tests of
+ * the torchrun path use torchrun_prefix. */
+static void direct_prefix(char *buf, size_t size, const dist_fx *e, int port)
+{
+    char script[4400];
+    snprintf(script, sizeof script, "%s/two_ranks.sh", e->tmp);
+    if (!sg_test_path_exists(script)) {
+        FILE *f = fopen(script, "w");
+        assert_non_null(f);
+        fputs("p=$1; shift\n"
+              "export OMP_NUM_THREADS=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=$p WORLD_SIZE=2\n"
+              "RANK=1 LOCAL_RANK=1 \"$@\" & r1pid=$!\n"
+              "RANK=0 LOCAL_RANK=0 \"$@\"; r0=$?\n"
+              "wait $r1pid; r1=$?\n"
+              "[ $r0 -eq 0 ] && exit $r1; exit $r0\n",
+              f);
+        assert_int_equal(fclose(f), 0);
+    }
+    snprintf(buf, size, "sh '%s' %d", script, port);
+}
+
+/* Largest |a - b| / max|a| over the parameters and, by what: 0 the
+ * optimizer state, 1 the BatchNorm running means and variances (not by
+ * default: under DDP's rule they are rank 0's own), 2 nothing else. */
+static double max_rel_diff_ex(const char *pa, const char *pb, int what)
 {
     sg_st_file a, b;
     assert_int_equal(sg_st_open(&a, pa), 0);
@@ -110,8 +137,8 @@ static double max_rel_diff_ex(const char *pa, const char *pb, int model_only)
     size_t compared = 0;
     for (size_t i = 0; i < a.n_tensors; i++) {
         const sg_st_tensor *ta = &a.tensors[i];
-        if ((!model_only && strstr(ta->name, "running_")) || strstr(ta->name, "num_batches") ||
-            (model_only && strncmp(ta->name, "optim.", 6) == 0))
+        if ((what != 1 && strstr(ta->name, "running_")) || strstr(ta->name, "num_batches") ||
+            (what != 0 && strncmp(ta->name, "optim.", 6) == 0))
             continue;
         const sg_st_tensor *tb = sg_st_find(&b, ta->name);
         assert_non_null(tb);
@@ -132,7 +159,7 @@ static double max_rel_diff_ex(const char *pa, const char *pb, int model_only)
         free(x);
         free(y);
     }
-    assert_true(compared > 90); /* resnet18: 62 parameters + 40 buffers, or + their state */
+    assert_true(compared > 50); /* resnet18: 62 parameters (+ 40 buffers or their state) */
     sg_st_close(&a);
     sg_st_close(&b);
     return worst;
@@ -169,7 +196,7 @@ static void check_rank_hashes(const char *out, int epochs)
     }
 }
 
-static void check_equivalence(dist_fx *e, const char *opt, int epochs)
+static void check_equivalence(dist_fx *e, const char *opt, int epochs, int bs)
 {
     char dist_run[4400], one_run[4400], prefix[1024], *out = NULL;
     snprintf(dist_run, sizeof dist_run, "%s/dist_%s", e->tmp, opt);
@@ -177,8 +204,8 @@ static void check_equivalence(dist_fx *e, const char *opt, int epochs)
     torchrun_prefix(prefix, sizeof prefix, e->port++);
     int rc = sg_test_run(&out, prefix,
                          "train --dataset dsa '%s' " COMMON_ARGS " --opt %s --epochs %d "
-                         "--dist-hash-log --out '%s'",
-                         e->data, opt, epochs, dist_run);
+                         "--bs %d --dist-hash-log --out '%s'",
+                         e->data, opt, epochs, bs, dist_run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "2 ranks (Gloo)");
     check_rank_hashes(out, epochs);
@@ -189,8 +216,8 @@ static void check_equivalence(dist_fx *e, const char *opt, int epochs)
     free(out);
     rc = sg_test_run(&out, NULL,
                      "train --dataset dsa '%s' " COMMON_ARGS " --opt %s --epochs %d "
-                     "--accumulate 2 --out '%s'",
-                     e->data, opt, epochs, one_run);
+                     "--bs %d --accumulate 2 --out '%s'",
+                     e->data, opt, epochs, bs, one_run);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
     char a[4500], b[4500];
@@ -226,7 +253,7 @@ static void test_sgd_two_ranks_equal_accumulate(void **state)
     dist_fx *e = *state;
     REQUIRE_DATA(e);
     SG_REQUIRE_PYTHON("torch.distributed.run");
-    check_equivalence(e, "sgd", 1);
+    check_equivalence(e, "sgd", 1, 48);
 }
 
 static void test_adamw_two_ranks_equal_accumulate(void **state)
@@ -234,27 +261,28 @@ static void test_adamw_two_ranks_equal_accumulate(void **state)
     dist_fx *e = *state;
     REQUIRE_DATA(e);
     SG_REQUIRE_PYTHON("torch.distributed.run");
-    check_equivalence(e, "adamw", 2);
+    /* --bs 96 x 2 ranks: the whole training set, one step an epoch */
+    check_equivalence(e, "adamw", 2, 96);
 }
 
 /* --sync-bn: 2 ranks x --bs 48 take the steps of one process with --bs 96
  * (BatchNorm over the whole batch of 96), weights and BatchNorm running
  * statistics alike (those of the recalibration before each validation,
  * which --sync-bn shards over the ranks as well).  The SGD run of the
- * first test (per-rank BatchNorm, otherwise the same) must be far from
- * that reference: this comparison can tell the two apart. */
+ * first test (per-rank BatchNorm, otherwise the same; its recalibration
+ * is off, which changes no weight) must have weights far from that
+ * reference: this comparison can tell the two apart. */
 static void test_sync_bn_equals_full_batch(void **state)
 {
     dist_fx *e = *state;
     REQUIRE_DATA(e);
-    SG_REQUIRE_PYTHON("torch.distributed.run");
     char dist_run[4400], one_run[4400], prefix[1024], *out = NULL;
     snprintf(dist_run, sizeof dist_run, "%s/dist_syncbn", e->tmp);
     snprintf(one_run, sizeof one_run, "%s/one_bs96", e->tmp);
-    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    direct_prefix(prefix, sizeof prefix, e, e->port++);
     int rc = sg_test_run(&out, prefix,
                          "train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 1 "
-                         "--sync-bn --dist-hash-log --out '%s'",
+                         "--bn-recal 20 --sync-bn --dist-hash-log --out '%s'",
                          e->data, dist_run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "BatchNorm statistics over all ranks (--sync-bn)");
@@ -263,7 +291,7 @@ static void test_sync_bn_equals_full_batch(void **state)
     /* --sync-bn in one process says it changes nothing, and does nothing. */
     rc = sg_test_run(&out, NULL,
                      "train --dataset dsa '%s' " COMMON_ARGS " --opt sgd --epochs 1 --bs 96 "
-                     "--sync-bn --out '%s'",
+                     "--bn-recal 20 --sync-bn --out '%s'",
                      e->data, one_run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "--sync-bn has no effect in one process");
@@ -293,7 +321,7 @@ static void test_sync_bn_equals_full_batch(void **state)
         print_message("SKIP: the per-rank BatchNorm check needs the SGD run of the first test\n");
         skip();
     }
-    double per_rank = max_rel_diff(a, b);
+    double per_rank = max_rel_diff_ex(a, b, 2);
     print_message("per-rank BatchNorm 2 x 48 vs 1 x 96: max relative difference %g\n", per_rank);
     if (per_rank < 1e-3) {
         print_error("per-rank BatchNorm is only %g from the whole-batch reference: the "
@@ -369,20 +397,19 @@ static void test_cv_parallel_equals_sequential(void **state)
 {
     dist_fx *e = *state;
     REQUIRE_DATA(e);
-    SG_REQUIRE_PYTHON("torch.distributed.run");
     char seq[4400], par[4400], prefix[1024], *out = NULL;
     snprintf(seq, sizeof seq, "%s/cv_seq", e->tmp);
     snprintf(par, sizeof par, "%s/cv_par", e->tmp);
     int rc = sg_test_run(&out, NULL,
-                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:2 "
-                         "--out '%s'",
+                         "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --bs 120 "
+                         "--cv kfold:2 --out '%s'",
                          e->data, seq);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
-    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    direct_prefix(prefix, sizeof prefix, e, e->port++);
     rc = sg_test_run(&out, prefix,
-                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --cv kfold:2 "
-                     "--cv-parallel --out '%s'",
+                     "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --bs 120 "
+                     "--cv kfold:2 --cv-parallel --out '%s'",
                      e->data, par);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "cross-validation: accuracy");
@@ -476,7 +503,7 @@ static void fault_start(dist_fx *e, fault_case *f)
 }
 
 /* Mid-epoch: once training has started (the table header), during
- * epoch 0, plus 1.5 s. */
+ * epoch 0, plus 1 s. */
 static void fault_signal(fault_case *f)
 {
     if (!wait_for_text(f->log0, "train_loss", 120.0)) {
@@ -489,7 +516,7 @@ static void fault_signal(fault_case *f)
         free(t);
         fail();
     }
-    usleep(1500000);
+    usleep(1000000);
     assert_int_equal(kill(f->r1, f->sig), 0);
     f->t_signal = mono_now();
 }
@@ -544,14 +571,13 @@ static void test_resume_on_two_ranks(void **state)
 {
     dist_fx *e = *state;
     REQUIRE_DATA(e);
-    SG_REQUIRE_PYTHON("torch.distributed.run");
     char run[4400], log[4400], ck[4500], cmd[9000];
     snprintf(run, sizeof run, "%s/resumed", e->tmp);
     snprintf(log, sizeof log, "%s/resumed.log", e->tmp);
     snprintf(ck, sizeof ck, "%s/last.safetensors", run);
     snprintf(cmd, sizeof cmd,
              "exec %s train --dataset dsa '%s' " COMMON_ARGS " --opt adamw --epochs 2 "
-             "--accumulate 2 --out '%s' >'%s' 2>&1",
+             "--bs 96 --accumulate 2 --out '%s' >'%s' 2>&1",
              sg_test_bin(), e->data, run, log);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -572,16 +598,16 @@ static void test_resume_on_two_ranks(void **state)
     char *out = NULL, prefix[1024];
     int rc = sg_test_run(&out, NULL,
                          "train --dataset dsa '%s' " COMMON_ARGS " --opt adamw --epochs 2 "
-                         "--bs 96 --accumulate 2 --resume --out '%s'",
+                         "--bs 48 --accumulate 2 --resume --out '%s'",
                          e->data, run);
     SG_ASSERT_EXIT(rc, 1, out);
-    SG_ASSERT_CONTAINS(out, "global batch of 96 (1 rank), this run would use 192 (--bs 96 x 1 "
+    SG_ASSERT_CONTAINS(out, "global batch of 192 (1 rank), this run would use 96 (--bs 48 x 1 "
                             "ranks x --accumulate 2)");
     free(out);
-    torchrun_prefix(prefix, sizeof prefix, e->port++);
+    direct_prefix(prefix, sizeof prefix, e, e->port++);
     rc = sg_test_run(&out, prefix,
                      "train --dataset dsa '%s' " COMMON_ARGS " --opt adamw --epochs 2 --resume "
-                     "--dist-overlap off --out '%s'",
+                     "--bs 96 --dist-overlap off --out '%s'",
                      e->data, run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "resuming");

@@ -79,10 +79,6 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
         .rank = 0,
         .world_size = 1,
         .timeout_s = o->dist_timeout,
-        /* as cli_train picks cuda:LOCAL_RANK; "auto" then means NCCL */
-        .cuda = o->device &&
-                (strcmp(o->device, "auto") == 0 || strncmp(o->device, "cuda", 4) == 0) &&
-                sg_cuda_available(),
         .no_overlap = !o->dist_overlap,
     };
     int rc = env_pick(&s.world_size, "WORLD_SIZE", "SLURM_NTASKS");
@@ -128,6 +124,10 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
                        "--accumulate is for one process: with %d ranks each rank's --bs is its "
                        "share of the step",
                        s.world_size);
+    /* as cli_train picks cuda:LOCAL_RANK; "auto" then means NCCL.  Asked
+     * only now: it loads libtorch, which a usage error need not wait for. */
+    s.cuda = o->device && (strcmp(o->device, "auto") == 0 || strncmp(o->device, "cuda", 4) == 0) &&
+             sg_cuda_available();
     return sg_dist_create(out, &s);
 }
 
