@@ -202,7 +202,7 @@ static const struct opt_def opt_defs[] = {
      "           with several ranks: BatchNorm statistics over the whole batch of all\n"
      "                     ranks (SyncBatchNorm; default: each rank's own, as DDP)", NULL},
     {{"dist-overlap", required_argument, 0, OPT_DIST_OVERLAP}, CLI_G_TRAIN,
-     "on|off gradient all-reduce during backward (on, default) or after it", NULL},
+     "on|off  gradient all-reduce during backward (on, default) or after it", NULL},
     {{"cv-parallel", no_argument, 0, OPT_CV_PARALLEL}, CLI_G_TRAIN,
      "       with --cv and several ranks: fold f on rank f mod world size", NULL},
     {{"ema", required_argument, 0, OPT_EMA}, CLI_G_TRAIN,
