@@ -66,8 +66,11 @@ struct SyncBN : torch::autograd::Function<SyncBN> {
         int64_t c = x.size(1);
         double local_n = (double)(x.numel() / (c ? c : 1));
         auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(x.device());
-        torch::Tensor stats = torch::cat({x.sum(kDims, false, torch::kFloat64),
-                                          x.square().sum(kDims, false, torch::kFloat64),
+        /* Under CUDA mixed precision x is fp16/bf16: square in the weight's
+         * float32 (an fp16 square overflows above 256). */
+        torch::Tensor xf = x.scalar_type() == weight.scalar_type() ? x : x.to(weight.scalar_type());
+        torch::Tensor stats = torch::cat({xf.sum(kDims, false, torch::kFloat64),
+                                          xf.square().sum(kDims, false, torch::kFloat64),
                                           torch::full({1}, local_n, f64)});
         allreduce_sync(d, stats, "a SyncBatchNorm statistics all-reduce");
         double n = stats[2 * c].item<double>();
@@ -86,7 +89,7 @@ struct SyncBN : torch::autograd::Function<SyncBN> {
         ctx->save_for_backward({x, weight, mean_f, invstd});
         ctx->saved_data["n"] = n;
         ctx->saved_data["dist"] = dist;
-        torch::Tensor y = (x - per_channel(mean_f)) * per_channel(invstd * weight) +
+        torch::Tensor y = (xf - per_channel(mean_f)) * per_channel(invstd * weight) +
                           per_channel(bias);
         return y.to(x.scalar_type());
     }
