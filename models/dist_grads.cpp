@@ -19,7 +19,10 @@
  * a new layout.
  *
  * The sums are those of the old after-backward all-reduce (same buckets,
- * same values), so 2 ranks still equal 1 process with --accumulate 2.
+ * same values), so 2 ranks still equal 1 process with --accumulate 2;
+ * sg_dist_spec.no_overlap goes back to that (the hooks only fill the
+ * buckets; end() launches them all), for machines where the backend's
+ * threads would take the cores backward needs.
  */
 #include "models/dist_internal.hpp"
 
@@ -135,7 +138,9 @@ void on_grad(grad_sync *s, size_t bi, size_t j, const torch::Tensor &g)
         b.flat[0].narrow(0, b.offsets[j], n).copy_(g.reshape({-1}));
         b.got[j] = 1;
         b.pending--;
-        launch_ready(s);
+        /* Without overlap, sg_dist_grad_sync_end launches them all. */
+        if (s->d->overlap)
+            launch_ready(s);
     } catch (...) {
         std::lock_guard<std::mutex> lk(s->mu);
         if (!s->error)

@@ -45,6 +45,8 @@ struct sg_dist {
     int rank = 0, world = 1, local_rank = 0;
     double timeout_s = 300.0;
     size_t bucket_bytes = 25u << 20;
+    /* Buckets go out while backward runs (false: all after it). */
+    bool overlap = true;
     c10::intrusive_ptr<c10d::Store> store;
     /* Exactly one of these is set. */
     c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
@@ -98,6 +100,8 @@ c10::intrusive_ptr<c10d::Work> barrier(sg_dist *d);
 /* Maps a failure of f() to SG_E_IO "rank R: lost rank P during WHAT:
  * cause", naming a rank that recorded its own failure when one did. */
 int collective_failed(sg_dist *d, const char *what, const std::exception &e);
+/* Its message, for code that must throw it (sg::status_error) instead. */
+std::string collective_message(sg_dist *d, const char *what, const std::exception &e);
 
 template <typename F> int collective(sg_dist *d, const char *what, F &&f)
 {

@@ -39,6 +39,8 @@ int sg_dist_grad_sync_end(sg_dist *d, sg_model *m, int failed, sg_dist_comm_time
     return no_torch();
 }
 
+int sg_dist_sync_bn(sg_dist *d, sg_model *m) { (void)d, (void)m; return no_torch(); }
+
 int sg_dist_allreduce_sum(sg_dist *d, double *buf, size_t n)
 {
     (void)d, (void)buf, (void)n;

@@ -46,23 +46,28 @@ std::string failed_peer(sg_dist *d)
     return "";
 }
 
-int collective_failed(sg_dist *d, const char *what, const std::exception &e)
+std::string collective_message(sg_dist *d, const char *what, const std::exception &e)
 {
     std::string cause = sg::first_line(e.what());
     if (const c10::Error *ce = dynamic_cast<const c10::Error *>(&e))
         cause = sg::first_line(ce->what_without_backtrace());
+    std::string me = "rank " + std::to_string(d->rank) + ": ";
     std::string peer = failed_peer(d);
     if (!peer.empty())
-        return sg_fail(SG_E_IO, "rank %d: %s during %s (%s)", d->rank, peer.c_str(), what,
-                       cause.c_str());
+        return me + peer + " during " + what + " (" + cause + ")";
     bool timed_out = cause.find("imed out") != std::string::npos ||
                      cause.find("imeout") != std::string::npos;
     std::string lost = d->world == 2 ? "rank " + std::to_string(1 - d->rank)
                                      : std::string("a peer rank");
-    return sg_fail(SG_E_IO, "rank %d: lost %s during %s: %s (%s)", d->rank, lost.c_str(), what,
-                   timed_out ? "it stopped answering within the process-group timeout"
-                             : "its connection closed (the process died or exited)",
-                   cause.c_str());
+    return me + "lost " + lost + " during " + what + ": " +
+           (timed_out ? "it stopped answering within the process-group timeout"
+                      : "its connection closed (the process died or exited)") +
+           " (" + cause + ")";
+}
+
+int collective_failed(sg_dist *d, const char *what, const std::exception &e)
+{
+    return sg_fail(SG_E_IO, "%s", collective_message(d, what, e).c_str());
 }
 
 void wait_all(std::vector<c10::intrusive_ptr<c10d::Work>> &works)
@@ -214,6 +219,7 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
     d->world = spec->world_size;
     d->local_rank = spec->local_rank;
     d->timeout_s = spec->timeout_s;
+    d->overlap = !spec->no_overlap;
     if (spec->bucket_mb > 0)
         d->bucket_bytes = (size_t)(spec->bucket_mb * 1024.0 * 1024.0);
     SG_TORCH_TRY(

@@ -18,8 +18,9 @@ static nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64
     return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
 }
 
-BlockImpl::BlockImpl(int64_t in_planes, int64_t planes, int64_t stride, bool bottleneck_)
-    : bottleneck(bottleneck_)
+BlockImpl::BlockImpl(int64_t in_planes, int64_t planes, int64_t stride, bool bottleneck_,
+                     std::shared_ptr<bn_sync> sync_)
+    : bottleneck(bottleneck_), sync(std::move(sync_))
 {
     int64_t expansion = bottleneck ? 4 : 1;
     if (bottleneck) {
@@ -42,16 +43,23 @@ BlockImpl::BlockImpl(int64_t in_planes, int64_t planes, int64_t stride, bool bot
     }
 }
 
+/* Every BatchNorm call goes through bn_forward, which is plain bn(x)
+ * unless the network has SyncBatchNorm on. */
 torch::Tensor BlockImpl::forward(const torch::Tensor &x)
 {
-    torch::Tensor out = bn1(conv1(x)).relu_();
+    torch::Tensor out = bn_forward(*bn1, conv1(x), *sync).relu_();
     if (bottleneck) {
-        out = bn2(conv2(out)).relu_();
-        out = bn3(conv3(out));
+        out = bn_forward(*bn2, conv2(out), *sync).relu_();
+        out = bn_forward(*bn3, conv3(out), *sync);
     } else {
-        out = bn2(conv2(out));
+        out = bn_forward(*bn2, conv2(out), *sync);
     }
-    torch::Tensor identity = downsample ? downsample->forward(x) : x;
+    torch::Tensor identity = x;
+    if (downsample) {
+        /* downsample = Sequential(conv, bn), torchvision's names "0" and "1" */
+        identity = downsample->ptr(0)->as<torch::nn::Conv2d>()->forward(x);
+        identity = bn_forward(*downsample->ptr(1)->as<torch::nn::BatchNorm2d>(), identity, *sync);
+    }
     return (out + identity).relu_();
 }
 
@@ -74,7 +82,7 @@ ResNetImpl::ResNetImpl(sg_arch arch, int64_t in_channels, int64_t n_classes)
         layer[s] = nn::Sequential();
         for (int64_t b = 0; b < blocks[s]; b++) {
             int64_t stride = (s > 0 && b == 0) ? 2 : 1;
-            layer[s]->push_back(Block(in_planes, planes, stride, bottleneck));
+            layer[s]->push_back(Block(in_planes, planes, stride, bottleneck, sync));
             in_planes = planes * expansion;
         }
         register_module("layer" + std::to_string(s + 1), layer[s]);
@@ -96,7 +104,7 @@ ResNetImpl::ResNetImpl(sg_arch arch, int64_t in_channels, int64_t n_classes)
 
 torch::Tensor ResNetImpl::features(const torch::Tensor &x)
 {
-    torch::Tensor out = bn1(conv1(x)).relu_();
+    torch::Tensor out = bn_forward(*bn1, conv1(x), *sync).relu_();
     out = torch::max_pool2d(out, 3, 2, 1);
     for (auto &l : layer)
         out = l->forward(out);

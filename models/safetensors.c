@@ -457,6 +457,15 @@ int sg_st_write(const char *path, const sg_st_entry *entries, size_t n, const ch
     for (size_t i = 0; i < n; i++) {
         const sg_st_entry *e = &entries[i];
         size_t numel = entry_numel(e), w = e->as_int ? 8 : 4, used = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* float32 in memory is already little-endian F32: one write, not
+         * one store per element (a checkpoint is 45-90 MB per epoch) */
+        if (!e->as_int) {
+            if (numel)
+                fwrite(e->data, 4, numel, af.fp);
+            continue;
+        }
+#endif
         for (size_t k = 0; k < numel; k++) {
             if (e->as_int) {
                 store_le(buf + used, (uint64_t)(int64_t)llroundf(e->data[k]), 8);

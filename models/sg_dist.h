@@ -21,7 +21,13 @@
  * bucket whose gradients are all in is launched as an asynchronous
  * all-reduce (in bucket order on every rank, as DDP does, so the ranks'
  * collectives match).  sg_dist_grad_sync_end waits for them all and
- * writes the sums back as the gradients.
+ * writes the sums back as the gradients.  With no_overlap set they all
+ * go out after backward instead (same buckets, same sums).
+ *
+ * SyncBatchNorm (sg_dist_sync_bn): the BatchNorm layers of a model compute
+ * their training-mode statistics over the batches of all ranks, with
+ * synchronous all-reduces in forward and backward (models/dist_sync_bn.cpp
+ * says why they cannot deadlock against the gradient buckets).
  */
 #ifndef SG_DIST_H
 #define SG_DIST_H
@@ -49,6 +55,7 @@ typedef struct sg_dist_spec {
     int restart_count;
     double bucket_mb;         /* gradient bucket cap; 0: 25 MiB as DDP */
     int cuda;                 /* the ranks train on cuda:local_rank ("auto" picks NCCL) */
+    int no_overlap;           /* 1: the gradient buckets go out after backward, not during */
 } sg_dist_spec;
 
 /* Joins the process group (blocks until all world_size ranks have
@@ -91,6 +98,16 @@ int sg_dist_grad_sync_begin(sg_dist *d, sg_model *m);
  * into the gradients and removes the hooks.  With failed set, only waits
  * and cleans up.  *t (may be NULL) receives the step's times. */
 int sg_dist_grad_sync_end(sg_dist *d, sg_model *m, int failed, sg_dist_comm_time *t);
+
+/* From now on the BatchNorm layers of m, in training mode, normalise with
+ * the mean and variance of the whole batch of all ranks of d and update
+ * their running statistics from them (unbiased over the global count), as
+ * torch.nn.SyncBatchNorm does; gradients are those of BatchNorm over the
+ * whole batch.  Every training-mode forward and backward of m is then a
+ * collective: all ranks must run them alike.  Eval mode is unchanged (the
+ * running statistics, identical on all ranks).  d NULL turns it off; m
+ * keeps d without owning it, so d must outlive m or be turned off first. */
+int sg_dist_sync_bn(sg_dist *d, sg_model *m);
 
 /* Sums buf[0..n) (float64) over the ranks, in place, on every rank. */
 int sg_dist_allreduce_sum(sg_dist *d, double *buf, size_t n);

@@ -24,19 +24,45 @@ extern "C" {
 #include "models/sg_model.h"
 }
 
+struct sg_dist;
+
 namespace sg {
 
 /* Keeps only the first line of an exception message: c10::Error appends
  * a C++ backtrace that does not belong in a one-line error. */
 std::string first_line(const char *what);
 
+/* An error whose message is already the whole line (a failed collective
+ * naming the ranks): SG_TORCH_TRY returns its code with the message as
+ * it is, without the "libtorch: " prefix. */
+struct status_error : std::runtime_error {
+    int code;
+    status_error(int c, const std::string &what) : std::runtime_error(what), code(c) {}
+};
+
+/* Where a network's training-mode BatchNorm layers take their batch
+ * statistics from: d NULL, this process's batch alone (PyTorch's
+ * BatchNorm2d, DDP's default); else the whole batch of every rank of d
+ * (SyncBatchNorm, models/dist_sync_bn.cpp).  One per network, shared by
+ * its blocks. */
+struct bn_sync {
+    sg_dist *d = nullptr;
+};
+
+/* bn(x), through the process group when s says so and bn is training
+ * (eval mode uses the running statistics: nothing to synchronise). */
+torch::Tensor bn_forward(torch::nn::BatchNorm2dImpl &bn, const torch::Tensor &x,
+                         const bn_sync &s);
+
 /* One residual block: BasicBlock (ResNet18/34) or Bottleneck v1.5
  * (ResNet50, stride on conv2), with torchvision's member names. */
 struct BlockImpl : torch::nn::Module {
-    BlockImpl(int64_t in_planes, int64_t planes, int64_t stride, bool bottleneck);
+    BlockImpl(int64_t in_planes, int64_t planes, int64_t stride, bool bottleneck,
+              std::shared_ptr<bn_sync> sync);
     torch::Tensor forward(const torch::Tensor &x);
 
     bool bottleneck;
+    std::shared_ptr<bn_sync> sync; /* the network's */
     torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
     torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
     torch::nn::Sequential downsample{nullptr};
@@ -51,6 +77,7 @@ struct ResNetImpl : torch::nn::Module {
     torch::Tensor forward(const torch::Tensor &x);  /* (n, n_classes) */
 
     int64_t feature_dim;
+    std::shared_ptr<bn_sync> sync = std::make_shared<bn_sync>();
     torch::nn::Conv2d conv1{nullptr};
     torch::nn::BatchNorm2d bn1{nullptr};
     torch::nn::Sequential layer[4];
@@ -199,6 +226,8 @@ int sg_graph_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, 
 #define SG_TORCH_TRY(...)                                                      \
     try {                                                                      \
         __VA_ARGS__                                                            \
+    } catch (const sg::status_error &e) {                                      \
+        return sg_fail(e.code, "%s", e.what());                                \
     } catch (const std::bad_alloc &) {                                         \
         return sg_fail(SG_E_NOMEM, "libtorch: out of memory");                 \
     } catch (const c10::Error &e) {                                            \

@@ -57,7 +57,8 @@
     X(sg_dist_allreduce_sum) X(sg_dist_allreduce_sum_f32) X(sg_dist_barrier) X(sg_dist_wait_all)   \
     X(sg_model_accumulate_grad) X(sg_model_zero_grad) X(sg_optim_step_accumulated)                \
     X(sg_model_train_step_soft) X(sg_wavg_create) X(sg_wavg_free) X(sg_wavg_update)                \
-    X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set) X(sg_dist_grad_sync_end)
+    X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set) X(sg_dist_grad_sync_end)         \
+    X(sg_dist_sync_bn)
 
 typedef struct torch_table {
 #define SG_TORCH_MEMBER(name) __typeof__(name) *name;
@@ -339,6 +340,7 @@ SG_FORWARD(sg_dist_grad_sync_begin, (sg_dist *d, sg_model *m), (d, m))
 SG_FORWARD(sg_dist_grad_sync_end,
            (sg_dist *d, sg_model *m, int failed, sg_dist_comm_time *times),
            (d, m, failed, times))
+SG_FORWARD(sg_dist_sync_bn, (sg_dist *d, sg_model *m), (d, m))
 SG_FORWARD(sg_dist_allreduce_sum, (sg_dist *d, double *buf, size_t n), (d, buf, n))
 SG_FORWARD(sg_dist_allreduce_sum_f32, (sg_dist *d, float *buf, size_t n), (d, buf, n))
 SG_FORWARD(sg_dist_barrier, (sg_dist *d), (d))

@@ -27,7 +27,7 @@ enum {
     OPT_SCHEDULE, OPT_AUGMENT, OPT_NO_AUGMENT, OPT_OUT, OPT_RESUME, OPT_OVERWRITE, OPT_PHOTOS, OPT_ON_ERROR,
     OPT_FIGURE_FORMAT, OPT_FEATURES,
     OPT_NO_PROGRESS, OPT_ACCUMULATE, OPT_DIST_URL, OPT_RANK, OPT_WORLD_SIZE, OPT_DIST_BACKEND,
-    OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL,
+    OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL, OPT_SYNC_BN, OPT_DIST_OVERLAP,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
     OPT_START_LR, OPT_END_LR, OPT_STEPS,
     OPT_EMA, OPT_SWA, OPT_KEEP_FOLDS,
@@ -198,6 +198,11 @@ static const struct opt_def opt_defs[] = {
      "B    gloo|nccl|auto (default auto: nccl on CUDA when built with it, else gloo)", NULL},
     {{"dist-timeout", required_argument, 0, OPT_DIST_TIMEOUT}, CLI_G_TRAIN,
      "S    seconds a collective may wait for a rank (default 300)", NULL},
+    {{"sync-bn", no_argument, 0, OPT_SYNC_BN}, CLI_G_TRAIN,
+     "           with several ranks: BatchNorm statistics over the whole batch of all\n"
+     "                     ranks (SyncBatchNorm; default: each rank's own, as DDP)", NULL},
+    {{"dist-overlap", required_argument, 0, OPT_DIST_OVERLAP}, CLI_G_TRAIN,
+     "on|off  gradient all-reduce during backward (on, default) or after it", NULL},
     {{"cv-parallel", no_argument, 0, OPT_CV_PARALLEL}, CLI_G_TRAIN,
      "       with --cv and several ranks: fold f on rank f mod world size", NULL},
     {{"ema", required_argument, 0, OPT_EMA}, CLI_G_TRAIN,
@@ -271,6 +276,7 @@ void cli_opts_default(cli_opts *o)
     o->rank = -1;
     o->world_size = -1;
     o->dist_timeout = 300.0;
+    o->dist_overlap = 1;
 }
 
 /* Whether option def applies to command cmd (NULL: any) of its groups. */
@@ -431,6 +437,11 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_DIST_TIMEOUT: return parse_double(&o->dist_timeout, name, arg, 0.1, 86400.0);
     case OPT_DIST_HASH_LOG: o->dist_hash_log = 1; return SG_OK;
     case OPT_CV_PARALLEL: o->cv_parallel = 1; return SG_OK;
+    case OPT_SYNC_BN: o->sync_bn = 1; return SG_OK;
+    case OPT_DIST_OVERLAP: {
+        static const char *const names[] = {"off", "on", NULL};
+        return parse_choice(&o->dist_overlap, name, arg, names, "on or off");
+    }
     case OPT_EMA: return parse_double(&o->ema, name, arg, 1e-9, 1.0);
     case OPT_SWA: return cli_parse_int(&o->swa, name, arg, 1, 100000);
     case OPT_KEEP_FOLDS: o->keep_folds = 1; return SG_OK;

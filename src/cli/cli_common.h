@@ -101,6 +101,8 @@ typedef struct cli_opts {
     double dist_timeout;        /* seconds */
     int dist_hash_log;
     int cv_parallel;            /* --cv-parallel: whole folds per rank */
+    int sync_bn;                /* --sync-bn: SyncBatchNorm under a process group */
+    int dist_overlap;           /* --dist-overlap: 1 on (default), 0 off */
     double ema;                 /* --ema decay; 0 off */
     int swa;                    /* --swa epochs; 0 off */
     int keep_folds;             /* --keep-folds: fold_N/model.safetensors */

@@ -79,10 +79,7 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
         .rank = 0,
         .world_size = 1,
         .timeout_s = o->dist_timeout,
-        /* as cli_train picks cuda:LOCAL_RANK; "auto" then means NCCL */
-        .cuda = o->device &&
-                (strcmp(o->device, "auto") == 0 || strncmp(o->device, "cuda", 4) == 0) &&
-                sg_cuda_available(),
+        .no_overlap = !o->dist_overlap,
     };
     int rc = env_pick(&s.world_size, "WORLD_SIZE", "SLURM_NTASKS");
     if (rc == SG_OK)
@@ -127,6 +124,10 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
                        "--accumulate is for one process: with %d ranks each rank's --bs is its "
                        "share of the step",
                        s.world_size);
+    /* as cli_train picks cuda:LOCAL_RANK; "auto" then means NCCL.  Asked
+     * only now: it loads libtorch, which a usage error need not wait for. */
+    s.cuda = o->device && (strcmp(o->device, "auto") == 0 || strncmp(o->device, "cuda", 4) == 0) &&
+             sg_cuda_available();
     return sg_dist_create(out, &s);
 }
 
@@ -141,7 +142,12 @@ int cli_dist_config_add(json_t *config, const cli_opts *o, const sg_dist *d)
     if (json_object_set_new(config, "world_size", json_integer(sg_dist_world_size(d))) ||
         json_object_set_new(config, "accumulate",
                             json_integer(o->accumulate > 1 ? o->accumulate : 1)) ||
-        json_object_set_new(config, "global_batch", json_integer(cli_dist_global_batch(o, d))))
+        json_object_set_new(config, "global_batch", json_integer(cli_dist_global_batch(o, d))) ||
+        /* what applies: without ranks or with --cv-parallel it is off */
+        json_object_set_new(config, "sync_bn",
+                            json_boolean(o->sync_bn && d &&
+                                         !(o->cv_parallel && o->cv != CLI_CV_NONE))) ||
+        json_object_set_new(config, "dist_overlap", json_boolean(o->dist_overlap)))
         return sg_fail(SG_E_NOMEM, "out of memory");
     return SG_OK;
 }

@@ -168,6 +168,9 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         rc = cli_model_create(&m, o, &spec, d->src.n_classes, pretrained,
                               o->seed + (uint64_t)fold, "train", fold == 0);
     }
+    /* --sync-bn: the BatchNorm layers share the statistics of all ranks. */
+    if (rc == SG_OK && dist && o->sync_bn)
+        rc = sg_dist_sync_bn(dist, m);
     if (rc == SG_OK)
         rc = train_meta_init(&meta, o->arch, d->src.n_classes,
                              (const char *const *)d->src.class_names, &spec);
@@ -185,8 +188,9 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     if (rc == SG_OK && fold == 0 && writer)
         rc = run_config_write(run_dir, config);
     if (rc == SG_OK && fold == 0 && talk && dist)
-        fprintf(stderr, "sensorgram train: %d ranks (Gloo), %d samples per rank per step\n",
-                sg_dist_world_size(dist), o->batch_size);
+        fprintf(stderr, "sensorgram train: %d ranks (Gloo), %d samples per rank per step%s\n",
+                sg_dist_world_size(dist), o->batch_size,
+                o->sync_bn ? ", BatchNorm statistics over all ranks (--sync-bn)" : "");
     if (rc == SG_OK && fold == 0 && talk) {
         char dev[256] = "";
         sg_model_device(m, dev, sizeof dev);
@@ -225,6 +229,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         .fold = n_folds > 1 ? fold : -1,
         .accumulate = o->accumulate,
         .dist = dist,
+        .sync_bn = dist && o->sync_bn,
         .hash_log = o->dist_hash_log,
         .mix = o->aug.mixup > 0 ? BATCH_MIX_MIXUP : o->aug.cutmix > 0 ? BATCH_MIX_CUTMIX : 0,
         .mix_alpha = o->aug.mixup > 0 ? o->aug.mixup : o->aug.cutmix,
@@ -520,6 +525,13 @@ int cmd_train(int argc, char **argv)
     rc = cli_dist_join(&dist, &o);
     if (rc == SG_E_INVALID)
         return cli_report("train", rc, 2);
+    /* --sync-bn needs ranks that train on one batch together. */
+    if (rc == SG_OK && o.sync_bn && (!dist || (o.cv_parallel && o.cv != CLI_CV_NONE)) &&
+        sg_dist_rank(dist) == 0)
+        fprintf(stderr, "sensorgram train: --sync-bn has no effect %s\n",
+                !dist ? "in one process (BatchNorm sees the whole batch already; with "
+                        "--accumulate, each micro-batch alone)"
+                      : "with --cv-parallel (each rank trains whole folds alone)");
     /* torchrun --max_restarts started us again after a failure: carry on
      * from the last checkpoint of this run folder when there is one. */
     char last[4096];

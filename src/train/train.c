@@ -383,16 +383,24 @@ static int validate(double *vl, double *acc, double *ll, float *probs, sg_model 
 /* Recomputes the BatchNorm statistics of the current weights from up to
  * n_batches shuffled, unaugmented training batches (bn_recal.cpp says
  * why).  The statistics stay in the model, so the checkpoints saved after
- * this validation hold the ones it was validated with. */
+ * this validation hold the ones it was validated with.  With sync_bn the
+ * ranks take their shares of each batch (the DistributedSampler rule) and
+ * the statistics are those of the global batch of --bs x ranks, as one
+ * process with that batch computes them; without it every rank runs the
+ * same batches of --bs and rank 0's result is broadcast. */
 static int recalibrate_bn(sg_model *m, sample_source *src, const sg_split *split,
                           const sg_transform_spec *spec, const train_options *opt, int epoch)
 {
     if (opt->bn_recal_batches <= 0 || split->n_train < 2)
         return SG_OK;
+    int shard = opt->sync_bn && opt->dist ? sg_dist_world_size(opt->dist) : 1;
+    size_t per = (split->n_train + (size_t)shard - 1) / (size_t)shard;
     sg_sample_source s = sample_source_loader_view(src);
     sg_loader_opts lo = {
         .batch_size = (size_t)opt->batch_size,
-        .drop_last = split->n_train % (size_t)opt->batch_size == 1,
+        .drop_last = per % (size_t)opt->batch_size == 1,
+        .shard_world = shard > 1 ? shard : 0,
+        .shard_rank = shard > 1 ? sg_dist_rank(opt->dist) : 0,
         .shuffle = 1,
         .seed = opt->seed ^ 0x6e5c0ffeeULL,
         .train = 0,

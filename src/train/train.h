@@ -53,6 +53,9 @@ typedef struct train_options {
     int accumulate;         /* micro-batches per step (0 or 1: none); the
                              * step's batch is accumulate x batch_size */
     sg_dist *dist;          /* process group or NULL: one process */
+    int sync_bn;            /* with dist: the model has SyncBatchNorm on
+                             * (sg_dist_sync_bn); recalibration then shards
+                             * its batches over the ranks too */
     int hash_log;           /* every rank prints its weights' hash per epoch */
     int mix;                /* batch_mix_kind (batch_mix.h): mixup/cutmix of training
                              * batches with soft targets; 0: none (one process only) */
@@ -115,7 +118,8 @@ typedef struct train_result {
  * of the per-micro-batch mean losses are summed (all-reduce or autograd
  * accumulation) and divided by W x K before the step.  Rank 0's weights
  * and buffers are broadcast before training; BatchNorm statistics are
- * each rank's own during an epoch and rank 0's are broadcast before
+ * each rank's own during an epoch (with sync_bn, those of the global
+ * batch, the same on every rank) and rank 0's are broadcast before
  * validation, which is sharded (rank r takes every W-th sample, no
  * padding) and summed, so every rank sees the same metrics.  After each
  * epoch the ranks compare a hash of their weights and stop with an error
