@@ -51,7 +51,8 @@ static const struct opt_def opt_defs[] = {
     {{"units", required_argument, 0, OPT_UNITS}, CLI_G_DATA,
      "LIST        DSA units: T,RA,LA,RL,LL (default all)", "eval"},
     {{"sensors", required_argument, 0, OPT_SENSORS}, CLI_G_DATA,
-     "LIST      DSA sensors: acc,gyro,mag (default all)", "eval"},
+     "LIST      DSA sensors: acc,gyro,mag (default all; train --dataset dsa:\n"
+     "                     acc,gyro)", "eval"},
     {{"axes", required_argument, 0, OPT_AXES}, CLI_G_DATA,
      "LIST         DSA axes: x,y,z (default all)", "eval"},
     {{"subjects", required_argument, 0, OPT_SUBJECTS}, CLI_G_DATA,
@@ -531,6 +532,8 @@ int cli_sensor_defaults(cli_opts *o)
 {
     if (!o->dataset || strcmp(o->dataset, "dsa") != 0)
         return SG_OK;
+    if (!o->sensors)
+        o->sensors = "acc,gyro";
     if (!o->arch_given)
         o->arch = SG_ARCH_RESNET18;
     if (!o->epochs_given)

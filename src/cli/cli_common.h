@@ -127,13 +127,13 @@ void cli_opts_default(cli_opts *o);
 /* The encoder stack `train` and `lr-find` use for DSA series when neither
  * --encoder nor --scope is given: the rows scaled over the dataset (the
  * gravity direction postures need) and the same rows min-max scaled per
- * segment and axis (small motions an elevator or a treadmill motor's
- * magnetic field make, lost under the range running sets). */
+ * segment and axis (small motions such as an elevator starting, lost
+ * under the range running sets). */
 #define CLI_SENSOR_ENCODER "gray+gray:scope=axis"
 
 /* The defaults of `train` and `lr-find` for DSA sensor series, where the
- * user left them open: ResNet18, 3 epochs and CLI_SENSOR_ENCODER over all
- * 45 axes.  The README's subject-wise ablation is the measurement behind
+ * user left them open: accelerometers and gyroscopes (30 axes), ResNet18,
+ * 3 epochs and CLI_SENSOR_ENCODER.  The README's subject-wise ablation is the measurement behind
  * each; photos keep ResNet34 and 5 epochs.  Returns 0 or an
  * SG_E_* code with the message set. */
 int cli_sensor_defaults(cli_opts *o);
