@@ -172,6 +172,29 @@ static const torch_table *lib(void)
         return t ? t->name args : SG_E_UNSUPPORTED;                                                \
     }
 
+/* A constructor: without the library, *out is NULL as after any failed
+ * create, so the caller's single free path holds. */
+#define SG_FORWARD_CREATE(name, params, args)                                                      \
+    int name params                                                                                \
+    {                                                                                              \
+        const torch_table *t = lib();                                                              \
+        if (!t) {                                                                                  \
+            if (out)                                                                               \
+                *out = NULL;                                                                       \
+            return SG_E_UNSUPPORTED;                                                               \
+        }                                                                                          \
+        return t->name args;                                                                       \
+    }
+
+/* A non-NULL handle came from the library, so it is loaded; NULL is a
+ * no-op that must not load libtorch. */
+#define SG_FORWARD_FREE(name, type)                                                                \
+    void name(type *p)                                                                             \
+    {                                                                                              \
+        if (p)                                                                                     \
+            lib()->name(p);                                                                        \
+    }
+
 /* Whether the library loads (and so libtorch is there); loads it. */
 int sg_torch_available(void) { return lib() != NULL; }
 
@@ -189,24 +212,9 @@ int sg_cuda_graphs_built(void)
 
 /* --- sg_model.h --------------------------------------------------------- */
 
-int sg_model_create(sg_model **out, const sg_model_spec *spec)
-{
-    const torch_table *t = lib();
-    if (!t) {
-        if (out)
-            *out = NULL;
-        return SG_E_UNSUPPORTED;
-    }
-    return t->sg_model_create(out, spec);
-}
+SG_FORWARD_CREATE(sg_model_create, (sg_model **out, const sg_model_spec *spec), (out, spec))
 
-/* A non-NULL handle came from the library, so it is loaded; NULL is a
- * no-op that must not load libtorch. */
-void sg_model_free(sg_model *m)
-{
-    if (m)
-        lib()->sg_model_free(m);
-}
+SG_FORWARD_FREE(sg_model_free, sg_model)
 
 SG_FORWARD(sg_torch_seed, (uint64_t seed), (seed))
 SG_FORWARD(sg_model_device, (const sg_model *m, char *buf, size_t size), (m, buf, size))
@@ -230,22 +238,10 @@ SG_FORWARD(sg_model_features,
            (m, x, n, c, h, w, features))
 SG_FORWARD(sg_model_feature_dim, (const sg_model *m, int *dim), (m, dim))
 
-int sg_optim_create(sg_optim **out, sg_model *m, const sg_optim_spec *spec)
-{
-    const torch_table *t = lib();
-    if (!t) {
-        if (out)
-            *out = NULL;
-        return SG_E_UNSUPPORTED;
-    }
-    return t->sg_optim_create(out, m, spec);
-}
+SG_FORWARD_CREATE(sg_optim_create, (sg_optim **out, sg_model *m, const sg_optim_spec *spec),
+                  (out, m, spec))
 
-void sg_optim_free(sg_optim *o)
-{
-    if (o)
-        lib()->sg_optim_free(o);
-}
+SG_FORWARD_FREE(sg_optim_free, sg_optim)
 
 SG_FORWARD(sg_optim_set_stage, (sg_optim *o, sg_stage stage, double lr, double momentum),
            (o, stage, lr, momentum))
@@ -261,22 +257,9 @@ SG_FORWARD(sg_model_eval_loss,
            (sg_model *m, const float *x, int n, int c, int h, int w, const int64_t *labels,
             double *loss, float *logits),
            (m, x, n, c, h, w, labels, loss, logits))
-int sg_wavg_create(sg_wavg **out, const sg_model *m)
-{
-    const torch_table *t = lib();
-    if (!t) {
-        if (out)
-            *out = NULL;
-        return SG_E_UNSUPPORTED;
-    }
-    return t->sg_wavg_create(out, m);
-}
+SG_FORWARD_CREATE(sg_wavg_create, (sg_wavg **out, const sg_model *m), (out, m))
 
-void sg_wavg_free(sg_wavg *a)
-{
-    if (a)
-        lib()->sg_wavg_free(a);
-}
+SG_FORWARD_FREE(sg_wavg_free, sg_wavg)
 
 SG_FORWARD(sg_wavg_update, (sg_wavg *a, const sg_model *m, double decay), (a, m, decay))
 SG_FORWARD(sg_wavg_swap, (sg_wavg *a, sg_model *m), (a, m))
@@ -295,32 +278,15 @@ SG_FORWARD(sg_model_set_cuda_graphs, (sg_model *m, sg_cuda_graphs mode), (m, mod
 SG_FORWARD(sg_optim_cuda_graph_stats, (const sg_optim *o, sg_cuda_graph_stats *st), (o, st))
 SG_FORWARD(sg_host_alloc, (void **out, size_t bytes), (out, bytes))
 
-void sg_host_free(void *p)
-{
-    if (p)
-        lib()->sg_host_free(p);
-}
+SG_FORWARD_FREE(sg_host_free, void)
 
 SG_FORWARD(sg_torch_set_tf32, (int allow), (allow))
 
 /* --- sg_dist.h ---------------------------------------------------------- */
 
-int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
-{
-    const torch_table *t = lib();
-    if (!t) {
-        if (out)
-            *out = NULL;
-        return SG_E_UNSUPPORTED;
-    }
-    return t->sg_dist_create(out, spec);
-}
+SG_FORWARD_CREATE(sg_dist_create, (sg_dist **out, const sg_dist_spec *spec), (out, spec))
 
-void sg_dist_free(sg_dist *d)
-{
-    if (d)
-        lib()->sg_dist_free(d);
-}
+SG_FORWARD_FREE(sg_dist_free, sg_dist)
 
 /* Without a group these answer for one process, as the library does,
  * without loading it. */
