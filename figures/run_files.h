@@ -44,5 +44,7 @@
 #define SG_RUN_CKPT_LAST "last.safetensors"
 /* train --cv --keep-folds: RUN_DIR/fold_N/ holds the fold's final model */
 #define SG_RUN_FOLD_MODEL "model.safetensors"
+/* train --member (an ensemble): RUN_DIR/member_N/ is member N's whole run */
+#define SG_RUN_MEMBER_PREFIX "member_"
 
 #endif

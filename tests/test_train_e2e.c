@@ -318,9 +318,52 @@ static void test_subject_wise_validation(void **state)
     free(text);
 }
 
+static json_t *load_config(const char *run)
+{
+    char cfg[4500];
+    snprintf(cfg, sizeof cfg, "%s/config.json", run);
+    json_error_t err;
+    json_t *config = json_load_file(cfg, 0, &err);
+    if (!config)
+        print_error("%s: %s\n", cfg, err.text);
+    assert_non_null(config);
+    return config;
+}
+
+/* One run's config.json: sensors, arch, epochs, input channels and (for
+ * a stack) each element's scope; layout NULL = not checked. */
+static void assert_run_config(const char *run, const char *sensors, const char *arch, int epochs,
+                              int channels, const char *const *scopes, const char *layout)
+{
+    json_t *config = load_config(run);
+    json_t *o = json_object_get(config, "options");
+    assert_string_equal(json_string_value(json_object_get(o, "sensors")), sensors);
+    assert_string_equal(json_string_value(json_object_get(o, "arch")), arch);
+    assert_int_equal(json_integer_value(json_object_get(o, "epochs")), epochs);
+    json_t *input = json_object_get(config, "input");
+    assert_int_equal(json_integer_value(json_object_get(input, "channels")), channels);
+    json_t *enc = json_object_get(config, "encoder");
+    json_t *stack = json_object_get(enc, "stack");
+    if (!scopes) {
+        assert_true(stack == NULL || json_array_size(stack) <= 1);
+    } else {
+        assert_int_equal(json_array_size(stack), 2);
+        for (size_t i = 0; i < 2; i++)
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(stack, i), "scope")), scopes[i]);
+    }
+    if (layout)
+        assert_string_equal(json_string_value(json_object_get(enc, "layout")), layout);
+    json_t *aug = json_object_get(o, "series_augment");
+    assert_true(json_real_value(json_object_get(aug, "rotate_deg")) > 0.0);
+    json_decref(config);
+}
+
 /* Left open, train's sensor options are the README's measured subject-wise
- * recipe: acc and gyro, the gray+gray:scope=axis stack, ResNet18, 3 epochs,
- * the series augmentation on.  An explicit option still wins. */
+ * recipe: an ensemble of three members (cli_ensemble.h), the first the
+ * best single model (acc and gyro, the gray+gray:scope=axis stack,
+ * ResNet18, 3 epochs, the series augmentation on), which --single trains
+ * alone.  An explicit option still wins. */
 static void test_sensor_defaults(void **state)
 {
     e2e *e = *state;
@@ -331,44 +374,52 @@ static void test_sensor_defaults(void **state)
     }
     const char *common = "--units T --image-size 16 --bs 32 --pretrained none --seed 3 -j 2 "
                          "--no-progress";
-    char run[4300], cfg[4500], *out = NULL;
-    for (int explicit_opts = 0; explicit_opts < 2; explicit_opts++) {
-        snprintf(run, sizeof run, "%s/defaults%d", e->tmp, explicit_opts);
-        int rc = sg_test_run(
-            &out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people, common,
-            explicit_opts ? "--sensors acc --encoder gray --arch resnet34 --epochs 1" : "", run);
+    static const char *const dataset_axis[] = {"dataset", "axis"};
+    char run[4300], member[4400], *out = NULL;
+    static const char *const variants[] = {"", "--single",
+                                           "--sensors acc --encoder gray --arch resnet34 "
+                                           "--epochs 1"};
+    for (int v = 0; v < 3; v++) {
+        snprintf(run, sizeof run, "%s/defaults%d", e->tmp, v);
+        int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people,
+                             common, variants[v], run);
         SG_ASSERT_EXIT(rc, 0, out);
+        if (v == 0)
+            SG_ASSERT_CONTAINS(out, "ensemble of 3 members");
+        else
+            assert_null(strstr(out, "ensemble"));
         free(out);
-        snprintf(cfg, sizeof cfg, "%s/config.json", run);
-        json_error_t err;
-        json_t *config = json_load_file(cfg, 0, &err);
-        assert_non_null(config);
-        json_t *o = json_object_get(config, "options");
-        assert_string_equal(json_string_value(json_object_get(o, "sensors")),
-                            explicit_opts ? "acc" : "acc,gyro");
-        assert_string_equal(json_string_value(json_object_get(o, "arch")),
-                            explicit_opts ? "resnet34" : "resnet18");
-        assert_int_equal(json_integer_value(json_object_get(o, "epochs")), explicit_opts ? 1 : 3);
-        /* the default stack: dataset-scaled rows, then the same rows scaled per axis */
-        json_t *input = json_object_get(config, "input");
-        assert_int_equal(json_integer_value(json_object_get(input, "channels")),
-                         explicit_opts ? 1 : 2);
-        json_t *stack = json_object_get(json_object_get(config, "encoder"), "stack");
-        if (explicit_opts) {
-            assert_true(stack == NULL || json_array_size(stack) <= 1);
-        } else {
-            assert_int_equal(json_array_size(stack), 2);
-            assert_string_equal(
-                json_string_value(json_object_get(json_array_get(stack, 0), "scope")), "dataset");
-            assert_string_equal(
-                json_string_value(json_object_get(json_array_get(stack, 1), "scope")), "axis");
-            assert_int_equal(
-                json_integer_value(json_object_get(json_object_get(config, "encoder"),
-                                                   "segment_channels")),
-                6);
+        if (v == 2) {
+            assert_run_config(run, "acc", "resnet34", 1, 1, NULL, NULL);
+            continue;
         }
-        json_t *aug = json_object_get(o, "series_augment");
-        assert_true(json_real_value(json_object_get(aug, "rotate_deg")) > 0.0);
+        /* the single default: dataset-scaled rows, then the same rows
+         * scaled per axis (6 rows of acc+gyro of one unit) */
+        snprintf(member, sizeof member, "%s%s", run, v == 0 ? "/member_0" : "");
+        assert_run_config(member, "acc,gyro", "resnet18", 3, 2, dataset_axis, NULL);
+        json_t *config = load_config(member);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "encoder"),
+                                                            "segment_channels")),
+                         6);
+        json_decref(config);
+        if (v == 1)
+            continue;
+        /* the other members and RUN's record of them */
+        snprintf(member, sizeof member, "%s/member_1", run);
+        assert_run_config(member, "acc,gyro,mag", "resnet18", 3, 6, dataset_axis, "rgb");
+        snprintf(member, sizeof member, "%s/member_2", run);
+        assert_run_config(member, "acc,gyro", "resnet18", 3, 1, NULL, NULL);
+        config = load_config(run);
+        json_t *members = json_object_get(config, "ensemble");
+        assert_int_equal(json_array_size(members), 3);
+        static const char *const opts[] = {"", "--sensors acc,gyro,mag --layout rgb",
+                                           "--encoder gray"};
+        for (size_t i = 0; i < 3; i++)
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(members, i), "options")),
+                opts[i]);
+        assert_true(json_real_value(json_object_get(json_object_get(config, "results"),
+                                                    "accuracy")) > 0.0);
         json_decref(config);
     }
 }

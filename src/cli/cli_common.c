@@ -30,7 +30,7 @@ enum {
     OPT_DIST_TIMEOUT, OPT_DIST_HASH_LOG, OPT_CV_PARALLEL, OPT_SYNC_BN, OPT_DIST_OVERLAP,
     OPT_OUTPUT, OPT_KAGGLE, OPT_CLIP, OPT_TOP_LOSSES, OPT_WEIGHTS, OPT_NO_NORMALIZE,
     OPT_START_LR, OPT_END_LR, OPT_STEPS,
-    OPT_EMA, OPT_SWA, OPT_KEEP_FOLDS,
+    OPT_EMA, OPT_SWA, OPT_KEEP_FOLDS, OPT_MEMBER, OPT_SINGLE,
     OPT_HELP,
 };
 
@@ -216,6 +216,15 @@ static const struct opt_def opt_defs[] = {
     {{"keep-folds", no_argument, 0, OPT_KEEP_FOLDS}, CLI_G_TRAIN,
      "        with --cv: each fold's final model in RUN_DIR/fold_N/model.safetensors\n"
      "                     (an ensemble for eval/predict RUN_DIR)", "lr-find features"},
+    {{"member", required_argument, 0, OPT_MEMBER}, CLI_G_TRAIN,
+     "OPTS        train an ensemble: one member per --member, each the other options\n"
+     "                     plus OPTS (e.g. --member '' --member '--encoder gasf'), in\n"
+     "                     RUN_DIR/member_N/; RUN_DIR gets their mean probabilities (default\n"
+     "                     for --dataset dsa with --sensors, --encoder, --scope, --layout and\n"
+     "                     --magnitude left open: '', '--sensors acc,gyro,mag --layout rgb',\n"
+     "                     '--encoder gray')", "lr-find features"},
+    {{"single", no_argument, 0, OPT_SINGLE}, CLI_G_TRAIN,
+     "            --dataset dsa: train the default ensemble's first member alone", "lr-find features"},
     {{"dist-hash-log", no_argument, 0, OPT_DIST_HASH_LOG}, CLI_G_TRAIN,
      "     every rank prints its weights' hash after each epoch", NULL},
     {{"features", required_argument, 0, OPT_FEATURES}, CLI_G_TRAIN,
@@ -446,6 +455,12 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_EMA: return parse_double(&o->ema, name, arg, 1e-9, 1.0);
     case OPT_SWA: return cli_parse_int(&o->swa, name, arg, 1, 100000);
     case OPT_KEEP_FOLDS: o->keep_folds = 1; return SG_OK;
+    case OPT_MEMBER:
+        if (o->n_members == CLI_MEMBERS_MAX)
+            return sg_fail(SG_E_INVALID, "--member: at most %d members", CLI_MEMBERS_MAX);
+        o->members[o->n_members++] = arg;
+        return SG_OK;
+    case OPT_SINGLE: o->single = 1; return SG_OK;
     case OPT_ARCH:
         rc = sg_arch_parse(&o->arch, arg);
         o->arch_given = 1;

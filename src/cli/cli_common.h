@@ -41,6 +41,9 @@ typedef enum cli_cv {
     CLI_CV_KFOLD,
 } cli_cv;
 
+/* Members of one `train --member` ensemble, at most. */
+#define CLI_MEMBERS_MAX 8
+
 typedef struct cli_opts {
     /* data */
     const char *dataset;        /* "dsa" or NULL */
@@ -106,6 +109,9 @@ typedef struct cli_opts {
     double ema;                 /* --ema decay; 0 off */
     int swa;                    /* --swa epochs; 0 off */
     int keep_folds;             /* --keep-folds: fold_N/model.safetensors */
+    const char *members[CLI_MEMBERS_MAX]; /* --member OPTS: an ensemble (cli_ensemble.h) */
+    int n_members;
+    int single;                 /* --single: no default ensemble */
     /* output */
     const char *output;
     int kaggle;

@@ -13,6 +13,8 @@
 #include "src/cli/cli_cv_parallel.h"
 #include "src/cli/cli_dist.h"
 #include "src/cli/cli_fingerprint.h"
+#include "src/cli/cli_ensemble.h"
+#include "src/cli/cli_train.h"
 #include "src/cli/cli_train_util.h"
 #include "src/cli/commands.h"
 #include "figures/fig.h"
@@ -350,7 +352,43 @@ static void report_interrupt(const cli_opts *o, const char *run_dir, int n_folds
     }
 }
 
-static int run_train(const cli_opts *o, sg_dist *dist)
+void cli_train_outcome_free(cli_train_outcome *t)
+{
+    free(t->index);
+    free(t->probs);
+    free(t->fold);
+    free(t->folds);
+    free(t->label);
+    if (t->has_data)
+        cli_dataset_free(&t->data);
+    memset(t, 0, sizeof *t);
+}
+
+/* Moves the run's results into keep (the caller's from then on). */
+static int keep_outcome(cli_train_outcome *keep, oof *res, fold_result **folds, int n_folds,
+                        cli_dataset *d, const sg_transform_spec *spec)
+{
+    keep->label = malloc((d->src.n + 1) * sizeof *keep->label);
+    if (!keep->label)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    memcpy(keep->label, d->src.label, d->src.n * sizeof *keep->label);
+    keep->n_samples = d->src.n;
+    keep->n_classes = d->src.n_classes;
+    keep->n = res->n;
+    keep->index = res->index;
+    keep->probs = res->probs;
+    keep->fold = res->fold;
+    memset(res, 0, sizeof *res);
+    keep->folds = *folds;
+    keep->n_folds = n_folds;
+    *folds = NULL;
+    /* want_data: d is keep->data already (cli_train_run). */
+    keep->has_data = keep->want_data && d == &keep->data;
+    keep->spec = *spec;
+    return SG_OK;
+}
+
+int cli_train_run(const cli_opts *o, sg_dist *dist, cli_train_outcome *keep)
 {
     const char *run_dir = o->out_dir;
     int writer = sg_dist_rank(dist) == 0;
@@ -374,22 +412,24 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     }
     if (rc)
         return rc;
-    cli_dataset d;
-    rc = cli_dataset_load(&d, o, o->args[0], 1);
-    if (rc == SG_OK && (rc = cli_aug_install(&d, o)) != SG_OK)
-        cli_dataset_free(&d);
+    /* The dataset lives in keep when the caller keeps it. */
+    cli_dataset local;
+    cli_dataset *d = keep && keep->want_data ? &keep->data : &local;
+    rc = cli_dataset_load(d, o, o->args[0], 1);
+    if (rc == SG_OK && (rc = cli_aug_install(d, o)) != SG_OK)
+        cli_dataset_free(d);
     if (rc) {
         if (!o->resume)
             run_guard_discard_failed(run_dir);
         return rc;
     }
     int n_folds = 1;
-    rc = cli_n_folds(&d, o, &n_folds);
+    rc = cli_n_folds(d, o, &n_folds);
     json_t *config = NULL;
     if (rc == SG_OK)
-        rc = cli_config_new(&config, o, &d, "train");
+        rc = cli_config_new(&config, o, d, "train");
     if (rc == SG_OK)
-        rc = cli_aug_config_add(config, o, &d);
+        rc = cli_aug_config_add(config, o, d);
     if (rc == SG_OK)
         rc = cli_dist_config_add(config, o, dist);
     /* --cv-parallel: each rank trains whole folds, one process each, and
@@ -417,7 +457,7 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         if (rc == SG_OK && cvp)
             rc = run_metrics_open(&fold_metrics, dir, 0);
         if (rc == SG_OK)
-            rc = train_fold(&folds[f], &res, &spec, &d, o, f, n_folds, run_dir, dir, fold_metrics,
+            rc = train_fold(&folds[f], &res, &spec, d, o, f, n_folds, run_dir, dir, fold_metrics,
                             &noted, config, cvp ? NULL : dist, cvp && !writer);
         if (cvp) {
             int crc = run_metrics_close(fold_metrics);
@@ -438,7 +478,7 @@ static int run_train(const cli_opts *o, sg_dist *dist)
     if (rc == SG_OK && cvp)
         rc = cli_cv_gather_folds(dist, folds, n_folds);
     if (rc == SG_OK && cvp)
-        rc = cli_cv_gather_oof(dist, d.src.n, d.src.n_classes, &res.n, &res.index, &res.probs,
+        rc = cli_cv_gather_oof(dist, d->src.n, d->src.n_classes, &res.n, &res.index, &res.probs,
                                &res.fold);
     if (rc == SG_OK && cvp && writer)
         rc = cli_cv_merge_metrics(run_dir, n_folds);
@@ -446,20 +486,20 @@ static int run_train(const cli_opts *o, sg_dist *dist)
      * process (rank 0 may not have trained that fold). */
     if (rc == SG_OK && cvp && writer && cli_cv_owner(dist, n_folds - 1) != 0) {
         sg_split last = {0};
-        rc = cli_split_make(&last, &d, o, n_folds - 1);
+        rc = cli_split_make(&last, d, o, n_folds - 1);
         if (rc == SG_OK)
-            rc = cli_dataset_fit(&d, last.train, last.n_train);
+            rc = cli_dataset_fit(d, last.train, last.n_train);
         sg_split_free(&last);
     }
     if (!writer) {
         oof_free(&res);
         free(folds);
         json_decref(config);
-        cli_dataset_free(&d);
+        cli_dataset_free(d);
         return rc;
     }
     if (rc == SG_OK)
-        rc = cli_write_validation_outputs(run_dir, &d, res.index, res.probs, res.n, o->top_losses,
+        rc = cli_write_validation_outputs(run_dir, d, res.index, res.probs, res.n, o->top_losses,
                                           &spec, config);
     if (rc == SG_OK)
         rc = cli_report_folds(config, folds, n_folds, run_dir);
@@ -470,10 +510,44 @@ static int run_train(const cli_opts *o, sg_dist *dist)
         if (frc)
             fprintf(stderr, "sensorgram train: warning: figures: %s\n", sg_last_error());
     }
+    if (rc == SG_OK && keep)
+        rc = keep_outcome(keep, &res, &folds, n_folds, d, &spec);
     oof_free(&res);
     free(folds);
     json_decref(config);
-    cli_dataset_free(&d);
+    if (!(keep && keep->has_data))
+        cli_dataset_free(d);
+    return rc;
+}
+
+int cli_train_check(const cli_opts *o)
+{
+    int rc = SG_OK;
+    if (!o->features && o->n_args != 1)
+        rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
+    if (rc == SG_OK && o->epochs == 0 && o->freeze_epochs <= 0)
+        rc = sg_fail(SG_E_INVALID, "--epochs 0 trains nothing (with --freeze-epochs 0); to "
+                                   "evaluate a model use `sensorgram eval`");
+    if (rc == SG_OK && o->ema > 0 && o->swa > 0)
+        rc = sg_fail(SG_E_INVALID, "--ema and --swa are two ways to average weights: choose one");
+    if (rc == SG_OK && o->keep_folds && o->cv == CLI_CV_NONE)
+        rc = sg_fail(SG_E_INVALID, "--keep-folds needs --cv loso or --cv kfold:K");
+    if (rc == SG_OK && o->features && (o->ema > 0 || o->swa > 0 || o->keep_folds))
+        rc = sg_fail(SG_E_INVALID, "--ema, --swa and --keep-folds are for training networks, "
+                                   "not --features");
+    if (rc == SG_OK && o->swa > o->epochs + (o->freeze_epochs > 0 ? o->freeze_epochs : 0))
+        rc = sg_fail(SG_E_INVALID, "--swa %d: the run has fewer epochs (--epochs %d)", o->swa,
+                     o->epochs);
+    /* BatchNorm in train mode needs two samples per batch (the linear
+     * head of --features has none). */
+    if (rc == SG_OK && (o->aug.mixup > 0 || o->aug.cutmix > 0) &&
+        (o->accumulate > 1 || o->features))
+        rc = sg_fail(SG_E_INVALID, "--%s is for image batches of one process: not with "
+                                   "--accumulate or --features",
+                     o->aug.mixup > 0 ? "mixup" : "cutmix");
+    if (rc == SG_OK && !o->features && o->batch_size < 2)
+        rc = sg_fail(SG_E_INVALID, "--bs %d: training batches need at least 2 samples "
+                                   "(BatchNorm)", o->batch_size);
     return rc;
 }
 
@@ -485,37 +559,25 @@ int cmd_train(int argc, char **argv)
                        CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
     if (rc == 1)
         return 0;
+    /* Before the single run's defaults, which fill in what it looks at. */
+    if (rc == SG_OK)
+        rc = cli_ensemble_defaults(&o);
     if (rc == SG_OK)
         rc = cli_sensor_defaults(&o);
-    if (rc == SG_OK && !o.features && o.n_args != 1)
-        rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
-    if (rc == SG_OK && o.epochs == 0 && o.freeze_epochs <= 0)
-        rc = sg_fail(SG_E_INVALID, "--epochs 0 trains nothing (with --freeze-epochs 0); to "
-                                   "evaluate a model use `sensorgram eval`");
-    if (rc == SG_OK && o.ema > 0 && o.swa > 0)
-        rc = sg_fail(SG_E_INVALID, "--ema and --swa are two ways to average weights: choose one");
-    if (rc == SG_OK && o.keep_folds && o.cv == CLI_CV_NONE)
-        rc = sg_fail(SG_E_INVALID, "--keep-folds needs --cv loso or --cv kfold:K");
-    if (rc == SG_OK && o.features && (o.ema > 0 || o.swa > 0 || o.keep_folds))
-        rc = sg_fail(SG_E_INVALID, "--ema, --swa and --keep-folds are for training networks, "
-                                   "not --features");
-    if (rc == SG_OK && o.swa > o.epochs + (o.freeze_epochs > 0 ? o.freeze_epochs : 0))
-        rc = sg_fail(SG_E_INVALID, "--swa %d: the run has fewer epochs (--epochs %d)", o.swa,
-                     o.epochs);
-    /* BatchNorm in train mode needs two samples per batch (the linear
-     * head of --features has none). */
-    if (rc == SG_OK && (o.aug.mixup > 0 || o.aug.cutmix > 0) && (o.accumulate > 1 || o.features))
-        rc = sg_fail(SG_E_INVALID, "--%s is for image batches of one process: not with "
-                                   "--accumulate or --features",
-                     o.aug.mixup > 0 ? "mixup" : "cutmix");
-    if (rc == SG_OK && !o.features && o.batch_size < 2)
-        rc = sg_fail(SG_E_INVALID, "--bs %d: training batches need at least 2 samples "
-                                   "(BatchNorm)", o.batch_size);
+    if (rc == SG_OK)
+        rc = cli_train_check(&o);
+    /* Every member's options, checked before the first one trains. */
+    cli_ensemble *ens = NULL;
+    if (rc == SG_OK && o.n_members > 0)
+        rc = cli_ensemble_create(&ens, &o, argc, argv,
+                                 CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
     /* Only where the loops poll the flag (not the --features head). */
     if (rc == SG_OK && !o.features)
         rc = sg_signals_install();
-    if (rc)
+    if (rc) {
+        cli_ensemble_free(ens);
         return cli_report("train", rc, rc == SG_E_INVALID ? 2 : 1);
+    }
     if (o.features) {
         rc = run_guard_prepare(o.out_dir, o.resume, o.overwrite);
         return rc ? cli_report("train", rc, rc == SG_E_INVALID ? 2 : 1)
@@ -523,8 +585,10 @@ int cmd_train(int argc, char **argv)
     }
     sg_dist *dist = NULL;
     rc = cli_dist_join(&dist, &o);
-    if (rc == SG_E_INVALID)
+    if (rc == SG_E_INVALID) {
+        cli_ensemble_free(ens);
         return cli_report("train", rc, 2);
+    }
     /* --sync-bn needs ranks that train on one batch together. */
     if (rc == SG_OK && o.sync_bn && (!dist || (o.cv_parallel && o.cv != CLI_CV_NONE)) &&
         sg_dist_rank(dist) == 0)
@@ -556,10 +620,12 @@ int cmd_train(int argc, char **argv)
         rc = run_guard_prepare(o.out_dir, o.resume, o.overwrite);
     if (rc == SG_E_INVALID) {
         sg_dist_free(dist);
+        cli_ensemble_free(ens);
         return cli_report("train", rc, 2);
     }
     if (rc == SG_OK)
-        rc = run_train(&o, dist);
+        rc = ens ? cli_ensemble_train(ens, dist) : cli_train_run(&o, dist, NULL);
+    cli_ensemble_free(ens);
     if (rc && dist)
         sg_dist_note_failure(dist, sg_last_error());
     int status;

@@ -39,61 +39,118 @@ static int list_add(ckpt_list *l, const char *path, size_t len)
     return SG_OK;
 }
 
-typedef struct fold_entry {
+typedef struct numbered {
     long n;
     char *path;
-} fold_entry;
+} numbered;
 
-static int fold_cmp(const void *a, const void *b)
+static int numbered_cmp(const void *a, const void *b)
 {
-    const fold_entry *x = a, *y = b;
+    const numbered *x = a, *y = b;
     return (x->n > y->n) - (x->n < y->n);
 }
 
-/* fold_N/model.safetensors of a --keep-folds run, N ascending. */
-static int expand_run_dir(ckpt_list *out, const char *dir)
+/* dir/PREFIXN/leaf (leaf "" = the folder itself) for every decimal N
+ * where that exists, N ascending, into *out (*n_out entries; free each
+ * path and the array). */
+static int numbered_subdirs(numbered **out, size_t *n_out, const char *dir, const char *prefix,
+                            const char *leaf)
 {
+    *out = NULL;
+    *n_out = 0;
     DIR *d = opendir(dir);
     if (!d)
         return sg_fail(SG_E_IO, "%s: cannot open the folder", dir);
-    fold_entry *v = NULL;
-    size_t nv = 0;
+    size_t plen = strlen(prefix), nv = 0;
+    numbered *v = NULL;
     int rc = SG_OK;
     struct dirent *e;
     while (rc == SG_OK && (e = readdir(d)) != NULL) {
         const char *name = e->d_name;
-        if (strncmp(name, "fold_", 5) != 0 || !name[5] ||
-            strspn(name + 5, "0123456789") != strlen(name + 5))
+        if (strncmp(name, prefix, plen) != 0 || !name[plen] ||
+            strspn(name + plen, "0123456789") != strlen(name + plen))
             continue;
         char path[4352];
-        snprintf(path, sizeof path, "%s/%s/%s", dir, name, SG_RUN_FOLD_MODEL);
-        if (!is_file(path))
+        snprintf(path, sizeof path, "%s/%s%s%s", dir, name, leaf[0] ? "/" : "", leaf);
+        if (leaf[0] ? !is_file(path) : !is_dir(path))
             continue;
-        fold_entry *nvp = realloc(v, (nv + 1) * sizeof *nvp);
+        numbered *nvp = realloc(v, (nv + 1) * sizeof *nvp);
         if (!nvp) {
             rc = sg_fail(SG_E_NOMEM, "out of memory");
             break;
         }
         v = nvp;
-        v[nv].n = strtol(name + 5, NULL, 10);
+        v[nv].n = strtol(name + plen, NULL, 10);
         if (!(v[nv].path = strdup(path)))
             rc = sg_fail(SG_E_NOMEM, "out of memory");
         else
             nv++;
     }
     closedir(d);
-    if (rc == SG_OK && nv == 0)
-        rc = sg_fail(SG_E_INVALID,
-                     "%s: a folder without fold_N/%s: give a checkpoint file, or the folder of "
-                     "a run trained with --cv ... --keep-folds",
-                     dir, SG_RUN_FOLD_MODEL);
-    if (rc == SG_OK)
-        qsort(v, nv, sizeof *v, fold_cmp);
-    for (size_t i = 0; rc == SG_OK && i < nv; i++)
-        rc = list_add(out, v[i].path, strlen(v[i].path));
-    for (size_t i = 0; i < nv; i++)
+    if (rc == SG_OK && nv > 1)
+        qsort(v, nv, sizeof *v, numbered_cmp);
+    *out = v;
+    *n_out = nv;
+    return rc;
+}
+
+static void numbered_free(numbered *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
         free(v[i].path);
     free(v);
+}
+
+/* A run's final models: fold_N/model.safetensors of a --keep-folds run,
+ * else (no cross-validation) last.safetensors.  *found: how many. */
+static int expand_one_run(ckpt_list *out, const char *dir, size_t *found)
+{
+    numbered *v;
+    size_t nv;
+    int rc = numbered_subdirs(&v, &nv, dir, "fold_", SG_RUN_FOLD_MODEL);
+    for (size_t i = 0; rc == SG_OK && i < nv; i++)
+        rc = list_add(out, v[i].path, strlen(v[i].path));
+    numbered_free(v, nv);
+    *found = nv;
+    char last[4352];
+    snprintf(last, sizeof last, "%s/%s", dir, SG_RUN_CKPT_LAST);
+    if (rc == SG_OK && nv == 0 && is_file(last)) {
+        rc = list_add(out, last, strlen(last));
+        *found = rc == SG_OK;
+    }
+    return rc;
+}
+
+/* A --keep-folds run folder, or an ensemble's (train --member): every
+ * member_N's models, N ascending. */
+static int expand_run_dir(ckpt_list *out, const char *dir)
+{
+    numbered *members;
+    size_t n_members, found = 0;
+    int rc = numbered_subdirs(&members, &n_members, dir, SG_RUN_MEMBER_PREFIX, "");
+    for (size_t i = 0; rc == SG_OK && i < n_members; i++) {
+        rc = expand_one_run(out, members[i].path, &found);
+        if (rc == SG_OK && found == 0)
+            rc = sg_fail(SG_E_INVALID,
+                         "%s: an ensemble member without its final model (%s, or fold_N/%s "
+                         "of a --keep-folds run)",
+                         members[i].path, SG_RUN_CKPT_LAST, SG_RUN_FOLD_MODEL);
+    }
+    numbered_free(members, n_members);
+    if (rc == SG_OK && n_members == 0) {
+        numbered *v;
+        size_t nv;
+        rc = numbered_subdirs(&v, &nv, dir, "fold_", SG_RUN_FOLD_MODEL);
+        for (size_t i = 0; rc == SG_OK && i < nv; i++)
+            rc = list_add(out, v[i].path, strlen(v[i].path));
+        numbered_free(v, nv);
+        if (rc == SG_OK && nv == 0)
+            rc = sg_fail(SG_E_INVALID,
+                         "%s: a folder without fold_N/%s or member_N/: give a checkpoint file, "
+                         "or the folder of a run trained with --cv ... --keep-folds or with "
+                         "--member",
+                         dir, SG_RUN_FOLD_MODEL);
+    }
     out->is_run_dir = rc == SG_OK;
     return rc;
 }

@@ -56,12 +56,19 @@ static int remove_matching(const char *dir, int (*match)(const char *))
     return rc;
 }
 
-/* fold_N */
+/* PREFIXN, N decimal */
+static int is_numbered(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) != 0 || !name[n])
+        return 0;
+    return strspn(name + n, "0123456789") == strlen(name + n);
+}
+
+/* fold_N (cross-validation) or member_N (an ensemble: a run each) */
 static int is_fold_dir(const char *name)
 {
-    if (strncmp(name, "fold_", 5) != 0 || !name[5])
-        return 0;
-    return strspn(name + 5, "0123456789") == strlen(name + 5);
+    return is_numbered(name, "fold_") || is_numbered(name, SG_RUN_MEMBER_PREFIX);
 }
 
 int run_guard_remove_run_files(const char *dir, int keep_ckpt)
@@ -88,8 +95,9 @@ int run_guard_remove_run_files(const char *dir, int keep_ckpt)
     snprintf(sub, sizeof sub, "%s/top_losses", dir);
     if (rc == SG_OK)
         rc = remove_matching(sub, is_top_loss_image);
-    /* Cross-validation folds hold a run each (without the checkpoint
-     * exception: a new run may have another number of folds). */
+    /* Cross-validation folds and ensemble members hold a run each
+     * (without the checkpoint exception: a new run may have another
+     * number of folds or members). */
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && rc == SG_OK && (e = readdir(d)) != NULL) {
@@ -134,8 +142,9 @@ int run_guard_prepare(const char *dir, int resume, int overwrite)
 {
     if (resume && overwrite)
         return sg_fail(SG_E_INVALID, "--resume and --overwrite exclude each other");
-    /* A killed run's temporaries: in RUN_DIR, figures/, top_losses/, fold_N/. */
-    int rc = sg_tmp_sweep(dir, 2, 0, NULL);
+    /* A killed run's temporaries: in RUN_DIR, figures/, top_losses/,
+     * fold_N/ and member_N/ with their own figures/ and fold_N/. */
+    int rc = sg_tmp_sweep(dir, 3, 0, NULL);
     if (rc || resume)
         return rc;
     int empty = 1;
