@@ -28,8 +28,8 @@
  *     naming rank 1; stopping it (a hang) does too, through the timeout
  *     (both pairs at once); no temporary file is left in the run folder;
  *   - --cv kfold:2 --cv-parallel on 2 ranks writes the same cv table,
- *     predictions, confusion matrix, top losses, fold checkpoint and
- *     metrics rows as sequential CV;
+ *     predictions, confusion matrix, top losses, fold checkpoints and
+ *     metrics rows as sequential CV, for a two-member --member ensemble;
  *   - a 1-process --accumulate 2 run killed after epoch 0 and resumed on
  *     2 ranks with --dist-overlap off ends with the uninterrupted AdamW
  *     run's weights; --resume with another global batch is refused (one
@@ -392,7 +392,11 @@ static void test_one_run_folder_covers_validation_once(void **state)
 }
 
 /* --cv-parallel over 2 ranks (fold 0 on rank 0, fold 1, the last, on rank 1)
- * writes the same cv table, predictions and metrics as sequential CV. */
+ * writes the same cv table, predictions and metrics as sequential CV, here
+ * for an ensemble of two members (train --member: one run per member, then
+ * their mean, written by rank 0 alone). */
+#define TWO_MEMBERS "--member '' --member '--units RA'"
+
 static void test_cv_parallel_equals_sequential(void **state)
 {
     dist_fx *e = *state;
@@ -402,20 +406,22 @@ static void test_cv_parallel_equals_sequential(void **state)
     snprintf(par, sizeof par, "%s/cv_par", e->tmp);
     int rc = sg_test_run(&out, NULL,
                          "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --bs 120 "
-                         "--cv kfold:2 --out '%s'",
+                         "--cv kfold:2 " TWO_MEMBERS " --out '%s'",
                          e->data, seq);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
     direct_prefix(prefix, sizeof prefix, e, e->port++);
     rc = sg_test_run(&out, prefix,
                      "train --dataset dsa '%s' " COMMON_ARGS " --epochs 1 --bs 120 "
-                     "--cv kfold:2 --cv-parallel --out '%s'",
+                     "--cv kfold:2 --cv-parallel " TWO_MEMBERS " --out '%s'",
                      e->data, par);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "cross-validation: accuracy");
+    SG_ASSERT_CONTAINS(out, "ensemble of 2 members");
     free(out);
     const char *same[] = {"cv_folds.csv", "predictions.csv", "confusion_matrix.csv",
-                          "top_losses.csv", "fold_1/last.safetensors"};
+                          "top_losses.csv", "member_0/fold_1/last.safetensors",
+                          "member_1/fold_1/last.safetensors", "member_1/predictions.csv"};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
         char a[4500], b[4500], cmd[9100];
         snprintf(a, sizeof a, "%s/%s", seq, same[i]);
@@ -429,8 +435,9 @@ static void test_cv_parallel_equals_sequential(void **state)
     /* metrics.csv: the same rows in the same order but for the timing column. */
     char cmd[9100];
     snprintf(cmd, sizeof cmd,
-             "cmp -s <(cut -d, -f1-10 '%s/metrics.csv') <(cut -d, -f1-10 '%s/metrics.csv')", seq,
-             par);
+             "cmp -s <(cut -d, -f1-10 '%s/member_0/metrics.csv') "
+             "<(cut -d, -f1-10 '%s/member_0/metrics.csv')",
+             seq, par);
     char bash[9300];
     snprintf(bash, sizeof bash, "bash -c \"%s\"", cmd);
     assert_int_equal(system(bash), 0);

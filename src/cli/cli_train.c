@@ -5,7 +5,9 @@
  * part, transform + normalisation, model + pretrained weights, engine)
  * -> validation outputs (predictions, confusion matrix, top losses; in
  * cross-validation the out-of-fold predictions of every fold) ->
- * config.json -> figures.  `train --features` is in train_features.c.
+ * config.json -> figures.  `train --features` is in train_features.c;
+ * `--member` ensembles (the DSA default) run this once per member
+ * (cli_ensemble.c).
  */
 #include "src/cli/cli_aug.h"
 #include "src/cli/cli_common.h"
@@ -36,6 +38,7 @@
 
 #define TRAIN_USAGE                                                                   \
     "sensorgram train [OPTIONS] DATA\n"                                               \
+    "       sensorgram train --dataset dsa ROOT [OPTIONS]   (an ensemble: see --member)\n" \
     "       sensorgram train --dataset dsa ROOT --encoder gray --sensors acc [OPTIONS]\n" \
     "       sensorgram train --features A.npy[,B.npy] [OPTIONS]"
 
