@@ -14,7 +14,11 @@
 #include <string.h>
 
 /* Stream numbers: one per kind, so kinds do not share draws. */
-enum { STREAM_ROTATE = 1, STREAM_SCALE, STREAM_CROP, STREAM_WARP, STREAM_SHIFT, STREAM_JITTER };
+/* Appended kinds get new numbers: the others' streams stay as they were. */
+enum {
+    STREAM_ROTATE = 1, STREAM_SCALE, STREAM_CROP, STREAM_WARP, STREAM_SHIFT, STREAM_JITTER,
+    STREAM_REMOUNT,
+};
 
 enum { WARP_KNOTS = 4 };
 
@@ -28,6 +32,7 @@ void series_aug_params_default(series_aug_params *p)
     p->crop_min = SERIES_AUG_CROP_DEFAULT;
     p->warp_sigma = SERIES_AUG_WARP_DEFAULT;
     p->jitter_sigma = SERIES_AUG_JITTER_DEFAULT;
+    p->remount_p = SERIES_AUG_REMOUNT_DEFAULT;
 }
 
 void series_aug_params_off(series_aug_params *p)
@@ -39,7 +44,7 @@ void series_aug_params_off(series_aug_params *p)
 int series_aug_active(const series_aug_params *p)
 {
     return p->rotate_deg > 0 || p->scale_sigma > 0 || p->shift_max > 0 || p->crop_min < 1.0 ||
-           p->warp_sigma > 0 || p->jitter_sigma > 0;
+           p->warp_sigma > 0 || p->jitter_sigma > 0 || p->remount_p > 0;
 }
 
 int series_aug_params_check(const series_aug_params *p, int T)
@@ -59,6 +64,9 @@ int series_aug_params_check(const series_aug_params *p, int T)
     if (!(p->jitter_sigma >= 0 && p->jitter_sigma <= 1))
         return sg_fail(SG_E_INVALID, "--aug-jitter: %g is not a sigma in [0, 1]",
                        p->jitter_sigma);
+    if (!(p->remount_p >= 0 && p->remount_p <= 1))
+        return sg_fail(SG_E_INVALID, "--aug-remount: %g is not a probability in [0, 1]",
+                       p->remount_p);
     return SG_OK;
 }
 
@@ -246,6 +254,39 @@ void series_aug_rotate(double *x, int T, const series_aug_layout *l, double max_
     }
 }
 
+void series_aug_quaternion_matrix(double R[9], const double q[4])
+{
+    double w = q[0], x = q[1], y = q[2], z = q[3];
+    R[0] = 1 - 2 * (y * y + z * z);
+    R[1] = 2 * (x * y - z * w);
+    R[2] = 2 * (x * z + y * w);
+    R[3] = 2 * (x * y + z * w);
+    R[4] = 1 - 2 * (x * x + z * z);
+    R[5] = 2 * (y * z - x * w);
+    R[6] = 2 * (x * z - y * w);
+    R[7] = 2 * (y * z + x * w);
+    R[8] = 1 - 2 * (x * x + y * y);
+}
+
+void series_aug_remount(double *x, int T, const series_aug_layout *l, double p, sg_rng *r)
+{
+    /* Four draws per unit whether it is remounted or not, so one unit's
+     * outcome does not move another's. */
+    for (int u = 0; u < l->n_units; u++) {
+        double coin = sg_rng_uniform(r);
+        double u1 = sg_rng_uniform(r), u2 = sg_rng_uniform(r), u3 = sg_rng_uniform(r);
+        if (!(coin < p))
+            continue;
+        /* Shoemake's uniform unit quaternion: a uniform rotation. */
+        double a = sqrt(1.0 - u1), b = sqrt(u1);
+        double q[4] = {b * cos(2.0 * PI * u3), a * sin(2.0 * PI * u2), a * cos(2.0 * PI * u2),
+                       b * sin(2.0 * PI * u3)};
+        double R[9];
+        series_aug_quaternion_matrix(R, q);
+        rotate_unit(x, T, l, u, R);
+    }
+}
+
 void series_aug_scale(double *x, int T, const series_aug_layout *l, double sigma, sg_rng *r)
 {
     for (int s = 0; s < l->n_sensors; s++) {
@@ -373,6 +414,10 @@ void series_aug_apply(double *x, int C, int T, const series_aug_layout *l,
     if (p->rotate_deg > 0) {
         sg_rng_seed(&r, sg_rng_derive(seed, STREAM_ROTATE, 0));
         series_aug_rotate(x, T, l, p->rotate_deg, &r);
+    }
+    if (p->remount_p > 0) {
+        sg_rng_seed(&r, sg_rng_derive(seed, STREAM_REMOUNT, 0));
+        series_aug_remount(x, T, l, p->remount_p, &r);
     }
     if (p->scale_sigma > 0) {
         sg_rng_seed(&r, sg_rng_derive(seed, STREAM_SCALE, 0));

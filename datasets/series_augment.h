@@ -17,6 +17,13 @@
  *           complete x,y,z triad of that unit (acc, gyro, mag together,
  *           as a strap turned on the limb turns all three); channels
  *           that are not part of a complete triad are left as they are
+ *   remount with probability P per body unit, a uniformly random
+ *           orientation (any angle, uniform on SO(3)) of all its triads:
+ *           a unit strapped on the other way round or turned far on the
+ *           limb, which small rotations do not cover (subject 4 of the
+ *           DSA data wears the torso unit upside down while exercising
+ *           on the stepper and cross trainer); the model then has to read
+ *           posture and motion from the other units as well
  *   scale   one factor ~ N(1, sigma) per sensor (all axes of one
  *           UNIT_SENSOR together, so a triad's direction is kept)
  *   crop    a random window of L samples, L uniform in [ceil(F T), T],
@@ -28,7 +35,7 @@
  *   jitter  additive Gaussian noise, sigma times each channel's own
  *           standard deviation in this segment (constant channels get none)
  *
- * Order: rotate, scale, crop, warp, shift, jitter.  Each kind draws from
+ * Order: rotate, remount, scale, crop, warp, shift, jitter.  Each kind draws from
  * its own stream derived from the segment's seed, so switching one on or
  * off does not change what the others do (ablations compare like with
  * like), and the same seed gives the same segment on any thread.
@@ -52,6 +59,7 @@
 #define SERIES_AUG_CROP_DEFAULT 1.0        /* min kept fraction; 1 = off */
 #define SERIES_AUG_WARP_DEFAULT 0.0        /* sigma of the knot speeds; 0 = off */
 #define SERIES_AUG_JITTER_DEFAULT 0.0      /* noise sigma / channel std; 0 = off */
+#define SERIES_AUG_REMOUNT_DEFAULT 0.0     /* per-unit probability; 0 = off */
 
 /* What to do; a zero (or crop 1) field switches that kind off. */
 typedef struct series_aug_params {
@@ -61,6 +69,7 @@ typedef struct series_aug_params {
     double crop_min;     /* (0, 1]; 1 = off */
     double warp_sigma;   /* [0, 1] */
     double jitter_sigma; /* [0, 1] */
+    double remount_p;    /* [0, 1] */
 } series_aug_params;
 
 /* Fills p with the SERIES_AUG_*_DEFAULT values. */
@@ -108,11 +117,16 @@ void series_aug_apply(double *x, int C, int T, const series_aug_layout *l,
  * formula) into R (3x3 row-major).  angle 0 gives exactly the identity. */
 void series_aug_rotation_matrix(double R[9], const double axis[3], double angle);
 
+/* The rotation of the unit quaternion (w, x, y, z) into R (3x3
+ * row-major). */
+void series_aug_quaternion_matrix(double R[9], const double q[4]);
+
 /* Rotates every complete triad of unit u by R + 9u (n_units matrices). */
 void series_aug_rotate_with(double *x, int T, const series_aug_layout *l, const double *R);
 
 /* The single kinds, each drawing from r (see the top of this file). */
 void series_aug_rotate(double *x, int T, const series_aug_layout *l, double max_deg, sg_rng *r);
+void series_aug_remount(double *x, int T, const series_aug_layout *l, double p, sg_rng *r);
 void series_aug_scale(double *x, int T, const series_aug_layout *l, double sigma, sg_rng *r);
 void series_aug_crop(double *x, int C, int T, double min_frac, sg_rng *r, double *scratch);
 void series_aug_warp(double *x, int C, int T, double sigma, sg_rng *r, double *scratch);

@@ -25,7 +25,7 @@
 #define HEAD_H 64
 #define GALLERY_SEED 20261202u
 
-enum { N_ROWS = 8 };
+enum { N_ROWS = 9 };
 
 /* The parameters of row r and its caption. */
 static void row_params(int r, series_aug_params *p, char *caption, size_t size)
@@ -59,6 +59,11 @@ static void row_params(int r, series_aug_params *p, char *caption, size_t size)
         p->jitter_sigma = d.jitter_sigma > 0 ? d.jitter_sigma : 0.05;
         snprintf(caption, size, "jitter (%g x std)", p->jitter_sigma);
         break;
+    case 7:
+        /* certain here, so that the row shows what a remount does */
+        p->remount_p = 1.0;
+        snprintf(caption, size, "remount (any orientation)");
+        break;
     default:
         for (int k = 1; k < N_ROWS - 1; k++) {
             series_aug_params q;
@@ -76,6 +81,8 @@ static void row_params(int r, series_aug_params *p, char *caption, size_t size)
                 p->warp_sigma = q.warp_sigma;
             if (q.jitter_sigma > 0)
                 p->jitter_sigma = q.jitter_sigma;
+            if (q.remount_p > 0)
+                p->remount_p = q.remount_p;
         }
         snprintf(caption, size, "all of the above");
     }

@@ -6,7 +6,10 @@
  * time step (1e-12) and the angles between a unit's acc, gyro and mag
  * (one matrix per unit), is exactly the identity at angle 0 and leaves
  * channels outside complete triads untouched; the layout parsed from DSA
- * names; roll, crop at F = 1 and warp at sigma 0 against hand values.
+ * names; roll, crop at F = 1 and warp at sigma 0 against hand values;
+ * remount: uniform rotations (mean trace 0, orthonormal, det 1), each
+ * unit with probability p, norms and inter-sensor angles kept, other
+ * kinds' streams unchanged.
  * Loader level (in-memory segments, no data needed): with every kind off
  * a training epoch's images are bit-identical to an unaugmented read;
  * augmented epochs are identical with 0, 1 and 2 workers and differ from
@@ -139,6 +142,103 @@ static void test_rotation_keeps_norms(void **state)
     double Rz[9], z[3] = {0, 0, 1};
     series_aug_rotation_matrix(Rz, z, M_PI / 2);
     assert_true(fabs(Rz[0]) < 1e-15 && fabs(Rz[3] - 1.0) < 1e-15 && fabs(Rz[6]) < 1e-15);
+    series_aug_layout_free(&l);
+}
+
+/* Remount: every unit turned by one uniform rotation (norms and the
+ * angles between a unit's sensors kept, other channels untouched), each
+ * unit with probability p; uniform on SO(3) means the mean trace of R
+ * is 0 (small rotations: near 3) and the angle's cosine has mean -1/2
+ * (density (1 - cos a) / pi on [0, pi]). */
+static void test_remount(void **state)
+{
+    (void)state;
+    series_aug_layout l;
+    assert_int_equal(series_aug_layout_build(&l, (char *const *)dsa_names, NC), 0);
+    double x[NC * NT], y[NC * NT];
+    fill_segment(x, NC, NT, 0.7);
+    /* how often T (unit 0) and RA (unit 1) move, alone and together */
+    int draws = 4000, t_moved = 0, ra_moved = 0, both = 0;
+    double trace_sum = 0, worst = 0;
+    for (int n = 0; n < draws; n++) {
+        memcpy(y, x, sizeof x);
+        sg_rng r;
+        sg_rng_seed(&r, sg_rng_derive(99, (uint64_t)n, 0));
+        series_aug_remount(y, NT, &l, 0.5, &r);
+        int mt = 0, mr = 0;
+        for (int t = 0; t < NT; t++) {
+            for (int k = 0; k < 4; k++) {
+                int a = l.triad[3 * k];
+                worst = fmax(worst, fabs(norm3(y, a, a + 1, a + 2, t) -
+                                         norm3(x, a, a + 1, a + 2, t)));
+                if (fabs(y[a * NT + t] - x[a * NT + t]) > 1e-9)
+                    *(l.triad_unit[k] == 0 ? &mt : &mr) = 1;
+            }
+            worst = fmax(worst, fabs(dot3(y, 0, 3, t) - dot3(x, 0, 3, t)));
+            worst = fmax(worst, fabs(dot3(y, 0, 6, t) - dot3(x, 0, 6, t)));
+        }
+        assert_memory_equal(y + 12 * NT, x + 12 * NT, 2 * NT * sizeof(double));
+        t_moved += mt;
+        ra_moved += mr;
+        both += mt && mr;
+    }
+    if (worst > 1e-9) {
+        print_error("remount changed a triad norm or angle by %g\n", worst);
+        fail();
+    }
+    /* p = 0.5 per unit, independently: 2000 +- 3 sigma (95) */
+    assert_true(abs(t_moved - draws / 2) < 95 && abs(ra_moved - draws / 2) < 95);
+    assert_true(abs(both - draws / 4) < 85);
+    /* the rotations: uniform on SO(3).  T's acc, gyro, mag at t = 0 hold
+     * e1, e2, e3, so afterwards they hold R's columns. */
+    double cos_sum = 0;
+    for (int n = 0; n < draws; n++) {
+        memset(y, 0, sizeof y);
+        y[0 * NT] = y[4 * NT] = y[8 * NT] = 1.0;
+        sg_rng r;
+        sg_rng_seed(&r, sg_rng_derive(7, (uint64_t)n, 0));
+        series_aug_remount(y, NT, &l, 1.0, &r);
+        double R[9];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                R[3 * i + j] = y[(3 * j + i) * NT];
+        /* orthonormal with determinant 1 */
+        double det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
+                     R[2] * (R[3] * R[7] - R[4] * R[6]);
+        assert_true(fabs(det - 1.0) < 1e-12);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                double d = 0;
+                for (int k = 0; k < 3; k++)
+                    d += R[3 * i + k] * R[3 * j + k];
+                assert_true(fabs(d - (i == j)) < 1e-12);
+            }
+        double tr = R[0] + R[4] + R[8];
+        trace_sum += tr;
+        cos_sum += (tr - 1.0) / 2.0;
+    }
+    /* trace: mean 0, sd 1 over uniform rotations -> 3 sigma of the mean 0.05 */
+    assert_true(fabs(trace_sum / draws) < 0.05);
+    assert_true(fabs(cos_sum / draws + 0.5) < 0.03);
+    /* p = 1 through series_aug_apply: the remount stream alone changes y;
+     * the rotate stream is not moved by it (rotate + remount 0 equals
+     * rotate alone, bit for bit). */
+    series_aug_params p;
+    series_aug_params_off(&p);
+    p.remount_p = 1.0;
+    double scratch[2 * NT];
+    memcpy(y, x, sizeof x);
+    series_aug_apply(y, NC, NT, &l, &p, 5, scratch);
+    assert_true(fabs(y[0] - x[0]) + fabs(y[1] - x[1]) + fabs(y[2] - x[2]) > 1e-6);
+    series_aug_params_off(&p);
+    p.rotate_deg = 20;
+    double z[NC * NT];
+    memcpy(y, x, sizeof x);
+    memcpy(z, x, sizeof x);
+    series_aug_apply(y, NC, NT, &l, &p, 5, scratch);
+    p.remount_p = 1e-300; /* on, but never fires */
+    series_aug_apply(z, NC, NT, &l, &p, 5, scratch);
+    assert_memory_equal(y, z, sizeof y);
     series_aug_layout_free(&l);
 }
 
@@ -359,7 +459,7 @@ static void test_bad_values_are_usage_errors(void **state)
     char *out = NULL;
     const char *bad[] = {"--aug-rotate 10x", "--aug-rotate 200", "--aug-scale -0.1",
                          "--aug-crop 0",     "--aug-shift -1",   "--aug-warp 2",
-                         "--aug-jitter nan"};
+                         "--aug-jitter nan", "--aug-remount 1.5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s --out '%s/bad'",
                              e->tmp, bad[i], e->tmp);
@@ -585,6 +685,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_from_dsa_names),
         cmocka_unit_test(test_rotation_keeps_norms),
+        cmocka_unit_test(test_remount),
         cmocka_unit_test(test_time_kinds_hand_checked),
         cmocka_unit_test(test_loader_augments_training_only),
         cmocka_unit_test(test_bad_values_are_usage_errors),

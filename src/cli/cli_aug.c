@@ -27,9 +27,17 @@ json_t *cli_aug_json(const cli_dataset *d)
     if (!d->is_series || !d->src.aug_on)
         return json_null();
     const series_aug_params *p = &d->src.aug;
-    return json_pack("{s:f, s:f, s:i, s:f, s:f, s:f}", "rotate_deg", p->rotate_deg, "scale",
-                     p->scale_sigma, "shift", p->shift_max, "crop", p->crop_min, "warp",
-                     p->warp_sigma, "jitter", p->jitter_sigma);
+    json_t *j = json_pack("{s:f, s:f, s:i, s:f, s:f, s:f}", "rotate_deg", p->rotate_deg, "scale",
+                          p->scale_sigma, "shift", p->shift_max, "crop", p->crop_min, "warp",
+                          p->warp_sigma, "jitter", p->jitter_sigma);
+    /* Only when on: runs from before the option keep their fingerprint
+     * (and --resume). */
+    if (j && p->remount_p > 0 &&
+        json_object_set_new(j, "remount", json_real(p->remount_p)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 int cli_aug_config_add(json_t *config, const cli_opts *o, const cli_dataset *d)

@@ -29,6 +29,7 @@ int cli_aug_option(cli_aug_args *a, int opt, const char *name, const char *arg)
     case CLI_AUG_OPT_CROP: rc = cli_parse_double(&a->p.crop_min, name, arg, 0, 1, 1); break;
     case CLI_AUG_OPT_WARP: rc = cli_parse_double(&a->p.warp_sigma, name, arg, 0, 1, 0); break;
     case CLI_AUG_OPT_JITTER: rc = cli_parse_double(&a->p.jitter_sigma, name, arg, 0, 1, 0); break;
+    case CLI_AUG_OPT_REMOUNT: rc = cli_parse_double(&a->p.remount_p, name, arg, 0, 1, 0); break;
     case CLI_AUG_OPT_TTA: return cli_parse_int(&a->tta, name, arg, 1, 1024) ? SG_E_INVALID : 1;
     case CLI_AUG_OPT_MIXUP:
     case CLI_AUG_OPT_CUTMIX: {

@@ -33,6 +33,7 @@ enum {
     CLI_AUG_OPT_TTA,
     CLI_AUG_OPT_MIXUP,
     CLI_AUG_OPT_CUTMIX,
+    CLI_AUG_OPT_REMOUNT,
     CLI_AUG_OPT_END,
 };
 

@@ -170,6 +170,9 @@ static const struct opt_def opt_defs[] = {
      "S       sensor series: smooth time warp, speed sigma S (default 0: off; try 0.2)", NULL},
     {{"aug-jitter", required_argument, 0, CLI_AUG_OPT_JITTER}, CLI_G_TRAIN,
      "S     sensor series: noise of S x each channel's std (default 0: off)", NULL},
+    {{"aug-remount", required_argument, 0, CLI_AUG_OPT_REMOUNT}, CLI_G_TRAIN,
+     "P    sensor series: with probability P per body unit, any orientation of\n"
+     "                     the unit (worn the other way round; default 0: off)", NULL},
     {{"mixup", required_argument, 0, CLI_AUG_OPT_MIXUP}, CLI_G_TRAIN,
      "ALPHA      mix training images and labels, Beta(ALPHA, ALPHA) (default 0: off; try 0.4)",
      "lr-find"},
