@@ -291,7 +291,7 @@ int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opt
 
 /* One DSA segment (the first walking one of the selection, else the
  * first: default LL acc x,y,z of subject 1) under each series augmentation, one row each: original,
- * rotate, scale, shift, crop, warp, jitter, all; the original in gray
+ * rotate, scale, shift, crop, warp, jitter, remount, all; the original in gray
  * behind every changed curve.  opts' encoders field is not used. */
 int fig_augment_gallery_write(const char *path, fig_format format, const fig_gallery_opts *opts);
 

@@ -43,7 +43,7 @@ static void usage(FILE *f)
             "                     (T_acc_norm, ...) after the axes, or alone\n"
             "  -o, --output FILE  gallery output file\n"
             "  --augment-gallery  one segment of ROOT under each series augmentation\n"
-            "                     (rotate, scale, shift, crop, warp, jitter, all)\n"
+            "                     (rotate, scale, shift, crop, warp, jitter, remount, all)\n"
             "  --out DIR          where augment_gallery.png (or .svg/.pdf) goes\n");
 }
 
