@@ -96,6 +96,24 @@ static double dot3(const double *x, int a, int b, int t)
     return s;
 }
 
+/* Largest change of a triad's norm, or of the angle (dot product)
+ * between T's acc and its gyro or mag, at any time step from x to y:
+ * 0 (to rounding) where each unit turned by one rotation. */
+static double triad_change(const double *x, const double *y, const series_aug_layout *l)
+{
+    double worst = 0;
+    for (int t = 0; t < NT; t++) {
+        for (int k = 0; k < 4; k++) {
+            int a = l->triad[3 * k];
+            worst = fmax(worst,
+                         fabs(norm3(y, a, a + 1, a + 2, t) - norm3(x, a, a + 1, a + 2, t)));
+        }
+        worst = fmax(worst, fabs(dot3(y, 0, 3, t) - dot3(x, 0, 3, t)));
+        worst = fmax(worst, fabs(dot3(y, 0, 6, t) - dot3(x, 0, 6, t)));
+    }
+    return worst;
+}
+
 static void test_rotation_keeps_norms(void **state)
 {
     (void)state;
@@ -108,18 +126,13 @@ static void test_rotation_keeps_norms(void **state)
         sg_rng r;
         sg_rng_seed(&r, seed);
         series_aug_rotate(y, NT, &l, 45.0, &r);
-        double worst = 0, moved = 0;
-        for (int t = 0; t < NT; t++) {
+        /* one matrix for the unit: angles between acc, gyro, mag kept */
+        double worst = triad_change(x, y, &l), moved = 0;
+        for (int t = 0; t < NT; t++)
             for (int k = 0; k < 4; k++) {
                 int a = l.triad[3 * k];
-                worst = fmax(worst, fabs(norm3(y, a, a + 1, a + 2, t) -
-                                         norm3(x, a, a + 1, a + 2, t)));
                 moved = fmax(moved, fabs(y[a * NT + t] - x[a * NT + t]));
             }
-            /* one matrix for the unit: angles between acc, gyro, mag kept */
-            worst = fmax(worst, fabs(dot3(y, 0, 3, t) - dot3(x, 0, 3, t)));
-            worst = fmax(worst, fabs(dot3(y, 0, 6, t) - dot3(x, 0, 6, t)));
-        }
         if (worst > 1e-12) {
             print_error("seed %llu: a triad norm or angle changed by %g\n",
                         (unsigned long long)seed, worst);
@@ -166,17 +179,13 @@ static void test_remount(void **state)
         sg_rng_seed(&r, sg_rng_derive(99, (uint64_t)n, 0));
         series_aug_remount(y, NT, &l, 0.5, &r);
         int mt = 0, mr = 0;
-        for (int t = 0; t < NT; t++) {
+        worst = fmax(worst, triad_change(x, y, &l));
+        for (int t = 0; t < NT; t++)
             for (int k = 0; k < 4; k++) {
                 int a = l.triad[3 * k];
-                worst = fmax(worst, fabs(norm3(y, a, a + 1, a + 2, t) -
-                                         norm3(x, a, a + 1, a + 2, t)));
                 if (fabs(y[a * NT + t] - x[a * NT + t]) > 1e-9)
                     *(l.triad_unit[k] == 0 ? &mt : &mr) = 1;
             }
-            worst = fmax(worst, fabs(dot3(y, 0, 3, t) - dot3(x, 0, 3, t)));
-            worst = fmax(worst, fabs(dot3(y, 0, 6, t) - dot3(x, 0, 6, t)));
-        }
         assert_memory_equal(y + 12 * NT, x + 12 * NT, 2 * NT * sizeof(double));
         t_moved += mt;
         ra_moved += mr;
