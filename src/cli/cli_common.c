@@ -172,7 +172,7 @@ static const struct opt_def opt_defs[] = {
      "S     sensor series: noise of S x each channel's std (default 0: off)", NULL},
     {{"aug-remount", required_argument, 0, CLI_AUG_OPT_REMOUNT}, CLI_G_TRAIN,
      "P    sensor series: with probability P per body unit, any orientation of\n"
-     "                     the unit (worn the other way round; default 0: off)", NULL},
+     "                     the unit (worn the other way round; default 0.1; 0 off)", NULL},
     {{"mixup", required_argument, 0, CLI_AUG_OPT_MIXUP}, CLI_G_TRAIN,
      "ALPHA      mix training images and labels, Beta(ALPHA, ALPHA) (default 0: off; try 0.4)",
      "lr-find"},
