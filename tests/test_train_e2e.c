@@ -356,7 +356,7 @@ static void assert_run_config(const char *run, const char *sensors, const char *
         assert_string_equal(json_string_value(json_object_get(enc, "layout")), layout);
     json_t *aug = json_object_get(o, "series_augment");
     assert_true(json_real_value(json_object_get(aug, "rotate_deg")) > 0.0);
-    /* one unit in ten remounted (README: LOSO +3 to +5 points a model) */
+    /* one unit in ten remounted (the README's LOSO rows measure it) */
     assert_float_equal(json_real_value(json_object_get(aug, "remount")), 0.1, 1e-12);
     json_decref(config);
 }
