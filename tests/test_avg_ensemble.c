@@ -19,18 +19,14 @@
  * The formula itself (EMA and SWA to 1e-6 by hand) is test_weight_avg.c.
  */
 #include "tests/sg_preds.h"
-#include "tests/sg_run.h"
-#include "tests/sg_test_models.h"
+#include "tests/sg_walkrun.h"
 
 #include "models/safetensors.h"
 
 #include <signal.h>
 
 typedef struct fx {
-    char *tmp;
-    char data[4200];  /* a09, a12 of p1, p2 */
-    char p1[4200];    /* a09, a12 of p1 */
-    char p2[4200];    /* a09, a12 of p2 */
+    walkrun w;        /* data, p1, p2: walking vs running of p1, p2 */
     char three[4200]; /* a01, a09, a12 of p1, p2 */
     int port;
 } fx;
@@ -43,17 +39,11 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->tmp = sg_test_tmpdir();
+    walkrun_open(&f->w);
     f->port = 29600 + (int)(getpid() % 300);
-    snprintf(f->data, sizeof f->data, "%s/dsa", f->tmp);
-    snprintf(f->p1, sizeof f->p1, "%s/p1", f->tmp);
-    snprintf(f->p2, sizeof f->p2, "%s/p2", f->tmp);
-    snprintf(f->three, sizeof f->three, "%s/three", f->tmp);
-    if (sg_test_dsa_subset(f->data, "a09 a12", "p1 p2") != 0 ||
-        sg_test_dsa_subset(f->p1, "a09 a12", "p1") != 0 ||
-        sg_test_dsa_subset(f->p2, "a09 a12", "p2") != 0 ||
-        sg_test_dsa_subset(f->three, "a01 a09 a12", "p1 p2") != 0)
-        f->data[0] = '\0';
+    snprintf(f->three, sizeof f->three, "%s/three", f->w.tmp);
+    if (sg_test_dsa_subset(f->three, "a01 a09 a12", "p1 p2") != 0)
+        f->w.data[0] = '\0';
     *state = f;
     return 0;
 }
@@ -61,17 +51,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    sg_test_rmtree(f->tmp);
-    free(f->tmp);
+    walkrun_close(&f->w);
     free(f);
     return 0;
 }
-
-#define REQUIRE_DATA(f)                                                                  \
-    do {                                                                                 \
-        SG_REQUIRE_TORCH();                                                              \
-        SG_REQUIRE_DSA((f)->data);                                                       \
-    } while (0)
 
 /* --- checkpoints --- */
 
@@ -167,23 +150,23 @@ static void line_of(char *buf, size_t size, const char *out, const char *key)
 static void test_usage_errors(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char *out, run[4400];
-    snprintf(run, sizeof run, "%s/usage", f->tmp);
-    int rc = sg_test_run(&out, NULL, "train " COMMON " --ema 0.9 --swa 1 --out '%s'", f->data,
+    snprintf(run, sizeof run, "%s/usage", f->w.tmp);
+    int rc = sg_test_run(&out, NULL, "train " COMMON " --ema 0.9 --swa 1 --out '%s'", f->w.data,
                          run);
     SG_ASSERT_EXIT(rc, 2, out);
     SG_ASSERT_CONTAINS(out, "--ema and --swa are two ways to average weights");
     free(out);
-    rc = sg_test_run(&out, NULL, "train " COMMON " --keep-folds --out '%s'", f->data, run);
+    rc = sg_test_run(&out, NULL, "train " COMMON " --keep-folds --out '%s'", f->w.data, run);
     SG_ASSERT_EXIT(rc, 2, out);
     SG_ASSERT_CONTAINS(out, "--keep-folds needs --cv");
     free(out);
-    rc = sg_test_run(&out, NULL, "train " COMMON " --ema 1.5 --out '%s'", f->data, run);
+    rc = sg_test_run(&out, NULL, "train " COMMON " --ema 1.5 --out '%s'", f->w.data, run);
     SG_ASSERT_EXIT(rc, 2, out);
     SG_ASSERT_CONTAINS(out, "--ema: '1.5' is not a number in");
     free(out);
-    rc = sg_test_run(&out, NULL, "train " COMMON " --epochs 2 --swa 3 --out '%s'", f->data, run);
+    rc = sg_test_run(&out, NULL, "train " COMMON " --epochs 2 --swa 3 --out '%s'", f->w.data, run);
     SG_ASSERT_EXIT(rc, 2, out);
     SG_ASSERT_CONTAINS(out, "--swa 3: the run has fewer epochs");
     free(out);
@@ -193,12 +176,12 @@ static void test_usage_errors(void **state)
 static void test_ema_validates_and_saves_the_average(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char run[4400], ck[4500], ev[4500], pr[4500], *out, *eout;
-    snprintf(run, sizeof run, "%s/ema", f->tmp);
+    snprintf(run, sizeof run, "%s/ema", f->w.tmp);
     int rc = sg_test_run(&out, NULL,
                          "train " COMMON " --valid-subjects 2 --epochs 2 --ema 0.9 --out '%s'",
-                         f->data, run);
+                         f->w.data, run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "use the EMA of the weights (decay 0.9)");
     SG_ASSERT_CONTAINS(out, "(ema weights)");
@@ -211,8 +194,8 @@ static void test_ema_validates_and_saves_the_average(void **state)
     }
     /* The checkpoint is the validated model: eval on the held-out subject
      * prints the run's final numbers and writes its probabilities. */
-    snprintf(ev, sizeof ev, "%s/ev", f->tmp);
-    rc = sg_test_run(&eout, NULL, "eval '%s' '%s' -o '%s' --no-progress", ck, f->p2, ev);
+    snprintf(ev, sizeof ev, "%s/ev", f->w.tmp);
+    rc = sg_test_run(&eout, NULL, "eval '%s' '%s' -o '%s' --no-progress", ck, f->w.p2, ev);
     SG_ASSERT_EXIT(rc, 0, eout);
     char want[256], got[256];
     line_of(want, sizeof want, out, "final: accuracy ");
@@ -244,24 +227,24 @@ static void test_ema_validates_and_saves_the_average(void **state)
 static void test_ema_resume_is_exact(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char run[4400], straight[4500], resumed[4500], *out;
-    snprintf(run, sizeof run, "%s/ema_resume", f->tmp);
-    snprintf(straight, sizeof straight, "%s/ema/last.safetensors", f->tmp);
+    snprintf(run, sizeof run, "%s/ema_resume", f->w.tmp);
+    snprintf(straight, sizeof straight, "%s/ema/last.safetensors", f->w.tmp);
     assert_true(sg_test_path_exists(straight));
     /* SIGINT once the first checkpoint is whole; epochs take seconds. */
     int rc = sg_test_run(&out, "(",
                          "train " COMMON " --valid-subjects 2 --epochs 2 --ema 0.9 --out '%s' & "
                          "p=$!; while [ ! -f '%s/last.safetensors' ]; do sleep 0.05; done; "
                          "kill -INT $p; wait $p )",
-                         f->data, run, run);
+                         f->w.data, run, run);
     SG_ASSERT_EXIT(rc, 130, out);
     SG_ASSERT_CONTAINS(out, "interrupted after epoch 0");
     free(out);
     rc = sg_test_run(&out, NULL,
                      "train " COMMON " --valid-subjects 2 --epochs 2 --ema 0.9 --resume "
                      "--out '%s'",
-                     f->data, run);
+                     f->w.data, run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "resuming");
     free(out);
@@ -271,7 +254,7 @@ static void test_ema_resume_is_exact(void **state)
     rc = sg_test_run(&out, NULL,
                      "train " COMMON " --valid-subjects 2 --epochs 3 --ema 0.5 --resume "
                      "--out '%s'",
-                     f->data, run);
+                     f->w.data, run);
     assert_int_not_equal(rc, 0);
     free(out);
 }
@@ -279,12 +262,12 @@ static void test_ema_resume_is_exact(void **state)
 static void test_swa_averages_the_last_epochs(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char run[4400], ck[4500], *out;
-    snprintf(run, sizeof run, "%s/swa", f->tmp);
+    snprintf(run, sizeof run, "%s/swa", f->w.tmp);
     int rc = sg_test_run(&out, NULL,
                          "train " COMMON " --valid-subjects 2 --epochs 2 --swa 1 --out '%s'",
-                         f->data, run);
+                         f->w.data, run);
     SG_ASSERT_EXIT(rc, 0, out);
     char row0[256], row1[256];
     line_of(row0, sizeof row0, out, "\n0  ");
@@ -307,11 +290,11 @@ static void test_swa_averages_the_last_epochs(void **state)
 static void test_ema_two_ranks(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     SG_REQUIRE_PYTHON("torch.distributed.run");
     char dist_run[4400], one_run[4400], prefix[1024], a[4500], b[4500], *out;
-    snprintf(dist_run, sizeof dist_run, "%s/ema_dist", f->tmp);
-    snprintf(one_run, sizeof one_run, "%s/ema_one", f->tmp);
+    snprintf(dist_run, sizeof dist_run, "%s/ema_dist", f->w.tmp);
+    snprintf(one_run, sizeof one_run, "%s/ema_one", f->w.tmp);
     snprintf(prefix, sizeof prefix,
              "OMP_NUM_THREADS=1 %s -m torch.distributed.run --nproc_per_node 2 "
              "--monitor_interval 0.2 --redirects 9:1 --tee 9:1 --master_addr 127.0.0.1 "
@@ -320,7 +303,7 @@ static void test_ema_two_ranks(void **state)
     int rc = sg_test_run(&out, prefix,
                          "train " COMMON " --valid-subjects 2 --epochs 1 --ema 0.9 "
                          "--dist-hash-log --out '%s'",
-                         f->data, dist_run);
+                         f->w.data, dist_run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "2 ranks (Gloo)");
     const char *h0 = strstr(out, "rank 0 epoch 0 weights fnv1a ");
@@ -332,7 +315,7 @@ static void test_ema_two_ranks(void **state)
     rc = sg_test_run(&out, NULL,
                      "train " COMMON " --valid-subjects 2 --epochs 1 --ema 0.9 --accumulate 2 "
                      "--out '%s'",
-                     f->data, one_run);
+                     f->w.data, one_run);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
     snprintf(a, sizeof a, "%s/last.safetensors", dist_run);
@@ -372,11 +355,11 @@ static void test_ema_two_ranks(void **state)
 static void test_keep_folds_ensemble(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char run[4400], path[4600], *out;
-    snprintf(run, sizeof run, "%s/cv", f->tmp);
+    snprintf(run, sizeof run, "%s/cv", f->w.tmp);
     int rc = sg_test_run(&out, NULL, "train " COMMON " --epochs 1 --cv loso --keep-folds --out '%s'",
-                         f->data, run);
+                         f->w.data, run);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "fold 1/2 (validation subject 1)");
     SG_ASSERT_CONTAINS(out, "fold 2/2 (validation subject 2)");
@@ -397,9 +380,9 @@ static void test_keep_folds_ensemble(void **state)
      * the fold's final model (the run's out-of-fold probabilities). */
     for (int k = 0; k < 2; k++) {
         char ev[4500];
-        snprintf(ev, sizeof ev, "%s/ev_fold%d", f->tmp, k);
+        snprintf(ev, sizeof ev, "%s/ev_fold%d", f->w.tmp, k);
         rc = sg_test_run(&out, NULL, "eval '%s/fold_%d/model.safetensors' '%s' -o '%s' "
-                         "--no-progress", run, k, f->data, ev);
+                         "--no-progress", run, k, f->w.data, ev);
         SG_ASSERT_EXIT(rc, 0, out);
         free(out);
         m[k] = malloc(sizeof *m[k]);
@@ -424,8 +407,8 @@ static void test_keep_folds_ensemble(void **state)
     }
     /* The ensemble: the run folder, then the same as a comma list. */
     char ev[4500];
-    snprintf(ev, sizeof ev, "%s/ev_ens", f->tmp);
-    rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", run, f->data, ev);
+    snprintf(ev, sizeof ev, "%s/ev_ens", f->w.tmp);
+    rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", run, f->w.data, ev);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "ensemble of 2 checkpoints");
     free(out);
@@ -448,11 +431,11 @@ static void test_keep_folds_ensemble(void **state)
     assert_true(spread > 1e-3); /* two different models: the mean is not either one */
     /* predict: the same probabilities; the comma list: the same too */
     char csv[4500];
-    snprintf(csv, sizeof csv, "%s/ens_predict.csv", f->tmp);
+    snprintf(csv, sizeof csv, "%s/ens_predict.csv", f->w.tmp);
     rc = sg_test_run(&out, NULL,
                      "predict '%s/fold_0/model.safetensors,%s/fold_1/model.safetensors' '%s' "
                      "-o '%s' --no-progress",
-                     run, run, f->data, csv);
+                     run, run, f->w.data, csv);
     SG_ASSERT_EXIT(rc, 0, out);
     SG_ASSERT_CONTAINS(out, "(ensemble: mean probabilities)");
     free(out);
@@ -475,13 +458,13 @@ static void test_keep_folds_ensemble(void **state)
 static void test_cv_ensemble_script(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char run[4400], dir[4500], cmd[16000], path[4600];
-    snprintf(run, sizeof run, "%s/cv", f->tmp);
-    snprintf(dir, sizeof dir, "%s/cv_ens", f->tmp);
+    snprintf(run, sizeof run, "%s/cv", f->w.tmp);
+    snprintf(dir, sizeof dir, "%s/cv_ens", f->w.tmp);
     snprintf(cmd, sizeof cmd,
              "SENSORGRAM='%s' sh tools/cv_ensemble.sh -o '%s' '%s' '%s' '%s' >'%s.log' 2>&1",
-             sg_test_bin(), dir, f->data, run, run, dir);
+             sg_test_bin(), dir, f->w.data, run, run, dir);
     int st = system(cmd);
     snprintf(path, sizeof path, "%s.log", dir);
     char *log = sg_test_slurp(path);
@@ -525,14 +508,14 @@ static void test_cv_ensemble_script(void **state)
 static void test_ensemble_classes_and_encodings(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(&f->w);
     char run[4400], other[4400], small[4400], ev[4400], path[4600], *out;
-    snprintf(run, sizeof run, "%s/cv", f->tmp);
+    snprintf(run, sizeof run, "%s/cv", f->w.tmp);
     snprintf(path, sizeof path, "%s/fold_0/model.safetensors", run);
     assert_true(sg_test_path_exists(path));
-    snprintf(other, sizeof other, "%s/three_classes", f->tmp);
-    snprintf(small, sizeof small, "%s/small_input", f->tmp);
-    snprintf(ev, sizeof ev, "%s/ev_bad", f->tmp);
+    snprintf(other, sizeof other, "%s/three_classes", f->w.tmp);
+    snprintf(small, sizeof small, "%s/small_input", f->w.tmp);
+    snprintf(ev, sizeof ev, "%s/ev_bad", f->w.tmp);
     int rc = sg_test_run(&out, NULL, "train " COMMON " --epochs 1 --valid-subjects 2 --out '%s'",
                          f->three, other);
     SG_ASSERT_EXIT(rc, 0, out);
@@ -540,11 +523,11 @@ static void test_ensemble_classes_and_encodings(void **state)
     rc = sg_test_run(&out, NULL,
                      "train " COMMON " --epochs 1 --valid-subjects 2 --image-size 8 --encoder "
                      "gray --out '%s'",
-                     f->data, small);
+                     f->w.data, small);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);
     rc = sg_test_run(&out, NULL, "eval '%s,%s/last.safetensors' '%s' -o '%s' --no-progress",
-                     path, other, f->data, ev);
+                     path, other, f->w.data, ev);
     SG_ASSERT_EXIT(rc, 1, out);
     char want[9000];
     snprintf(want, sizeof want,
@@ -567,8 +550,8 @@ static void test_ensemble_classes_and_encodings(void **state)
             snprintf(spec, sizeof spec, "%s%s", members[k], k ? "/last.safetensors" : "");
         else
             snprintf(spec, sizeof spec, "%s,%s/last.safetensors", path, small);
-        snprintf(dir, sizeof dir, "%s/ev_mixed%d", f->tmp, k);
-        rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", spec, f->data, dir);
+        snprintf(dir, sizeof dir, "%s/ev_mixed%d", f->w.tmp, k);
+        rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", spec, f->w.data, dir);
         SG_ASSERT_EXIT(rc, 0, out);
         free(out);
         snprintf(want, sizeof want, "%s/predictions.csv", dir);
@@ -593,13 +576,13 @@ static void test_ensemble_classes_and_encodings(void **state)
     free(b);
     free(e);
     /* A folder that is no --keep-folds run */
-    rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", f->data, f->data, ev);
+    rc = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s' --no-progress", f->w.data, f->w.data, ev);
     SG_ASSERT_EXIT(rc, 1, out);
     SG_ASSERT_CONTAINS(out, "a folder without fold_N/model.safetensors");
     free(out);
     /* A new run over the folder takes the fold models with it. */
     rc = sg_test_run(&out, NULL,
-                     "train " COMMON " --epochs 1 --cv loso --overwrite --out '%s'", f->data,
+                     "train " COMMON " --epochs 1 --cv loso --overwrite --out '%s'", f->w.data,
                      run);
     SG_ASSERT_EXIT(rc, 0, out);
     free(out);

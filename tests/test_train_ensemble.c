@@ -16,17 +16,11 @@
  *     member removes the stale member_1.
  */
 #include "tests/sg_preds.h"
-#include "tests/sg_run.h"
-#include "tests/sg_test_models.h"
+#include "tests/sg_walkrun.h"
 
 #include <jansson.h>
 
-typedef struct fx {
-    char *tmp;
-    char data[4200]; /* a09, a12 of p1, p2 */
-    char p1[4200];   /* a09, a12 of p1 */
-    char p2[4200];   /* a09, a12 of p2 */
-} fx;
+typedef walkrun fx;
 
 #define COMMON                                                                            \
     "--dataset dsa '%s' --sensors acc --units T --arch resnet18 --image-size 16 --bs 16 " \
@@ -36,14 +30,7 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->tmp = sg_test_tmpdir();
-    snprintf(f->data, sizeof f->data, "%s/dsa", f->tmp);
-    snprintf(f->p1, sizeof f->p1, "%s/p1", f->tmp);
-    snprintf(f->p2, sizeof f->p2, "%s/p2", f->tmp);
-    if (sg_test_dsa_subset(f->data, "a09 a12", "p1 p2") != 0 ||
-        sg_test_dsa_subset(f->p1, "a09 a12", "p1") != 0 ||
-        sg_test_dsa_subset(f->p2, "a09 a12", "p2") != 0)
-        f->data[0] = '\0';
+    walkrun_open(f);
     *state = f;
     return 0;
 }
@@ -51,17 +38,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    sg_test_rmtree(f->tmp);
-    free(f->tmp);
+    walkrun_close(f);
     free(f);
     return 0;
 }
-
-#define REQUIRE_DATA(f)                                                                  \
-    do {                                                                                 \
-        SG_REQUIRE_TORCH();                                                              \
-        SG_REQUIRE_DSA((f)->data);                                                       \
-    } while (0)
 
 static preds *load_preds(const char *dir)
 {
@@ -94,7 +74,7 @@ static double config_number(const char *run, int fold, const char *key)
 static void test_member_usage_errors(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(f);
     static const struct {
         const char *args, *want;
     } cases[] = {
@@ -140,7 +120,7 @@ static void score(const preds *p, const char *tag, double *acc, double *ll)
 static void test_member_ensemble_cv(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(f);
     char run[4400], ev[4500], spec[9000], *out;
     snprintf(run, sizeof run, "%s/cv", f->tmp);
     int rc = sg_test_run(&out, NULL,
@@ -213,7 +193,7 @@ static void test_member_ensemble_cv(void **state)
 static void test_member_ensemble_eval_and_overwrite(void **state)
 {
     fx *f = *state;
-    REQUIRE_DATA(f);
+    WALKRUN_REQUIRE(f);
     char run[4400], ev[4500], path[4600], *out;
     snprintf(run, sizeof run, "%s/plain", f->tmp);
     int rc = sg_test_run(&out, NULL,
