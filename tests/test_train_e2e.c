@@ -362,7 +362,7 @@ static void assert_run_config(const char *run, const char *sensors, const char *
 }
 
 /* Left open, train's sensor options are the README's measured subject-wise
- * recipe: an ensemble of three members (cli_ensemble.h), the first the
+ * recipe: an ensemble of four members (cli_ensemble.h), the first the
  * best single model (acc and gyro, the gray+gray:scope=axis stack,
  * ResNet18, 3 epochs, the series augmentation on, remount included),
  * which --single trains alone.  An explicit option still wins. */
@@ -387,7 +387,7 @@ static void test_sensor_defaults(void **state)
                              common, variants[v], run);
         SG_ASSERT_EXIT(rc, 0, out);
         if (v == 0)
-            SG_ASSERT_CONTAINS(out, "ensemble of 3 members");
+            SG_ASSERT_CONTAINS(out, "ensemble of 4 members");
         else
             assert_null(strstr(out, "ensemble"));
         free(out);
@@ -411,12 +411,19 @@ static void test_sensor_defaults(void **state)
         assert_run_config(member, "acc,gyro,mag", "resnet18", 3, 6, dataset_axis, "rgb");
         snprintf(member, sizeof member, "%s/member_2", run);
         assert_run_config(member, "acc,gyro", "resnet18", 3, 1, NULL, NULL);
+        snprintf(member, sizeof member, "%s/member_3", run);
+        assert_run_config(member, "acc,gyro", "resnet18", 3, 3, NULL, "rgb");
+        config = load_config(member);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(config, "encoder"),
+                                                              "encoder")),
+                            "spectrogram");
+        json_decref(config);
         config = load_config(run);
         json_t *members = json_object_get(config, "ensemble");
-        assert_int_equal(json_array_size(members), 3);
+        assert_int_equal(json_array_size(members), 4);
         static const char *const opts[] = {"", "--sensors acc,gyro,mag --layout rgb",
-                                           "--encoder gray"};
-        for (size_t i = 0; i < 3; i++)
+                                           "--encoder gray", "--encoder spectrogram"};
+        for (size_t i = 0; i < 4; i++)
             assert_string_equal(
                 json_string_value(json_object_get(json_array_get(members, i), "options")),
                 opts[i]);

@@ -225,7 +225,7 @@ static const struct opt_def opt_defs[] = {
      "                     RUN_DIR/member_N/; RUN_DIR gets their mean probabilities (default\n"
      "                     for --dataset dsa with --sensors, --encoder, --scope, --layout and\n"
      "                     --magnitude left open: '', '--sensors acc,gyro,mag --layout rgb',\n"
-     "                     '--encoder gray')", "lr-find features"},
+     "                     '--encoder gray', '--encoder spectrogram')", "lr-find features"},
     {{"single", no_argument, 0, OPT_SINGLE}, CLI_G_TRAIN,
      "            --dataset dsa: train the default ensemble's first member alone", "lr-find features"},
     {{"dist-hash-log", no_argument, 0, OPT_DIST_HASH_LOG}, CLI_G_TRAIN,
