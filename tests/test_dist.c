@@ -554,10 +554,17 @@ static void fault_check(fault_case *f)
     }
     /* The fault lands in a training step or, where epoch 0 was already
      * over, in the validation after it; the line then names that context
-     * first ("rank 0: validation after epoch 0 (no checkpoint written):
-     * rank 0: lost rank 1 ..."). Either way it is one line of rank 0. */
+     * after the rank ("rank 0: validation after epoch 0 (no checkpoint
+     * written): lost rank 1 ..."). Either way it is one line of rank 0
+     * that names the rank once. */
     SG_ASSERT_CONTAINS(text, "sensorgram train: rank 0: ");
-    SG_ASSERT_CONTAINS(text, "rank 0: lost rank 1");
+    SG_ASSERT_CONTAINS(text, "lost rank 1");
+    const char *line = strstr(text, "sensorgram train: rank 0: ");
+    const char *again = line ? strstr(line + strlen("sensorgram train: rank 0: "), "rank 0: ") : NULL;
+    if (again && !memchr(line, '\n', (size_t)(again - line))) {
+        print_error("the error line names rank 0 twice:\n%s\n", text);
+        fail();
+    }
     SG_ASSERT_CONTAINS(text, f->want);
     free(text);
     /* The run folder: whole files only (atomic writes leave *.tmp* while
