@@ -97,8 +97,9 @@ c10::intrusive_ptr<c10d::Work> allreduce(sg_dist *d, std::vector<torch::Tensor> 
 c10::intrusive_ptr<c10d::Work> broadcast(sg_dist *d, std::vector<torch::Tensor> &v);
 c10::intrusive_ptr<c10d::Work> barrier(sg_dist *d);
 
-/* Maps a failure of f() to SG_E_IO "rank R: lost rank P during WHAT:
- * cause", naming a rank that recorded its own failure when one did. */
+/* Maps a failure of f() to SG_E_IO "lost rank P during WHAT: cause",
+ * naming a rank that recorded its own failure when one did.  Messages
+ * name other ranks only: the caller names its own (sg_dist.h). */
 int collective_failed(sg_dist *d, const char *what, const std::exception &e);
 /* Its message, for code that must throw it (sg::status_error) instead. */
 std::string collective_message(sg_dist *d, const char *what, const std::exception &e);
@@ -109,11 +110,11 @@ template <typename F> int collective(sg_dist *d, const char *what, F &&f)
         f();
         return 0;
     } catch (const std::bad_alloc &) {
-        return sg_fail(SG_E_NOMEM, "rank %d: out of memory in %s", d->rank, what);
+        return sg_fail(SG_E_NOMEM, "out of memory in %s", what);
     } catch (const std::exception &e) {
         return collective_failed(d, what, e);
     } catch (...) {
-        return sg_fail(SG_E_IO, "rank %d: unknown failure in %s", d->rank, what);
+        return sg_fail(SG_E_IO, "unknown failure in %s", what);
     }
 }
 

@@ -5,7 +5,8 @@
  *
  * Failure handling: Gloo throws when a peer's socket closes (a killed
  * rank) or when an operation passes the group's timeout (a hung rank).
- * We turn that into SG_E_IO with "rank R: lost rank P ...: cause".  A
+ * We turn that into SG_E_IO with "lost rank P ...: cause" (the caller
+ * names its own rank, once, in front).  A
  * rank that fails on its own (bad input, NaN) first writes its message
  * under "sg_failed/<rank>" in the store, so the others can name it.
  */
@@ -51,15 +52,14 @@ std::string collective_message(sg_dist *d, const char *what, const std::exceptio
     std::string cause = sg::first_line(e.what());
     if (const c10::Error *ce = dynamic_cast<const c10::Error *>(&e))
         cause = sg::first_line(ce->what_without_backtrace());
-    std::string me = "rank " + std::to_string(d->rank) + ": ";
     std::string peer = failed_peer(d);
     if (!peer.empty())
-        return me + peer + " during " + what + " (" + cause + ")";
+        return peer + " during " + what + " (" + cause + ")";
     bool timed_out = cause.find("imed out") != std::string::npos ||
                      cause.find("imeout") != std::string::npos;
     std::string lost = d->world == 2 ? "rank " + std::to_string(1 - d->rank)
                                      : std::string("a peer rank");
-    return me + "lost " + lost + " during " + what + ": " +
+    return "lost " + lost + " during " + what + ": " +
            (timed_out ? "it stopped answering within the process-group timeout"
                       : "its connection closed (the process died or exited)") +
            " (" + cause + ")";
@@ -235,8 +235,8 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
         try {
             tcp = c10::make_intrusive<c10d::TCPStore>(spec->master_addr, so);
         } catch (const std::exception &e) {
-            return sg_fail(SG_E_IO, "rank %d: cannot reach the rendezvous at %s:%d within %gs: %s",
-                           spec->rank, spec->master_addr, spec->master_port, spec->timeout_s,
+            return sg_fail(SG_E_IO, "cannot reach the rendezvous at %s:%d within %gs: %s",
+                           spec->master_addr, spec->master_port, spec->timeout_s,
                            sg::first_line(e.what()).c_str());
         }
         std::string prefix = spec->agent_store
@@ -253,8 +253,8 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
                 d->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(d->store, d->rank, d->world,
                                                                       nopts);
             } catch (const std::exception &e) {
-                return sg_fail(SG_E_IO, "rank %d: cannot form the NCCL group of %d ranks: %s",
-                               d->rank, d->world, sg::first_line(e.what()).c_str());
+                return sg_fail(SG_E_IO, "cannot form the NCCL group of %d ranks: %s",
+                               d->world, sg::first_line(e.what()).c_str());
             }
         }
         if (!want_nccl) {
@@ -277,7 +277,7 @@ int sg_dist_create(sg_dist **out, const sg_dist_spec *spec)
         try {
             d->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(d->store, d->rank, d->world, opts);
         } catch (const std::exception &e) {
-            return sg_fail(SG_E_IO, "rank %d: cannot form the Gloo group of %d ranks: %s", d->rank,
+            return sg_fail(SG_E_IO, "cannot form the Gloo group of %d ranks: %s",
                            d->world, sg::first_line(e.what()).c_str());
         }
         }
@@ -408,7 +408,7 @@ int sg_dist_wait_all(sg_dist *d, const char *tag)
                 all = false;
                 std::string peer = failed_peer(d);
                 if (!peer.empty())
-                    return sg_fail(SG_E_IO, "rank %d: %s", d->rank, peer.c_str());
+                    return sg_fail(SG_E_IO, "%s", peer.c_str());
                 int64_t v = d->store->add("alive/" + std::to_string(r), 0);
                 double t = now_s();
                 if (v != last[r]) {
@@ -416,9 +416,9 @@ int sg_dist_wait_all(sg_dist *d, const char *tag)
                     since[r] = t;
                 } else if (t - since[r] > d->timeout_s) {
                     return sg_fail(SG_E_IO,
-                                   "rank %d: lost rank %d: no heartbeat for %gs (the process died "
+                                   "lost rank %d: no heartbeat for %gs (the process died "
                                    "or its machine is unreachable)",
-                                   d->rank, r, d->timeout_s);
+                                   r, d->timeout_s);
                 }
             }
             if (all)
@@ -427,8 +427,8 @@ int sg_dist_wait_all(sg_dist *d, const char *tag)
         }
     } catch (const std::exception &e) {
         return sg_fail(SG_E_IO,
-                       "rank %d: lost the rendezvous store (rank 0 or the launcher is gone): %s",
-                       d->rank, sg::first_line(e.what()).c_str());
+                       "lost the rendezvous store (rank 0 or the launcher is gone): %s",
+                       sg::first_line(e.what()).c_str());
     }
 }
 

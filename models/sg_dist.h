@@ -8,8 +8,9 @@
  * Same error rules as sg_model.h: every body catches C++ exceptions and
  * returns SG_E_TORCH with one line in sg_last_error(); a collective
  * that fails because a peer died or timed out returns SG_E_IO with a
- * message naming this rank, the lost rank when it can tell, and the
- * cause.  With NO_TORCH=1 models/dist_none.c returns SG_E_UNSUPPORTED.
+ * message naming the lost rank when it can tell, and the cause.  No
+ * message names this rank: the caller knows it (sg_dist_rank) and puts
+ * it once in front of whatever context it adds on the way up.  With NO_TORCH=1 models/dist_none.c returns SG_E_UNSUPPORTED.
  *
  * Gradient averaging is our own gradient hooks with bucketing, not
  * c10d::Reducer (whose hooks would have to be rebuilt whenever a phase

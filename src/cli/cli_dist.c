@@ -71,7 +71,7 @@ static int parse_url(sg_dist_spec *s, char *host, size_t host_size, const char *
 int cli_dist_join(sg_dist **out, const cli_opts *o)
 {
     *out = NULL;
-    static char host[256];
+    char host[256]; /* s.master_addr for --dist-url: sg_dist_create copies what it keeps */
     sg_dist_spec s = {
         .backend = o->dist_backend,
         .master_addr = getenv("MASTER_ADDR"),
@@ -128,7 +128,8 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
      * only now: it loads libtorch, which a usage error need not wait for. */
     s.cuda = o->device && (strcmp(o->device, "auto") == 0 || strncmp(o->device, "cuda", 4) == 0) &&
              sg_cuda_available();
-    return sg_dist_create(out, &s);
+    rc = sg_dist_create(out, &s);
+    return rc ? sg_fail_context(rc, "rank %d", s.rank) : SG_OK;
 }
 
 long cli_dist_global_batch(const cli_opts *o, const sg_dist *d)

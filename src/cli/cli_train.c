@@ -48,21 +48,6 @@ typedef struct save_ctx {
     char last_path[4096];
 } save_ctx;
 
-/* One line that names this rank first, once.  The process group's own
- * errors begin "rank R: "; context added on the way up (train.c's
- * "validation after epoch N (...)") sits before that, so the inner
- * "rank R: " moves to the front instead of being printed twice. */
-static void print_rank_error(int rank, const char *msg)
-{
-    char me[32];
-    int n = snprintf(me, sizeof me, "rank %d: ", rank);
-    const char *inner = strstr(msg, me);
-    if (inner && inner - msg >= 2 && inner[-2] == ':' && inner[-1] == ' ')
-        fprintf(stderr, "sensorgram train: %s%.*s%s\n", me, (int)(inner - msg), msg, inner + n);
-    else
-        fprintf(stderr, "sensorgram train: %s%s\n", me, msg);
-}
-
 static int save_hook(void *ctx, const char *which, sg_model *m, sg_optim *o, sg_wavg *held,
                      const train_state *st)
 {
@@ -646,13 +631,10 @@ int cmd_train(int argc, char **argv)
     cli_ensemble_free(ens);
     if (rc && dist)
         sg_dist_note_failure(dist, sg_last_error());
-    int status;
-    if (rc && dist && strncmp(sg_last_error(), "rank ", 5) != 0) {
-        print_rank_error(sg_dist_rank(dist), sg_last_error());
-        status = 1;
-    } else {
-        status = cli_report("train", rc, 1);
-    }
+    /* One line that names this rank once, first: no message below names
+     * it (sg_dist.h), whatever context it gathered on the way up. */
+    if (rc && dist)
+        sg_fail_context(rc, "rank %d", sg_dist_rank(dist));
     sg_dist_free(dist);
-    return status;
+    return cli_report("train", rc, 1);
 }
