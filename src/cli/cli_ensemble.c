@@ -292,6 +292,7 @@ static int write_ensemble(cli_ensemble *e)
         printf("ensemble of %d members (mean probabilities; each member's own results are in "
                "%s/member_N):\n",
                e->n, o->out_dir);
+        fflush(stdout); /* its line before the stderr ones, in a log of both */
         fprintf(stderr, "sensorgram train: ensemble of %d members\n", e->n);
         rc = cli_write_validation_outputs(o->out_dir, d, ref->index, probs, ref->n,
                                           o->top_losses, &ref->spec, config);

@@ -361,6 +361,9 @@ int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
         else
             printf("final: no validation set (%.1f images/s training, %.0f s)\n",
                    r->r.images_per_s, r->r.seconds);
+        /* before the stderr lines that follow (an ensemble's next member),
+         * in a log that holds both */
+        fflush(stdout);
         if (r->r.seconds > 0)
             fprintf(stderr, "sensorgram train: waited %.1f s for batches (%.1f%% of the run)\n",
                     r->r.loader_wait_s, 100.0 * r->r.loader_wait_s / r->r.seconds);
@@ -405,6 +408,7 @@ int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
         json_object_set_new(config, "cv_accuracy_worst", json_real(folds[worst].r.accuracy));
     json_object_set_new(config, "cv_accuracy_mean", json_real(mean));
     json_object_set_new(config, "cv_accuracy_std", json_real(sd));
+    fflush(stdout);
     return rc;
 }
 
