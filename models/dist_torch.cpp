@@ -6,9 +6,9 @@
  * Failure handling: Gloo throws when a peer's socket closes (a killed
  * rank) or when an operation passes the group's timeout (a hung rank).
  * We turn that into SG_E_IO with "lost rank P ...: cause" (the caller
- * names its own rank, once, in front).  A
- * rank that fails on its own (bad input, NaN) first writes its message
- * under "sg_failed/<rank>" in the store, so the others can name it.
+ * names its own rank, once, in front).  A rank that fails on its own
+ * (bad input, NaN) first writes its message under "sg_failed/<rank>" in
+ * the store, so the others can name it.
  */
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>

@@ -10,7 +10,8 @@
  * that fails because a peer died or timed out returns SG_E_IO with a
  * message naming the lost rank when it can tell, and the cause.  No
  * message names this rank: the caller knows it (sg_dist_rank) and puts
- * it once in front of whatever context it adds on the way up.  With NO_TORCH=1 models/dist_none.c returns SG_E_UNSUPPORTED.
+ * it once in front of whatever context it adds on the way up.  With
+ * NO_TORCH=1 models/dist_none.c returns SG_E_UNSUPPORTED.
  *
  * Gradient averaging is our own gradient hooks with bucketing, not
  * c10d::Reducer (whose hooks would have to be rebuilt whenever a phase
