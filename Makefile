@@ -1,6 +1,8 @@
 # sensorgram - the build.
 #
-#   make                 build ./sensorgram (with Debian's libtorch)
+#   make                 build ./sensorgram (with Debian's libtorch); every
+#                        target builds on JOBS cores (default: nproc) unless
+#                        -jN is given (make -j1: one at a time)
 #   make NO_TORCH=1      encoding half only (no libtorch needed)
 #   make LIBTORCH=/path  build against another libtorch (e.g. a CUDA one:
 #                        the torch package folder with include/ and lib/)
@@ -8,8 +10,14 @@
 #                        loaded by the binary on its first model call
 #   make install         PREFIX/bin/sensorgram + PREFIX/lib/sensorgram/
 #   make test            check the layout, build everything under ASan+UBSan
-#                        and run every test
+#                        and run every test: both tiers, one summary line
+#   make test-unit       the unit tier: library-level test programs (no binary)
+#   make test-bin        the binary tier: the tests that run ./sensorgram
+#   make test TESTS='encoders pth'
+#                        only the programs whose name contains a word
+#                        (test-unit, test-bin too; tests/run.sh -k likewise)
 #   make check-layout    the include/print rules between folders
+#   make check-docs      every relative link in README.md, ARCHITECTURE.md, docs/
 #   make bench           full-size benchmarks on ../shared/data
 #   make deps            install the Debian packages the project needs
 #   make data            prepare data/dsa (from ../shared or the UCI archive)
@@ -28,6 +36,27 @@ CC       ?= gcc
 CXX      ?= g++
 ifeq ($(CC),cc)
 CC := gcc
+endif
+
+# Parallel by default: -j$(JOBS) in the make started by hand.  A -j on the
+# command line still wins (make -j1, make -j8; checked with GNU Make 4.3),
+# one in the environment's MAKEFLAGS would not: hence the look at it.
+# Sub-makes (MAKELEVEL 1 and up: the test targets' $(MAKE)) add nothing:
+# they share the first make's jobserver, where a -j of their own would
+# start a second one.
+ifeq ($(MAKELEVEL),0)
+ifeq ($(filter -j% j% --jobs%,$(shell printenv MAKEFLAGS)),)
+MAKEFLAGS += -j$(JOBS)
+endif
+endif
+# Goals named together run in parallel too: `make clean all` would delete
+# what it builds, `make test-unit test-bin` would build build/test twice
+# at once.  Such a command line runs its goals one after the other
+# (the test targets' sub-makes still build in parallel).
+ifneq ($(filter clean test%,$(MAKECMDGOALS)),)
+ifneq ($(word 2,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 endif
 
 # The libraries' flags come from pkg-config, unless given explicitly
@@ -111,7 +140,7 @@ endif
 LINK     := $(CC)
 
 # --- sources ----------------------------------------------------------------
-SRC_DIRS := src/base src/image encoders datasets models src/train figures src/cli
+SRC_DIRS := src/base src/image encoders datasets models src/encode src/train figures src/cli
 C_ALL    := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(NO_TORCH),)
 C_SRC    := $(filter-out models/model_none.c models/dist_none.c,$(C_ALL))
@@ -129,9 +158,29 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 DEPS     := $(LIB_OBJ:.o=.d) $(SO_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test test-build check check-layout bench deps data fuzz demo clean format install
+# The tests in two tiers, by name (tests/test_NAME.c).  Every tests/test_*.c
+# is in exactly one list: test-tiers (run by make test, test-unit and
+# test-bin) fails otherwise, so that no new test is left out.
+# The unit tier: library-level programs (libsensorgram.a; the model ones
+# load libsensorgram_torch.so) that never run ./sensorgram.
+TEST_UNIT     := dsa encoders image_folder image_io loader metrics optim parallel png_npy \
+                 run_dir safetensors schedule sensor_csv split transform weight_avg
+# The binary tier: programs that run ./sensorgram (SG_BIN), if only in some
+# of their tests (tests/sg_run.h's sg_test_run, or a command of their own).
+TEST_BIN_TIER := avg_ensemble batch_mix cuda_graphs dist encode_cli encode_shard figures \
+                 models models_fetch pth pyts_cli repr_cli series_augment stack_cli \
+                 torch_loader train_bad_input train_e2e train_ensemble
+TEST_NAMES    := $(TEST_SRC:tests/test_%.c=%)
+TEST_LISTED   := $(TEST_UNIT) $(TEST_BIN_TIER)
+# make test TESTS='encoders pth': the names whose test_NAME contains a word
+# (tests/run.sh picks the same programs); all of them without TESTS.
+test_pick = $(strip $(if $(strip $(TESTS)),$(foreach t,$(1),$(if $(strip \
+              $(foreach w,$(TESTS),$(findstring $(w),test_$(t)))),$(t))),$(1)))
+TEST_UNIT_PICK := $(call test_pick,$(TEST_UNIT))
+TEST_BIN_PICK  := $(call test_pick,$(TEST_BIN_TIER))
+
+.PHONY: all test test-unit test-bin test-tiers test-build test-unit-build test-bin-build check check-layout check-docs bench deps data fuzz demo clean format install
 
 all: sensorgram
 
@@ -199,9 +248,9 @@ $(BUILD)/encoders/%.o: CFLAGS += -O3 -fno-math-errno
 # gray's clamps only become vector selects when comparisons may not trap
 # (we never enable FP exceptions); results are unchanged.
 $(BUILD)/encoders/enc_gray.o: CFLAGS += -fno-trapping-math
-# The PNG path's per-pixel loops (min-max scaling in cli_encode.c, packing
+# The PNG path's per-pixel loops (min-max scaling in encode_run.c, packing
 # to bytes in png_write.c) run over every pixel of every image: same reason.
-$(BUILD)/src/cli/cli_encode.o $(BUILD)/src/image/png_write.o: CFLAGS += -O3 -fno-math-errno
+$(BUILD)/src/encode/encode_run.o $(BUILD)/src/image/png_write.o: CFLAGS += -O3 -fno-math-errno
 
 # tools/bench_*.c: benchmark drivers for `make bench`, linked like the tests
 $(BUILD)/tools/bench_%: tools/bench_%.c $(BUILD)/libsensorgram.a | $(call TORCH_SO_LINKS,tools)
@@ -218,12 +267,36 @@ bench-train: $(BUILD)/tools/bench_train
 # The README's test command.  Tests run under AddressSanitizer and UBSan
 # in their own build folder; the Python oracles (Debian's python3-torch,
 # python3-torchvision, python3-numpy) are found through $(PYTHON).
-test: check-layout
-	$(MAKE) -j$(JOBS) BUILD=build/test SAN=1 test-build
-	SG_BIN=build/test/sensorgram SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) \
-	    NO_TORCH=$(NO_TORCH) tests/run.sh build/test/tests
+# The sub-makes take their -j from this make (see MAKEFLAGS above).
+TEST_RUN = SG_BIN=build/test/sensorgram SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) \
+           NO_TORCH=$(NO_TORCH) TESTS='$(TESTS)' tests/run.sh
+test: test-tiers check-layout check-docs
+	$(MAKE) BUILD=build/test SAN=1 test-build
+	$(TEST_RUN) $(TEST_UNIT:%=build/test/tests/test_%) $(TEST_BIN_TIER:%=build/test/tests/test_%)
 
-test-build: $(BUILD)/sensorgram $(TEST_BIN)
+# The unit tier needs no binary: the library and its programs only.
+test-unit: test-tiers
+	$(MAKE) BUILD=build/test SAN=1 test-unit-build
+	$(TEST_RUN) $(TEST_UNIT:%=build/test/tests/test_%)
+
+test-bin: test-tiers
+	$(MAKE) BUILD=build/test SAN=1 test-bin-build
+	$(TEST_RUN) $(TEST_BIN_TIER:%=build/test/tests/test_%)
+
+test-build: test-unit-build test-bin-build
+test-unit-build: $(TEST_UNIT_PICK:%=$(BUILD)/tests/test_%)
+test-bin-build: $(if $(TEST_BIN_PICK),$(BUILD)/sensorgram) $(TEST_BIN_PICK:%=$(BUILD)/tests/test_%)
+
+TEST_UNTIERED = $(filter-out $(TEST_LISTED),$(TEST_NAMES))
+TEST_NO_FILE  = $(filter-out $(TEST_NAMES),$(TEST_LISTED))
+TEST_TWICE    = $(strip $(foreach t,$(sort $(TEST_LISTED)),$(if $(word 2,$(filter $(t),$(TEST_LISTED))),$(t))))
+test-tiers:
+	$(if $(TEST_UNTIERED),$(error tests in no tier: $(TEST_UNTIERED) \
+	    (tests/test_NAME.c; add each NAME to TEST_UNIT or TEST_BIN_TIER in the Makefile)))
+	$(if $(TEST_NO_FILE),$(error TEST_UNIT or TEST_BIN_TIER names tests without a \
+	    tests/test_NAME.c: $(TEST_NO_FILE)))
+	$(if $(TEST_TWICE),$(error tests in both TEST_UNIT and TEST_BIN_TIER (or twice \
+	    in one): $(TEST_TWICE)))
 
 # The rules between folders (ARCHITECTURE.md), and a self-test that breaks
 # each rule in a scratch copy so the check itself cannot pass vacuously.
@@ -231,8 +304,18 @@ check-layout:
 	tools/check_layout.sh
 	tools/check_layout.sh --self-test
 
+# Every relative link and #anchor of README.md, ARCHITECTURE.md and docs/*.md
+# resolves; the self-test breaks links in a scratch copy and requires failure.
+check-docs:
+	tools/check_links.sh
+	tools/check_links.sh --self-test
+
+# tools/bench.sh runs make itself, as a command rather than a sub-make (so
+# that make -n bench does not run it): its make gets this one's -j without
+# the jobserver it could not reach (and would warn about).
 bench: sensorgram
-	SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) tools/bench.sh
+	MAKEFLAGS="$$(echo "$$MAKEFLAGS" | sed 's/ *--jobserver-[a-z]*=[^ ]*//')" \
+	    SG_SHARED=$(SHARED) SG_PYTHON=$(PYTHON) tools/bench.sh
 
 deps:
 	tools/deps.sh

@@ -5,7 +5,7 @@
  */
 #include "figures/fig.h"
 #include "src/base/csv_table.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 
 #include <math.h>

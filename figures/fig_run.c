@@ -3,7 +3,7 @@
  * its figures; an input that exists but is bad fails the whole call.
  */
 #include "figures/fig.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 
 #include <math.h>

@@ -6,7 +6,7 @@
 
 #include "encoders/enc.h"
 #include "src/base/sg_error.h"
-#include "src/train/enc_json.h"
+#include "src/encode/enc_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,7 +7,7 @@
  * Cases with equal parameters share one run per path.
  *
  * And the in-memory training path (`train --dataset dsa --encoder ...`,
- * parsed by the same cli_parse, loaded by cli_dataset_load, encoded by
+ * parsed by the same cli_parse, loaded by job_data_load, encoded by
  * sample_source_read) against `encode` with the same options: the same
  * images after the documented [0, 1] mapping.
  */
@@ -16,7 +16,8 @@
 
 #include "src/base/npy.h"
 #include "src/base/sg_error.h"
-#include "src/cli/cli_data.h"
+#include "src/cli/cli_common.h"
+#include "src/train/job_data.h"
 
 /* The DSA columns the cases go into: LA accelerometer x, y, z. */
 #define LA_ACC_X 18
@@ -300,16 +301,16 @@ static void check_train_matches_encode(const char *tmp, const char *root, const 
          tok = strtok_r(NULL, " ", &save))
         argv[argc++] = tok;
     argv[argc] = NULL;
-    cli_opts o;
+    job_opts o;
     cli_opts_default(&o);
     int rc = cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, "");
     if (rc)
         fail_msg("cli_parse %s: %s", train_opts, sg_last_error());
     assert_int_equal(o.n_args, 1);
-    cli_dataset d;
-    rc = cli_dataset_load(&d, &o, o.args[0], 1);
+    job_data d;
+    rc = job_data_load(&d, &o, o.args[0], 1);
     if (rc)
-        fail_msg("cli_dataset_load %s: %s", train_opts, sg_last_error());
+        fail_msg("job_data_load %s: %s", train_opts, sg_last_error());
     assert_int_equal(d.src.n, 8);
     /* 3 channels: training keeps them as the image's 3 channels, as encode's npy does */
     assert_int_equal(d.src.enc.layout, ENC_LAYOUT_CHANNELS);
@@ -345,7 +346,7 @@ static void check_train_matches_encode(const char *tmp, const char *root, const 
         free(enc);
         sg_image_free(&img);
     }
-    cli_dataset_free(&d);
+    job_data_free(&d);
 }
 
 static void test_train_path_matches_encode(void **state)

@@ -11,7 +11,8 @@
 #include "src/base/npy.h"
 #include "src/base/npy_stack.h"
 #include "src/base/sg_error.h"
-#include "src/cli/cli_data.h"
+#include "src/cli/cli_common.h"
+#include "src/train/job_data.h"
 
 #define N_SEG 16   /* 2 activities x 2 subjects x 4 segments */
 
@@ -364,17 +365,17 @@ static void test_stack_images_match_in_memory(void **state)
              "train --dataset dsa --units LA --sensors acc --encoder gasf --enc-size 8 %s",
              fx->root);
     char *lines[2] = {l1, l2};
-    cli_dataset d[2];
+    job_data d[2];
     for (int k = 0; k < 2; k++) {
         char *argv[32], *save = NULL;
         int argc = 0;
         for (char *t = strtok_r(lines[k], " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
             argv[argc++] = t;
         argv[argc] = NULL;
-        cli_opts o;
+        job_opts o;
         cli_opts_default(&o);
         assert_int_equal(cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL, ""), 0);
-        if (cli_dataset_load(&d[k], &o, o.args[0], 1) != 0)
+        if (job_data_load(&d[k], &o, o.args[0], 1) != 0)
             fail_msg("%s: %s", lines[k], sg_last_error());
     }
     assert_int_equal(d[0].src.n, N_SEG);
@@ -402,8 +403,8 @@ static void test_stack_images_match_in_memory(void **state)
         sg_image_free(&a);
         sg_image_free(&b);
     }
-    cli_dataset_free(&d[0]);
-    cli_dataset_free(&d[1]);
+    job_data_free(&d[0]);
+    job_data_free(&d[1]);
 }
 
 int main(void)

@@ -362,7 +362,7 @@ static void assert_run_config(const char *run, const char *sensors, const char *
 }
 
 /* Left open, train's sensor options are the README's measured subject-wise
- * recipe: an ensemble of four members (cli_ensemble.h), the first the
+ * recipe: an ensemble of four members (job_ensemble.h), the first the
  * best single model (acc and gyro, the gray+gray:scope=axis stack,
  * ResNet18, 3 epochs, the series augmentation on, remount included),
  * which --single trains alone.  An explicit option still wins. */

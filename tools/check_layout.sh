@@ -19,7 +19,13 @@ declare -A allowed=(
     [encoders]="src/base"
     [datasets]="src/base src/image"
     [models]="src/base"
+    [src/encode]="src/base src/image encoders datasets models"
+    [src/train]="src/base src/image encoders datasets models src/encode"
+    [figures]="src/base src/image encoders datasets models src/encode src/train"
 )
+# nothing outside src/cli/ includes src/cli/ (tools included; tests/ may,
+# to drive the option parser as a user's argv does)
+cli_free_dirs=(src/base src/image encoders datasets models src/encode src/train figures tools)
 # folders that report through return codes and sg_error, never by printing
 quiet_dirs=(encoders datasets models src/image)
 
@@ -52,6 +58,16 @@ check_tree() {
             done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f")
         done
     done
+    for dir in "${cli_free_dirs[@]}"; do
+        for f in "$root/$dir"/*.c "$root/$dir"/*.h "$root/$dir"/*.cpp "$root/$dir"/*.hpp; do
+            [ -e "$f" ] || continue
+            if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"src/cli/' "$f" > /tmp/check_layout.$$; then
+                echo "check-layout: ${f#"$root"/}: includes src/cli/ ($(head -n 1 /tmp/check_layout.$$ | cut -d: -f2-)); only the command line parses argv: move what it needs down" >&2
+                bad=1
+            fi
+            rm -f /tmp/check_layout.$$
+        done
+    done
     for dir in "${quiet_dirs[@]}"; do
         for f in "$root/$dir"/*.c "$root/$dir"/*.cpp "$root/$dir"/*.h "$root/$dir"/*.hpp; do
             [ -e "$f" ] || continue
@@ -75,13 +91,21 @@ self_test() {
     layout_tmp=$(mktemp -d) || exit 1
     trap 'rm -rf "$layout_tmp"' EXIT
     local tmp=$layout_tmp
-    for case_ in encoders datasets models src/base src/image print; do
+    local cases=(encoders datasets models src/base src/image print train-cli train-figures
+                 encode-train encode-cli figures-cli tools-cli)
+    for case_ in "${cases[@]}"; do
         rm -rf "$tmp/t"; mkdir -p "$tmp/t"
-        cp -r src encoders datasets models figures "$tmp/t/"
+        cp -r src encoders datasets models figures tests tools "$tmp/t/"
         case $case_ in
             print) printf 'static void noisy(void) { fprintf(stderr, "x"); }\n' >> "$tmp/t/encoders/enc_gaf.c" ;;
             src/base) printf '#include "src/image/image.h"\n' >> "$tmp/t/src/base/rng.h" ;;
             src/image) printf '#include "src/train/loader.h"\n' >> "$tmp/t/src/image/image.h" ;;
+            train-cli) printf '#include "src/cli/cli_common.h"\n' >> "$tmp/t/src/train/job_train.c" ;;
+            train-figures) printf '#include "figures/fig.h"\n' >> "$tmp/t/src/train/job_eval.c" ;;
+            encode-train) printf '#include "src/train/job.h"\n' >> "$tmp/t/src/encode/encode_run.c" ;;
+            encode-cli) printf '#include "src/cli/cli_enc_opts.h"\n' >> "$tmp/t/src/encode/encode_run.h" ;;
+            figures-cli) printf '#include "src/cli/commands.h"\n' >> "$tmp/t/figures/fig_run.c" ;;
+            tools-cli) printf '#include "src/cli/cli_common.h"\n' >> "$tmp/t/tools/bench_train.c" ;;
             *) printf '#include "src/train/train.h"\n' >> "$(ls "$tmp/t/$case_"/*.h | head -n 1)" ;;
         esac
         if check_tree "$tmp/t" 2>/dev/null; then
@@ -94,7 +118,7 @@ self_test() {
 
 cd "$(dirname "$0")/.." || exit 1
 if [ "${1:-}" = "--self-test" ]; then
-    self_test && echo "check-layout: self-test caught all 6 forbidden changes"
+    self_test && echo "check-layout: self-test caught all 12 forbidden changes"
     exit $?
 fi
 root=${1:-.}

@@ -5,7 +5,7 @@
 #               an encoder gallery (runs/demo_gallery.png)
 #   1. lr-find: the learning-rate range test (figure in runs/demo_lr_find)
 #   2. train:   the defaults on the UCI Daily and Sports Activities data:
-#               the README's subject-wise recipe, an ensemble of four
+#               docs/accuracy.md's subject-wise recipe, an ensemble of four
 #               ResNet18s (acc+gyro gray+gray:scope=axis, all 45 axes as
 #               colours, acc+gyro gray, acc+gyro spectrograms; encoded in memory with
 #               rotation/scale/shift augmentation, one-cycle, 3 epochs) in

@@ -15,7 +15,7 @@
 #     print nvidia-smi and torch's device name;
 #  2. model tests on cuda (SG_TEST_DEVICE=cuda): logits of ResNet18/34/50
 #     against torchvision on the same GPU (fp32 at the CPU tolerance, bf16
-#     and fp16 autocast at METHOD.md's), training steps against torch.optim,
+#     and fp16 autocast at docs/method.md's), training steps against torch.optim,
 #     a GPU checkpoint loaded on the CPU, 20 steps with and without CUDA
 #     graphs (tests/test_models.c, test_optim.c, test_cuda_graphs.c);
 #  3. a short real run: DSA accelerometers, gray, ResNet34, 2 epochs,

@@ -19,7 +19,7 @@ SG_TEST_DEVICE (cpu, cuda, cuda:N; the tests' variable) picks the device
 of `forward` and `optim`: on CUDA, float32 runs with TF32 off (as the C
 side does in the tests) and `forward` also writes eval-mode logits under
 bf16 and fp16 autocast (TAG_eval_bf16, TAG_eval_fp16), the references of
-the mixed-precision tolerances in METHOD.md.
+the mixed-precision tolerances in docs/method.md.
 """
 import json
 import os

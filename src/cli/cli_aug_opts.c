@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-void cli_aug_args_default(cli_aug_args *a)
+void aug_args_default(aug_args *a)
 {
     series_aug_params_default(&a->p);
     a->given = NULL;
@@ -19,7 +19,7 @@ void cli_aug_args_default(cli_aug_args *a)
     a->mixup = a->cutmix = 0.0;
 }
 
-int cli_aug_option(cli_aug_args *a, int opt, const char *name, const char *arg)
+int cli_aug_option(aug_args *a, int opt, const char *name, const char *arg)
 {
     int rc;
     switch (opt) {

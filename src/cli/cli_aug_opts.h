@@ -19,7 +19,7 @@
 #ifndef SG_CLI_AUG_OPTS_H
 #define SG_CLI_AUG_OPTS_H
 
-#include "datasets/series_augment.h"
+#include "src/train/job.h"
 
 /* getopt values of these options; kept clear of cli_enc_opts.h's range. */
 enum {
@@ -37,19 +37,13 @@ enum {
     CLI_AUG_OPT_END,
 };
 
-typedef struct cli_aug_args {
-    series_aug_params p;   /* starts at the defaults */
-    const char *given;     /* the first --aug-* option given, or NULL */
-    int tta;               /* --tta N (default 1: none) */
-    double mixup, cutmix;  /* Beta alphas; 0: off (at most one of them is set) */
-} cli_aug_args;
 
 /* Fills a with the defaults. */
-void cli_aug_args_default(cli_aug_args *a);
+void aug_args_default(aug_args *a);
 
 /* Parses option `opt` (a CLI_AUG_OPT_* value, named `name` in messages)
  * with its argument: 1 when it was one of ours and is valid, 0 when opt
  * is not ours, SG_E_INVALID with a one-line message for a bad value. */
-int cli_aug_option(cli_aug_args *a, int opt, const char *name, const char *arg);
+int cli_aug_option(aug_args *a, int opt, const char *name, const char *arg);
 
 #endif

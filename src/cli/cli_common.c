@@ -7,6 +7,7 @@
 #include "src/cli/cli_common.h"
 #include "src/cli/cli_number.h"
 
+#include "figures/fig.h"
 #include "src/base/sg_error.h"
 
 #include <errno.h>
@@ -256,9 +257,10 @@ static const struct opt_def opt_defs[] = {
 
 enum { N_OPT_DEFS = sizeof opt_defs / sizeof opt_defs[0] };
 
-void cli_opts_default(cli_opts *o)
+void cli_opts_default(job_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->draw_figures = fig_run_dir_draw;
     enc_params_default(&o->enc, ENC_GRAY);
     enc_stack_single(&o->stack, &o->enc);
     o->valid_pct = 0.2;
@@ -276,7 +278,7 @@ void cli_opts_default(cli_opts *o)
     o->opt = SG_OPTIM_ADAMW;
     o->freeze_epochs = -1;
     o->augment = -1;
-    cli_aug_args_default(&o->aug);
+    aug_args_default(&o->aug);
     o->out_dir = "runs/last";
     o->figure_format = "png";
     o->progress = -1;
@@ -340,20 +342,6 @@ int cli_report(const char *cmd, int rc, int status)
     return rc == SG_E_INTERRUPTED ? 130 : status;
 }
 
-int cli_workers(const cli_opts *o)
-{
-    return o->workers > 0 ? o->workers : 1;
-}
-
-int cli_torch_threads(const cli_opts *o)
-{
-    if (o->threads > 0)
-        return o->threads;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long left = cores - o->workers;
-    return left > 1 ? (int)left : 1;
-}
-
 static int parse_double(double *out, const char *name, const char *s, double lo, double hi)
 {
     return cli_parse_double(out, name, s, lo, hi, 0);
@@ -378,25 +366,25 @@ static int parse_choice(int *out, const char *name, const char *s, const char *c
     return SG_OK;
 }
 
-static int parse_cv(cli_opts *o, const char *arg)
+static int parse_cv(job_opts *o, const char *arg)
 {
     if (strcmp(arg, "loso") == 0) {
-        o->cv = CLI_CV_LOSO;
+        o->cv = JOB_CV_LOSO;
         return SG_OK;
     }
     if (strncmp(arg, "kfold:", 6) == 0) {
-        o->cv = CLI_CV_KFOLD;
+        o->cv = JOB_CV_KFOLD;
         return cli_parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
     }
     if (strcmp(arg, "none") == 0) {
-        o->cv = CLI_CV_NONE;
+        o->cv = JOB_CV_NONE;
         return SG_OK;
     }
     return sg_fail(SG_E_INVALID, "--cv: unknown value '%s' (expected loso, kfold:K or none)",
                    arg);
 }
 
-static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
+static int parse_one(job_opts *o, int id, const char *name, const char *arg)
 {
     int k = 0, rc;
     switch (id) {
@@ -459,8 +447,8 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     case OPT_SWA: return cli_parse_int(&o->swa, name, arg, 1, 100000);
     case OPT_KEEP_FOLDS: o->keep_folds = 1; return SG_OK;
     case OPT_MEMBER:
-        if (o->n_members == CLI_MEMBERS_MAX)
-            return sg_fail(SG_E_INVALID, "--member: at most %d members", CLI_MEMBERS_MAX);
+        if (o->n_members == JOB_MEMBERS_MAX)
+            return sg_fail(SG_E_INVALID, "--member: at most %d members", JOB_MEMBERS_MAX);
         o->members[o->n_members++] = arg;
         return SG_OK;
     case OPT_SINGLE: o->single = 1; return SG_OK;
@@ -546,7 +534,7 @@ static int parse_one(cli_opts *o, int id, const char *name, const char *arg)
     return sg_fail(SG_E_INVALID, "--%s: unknown option", name);
 }
 
-int cli_sensor_defaults(cli_opts *o)
+int cli_sensor_defaults(job_opts *o)
 {
     if (!o->dataset || strcmp(o->dataset, "dsa") != 0)
         return SG_OK;
@@ -559,7 +547,7 @@ int cli_sensor_defaults(cli_opts *o)
     if (o->encoder_given || o->enc_args.scope)
         return SG_OK;
     /* Not a literal in cli_parse: encode and the photo path keep gray. */
-    cli_enc_args stacked = o->enc_args;
+    enc_args stacked = o->enc_args;
     stacked.encoder = CLI_SENSOR_ENCODER;
     int rc = cli_enc_build_stack(&o->stack, &stacked, "gray");
     if (rc == SG_OK)
@@ -567,7 +555,7 @@ int cli_sensor_defaults(cli_opts *o)
     return rc;
 }
 
-int cli_parse(cli_opts *o, int argc, char **argv, unsigned groups, const char *usage)
+int cli_parse(job_opts *o, int argc, char **argv, unsigned groups, const char *usage)
 {
     struct option longopts[N_OPT_DEFS + 2];
     int n = 0;

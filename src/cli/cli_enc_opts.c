@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-int cli_enc_option(cli_enc_args *a, int opt, const char *arg)
+int cli_enc_option(enc_args *a, int opt, const char *arg)
 {
     switch (opt) {
     case CLI_ENC_OPT_ENCODER: a->encoder = arg; return 1;
@@ -134,7 +134,7 @@ static int parse_threshold(enc_params *p, const char *s)
     return SG_OK;
 }
 
-int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_encoder)
+int cli_enc_build(enc_params *p, const enc_args *a, const char *default_encoder)
 {
     enc_kind kind;
     int rc = enc_kind_parse(&kind, a->encoder ? a->encoder : default_encoder);
@@ -209,19 +209,19 @@ static const struct {
     const char *name;
     size_t field;
 } element_options[] = {
-    {"scope", offsetof(cli_enc_args, scope)},
-    {"layout", offsetof(cli_enc_args, layout)},
-    {"enc-size", offsetof(cli_enc_args, image_size)},
-    {"sample-range", offsetof(cli_enc_args, sample_range)},
-    {"n-bins", offsetof(cli_enc_args, n_bins)},
-    {"strategy", offsetof(cli_enc_args, strategy)},
-    {"dimension", offsetof(cli_enc_args, dimension)},
-    {"time-delay", offsetof(cli_enc_args, time_delay)},
-    {"threshold", offsetof(cli_enc_args, threshold)},
-    {"percentage", offsetof(cli_enc_args, percentage)},
-    {"window-length", offsetof(cli_enc_args, window_length)},
-    {"hop", offsetof(cli_enc_args, hop)},
-    {"stft-window", offsetof(cli_enc_args, stft_window)},
+    {"scope", offsetof(enc_args, scope)},
+    {"layout", offsetof(enc_args, layout)},
+    {"enc-size", offsetof(enc_args, image_size)},
+    {"sample-range", offsetof(enc_args, sample_range)},
+    {"n-bins", offsetof(enc_args, n_bins)},
+    {"strategy", offsetof(enc_args, strategy)},
+    {"dimension", offsetof(enc_args, dimension)},
+    {"time-delay", offsetof(enc_args, time_delay)},
+    {"threshold", offsetof(enc_args, threshold)},
+    {"percentage", offsetof(enc_args, percentage)},
+    {"window-length", offsetof(enc_args, window_length)},
+    {"hop", offsetof(enc_args, hop)},
+    {"stft-window", offsetof(enc_args, stft_window)},
 };
 
 enum { ELEMENT_TEXT_MAX = 128 };
@@ -229,7 +229,7 @@ enum { ELEMENT_TEXT_MAX = 128 };
 /* Splits one list element "NAME[:KEY=VALUE]..." in text (modified in
  * place: the values stay pointers into it) into its name and the
  * options it sets in *one. */
-static int parse_element(char *text, const char **name, cli_enc_args *one, const char *list)
+static int parse_element(char *text, const char **name, enc_args *one, const char *list)
 {
     char *save = NULL;
     *name = strtok_r(text, ":", &save);
@@ -256,7 +256,7 @@ static int parse_element(char *text, const char **name, cli_enc_args *one, const
     return SG_OK;
 }
 
-int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default_encoder)
+int cli_enc_build_stack(enc_stack *s, const enc_args *a, const char *default_encoder)
 {
     memset(s, 0, sizeof *s);
     const char *list = a->encoder ? a->encoder : default_encoder;
@@ -286,7 +286,7 @@ int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default
             if (strcmp(seen[k], text) == 0)
                 return sg_fail(SG_E_INVALID, "--encoder '%s': %s is listed twice", list, text);
         snprintf(seen[s->n], sizeof seen[s->n], "%s", text);
-        cli_enc_args one = *a;
+        enc_args one = *a;
         const char *name;
         int rc = parse_element(text, &name, &one, list);
         if (rc)

@@ -13,7 +13,8 @@
 #define SG_CLI_ENC_OPTS_H
 
 #include "encoders/enc.h"
-#include "src/train/enc_stack.h"
+#include "src/encode/enc_stack.h"
+#include "src/encode/enc_args.h"
 
 /* getopt values of the encoder options; kept clear of other ranges. */
 enum {
@@ -38,18 +39,9 @@ enum {
     CLI_ENC_OPT_END,
 };
 
-/* Raw encoder option strings (borrowed from argv); NULL/0 = not given. */
-typedef struct cli_enc_args {
-    const char *encoder;
-    const char *image_size, *sample_range, *n_bins, *strategy, *dimension, *time_delay;
-    const char *threshold, *percentage, *window_length, *hop, *stft_window, *scope, *layout;
-    int overlapping, mtf_fitted, no_log;
-    const char *image_size_name; /* option name in messages; NULL = "image-size" */
-} cli_enc_args;
-
 /* Records option `opt` (a CLI_ENC_OPT_* value) with its argument; arg is
  * borrowed.  Returns 1 when opt is an encoder option, 0 when it is not. */
-int cli_enc_option(cli_enc_args *a, int opt, const char *arg);
+int cli_enc_option(enc_args *a, int opt, const char *arg);
 
 /* Parses all of s as a decimal integer in [lo, hi] into *out; returns 0,
  * or -1 (nothing stored, no message) when it is not one. */
@@ -59,12 +51,12 @@ int cli_strict_int(const char *s, int lo, int hi, int *out);
  * and the given options.  The layout keeps enc_params_default's value
  * unless --layout was given.  Returns 0 or SG_E_INVALID with a one-line
  * message naming the option. */
-int cli_enc_build(enc_params *p, const cli_enc_args *a, const char *default_encoder);
+int cli_enc_build(enc_params *p, const enc_args *a, const char *default_encoder);
 
 /* Fills s from --encoder: one name, or several joined by '+'
  * ("gray+gasf+rp"), each built like cli_enc_build from its own defaults
  * and the shared options.  An empty or unknown name in the list is
  * SG_E_INVALID with a one-line message naming --encoder and the list. */
-int cli_enc_build_stack(enc_stack *s, const cli_enc_args *a, const char *default_encoder);
+int cli_enc_build_stack(enc_stack *s, const enc_args *a, const char *default_encoder);
 
 #endif

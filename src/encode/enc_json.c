@@ -5,7 +5,7 @@
  * (the encoders' own file format) with a temporary file, because the
  * encoders expose no in-memory form; the file never outlives the call.
  */
-#include "src/train/enc_json.h"
+#include "src/encode/enc_json.h"
 
 #include "src/base/sg_error.h"
 

@@ -5,11 +5,11 @@
  * Temporary images are allocated per call: the single-encoder path
  * already allocates its output image per sample.
  */
-#include "src/train/enc_stack.h"
+#include "src/encode/enc_stack.h"
 
 #include "src/base/sg_error.h"
 #include "src/image/transform.h"
-#include "src/train/enc_json.h"
+#include "src/encode/enc_json.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* cli_outdir.c - encode output folders (see cli_outdir.h). */
-#include "src/cli/cli_outdir.h"
+/* encode_outdir.c - encode output folders (see encode_outdir.h). */
+#include "src/encode/encode_outdir.h"
 
 #include "src/base/atomic_file.h"
 #include "src/base/csv_table.h"
@@ -124,7 +124,7 @@ static int remove_unlisted_images(const char *outdir)
     return rc;
 }
 
-int cli_encode_outdir_guard(const char *outdir, int overwrite)
+int encode_outdir_guard(const char *outdir, int overwrite)
 {
     int rc = sg_tmp_sweep(outdir, 1, 0, NULL);
     int empty = 1;
@@ -149,7 +149,7 @@ int cli_encode_outdir_guard(const char *outdir, int overwrite)
     return rc;
 }
 
-int cli_encode_outdir_clear(const char *outdir)
+int encode_outdir_clear(const char *outdir)
 {
     char *manifest = NULL, *marker = NULL;
     int rc = SG_OK;
@@ -168,18 +168,18 @@ int cli_encode_outdir_clear(const char *outdir)
     return rc;
 }
 
-void cli_encode_outdir_discard(const char *outdir, char *const *rel, size_t n)
+void encode_outdir_discard(const char *outdir, char *const *rel, size_t n)
 {
     char msg[2048];
     snprintf(msg, sizeof msg, "%s", sg_last_error());
     for (size_t i = 0; i < n; i++)
         if (rel[i])
             remove_rel(outdir, rel[i]);
-    cli_encode_mark_done(outdir);
+    encode_mark_done(outdir);
     sg_fail(SG_E_IO, "%s", msg); /* the code is the caller's; keep its message */
 }
 
-int cli_encode_mark_start(const char *outdir)
+int encode_mark_start(const char *outdir)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/" SG_ENCODE_MARKER, outdir) < 0)
@@ -191,7 +191,7 @@ int cli_encode_mark_start(const char *outdir)
     return rc;
 }
 
-int cli_encode_mark_done(const char *outdir)
+int encode_mark_done(const char *outdir)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/" SG_ENCODE_MARKER, outdir) < 0)
@@ -203,7 +203,7 @@ int cli_encode_mark_done(const char *outdir)
     return rc;
 }
 
-int cli_check_unfinished_encode(const char *root, int photos)
+int encode_check_unfinished(const char *root, int photos)
 {
     char *manifest = NULL, *marker = NULL;
     if (asprintf(&manifest, "%s/manifest.csv", root) < 0)

@@ -1,5 +1,5 @@
-/* cli_encode_shard.c - manifest parts and their merge (cli_encode_shard.h). */
-#include "src/cli/cli_encode_shard.h"
+/* encode_shard.c - manifest parts and their merge (encode_shard.h). */
+#include "src/encode/encode_shard.h"
 
 #include "src/base/atomic_file.h"
 #include "src/base/file_read.h"

@@ -1,4 +1,4 @@
-/* cli_encode_shard.h - `encode --shard I/N` and `encode --merge OUT PART...`.
+/* encode_shard.h - `encode --shard I/N` and `encode --merge OUT PART...`.
  *
  * A shard encodes the segments whose position in the sorted input order
  * is I mod N (every shard reads and fits on all inputs, so fitted
@@ -17,8 +17,8 @@
  * the rows in input order: byte for byte what one `encode` writes.  The
  * last shard to finish merges by itself when it finds all N parts.
  */
-#ifndef SG_CLI_ENCODE_SHARD_H
-#define SG_CLI_ENCODE_SHARD_H
+#ifndef SG_ENCODE_SHARD_H
+#define SG_ENCODE_SHARD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,12 +4,12 @@
 #include "src/train/predict_tta.h"
 #include "src/train/ckpt_data.h"
 
-#include "src/cli/cli_input_check.h"
+#include "src/train/job_input_check.h"
 #include "src/base/file_kind.h"
 
 #include "datasets/dsa.h"
 #include "datasets/dsa_magnitude.h"
-#include "src/train/enc_json.h"
+#include "src/encode/enc_json.h"
 #include "datasets/image_folder.h"
 #include "datasets/sensor_csv.h"
 #include "src/base/sg_error.h"
@@ -97,7 +97,7 @@ static int dsa_columns(char *buf, size_t size, const dsa_select *sel)
     return SG_OK;
 }
 
-static int load_series(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
+static int load_series(job_data *out, const train_meta *meta, char *const *inputs, int n,
                        int labelled, int workers)
 {
     dsa_select sel;
@@ -181,7 +181,7 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
             sg_series_set_free(&set);
             return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
         }
-        return cli_dataset_from_series_stack(out, &set, &meta->stack, fits, workers);
+        return job_data_from_series_stack(out, &set, &meta->stack, fits, workers);
     }
     enc_fit *fit = NULL;
     if (meta->fit_text) {
@@ -191,7 +191,7 @@ static int load_series(cli_dataset *out, const train_meta *meta, char *const *in
             return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
         }
     }
-    return cli_dataset_from_series(out, &set, &meta->enc, fit, workers);
+    return job_data_from_series(out, &set, &meta->enc, fit, workers);
 }
 
 /* The encoding.json of an input: in the folder itself, or for a file in
@@ -308,7 +308,7 @@ static int collect_images(sg_image_list *all, const char *input, const char *lab
     return rc;
 }
 
-int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
+int ckpt_dataset_load(job_data *out, const train_meta *meta, char *const *inputs, int n,
                       int labelled, const char *label_regex, int workers)
 {
     memset(out, 0, sizeof *out);
@@ -334,27 +334,27 @@ int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inp
     out->w = meta->spec.width;
     sg_image_list_free(&all);
     if (rc)
-        cli_dataset_free(out);
+        job_data_free(out);
     return rc;
 }
 
-int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckpt,
+int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckpt,
                          int expect_arch, char *const *inputs, int n, int labelled,
                          const char *label_regex)
 {
     memset(r, 0, sizeof *r);
     int rc = train_ckpt_load(&r->model, &r->meta, ckpt, o->device, expect_arch, o->precision,
-                             cli_torch_threads(o));
+                             job_torch_threads(o));
     if (rc)
         return rc;
-    rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, cli_workers(o));
+    rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, job_workers(o));
     /* All inputs decoded once up front: every bad one listed, or skipped. */
     if (rc == SG_OK)
-        rc = cli_dataset_check_images(&r->data, o);
+        rc = job_data_check_images(&r->data, o);
     if (rc == SG_OK && r->data.src.n == 0)
         rc = sg_fail(SG_E_INVALID, "no inputs left to predict");
     if (rc) {
-        cli_dataset_free(&r->data);
+        job_data_free(&r->data);
         sg_model_free(r->model);
         train_meta_free(&r->meta);
         memset(r, 0, sizeof *r);
@@ -382,7 +382,7 @@ void ckpt_predictions_free(ckpt_predictions *r)
 {
     free(r->idx);
     free(r->probs);
-    cli_dataset_free(&r->data);
+    job_data_free(&r->data);
     sg_model_free(r->model);
     train_meta_free(&r->meta);
     memset(r, 0, sizeof *r);

@@ -9,22 +9,22 @@
 #ifndef SG_CKPT_DATA_H
 #define SG_CKPT_DATA_H
 
-#include "src/cli/cli_data.h"
+#include "src/train/job_data.h"
 #include "src/train/train_ckpt.h"
 
 /* Loads inputs[0..n) for the checkpoint described by meta into out.
  * labelled = 1 (eval) requires every sample to carry a label among the
  * checkpoint's classes (matched by name); 0 (predict) keeps labels where
  * they are known and -1 elsewhere.  Class names of out are the
- * checkpoint's.  The caller owns out (cli_dataset_free). */
-int ckpt_dataset_load(cli_dataset *out, const train_meta *meta, char *const *inputs, int n,
+ * checkpoint's.  The caller owns out (job_data_free). */
+int ckpt_dataset_load(job_data *out, const train_meta *meta, char *const *inputs, int n,
                       int labelled, const char *label_regex, int workers);
 
 /* A checkpoint's class probabilities for every sample of a dataset. */
 typedef struct ckpt_predictions {
     sg_model *model;
     train_meta meta;
-    cli_dataset data;
+    job_data data;
     size_t n;      /* samples */
     size_t *idx;   /* (n) 0..n-1, for the run_dir/metrics writers */
     float *probs;  /* (n, meta.n_classes) */
@@ -36,7 +36,7 @@ typedef struct ckpt_predictions {
  * predicts every sample with o's batch size, workers and progress.  On
  * success the caller owns r (ckpt_predictions_free); on failure r holds
  * nothing. */
-int ckpt_predictions_run(ckpt_predictions *r, const cli_opts *o, const char *ckpt,
+int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckpt,
                          int expect_arch, char *const *inputs, int n, int labelled,
                          const char *label_regex);
 

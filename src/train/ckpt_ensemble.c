@@ -2,8 +2,8 @@
  * (see ckpt_ensemble.h). */
 #include "src/train/ckpt_ensemble.h"
 
-#include "figures/run_files.h"
-#include "src/train/enc_json.h"
+#include "src/train/run_files.h"
+#include "src/encode/enc_json.h"
 #include "src/train/metrics.h"
 #include "src/base/sg_error.h"
 
@@ -245,7 +245,7 @@ static int same_samples(const ckpt_predictions *a, const ckpt_predictions *b, co
     return SG_OK;
 }
 
-int ckpt_ensemble_run(ckpt_predictions *r, const cli_opts *o, const ckpt_list *l,
+int ckpt_ensemble_run(ckpt_predictions *r, const job_opts *o, const ckpt_list *l,
                       int expect_arch, char *const *inputs, int n, int labelled,
                       const char *label_regex)
 {

@@ -40,7 +40,7 @@ int ckpt_list_check(const ckpt_list *l);
  * at a time); r keeps the first member's model, metadata and data, and
  * r->probs / r->loss become the ensemble's.  The inputs must give every
  * member the same samples in the same order (they do: same files). */
-int ckpt_ensemble_run(ckpt_predictions *r, const cli_opts *o, const ckpt_list *l,
+int ckpt_ensemble_run(ckpt_predictions *r, const job_opts *o, const ckpt_list *l,
                       int expect_arch, char *const *inputs, int n, int labelled,
                       const char *label_regex);
 

@@ -1,12 +1,12 @@
 /* cli_aug.c - augmentation options into datasets, config.json and checks
  * (see cli_aug.h).
  */
-#include "src/cli/cli_aug.h"
+#include "src/train/job_aug.h"
 
 #include "src/base/sg_error.h"
 #include "src/train/train_ckpt.h"
 
-int cli_aug_install(cli_dataset *d, const cli_opts *o)
+int job_aug_install(job_data *d, const job_opts *o)
 {
     if (!d->is_series) {
         if (o->aug.given)
@@ -22,7 +22,7 @@ int cli_aug_install(cli_dataset *d, const cli_opts *o)
     return sample_source_set_augment(&d->src, &p);
 }
 
-json_t *cli_aug_json(const cli_dataset *d)
+json_t *job_aug_json(const job_data *d)
 {
     if (!d->is_series || !d->src.aug_on)
         return json_null();
@@ -40,12 +40,12 @@ json_t *cli_aug_json(const cli_dataset *d)
     return j;
 }
 
-int cli_aug_config_add(json_t *config, const cli_opts *o, const cli_dataset *d)
+int job_aug_config_add(json_t *config, const job_opts *o, const job_data *d)
 {
     json_t *options = json_object_get(config, "options");
     if (!options)
         return SG_OK;
-    json_t *v = cli_aug_json(d);
+    json_t *v = job_aug_json(d);
     if (!v || json_object_set_new(options, "series_augment", v) != 0 ||
         json_object_set_new(options, "mixup", json_real(o->aug.mixup)) != 0 ||
         json_object_set_new(options, "cutmix", json_real(o->aug.cutmix)) != 0)
@@ -53,7 +53,7 @@ int cli_aug_config_add(json_t *config, const cli_opts *o, const cli_dataset *d)
     return SG_OK;
 }
 
-int cli_tta_check(const cli_opts *o, const char *ckpt)
+int job_tta_check(const job_opts *o, const char *ckpt)
 {
     if (o->aug.tta <= 1)
         return SG_OK;

@@ -3,31 +3,31 @@
  * to config.json, and --tta checked against a checkpoint before any data
  * is read.
  */
-#ifndef SG_CLI_AUG_H
-#define SG_CLI_AUG_H
+#ifndef SG_JOB_AUG_H
+#define SG_JOB_AUG_H
 
 #include <jansson.h>
 
-#include "src/cli/cli_data.h"
+#include "src/train/job_data.h"
 
 /* Installs o's series augmentation on a training dataset d (sensor
  * series: sample_source_set_augment; --no-augment: none).  For an image
  * dataset an explicitly given --aug-* option is SG_E_INVALID; the
  * defaults are silently not applied there. */
-int cli_aug_install(cli_dataset *d, const cli_opts *o);
+int job_aug_install(job_data *d, const job_opts *o);
 
 /* The series augmentation in effect on d as a new JSON object (null
  * when none; NULL out of memory), for config.json and the run
  * fingerprint (a resumed run must augment as it did). */
-json_t *cli_aug_json(const cli_dataset *d);
+json_t *job_aug_json(const job_data *d);
 
 /* Adds options.series_augment (the parameters in effect, or null when
  * none), options.mixup and options.cutmix to config (borrowed). */
-int cli_aug_config_add(json_t *config, const cli_opts *o, const cli_dataset *d);
+int job_aug_config_add(json_t *config, const job_opts *o, const job_data *d);
 
 /* --tta N > 1 with checkpoint ckpt: SG_E_INVALID when the checkpoint was
  * trained on image files rather than sensor series (nothing to shift in
  * time); unreadable checkpoints are left to the command to report. */
-int cli_tta_check(const cli_opts *o, const char *ckpt);
+int job_tta_check(const job_opts *o, const char *ckpt);
 
 #endif

@@ -3,7 +3,7 @@
  * Gathering uses sums: every slot is zero except on the one rank that
  * owns it, so a float sum reproduces the owner's value bit for bit.
  */
-#include "src/cli/cli_cv_parallel.h"
+#include "src/train/job_cv.h"
 
 #include "src/base/atomic_file.h"
 #include "src/base/file_read.h"
@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_cv_owner(const sg_dist *d, int fold)
+int job_cv_owner(const sg_dist *d, int fold)
 {
     return fold % sg_dist_world_size(d);
 }
 
 enum { FOLD_FIELDS = 13 };
 
-int cli_cv_gather_folds(sg_dist *d, fold_result *folds, int n_folds)
+int job_cv_gather_folds(sg_dist *d, fold_result *folds, int n_folds)
 {
     int rc = sg_dist_wait_all(d, "cv-folds");
     if (rc)
@@ -29,7 +29,7 @@ int cli_cv_gather_folds(sg_dist *d, fold_result *folds, int n_folds)
     if (!v)
         return sg_fail(SG_E_NOMEM, "out of memory");
     for (int f = 0; f < n_folds; f++) {
-        if (cli_cv_owner(d, f) != sg_dist_rank(d))
+        if (job_cv_owner(d, f) != sg_dist_rank(d))
             continue;
         const fold_result *r = &folds[f];
         double *x = v + (size_t)f * FOLD_FIELDS;
@@ -80,7 +80,7 @@ static int by_key(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int cli_cv_gather_oof(sg_dist *d, size_t n_src, int k, size_t *n, size_t **index, float **probs,
+int job_cv_gather_oof(sg_dist *d, size_t n_src, int k, size_t *n, size_t **index, float **probs,
                       int **fold)
 {
     /* key of sample i: 1 + fold * n_src + its position in the fold. */
@@ -150,7 +150,7 @@ int cli_cv_gather_oof(sg_dist *d, size_t n_src, int k, size_t *n, size_t **index
     return rc;
 }
 
-int cli_cv_merge_metrics(const char *run_dir, int n_folds)
+int job_cv_merge_metrics(const char *run_dir, int n_folds)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/metrics.csv", run_dir);

@@ -1,9 +1,9 @@
 /* cli_data.c - DATA arguments to sample sources, splits and transform
  * specs (see cli_data.h).
  */
-#include "src/cli/cli_data.h"
-#include "src/cli/cli_input_check.h"
-#include "src/cli/cli_outdir.h"
+#include "src/train/job_data.h"
+#include "src/train/job_input_check.h"
+#include "src/encode/encode_outdir.h"
 
 #include "datasets/dsa.h"
 #include "datasets/image_folder.h"
@@ -44,7 +44,7 @@ static int choose_layout(enc_params *enc, int layout_given, int C, int T)
     return rc;
 }
 
-static int finish_series(cli_dataset *out, sg_series_set *set, const enc_stack *stack_in,
+static int finish_series(job_data *out, sg_series_set *set, const enc_stack *stack_in,
                          int layout_given, enc_fit **fits, int workers)
 {
     enc_stack stack = *stack_in;
@@ -98,7 +98,7 @@ static int compact_classes(sg_series_set *set)
     return SG_OK;
 }
 
-static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
+static int load_dsa(job_data *out, const job_opts *o, const char *root)
 {
     dsa_select sel;
     dsa_select_all(&sel);
@@ -108,7 +108,7 @@ static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
     if (rc)
         return rc;
     sg_series_set set = {0};
-    rc = dsa_load(&set, root, &sel, cli_workers(o));
+    rc = dsa_load(&set, root, &sel, job_workers(o));
     if (rc)
         return rc;
     rc = dsa_magnitude_apply(&set, &sel, o->magnitude);
@@ -128,11 +128,11 @@ static int load_dsa(cli_dataset *out, const cli_opts *o, const char *root)
         sg_series_set_free(&set);
         return rc;
     }
-    return finish_series(out, &set, &o->stack, o->layout_given, NULL, cli_workers(o));
+    return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
 }
 
 /* Reads sample 0 to learn the images' shape (and fail early on a bad file). */
-static int probe_shape(cli_dataset *out)
+static int probe_shape(job_data *out)
 {
     if (out->src.n == 0)
         return SG_OK;
@@ -147,14 +147,14 @@ static int probe_shape(cli_dataset *out)
     return SG_OK;
 }
 
-static int load_folder(cli_dataset *out, const cli_opts *o, const char *root, int labelled)
+static int load_folder(job_data *out, const job_opts *o, const char *root, int labelled)
 {
     sg_image_list list = {0};
     int rc;
     if (!labelled && !o->label_regex && !is_dir(root))
         return sg_fail(SG_E_IO, "%s: not a folder", root);
     /* A folder encode left without its manifest is not photos. */
-    rc = is_dir(root) ? cli_check_unfinished_encode(root, o->photos) : SG_OK;
+    rc = is_dir(root) ? encode_check_unfinished(root, o->photos) : SG_OK;
     if (rc)
         return rc;
     rc = sg_image_folder_open(&list, root, o->label_regex);
@@ -205,42 +205,42 @@ static int load_folder(cli_dataset *out, const cli_opts *o, const char *root, in
     sg_image_list_free(&list);
     /* Every image decoded once now, not a failure inside epoch 0. */
     if (rc == SG_OK)
-        rc = cli_dataset_check_images(out, o);
+        rc = job_data_check_images(out, o);
     if (rc == SG_OK)
         rc = probe_shape(out);
     return rc;
 }
 
-int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int labelled)
+int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled)
 {
     memset(out, 0, sizeof *out);
     int rc = o->dataset ? load_dsa(out, o, path) : load_folder(out, o, path, labelled);
     if (rc) {
-        cli_dataset_free(out);
+        job_data_free(out);
         return rc;
     }
     return SG_OK;
 }
 
-int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
+int job_data_from_series(job_data *out, sg_series_set *set, const enc_params *enc,
                             enc_fit *fit, int workers)
 {
     enc_stack one;
     enc_stack_single(&one, enc);
-    return cli_dataset_from_series_stack(out, set, &one, &fit, workers);
+    return job_data_from_series_stack(out, set, &one, &fit, workers);
 }
 
-int cli_dataset_from_series_stack(cli_dataset *out, sg_series_set *set, const enc_stack *stack,
+int job_data_from_series_stack(job_data *out, sg_series_set *set, const enc_stack *stack,
                                   enc_fit **fits, int workers)
 {
     memset(out, 0, sizeof *out);
     int rc = finish_series(out, set, stack, 1, fits, workers);
     if (rc)
-        cli_dataset_free(out);
+        job_data_free(out);
     return rc;
 }
 
-int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)
+int job_data_fit(job_data *d, const size_t *idx, size_t n)
 {
     if (!d->is_series)
         return SG_OK;
@@ -269,12 +269,12 @@ int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n)
     return SG_OK;
 }
 
-int cli_n_folds(const cli_dataset *d, const cli_opts *o, int *n_folds)
+int job_n_folds(const job_data *d, const job_opts *o, int *n_folds)
 {
     *n_folds = 1;
-    if (o->cv == CLI_CV_KFOLD) {
+    if (o->cv == JOB_CV_KFOLD) {
         *n_folds = o->cv_k;
-    } else if (o->cv == CLI_CV_LOSO) {
+    } else if (o->cv == JOB_CV_LOSO) {
         int *subjects = NULL;
         size_t n = 0;
         int rc = sg_subjects_distinct(&subjects, &n, d->src.group, d->src.n);
@@ -290,7 +290,7 @@ int cli_n_folds(const cli_dataset *d, const cli_opts *o, int *n_folds)
 
 /* Whether every sample carries a subject id and there are at least two
  * subjects: then the default validation holds out whole subjects. */
-static int has_subjects(const cli_dataset *d)
+static int has_subjects(const job_data *d)
 {
     if (!d->src.group || d->src.n == 0)
         return 0;
@@ -307,7 +307,7 @@ static int has_subjects(const cli_dataset *d)
  * about --valid-pct (0.2) of the subjects held out whole, because
  * segments of one person's recording are near copies of each other and
  * a random split would measure people already seen. */
-static int split_subjects_default(sg_split *out, const cli_dataset *d, const cli_opts *o)
+static int split_subjects_default(sg_split *out, const job_data *d, const job_opts *o)
 {
     int *held = NULL;
     size_t n_held = 0;
@@ -329,12 +329,12 @@ static int split_subjects_default(sg_split *out, const cli_dataset *d, const cli
     return SG_OK;
 }
 
-int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int fold)
+int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold)
 {
     size_t n = d->src.n;
-    if (o->cv == CLI_CV_KFOLD)
+    if (o->cv == JOB_CV_KFOLD)
         return sg_split_kfold(out, n, o->cv_k, fold, o->seed);
-    if (o->cv == CLI_CV_LOSO)
+    if (o->cv == JOB_CV_LOSO)
         return sg_split_loso(out, d->src.group, n, (size_t)fold);
     if (d->is_valid)
         return sg_split_flags(out, d->is_valid, n);
@@ -367,7 +367,7 @@ int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int f
     return rc;
 }
 
-int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_opts *o)
+int job_transform_spec(sg_transform_spec *spec, const job_data *d, const job_opts *o)
 {
     int c = d->c;
     if (d->is_photo) {
@@ -401,7 +401,7 @@ int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_
     return sg_transform_spec_check(spec);
 }
 
-void cli_dataset_free(cli_dataset *d)
+void job_data_free(job_data *d)
 {
     if (!d)
         return;

@@ -6,64 +6,64 @@
  *                       --axes/--subjects selection, encoded in memory
  *                       with --encoder (default gray); fitted encoders
  *                       (gray's dataset min/max, fitted mtf) are fitted on
- *                       the training part only (cli_dataset_fit)
+ *                       the training part only (job_data_fit)
  *   FOLDER              image_folder.h layouts (manifest, train/valid,
  *                       --label-regex, class folders), or unlabelled files
  *                       for predict
  */
-#ifndef SG_CLI_DATA_H
-#define SG_CLI_DATA_H
+#ifndef SG_JOB_DATA_H
+#define SG_JOB_DATA_H
 
 #include <stddef.h>
 
-#include "src/cli/cli_common.h"
+#include "src/train/job.h"
 #include "src/train/sample_source.h"
 #include "src/train/split.h"
 #include "src/image/transform.h"
 
-typedef struct cli_dataset {
+typedef struct job_data {
     sample_source src;
     int is_series;               /* encoded in memory */
     int is_photo;                /* class-folder photos (resize + crop, augmentable) */
     unsigned char *is_valid;     /* given train/valid split (n flags), owned, or NULL */
     int c, h, w;                 /* shape of sample 0 as read */
     int n_segment_channels;      /* series: C of the segments */
-} cli_dataset;
+} job_data;
 
 /* Loads DATA as described above.  labelled = 1 requires labels and at
  * least two classes (training); 0 also accepts unlabelled folders.  The
- * caller owns out (cli_dataset_free). */
-int cli_dataset_load(cli_dataset *out, const cli_opts *o, const char *path, int labelled);
+ * caller owns out (job_data_free). */
+int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled);
 
 /* Builds a series dataset from segments already in memory, TAKING
  * OWNERSHIP of *set and fit (may be NULL), with encoder settings enc
  * (layout kept as given).  The caller owns out. */
-int cli_dataset_from_series(cli_dataset *out, sg_series_set *set, const enc_params *enc,
+int job_data_from_series(job_data *out, sg_series_set *set, const enc_params *enc,
                             enc_fit *fit, int workers);
 
 /* Same for encoders stacked as channels, TAKING OWNERSHIP of *set and
  * fits[0..stack->n) (fits may be NULL); layouts kept as given. */
-int cli_dataset_from_series_stack(cli_dataset *out, sg_series_set *set, const enc_stack *stack,
+int job_data_from_series_stack(job_data *out, sg_series_set *set, const enc_stack *stack,
                                   enc_fit **fits, int workers);
 
 /* Fits the encoder on the segments idx[0..n) of a series dataset and
  * installs the fit in the source; no-op for image datasets. */
-int cli_dataset_fit(cli_dataset *d, const size_t *idx, size_t n);
+int job_data_fit(job_data *d, const size_t *idx, size_t n);
 
 /* The number of folds --cv asks for (1 without cross-validation). */
-int cli_n_folds(const cli_dataset *d, const cli_opts *o, int *n_folds);
+int job_n_folds(const job_data *d, const job_opts *o, int *n_folds);
 
 /* The split for fold `fold` (0 without CV): given folders, --cv,
  * --valid-subjects, or a random --valid-pct split.  Caller owns out. */
-int cli_split_make(sg_split *out, const cli_dataset *d, const cli_opts *o, int fold);
+int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold);
 
 /* The transform spec for the data: geometry from --image-size (sensor
  * images are squished, photos resized by the shorter side and centre
  * cropped), photo augmentation with --augment, channel count of the
  * data; normalisation is left to the caller (normalize = 0). */
-int cli_transform_spec(sg_transform_spec *spec, const cli_dataset *d, const cli_opts *o);
+int job_transform_spec(sg_transform_spec *spec, const job_data *d, const job_opts *o);
 
 /* Frees the dataset; accepts NULL. */
-void cli_dataset_free(cli_dataset *d);
+void job_data_free(job_data *d);
 
 #endif

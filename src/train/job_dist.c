@@ -6,12 +6,12 @@
  * address still comes from MASTER_ADDR, which a Slurm script exports).
  * A world size of 1 (or none given) means one process and no group.
  */
-#include "src/cli/cli_dist.h"
+#include "src/train/job_dist.h"
 
 #include "src/base/sg_error.h"
 #include "src/train/run_dir.h"
 #include "src/train/train_ckpt.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,7 +68,7 @@ static int parse_url(sg_dist_spec *s, char *host, size_t host_size, const char *
     return SG_OK;
 }
 
-int cli_dist_join(sg_dist **out, const cli_opts *o)
+int job_dist_join(sg_dist **out, const job_opts *o)
 {
     *out = NULL;
     char host[256]; /* s.master_addr for --dist-url: sg_dist_create copies what it keeps */
@@ -132,28 +132,28 @@ int cli_dist_join(sg_dist **out, const cli_opts *o)
     return rc ? sg_fail_context(rc, "rank %d", s.rank) : SG_OK;
 }
 
-long cli_dist_global_batch(const cli_opts *o, const sg_dist *d)
+long job_dist_global_batch(const job_opts *o, const sg_dist *d)
 {
     return (long)o->batch_size * (long)sg_dist_world_size(d) *
            (long)(o->accumulate > 1 ? o->accumulate : 1);
 }
 
-int cli_dist_config_add(json_t *config, const cli_opts *o, const sg_dist *d)
+int job_dist_config_add(json_t *config, const job_opts *o, const sg_dist *d)
 {
     if (json_object_set_new(config, "world_size", json_integer(sg_dist_world_size(d))) ||
         json_object_set_new(config, "accumulate",
                             json_integer(o->accumulate > 1 ? o->accumulate : 1)) ||
-        json_object_set_new(config, "global_batch", json_integer(cli_dist_global_batch(o, d))) ||
+        json_object_set_new(config, "global_batch", json_integer(job_dist_global_batch(o, d))) ||
         /* what applies: without ranks or with --cv-parallel it is off */
         json_object_set_new(config, "sync_bn",
                             json_boolean(o->sync_bn && d &&
-                                         !(o->cv_parallel && o->cv != CLI_CV_NONE))) ||
+                                         !(o->cv_parallel && o->cv != JOB_CV_NONE))) ||
         json_object_set_new(config, "dist_overlap", json_boolean(o->dist_overlap)))
         return sg_fail(SG_E_NOMEM, "out of memory");
     return SG_OK;
 }
 
-int cli_dist_check_resume(const char *dir, const cli_opts *o, const sg_dist *d)
+int job_dist_check_resume(const char *dir, const job_opts *o, const sg_dist *d)
 {
     /* A finished or unreadable run is the resume checks' to report. */
     char last[4096];
@@ -169,7 +169,7 @@ int cli_dist_check_resume(const char *dir, const cli_opts *o, const sg_dist *d)
     int rc = run_config_read(&config, dir);
     if (rc)
         return sg_fail_context(rc, "--resume");
-    long want = cli_dist_global_batch(o, d);
+    long want = job_dist_global_batch(o, d);
     json_t *gb = json_object_get(config, "global_batch");
     json_t *ws = json_object_get(config, "world_size");
     json_t *bs = json_object_get(json_object_get(config, "options"), "bs");
@@ -187,7 +187,7 @@ int cli_dist_check_resume(const char *dir, const cli_opts *o, const sg_dist *d)
     return SG_OK;
 }
 
-int cli_dist_restart_count(void)
+int job_dist_restart_count(void)
 {
     int n = 0, found;
     if (env_int(&n, "TORCHELASTIC_RESTART_COUNT", &found) != SG_OK)

@@ -1,9 +1,9 @@
-/* cli_ensemble.c - `train --member OPTS ...` (see cli_ensemble.h). */
-#include "src/cli/cli_ensemble.h"
-#include "src/cli/cli_train.h"
-#include "src/cli/cli_train_util.h"
-#include "figures/fig.h"
-#include "figures/run_files.h"
+/* job_ensemble.c - `train --member OPTS ...`: trains the members and
+ * averages them (see job_ensemble.h). */
+#include "src/train/job_ensemble.h"
+#include "src/train/job_train.h"
+#include "src/train/job_setup.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 #include "src/train/metrics.h"
 #include "src/train/run_dir.h"
@@ -14,117 +14,35 @@
 #include <string.h>
 
 typedef struct member {
-    char *buf;    /* the OPTS tokens, NUL-separated */
-    char **argv;  /* the command's argv, then the tokens */
     char dir[4096];
-    cli_opts opts;
-    cli_train_outcome out;
+    job_opts opts;
+    job_outcome out;
 } member;
 
-struct cli_ensemble {
-    const cli_opts *base;
+struct job_ensemble {
+    const job_opts *base;
     int n;
-    member m[CLI_MEMBERS_MAX];
+    member m[JOB_MEMBERS_MAX];
 };
 
-int cli_ensemble_defaults(cli_opts *o)
-{
-    if (o->single && o->n_members > 0)
-        return sg_fail(SG_E_INVALID, "--single and --member exclude each other");
-    if (o->single || o->n_members > 0 || o->features || !o->dataset ||
-        strcmp(o->dataset, "dsa") != 0)
-        return SG_OK;
-    if (o->sensors || o->encoder_given || o->enc_args.scope || o->layout_given ||
-        o->magnitude_given)
-        return SG_OK;
-    static const char *const defaults[] = CLI_DSA_MEMBERS;
-    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-        o->members[o->n_members++] = defaults[i];
-    return SG_OK;
-}
-
-/* What every member must share, so it is not a member's to set. */
-static int member_option_allowed(const char *name)
-{
-    static const char *const shared[] = {
-        "out", "overwrite", "resume", "dataset", "subjects", "label-regex", "photos",
-        "on-error", "cv", "valid-pct", "valid-subjects", "member", "single", "features",
-        "keep-folds", "cv-parallel", "dist-url", "rank", "world-size", "dist-backend",
-        "dist-timeout", "help", NULL};
-    for (int i = 0; shared[i]; i++)
-        if (strcmp(name, shared[i]) == 0)
-            return 0;
-    return 1;
-}
-
-/* Splits opts at white space into m->buf / m->argv after argv. */
-static int member_argv(member *m, int argc, char **argv, const char *opts, int *argc_out)
-{
-    size_t len = strlen(opts);
-    m->buf = malloc(len + 1);
-    m->argv = malloc(((size_t)argc + len / 2 + 2) * sizeof *m->argv);
-    if (!m->buf || !m->argv)
-        return sg_fail(SG_E_NOMEM, "out of memory");
-    memcpy(m->buf, opts, len + 1);
-    memcpy(m->argv, argv, (size_t)argc * sizeof *argv);
-    int n = argc;
-    char *save = NULL;
-    for (char *t = strtok_r(m->buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-        if (t[0] == '-' && t[1] == '-') {
-            char name[64];
-            snprintf(name, sizeof name, "%.*s", (int)strcspn(t + 2, "="), t + 2);
-            if (!member_option_allowed(name))
-                return sg_fail(SG_E_INVALID,
-                               "--member '%s': --%s is shared by all members; give it once, "
-                               "outside --member",
-                               opts, name);
-        } else if (t[0] == '-' && (t[1] == 'o' || t[1] == 'h')) {
-            return sg_fail(SG_E_INVALID, "--member '%s': -%c is shared by all members", opts,
-                           t[1]);
-        }
-        m->argv[n++] = t;
-    }
-    m->argv[n] = NULL;
-    *argc_out = n;
-    return SG_OK;
-}
-
-int cli_ensemble_create(cli_ensemble **out, const cli_opts *base, int argc, char **argv,
-                        unsigned groups, const char *usage)
+int job_ensemble_create(job_ensemble **out, const job_opts *base, const job_opts *members,
+                        int n)
 {
     *out = NULL;
-    if (base->resume)
-        return sg_fail(SG_E_INVALID,
-                       "--resume continues one run; an ensemble's members are runs of their own "
-                       "(RUN_DIR/member_N): train again with --overwrite, or one model with "
-                       "--single");
-    if (base->features)
-        return sg_fail(SG_E_INVALID, "--member trains networks, not --features heads");
-    cli_ensemble *e = calloc(1, sizeof *e);
+    if (n < 1 || n > JOB_MEMBERS_MAX)
+        return sg_fail(SG_E_INVALID, "an ensemble has 1 to %d members, not %d", JOB_MEMBERS_MAX,
+                       n);
+    job_ensemble *e = calloc(1, sizeof *e);
     if (!e)
         return sg_fail(SG_E_NOMEM, "out of memory");
     e->base = base;
     int rc = SG_OK;
-    for (int i = 0; rc == SG_OK && i < base->n_members; i++) {
+    for (int i = 0; rc == SG_OK && i < n; i++) {
         member *m = &e->m[i];
         e->n = i + 1;
-        int n = 0;
-        rc = member_argv(m, argc, argv, base->members[i], &n);
-        cli_opts_default(&m->opts);
-        if (rc == SG_OK)
-            rc = cli_parse(&m->opts, n, m->argv, groups, usage);
-        if (rc == SG_OK && m->opts.n_args != base->n_args)
-            rc = sg_fail(SG_E_INVALID, "--member '%s': '%s' is not an option", base->members[i],
-                         m->opts.args[m->opts.n_args - 1]);
-        /* A member is one model: its own options, then train's defaults. */
-        m->opts.n_members = 0;
-        m->opts.single = 1;
-        if (rc == SG_OK)
-            rc = cli_sensor_defaults(&m->opts);
-        if (rc == SG_OK)
-            rc = cli_train_check(&m->opts);
+        m->opts = members[i];
         int len = snprintf(m->dir, sizeof m->dir, "%s/member_%d", base->out_dir, i);
-        if (rc == SG_OK && (len < 0 || (size_t)len >= sizeof m->dir))
+        if (len < 0 || (size_t)len >= sizeof m->dir)
             rc = sg_fail(SG_E_INVALID, "--out %s: path too long", base->out_dir);
         m->opts.out_dir = m->dir;
         m->out.want_data = i == 0;
@@ -132,29 +50,26 @@ int cli_ensemble_create(cli_ensemble **out, const cli_opts *base, int argc, char
             rc = sg_fail_context(rc, "--member '%s'", base->members[i]);
     }
     if (rc) {
-        cli_ensemble_free(e);
+        job_ensemble_free(e);
         return rc;
     }
     *out = e;
     return SG_OK;
 }
 
-void cli_ensemble_free(cli_ensemble *e)
+void job_ensemble_free(job_ensemble *e)
 {
     if (!e)
         return;
-    for (int i = 0; i < e->n; i++) {
-        free(e->m[i].buf);
-        free(e->m[i].argv);
-        cli_train_outcome_free(&e->m[i].out);
-    }
+    for (int i = 0; i < e->n; i++)
+        job_outcome_free(&e->m[i].out);
     free(e);
 }
 
 /* Member j's rows for member 0's: every member validated the same
  * samples (same data, split options and seed), possibly in another
  * order. */
-static int align_rows(size_t *row, const cli_train_outcome *ref, const cli_train_outcome *o,
+static int align_rows(size_t *row, const job_outcome *ref, const job_outcome *o,
                       int j)
 {
     if (o->n_samples != ref->n_samples || o->n_classes != ref->n_classes ||
@@ -186,15 +101,15 @@ static int align_rows(size_t *row, const cli_train_outcome *ref, const cli_train
 }
 
 /* Mean probabilities (ref->n, k) over the members into probs. */
-static int mean_probs(float *probs, const cli_ensemble *e)
+static int mean_probs(float *probs, const job_ensemble *e)
 {
-    const cli_train_outcome *ref = &e->m[0].out;
+    const job_outcome *ref = &e->m[0].out;
     size_t k = (size_t)ref->n_classes, n = ref->n;
     double *sum = calloc(n * k + 1, sizeof *sum);
     size_t *row = malloc((n + 1) * sizeof *row);
     int rc = sum && row ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
     for (int j = 0; rc == SG_OK && j < e->n; j++) {
-        const cli_train_outcome *o = &e->m[j].out;
+        const job_outcome *o = &e->m[j].out;
         rc = align_rows(row, ref, o, j);
         for (size_t r = 0; rc == SG_OK && r < n; r++)
             for (size_t c = 0; c < k; c++)
@@ -210,9 +125,9 @@ static int mean_probs(float *probs, const cli_ensemble *e)
 /* The ensemble's fold results: accuracy and log loss of the mean
  * probabilities on each fold's validation rows; time summed over the
  * members (each image goes through all of them). */
-static int ensemble_folds(fold_result *folds, const cli_ensemble *e, const float *probs)
+static int ensemble_folds(fold_result *folds, const job_ensemble *e, const float *probs)
 {
-    const cli_train_outcome *ref = &e->m[0].out;
+    const job_outcome *ref = &e->m[0].out;
     int k = ref->n_classes;
     int rc = SG_OK;
     for (int f = 0; rc == SG_OK && f < ref->n_folds; f++) {
@@ -248,7 +163,7 @@ static int ensemble_folds(fold_result *folds, const cli_ensemble *e, const float
     return rc;
 }
 
-static int members_config(json_t *config, const cli_ensemble *e)
+static int members_config(json_t *config, const job_ensemble *e)
 {
     json_t *list = json_array();
     if (!list)
@@ -268,11 +183,11 @@ static int members_config(json_t *config, const cli_ensemble *e)
 }
 
 /* RUN_DIR's files from the members' outcomes. */
-static int write_ensemble(cli_ensemble *e)
+static int write_ensemble(job_ensemble *e)
 {
-    const cli_opts *o = e->base;
-    cli_train_outcome *ref = &e->m[0].out;
-    cli_dataset *d = &ref->data;
+    const job_opts *o = e->base;
+    job_outcome *ref = &e->m[0].out;
+    job_data *d = &ref->data;
     size_t k = (size_t)ref->n_classes;
     float *probs = malloc((ref->n * k + 1) * sizeof *probs);
     fold_result *folds = calloc((size_t)ref->n_folds + 1, sizeof *folds);
@@ -285,7 +200,7 @@ static int write_ensemble(cli_ensemble *e)
     if (rc == SG_OK)
         rc = run_dir_prepare(o->out_dir);
     if (rc == SG_OK)
-        rc = cli_config_new(&config, o, d, "train");
+        rc = job_config_new(&config, o, d, "train");
     if (rc == SG_OK)
         rc = members_config(config, e);
     if (rc == SG_OK) {
@@ -294,22 +209,22 @@ static int write_ensemble(cli_ensemble *e)
                e->n, o->out_dir);
         fflush(stdout); /* its line before the stderr ones, in a log of both */
         fprintf(stderr, "sensorgram train: ensemble of %d members\n", e->n);
-        rc = cli_write_validation_outputs(o->out_dir, d, ref->index, probs, ref->n,
+        rc = job_write_validation_outputs(o->out_dir, d, ref->index, probs, ref->n,
                                           o->top_losses, &ref->spec, config);
     }
     if (rc == SG_OK)
-        rc = cli_report_folds(config, folds, ref->n_folds, o->out_dir);
+        rc = job_report_folds(config, folds, ref->n_folds, o->out_dir);
     if (rc == SG_OK)
         rc = run_config_write(o->out_dir, config);
-    if (rc == SG_OK && fig_run_dir_draw(o->out_dir, o->figure_format) != SG_OK)
-        fprintf(stderr, "sensorgram train: warning: figures: %s\n", sg_last_error());
+    if (rc == SG_OK)
+        job_draw_figures(o, o->out_dir);
     json_decref(config);
     free(folds);
     free(probs);
     return rc;
 }
 
-int cli_ensemble_train(cli_ensemble *e, sg_dist *dist)
+int job_ensemble_train(job_ensemble *e, sg_dist *dist)
 {
     int writer = sg_dist_rank(dist) == 0;
     int rc = SG_OK;
@@ -319,7 +234,7 @@ int cli_ensemble_train(cli_ensemble *e, sg_dist *dist)
             fprintf(stderr, "sensorgram train: ensemble member %d/%d (%s) -> %s\n", i + 1, e->n,
                     e->base->members[i][0] ? e->base->members[i] : "the other options alone",
                     m->dir);
-        rc = cli_train_run(&m->opts, dist, &m->out);
+        rc = job_train(&m->opts, dist, &m->out);
         if (rc)
             rc = sg_fail_context(rc, "ensemble member %d (%s)", i,
                                  e->base->members[i][0] ? e->base->members[i] : "no OPTS");

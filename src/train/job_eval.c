@@ -1,4 +1,4 @@
-/* cli_eval.c - `sensorgram eval CKPT DATA`: accuracy, log loss, a
+/* job_eval.c - the engine of `sensorgram eval CKPT DATA`: accuracy, log loss, a
  * per-class precision/recall/F1 table, confusion_matrix.csv,
  * predictions.csv, the N highest-loss samples and figures, written to
  * -o DIR (default: an eval/ folder beside the checkpoint).
@@ -6,13 +6,10 @@
  * DATA is prepared the checkpoint's way (ckpt_data.h): its encoder and
  * fit for sensor data, its classes for labels.
  */
+#include "src/train/job_eval.h"
 #include "src/train/ckpt_data.h"
-#include "src/cli/cli_aug.h"
 #include "src/train/ckpt_ensemble.h"
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_train_util.h"
-#include "src/cli/commands.h"
-#include "figures/fig.h"
+#include "src/train/job_setup.h"
 #include "src/train/metrics.h"
 #include "src/train/run_dir.h"
 #include "src/base/sg_error.h"
@@ -27,11 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EVAL_USAGE                                                                         \
-    "sensorgram eval CKPT DATA [-o OUTDIR] [--top-losses N] [--label-regex RE] [--tta N]\n"    \
-    "       CKPT: a checkpoint, a comma list of them or a --keep-folds run folder (an\n"       \
-    "       ensemble: mean probabilities)"
 
 /* Beside the (first) checkpoint; inside a --keep-folds run folder. */
 static int default_out_dir(char *buf, size_t size, const char *ckpt, const ckpt_list *l)
@@ -52,7 +44,7 @@ static int default_out_dir(char *buf, size_t size, const char *ckpt, const ckpt_
     return SG_OK;
 }
 
-static int run_eval(const cli_opts *o)
+int job_eval(const job_opts *o)
 {
     const char *ckpt = o->args[0];
     char out_dir[4096];
@@ -95,7 +87,7 @@ static int run_eval(const cli_opts *o)
     sg_transform_spec seen = r.meta.spec;
     seen.normalize = 0;
     if (rc == SG_OK)
-        rc = cli_write_validation_outputs(out_dir, &r.data, r.idx, r.probs, n, o->top_losses,
+        rc = job_write_validation_outputs(out_dir, &r.data, r.idx, r.probs, n, o->top_losses,
                                           &seen, config);
     if (rc == SG_OK)
         rc = run_config_write(out_dir, config);
@@ -105,12 +97,11 @@ static int run_eval(const cli_opts *o)
                json_real_value(json_object_get(res, "accuracy")),
                json_real_value(json_object_get(res, "log_loss")),
                json_real_value(json_object_get(res, "macro_f1")));
-        cli_print_class_table(stdout, &r.data, r.idx, r.probs, n);
+        job_print_class_table(stdout, &r.data, r.idx, r.probs, n);
         printf("\nwritten to %s/ (predictions.csv, confusion_matrix.csv, top_losses.csv, "
                "figures/)\n",
                out_dir);
-        if (fig_run_dir_draw(out_dir, o->figure_format) != SG_OK)
-            fprintf(stderr, "sensorgram eval: warning: figures: %s\n", sg_last_error());
+        job_draw_figures(o, out_dir);
     }
     /* A failed eval leaves none of its files behind as if whole. */
     if (rc && rc != SG_E_INTERRUPTED)
@@ -119,20 +110,4 @@ static int run_eval(const cli_opts *o)
     ckpt_predictions_free(&r);
     ckpt_list_free(&list);
     return rc;
-}
-
-int cmd_eval(int argc, char **argv)
-{
-    cli_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_MODEL | CLI_G_OUTPUT | CLI_G_DATA, EVAL_USAGE);
-    if (rc == 1)
-        return 0;
-    if (rc == SG_OK && o.n_args < 2)
-        rc = sg_fail(SG_E_INVALID, "expected CKPT and DATA (usage: " EVAL_USAGE ")");
-    if (rc == SG_OK)
-        rc = cli_tta_check(&o, o.args[0]);
-    if (rc)
-        return cli_report("eval", rc, 2);
-    return cli_report("eval", run_eval(&o), 1);
 }

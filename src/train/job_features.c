@@ -1,5 +1,5 @@
-/* cli_features.c - `sensorgram features --arch A --pretrained W DATA -o
- * feats.npy`: global-average-pooled ResNet features of every sample,
+/* job_features.c - the engine of `sensorgram features --arch A
+ * --pretrained W DATA -o feats.npy`: global-average-pooled ResNet features of every sample,
  * cached so that `train --features` can fit a linear head in seconds.
  *
  * Writes feats.npy (N, D) float32 and, beside it, feats.labels.csv
@@ -8,10 +8,9 @@
  * normalisation for pretrained weights, the data's statistics otherwise.
  */
 #include "src/base/atomic_file.h"
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_data.h"
-#include "src/cli/cli_train_util.h"
-#include "src/cli/commands.h"
+#include "src/train/job_features.h"
+#include "src/train/job_data.h"
+#include "src/train/job_setup.h"
 #include "src/train/loader.h"
 #include "src/base/npy.h"
 #include "src/base/progress.h"
@@ -22,10 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEATURES_USAGE \
-    "sensorgram features --arch A --pretrained W [--image-size N] DATA -o FEATS.npy"
-
-static int write_labels(const char *npy, const cli_dataset *d)
+static int write_labels(const char *npy, const job_data *d)
 {
     char path[4096];
     size_t len = strlen(npy);
@@ -50,8 +46,8 @@ static int write_labels(const char *npy, const cli_dataset *d)
     return sg_atomic_commit(&af);
 }
 
-static int extract(float *feats, int dim, sg_model *m, cli_dataset *d,
-                   const sg_transform_spec *spec, const cli_opts *o)
+static int extract(float *feats, int dim, sg_model *m, job_data *d,
+                   const sg_transform_spec *spec, const job_opts *o)
 {
     sg_sample_source s = sample_source_loader_view(&d->src);
     sg_loader_opts lo = {
@@ -88,16 +84,16 @@ static int extract(float *feats, int dim, sg_model *m, cli_dataset *d,
     return rc;
 }
 
-static int run_features(const cli_opts *o)
+int job_features(const job_opts *o, size_t *n_out, int *dim_out)
 {
-    cli_dataset d;
-    int rc = cli_dataset_load(&d, o, o->args[0], 0);
+    job_data d;
+    int rc = job_data_load(&d, o, o->args[0], 0);
     if (rc)
         return rc;
     size_t n = d.src.n;
     size_t *all = malloc(n * sizeof *all);
     if (!all) {
-        cli_dataset_free(&d);
+        job_data_free(&d);
         return sg_fail(SG_E_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++)
@@ -107,16 +103,16 @@ static int run_features(const cli_opts *o)
     float *feats = NULL;
     char pretrained[4096] = "";
     int noted = 0, dim = 0;
-    rc = cli_dataset_fit(&d, all, n);
+    rc = job_data_fit(&d, all, n);
     if (rc == SG_OK)
-        rc = cli_transform_spec(&spec, &d, o);
+        rc = job_transform_spec(&spec, &d, o);
     if (rc == SG_OK)
-        rc = cli_resolve_pretrained(pretrained, sizeof pretrained, o, "features", &noted);
+        rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "features", &noted);
     if (rc == SG_OK)
-        rc = cli_normalization(&spec, &d, all, n, pretrained[0] != 0, o);
+        rc = job_normalization(&spec, &d, all, n, pretrained[0] != 0, o);
     /* The head's size does not matter for pooled features. */
     if (rc == SG_OK)
-        rc = cli_model_create(&m, o, &spec, d.src.n_classes > 0 ? d.src.n_classes : 1,
+        rc = job_model_create(&m, o, &spec, d.src.n_classes > 0 ? d.src.n_classes : 1,
                               pretrained, o->seed, "features", 1);
     if (rc == SG_OK)
         rc = sg_model_feature_dim(m, &dim);
@@ -133,28 +129,11 @@ static int run_features(const cli_opts *o)
     }
     if (rc == SG_OK)
         rc = write_labels(o->output, &d);
-    if (rc == SG_OK)
-        printf("features: %zu x %d -> %s\n", n, dim, o->output);
+    *n_out = n;
+    *dim_out = dim;
     free(feats);
     free(all);
     sg_model_free(m);
-    cli_dataset_free(&d);
+    job_data_free(&d);
     return rc;
-}
-
-int cmd_features(int argc, char **argv)
-{
-    cli_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_MODEL | CLI_G_OUTPUT | CLI_G_TRAIN,
-                       FEATURES_USAGE);
-    if (rc == 1)
-        return 0;
-    if (rc == SG_OK && o.n_args != 1)
-        rc = sg_fail(SG_E_INVALID, "expected one DATA argument (usage: " FEATURES_USAGE ")");
-    if (rc == SG_OK && !o.output)
-        rc = sg_fail(SG_E_INVALID, "-o FEATS.npy is required");
-    if (rc)
-        return cli_report("features", rc, 2);
-    return cli_report("features", run_features(&o), 1);
 }

@@ -1,8 +1,8 @@
 /* cli_fingerprint.c - the run fingerprint for --resume (see cli_fingerprint.h). */
-#include "src/cli/cli_fingerprint.h"
+#include "src/train/job_fingerprint.h"
 
 #include "src/base/sg_error.h"
-#include "src/cli/cli_aug.h"
+#include "src/train/job_aug.h"
 
 #include <nettle/sha2.h>
 #include <stdint.h>
@@ -53,7 +53,7 @@ static int samples_hash(char hex[65], const sample_source *s, const char *root)
     return rc;
 }
 
-int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
+int job_fingerprint(char **out, const job_data *d, const job_opts *o,
                         const sg_transform_spec *spec, int freeze_epochs)
 {
     *out = NULL;
@@ -82,7 +82,7 @@ int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
         o->schedule_fastai ? "fastai" : "onecycle", "label_smoothing", o->label_smoothing,
         "augment", o->augment);
     /* Absent from fingerprints written before it existed: compare skips it there. */
-    if (j && (json_object_set_new(j, "series_augment", cli_aug_json(d)) != 0 ||
+    if (j && (json_object_set_new(j, "series_augment", job_aug_json(d)) != 0 ||
               json_object_set_new(j, "mixup", json_real(o->aug.mixup)) != 0 ||
               json_object_set_new(j, "cutmix", json_real(o->aug.cutmix)) != 0)) {
         json_decref(j);
@@ -112,7 +112,7 @@ static char *show(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
 }
 
-int cli_run_fingerprint_compare(const char *stored, const char *now, const char *ckpt)
+int job_fingerprint_compare(const char *stored, const char *now, const char *ckpt)
 {
     if (!stored || !now)
         return SG_OK;

@@ -10,23 +10,23 @@
  * --resume compares the stored one with today's, before any step, and
  * refuses a mismatch naming the field.
  */
-#ifndef SG_CLI_FINGERPRINT_H
-#define SG_CLI_FINGERPRINT_H
+#ifndef SG_JOB_FINGERPRINT_H
+#define SG_JOB_FINGERPRINT_H
 
 #include <jansson.h>
 
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_data.h"
+#include "src/train/job.h"
+#include "src/train/job_data.h"
 #include "src/image/transform.h"
 
 /* The fingerprint of training d with o into spec's input, as compact
  * JSON text; the caller frees *out. */
-int cli_run_fingerprint(char **out, const cli_dataset *d, const cli_opts *o,
+int job_fingerprint(char **out, const job_data *d, const job_opts *o,
                         const sg_transform_spec *spec, int freeze_epochs);
 
 /* SG_E_INVALID naming the first field where the checkpoint's stored
  * fingerprint (text, may be NULL for checkpoints without one: passes)
  * differs from today's. */
-int cli_run_fingerprint_compare(const char *stored, const char *now, const char *ckpt);
+int job_fingerprint_compare(const char *stored, const char *now, const char *ckpt);
 
 #endif

@@ -1,5 +1,5 @@
 /* cli_input_check.c - decode every input image up front (see cli_input_check.h). */
-#include "src/cli/cli_input_check.h"
+#include "src/train/job_input_check.h"
 
 #include "src/base/parallel.h"
 #include "src/base/sg_error.h"
@@ -35,7 +35,7 @@ static int check_one(void *arg, int thread, size_t i)
 }
 
 /* Drops the samples with failed[i] set, keeping order. */
-static void prune(cli_dataset *d, char **failed)
+static void prune(job_data *d, char **failed)
 {
     sample_source *s = &d->src;
     size_t k = 0;
@@ -58,7 +58,7 @@ static void prune(cli_dataset *d, char **failed)
     s->n = k;
 }
 
-int cli_dataset_check_images(cli_dataset *d, const cli_opts *o)
+int job_data_check_images(job_data *d, const job_opts *o)
 {
     sample_source *s = &d->src;
     if (s->kind != SAMPLE_IMAGES || s->n == 0)
@@ -68,7 +68,7 @@ int cli_dataset_check_images(cli_dataset *d, const cli_opts *o)
     if (!job.failed)
         return sg_fail(SG_E_NOMEM, "out of memory");
     size_t n0 = s->n; /* before pruning */
-    int rc = sg_parallel_for(s->n, cli_workers(o), check_one, &job);
+    int rc = sg_parallel_for(s->n, job_workers(o), check_one, &job);
     size_t bad = 0;
     for (size_t i = 0; i < s->n; i++)
         bad += job.failed[i] != NULL;

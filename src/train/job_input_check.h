@@ -8,14 +8,14 @@
  * full one the loader does (so truncated files are caught too), spread
  * over the loader's worker threads.
  */
-#ifndef SG_CLI_INPUT_CHECK_H
-#define SG_CLI_INPUT_CHECK_H
+#ifndef SG_JOB_INPUT_CHECK_H
+#define SG_JOB_INPUT_CHECK_H
 
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_data.h"
+#include "src/train/job.h"
+#include "src/train/job_data.h"
 
 /* Checks (and with o->on_error_skip prunes) the images of d; no-op for
  * sensor data.  Prints the list under "sensorgram CMD:". */
-int cli_dataset_check_images(cli_dataset *d, const cli_opts *o);
+int job_data_check_images(job_data *d, const job_opts *o);
 
 #endif

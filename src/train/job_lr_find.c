@@ -1,23 +1,22 @@
-/* cli_lr_find.c - `sensorgram lr-find`: the learning-rate range test.
+/* job_lr_find.c - the engine of `sensorgram lr-find`: the learning-rate
+ * range test.
  *
  * The learning rate grows exponentially from --start-lr (1e-7) to
  * --end-lr (10) over --steps (100) optimizer steps on the training part
  * of the data (as `train` would split it), and the loss is smoothed with
  * fastai's debiased exponential average (beta 0.98).  The test stops
  * early once the smoothed loss exceeds 4x its minimum (or is NaN).
- * Writes RUN_DIR/lr_find.csv, lr_find_suggestions.csv (minimum/10 and
- * the steepest descent) and figures/lr_find.<fmt>.  The network is thrown
+ * Writes RUN_DIR/lr_find.csv and lr_find_suggestions.csv (minimum/10 and
+ * the steepest descent); the command draws figures/lr_find.<fmt>.  The network is thrown
  * away afterwards: nothing here changes a later `train`.
  */
-#include "src/cli/cli_aug.h"
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_data.h"
-#include "src/cli/cli_train_util.h"
-#include "src/cli/commands.h"
-#include "figures/fig.h"
+#include "src/train/job_lr_find.h"
+#include "src/train/job_aug.h"
+#include "src/train/job_data.h"
+#include "src/train/job_setup.h"
 #include "src/train/loader.h"
 #include "src/train/run_dir.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/atomic_file.h"
 #include "src/base/sg_error.h"
 
@@ -25,8 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LR_FIND_USAGE "sensorgram lr-find [OPTIONS] DATA  (data options as for train)"
 
 enum { SKIP_END = 5 };
 
@@ -84,8 +81,8 @@ static int write_outputs(const char *dir, const lr_trace *t, double s_min, doubl
     return sg_atomic_commit(&af);
 }
 
-static int range_test(lr_trace *t, sg_model *m, cli_dataset *d, const sg_split *split,
-                      const sg_transform_spec *spec, const cli_opts *o)
+static int range_test(lr_trace *t, sg_model *m, job_data *d, const sg_split *split,
+                      const sg_transform_spec *spec, const job_opts *o)
 {
     sg_sample_source s = sample_source_loader_view(&d->src);
     sg_loader_opts lo = {
@@ -156,14 +153,14 @@ static int range_test(lr_trace *t, sg_model *m, cli_dataset *d, const sg_split *
     return rc;
 }
 
-static int run_lr_find(const cli_opts *o)
+int job_lr_find(const job_opts *o, job_lr_find_result *res)
 {
     const char *dir = o->out_dir;
-    cli_dataset d;
-    int rc = cli_dataset_load(&d, o, o->args[0], 1);
+    job_data d;
+    int rc = job_data_load(&d, o, o->args[0], 1);
     if (rc)
         return rc;
-    rc = cli_aug_install(&d, o);
+    rc = job_aug_install(&d, o);
     sg_split split = {0};
     sg_model *m = NULL;
     sg_transform_spec spec = {0};
@@ -176,17 +173,17 @@ static int run_lr_find(const cli_opts *o)
     if (!t.lr || !t.loss || !t.smooth)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     if (rc == SG_OK)
-        rc = cli_split_make(&split, &d, o, 0);
+        rc = job_split_make(&split, &d, o, 0);
     if (rc == SG_OK)
-        rc = cli_dataset_fit(&d, split.train, split.n_train);
+        rc = job_data_fit(&d, split.train, split.n_train);
     if (rc == SG_OK)
-        rc = cli_transform_spec(&spec, &d, o);
+        rc = job_transform_spec(&spec, &d, o);
     if (rc == SG_OK)
-        rc = cli_resolve_pretrained(pretrained, sizeof pretrained, o, "lr-find", &noted);
+        rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "lr-find", &noted);
     if (rc == SG_OK)
-        rc = cli_normalization(&spec, &d, split.train, split.n_train, pretrained[0] != 0, o);
+        rc = job_normalization(&spec, &d, split.train, split.n_train, pretrained[0] != 0, o);
     if (rc == SG_OK)
-        rc = cli_model_create(&m, o, &spec, d.src.n_classes, pretrained, o->seed, "lr-find", 1);
+        rc = job_model_create(&m, o, &spec, d.src.n_classes, pretrained, o->seed, "lr-find", 1);
     if (rc == SG_OK)
         rc = run_dir_prepare(dir);
     if (rc == SG_OK)
@@ -198,39 +195,14 @@ static int run_lr_find(const cli_opts *o)
         suggest(&t, o->steps, &s_min, &s_steep);
         rc = write_outputs(dir, &t, s_min, s_steep);
     }
-    if (rc == SG_OK) {
-        fig_format ff;
-        printf("lr-find: %d steps, lr %.3g .. %.3g\n", t.n, t.lr[0], t.lr[t.n - 1]);
-        printf("suggestions: minimum/10 %.3g   steepest %.3g\n", s_min, s_steep);
-        if (fig_format_parse(&ff, o->figure_format) != SG_OK ||
-            fig_lr_find_draw(dir, ff) != SG_OK)
-            fprintf(stderr, "sensorgram lr-find: warning: figure: %s\n", sg_last_error());
-        printf("written to %s/%s and figures/\n", dir, SG_RUN_LR_FIND);
-    }
+    if (rc == SG_OK)
+        *res = (job_lr_find_result){.steps = t.n, .lr_first = t.lr[0], .lr_last = t.lr[t.n - 1],
+                                    .min_div10 = s_min, .steepest = s_steep};
     free(t.lr);
     free(t.loss);
     free(t.smooth);
     sg_model_free(m);
     sg_split_free(&split);
-    cli_dataset_free(&d);
+    job_data_free(&d);
     return rc;
-}
-
-int cmd_lr_find(int argc, char **argv)
-{
-    cli_opts o;
-    cli_opts_default(&o);
-    o.out_dir = "runs/lr_find";
-    int rc = cli_parse(&o, argc, argv,
-                       CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN | CLI_G_LRFIND,
-                       LR_FIND_USAGE);
-    if (rc == 1)
-        return 0;
-    if (rc == SG_OK)
-        rc = cli_sensor_defaults(&o);
-    if (rc == SG_OK && o.n_args != 1)
-        rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
-    if (rc)
-        return cli_report("lr-find", rc, 2);
-    return cli_report("lr-find", run_lr_find(&o), 1);
 }

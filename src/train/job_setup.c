@@ -1,15 +1,15 @@
 /* cli_train_util.c - config.json, validation outputs and fold summaries
  * for train and eval (see cli_train_util.h).
  */
-#include "src/cli/cli_train_util.h"
+#include "src/train/job_setup.h"
 
 #include "src/base/atomic_file.h"
-#include "src/train/enc_json.h"
+#include "src/encode/enc_json.h"
 #include "src/train/metrics.h"
 #include "src/image/png_io.h"
 #include "src/base/rng.h"
 #include "src/train/run_dir.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 #include "models/weights.h"
 
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_resolve_pretrained(char *path, size_t size, const cli_opts *o, const char *cmd,
+int job_resolve_pretrained(char *path, size_t size, const job_opts *o, const char *cmd,
                            int *noted)
 {
     path[0] = '\0';
@@ -37,20 +37,20 @@ int cli_resolve_pretrained(char *path, size_t size, const cli_opts *o, const cha
     return SG_OK;
 }
 
-int cli_normalization(sg_transform_spec *spec, cli_dataset *d, const size_t *idx, size_t n,
-                      int pretrained, const cli_opts *o)
+int job_normalization(sg_transform_spec *spec, job_data *d, const size_t *idx, size_t n,
+                      int pretrained, const job_opts *o)
 {
     int rc = SG_OK;
     /* Pretrained weights expect ImageNet statistics (the spec's defaults);
      * from random init the data's own statistics are better. */
     if (!pretrained)
         rc = train_dataset_stats(spec->mean, spec->std, &d->src, idx, n, spec, 512,
-                                 cli_workers(o));
+                                 job_workers(o));
     spec->normalize = 1;
     return rc;
 }
 
-int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec *spec,
+int job_model_create(sg_model **out, const job_opts *o, const sg_transform_spec *spec,
                      int n_classes, const char *pretrained, uint64_t seed, const char *cmd,
                      int verbose)
 {
@@ -64,7 +64,7 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
         /* tensor-core convolutions under autocast want NHWC; CUDA only
          * (sg_model_create clears it on the CPU) */
         .channels_last = o->precision != SG_PRECISION_FP32,
-        .n_threads = cli_torch_threads(o),
+        .n_threads = job_torch_threads(o),
     };
     sg_model *m = NULL;
     int rc = sg_torch_seed(seed);
@@ -93,7 +93,7 @@ int cli_model_create(sg_model **out, const cli_opts *o, const sg_transform_spec 
     return SG_OK;
 }
 
-int cli_config_new(json_t **out, const cli_opts *o, const cli_dataset *d, const char *command)
+int job_config_new(json_t **out, const job_opts *o, const job_data *d, const char *command)
 {
     json_t *classes = json_array();
     for (int i = 0; classes && i < d->src.n_classes; i++)
@@ -101,7 +101,7 @@ int cli_config_new(json_t **out, const cli_opts *o, const cli_dataset *d, const 
     json_t *args = json_array();
     for (int i = 0; args && i < o->n_args; i++)
         json_array_append_new(args, json_string(o->args[i]));
-    const char *cv = o->cv == CLI_CV_LOSO ? "loso" : o->cv == CLI_CV_KFOLD ? "kfold" : "none";
+    const char *cv = o->cv == JOB_CV_LOSO ? "loso" : o->cv == JOB_CV_KFOLD ? "kfold" : "none";
     json_t *options = json_pack(
         "{s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:f, s:s?, s:s, s:i, s:s, s:s?, s:i, s:s, "
         "s:I, s:i, s:f, s:i, s:f, s:s, s:f, s:i, s:s, s:i, s:s, s:b}",
@@ -132,8 +132,8 @@ int cli_config_new(json_t **out, const cli_opts *o, const cli_dataset *d, const 
     return SG_OK;
 }
 
-int cli_config_add_model(json_t *config, const sg_transform_spec *spec, const char *pretrained,
-                         const cli_dataset *d, const train_meta *meta)
+int job_config_add_model(json_t *config, const sg_transform_spec *spec, const char *pretrained,
+                         const job_data *d, const train_meta *meta)
 {
     static const char *const resize_names[] = {"none", "squish", "short_crop"};
     json_t *mean = json_array(), *std = json_array();
@@ -170,7 +170,7 @@ int cli_config_add_model(json_t *config, const sg_transform_spec *spec, const ch
     return SG_OK;
 }
 
-int cli_meta_sensor(train_meta *meta, const cli_dataset *d, const cli_opts *o,
+int job_meta_sensor(train_meta *meta, const job_data *d, const job_opts *o,
                     const char *tmp_dir)
 {
     if (!d->is_series)
@@ -197,7 +197,7 @@ int cli_meta_sensor(train_meta *meta, const cli_dataset *d, const cli_opts *o,
 
 /* Draws what the network saw for sample i (eval geometry, before
  * normalisation) into path. */
-static int write_seen_image(const char *path, cli_dataset *d, size_t i,
+static int write_seen_image(const char *path, job_data *d, size_t i,
                             const sg_transform_spec *spec)
 {
     sg_image img;
@@ -236,7 +236,7 @@ static int write_seen_image(const char *path, cli_dataset *d, size_t i,
     return rc;
 }
 
-static int write_top_losses(const char *run_dir, cli_dataset *d, const size_t *index,
+static int write_top_losses(const char *run_dir, job_data *d, const size_t *index,
                             const float *probs, const int *labels, const int *preds, size_t n,
                             int n_top, const sg_transform_spec *spec)
 {
@@ -281,7 +281,7 @@ static int write_top_losses(const char *run_dir, cli_dataset *d, const size_t *i
     return rc;
 }
 
-int cli_write_validation_outputs(const char *run_dir, cli_dataset *d, const size_t *index,
+int job_write_validation_outputs(const char *run_dir, job_data *d, const size_t *index,
                                  const float *probs, size_t n, int n_top,
                                  const sg_transform_spec *spec, json_t *config)
 {
@@ -328,7 +328,7 @@ int cli_write_validation_outputs(const char *run_dir, cli_dataset *d, const size
     return rc;
 }
 
-int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, const char *run_dir)
+int job_report_folds(json_t *config, const fold_result *folds, int n_folds, const char *run_dir)
 {
     json_t *arr = json_array();
     if (!arr)
@@ -412,7 +412,7 @@ int cli_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
     return rc;
 }
 
-void cli_print_class_table(FILE *f, const cli_dataset *d, const size_t *index,
+void job_print_class_table(FILE *f, const job_data *d, const size_t *index,
                            const float *probs, size_t n)
 {
     int k = d->src.n_classes;

@@ -1,4 +1,4 @@
-/* cli_train.c - `sensorgram train`: fine-tune a ResNet on images or on
+/* job_train.c - the engine of `sensorgram train`: fine-tune a ResNet on images or on
  * sensor segments encoded in memory, leaving a run folder (run_files.h).
  *
  * Steps: options -> data -> per fold (split, encoder fit on the training
@@ -7,23 +7,22 @@
  * cross-validation the out-of-fold predictions of every fold) ->
  * config.json -> figures.  `train --features` is in train_features.c;
  * `--member` ensembles (the DSA default) run this once per member
- * (cli_ensemble.c).
+ * (job_ensemble.c).
  */
-#include "src/cli/cli_aug.h"
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_data.h"
-#include "src/cli/cli_cv_parallel.h"
-#include "src/cli/cli_dist.h"
-#include "src/cli/cli_fingerprint.h"
-#include "src/cli/cli_ensemble.h"
-#include "src/cli/cli_train.h"
-#include "src/cli/cli_train_util.h"
-#include "src/cli/commands.h"
-#include "figures/fig.h"
+#include "src/train/job_aug.h"
+#include "src/train/job.h"
+#include "src/train/job_data.h"
+#include "src/train/job_cv.h"
+#include "src/train/job_dist.h"
+#include "src/train/job_fingerprint.h"
+#include "src/train/job_ensemble.h"
+#include "src/train/job_train.h"
+#include "src/train/job_setup.h"
 #include "src/train/run_dir.h"
 #include "src/train/run_guard.h"
+#include "src/base/atomic_file.h"
 #include "src/base/signals.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 #include "src/train/batch_mix.h"
 #include "src/train/train.h"
@@ -35,12 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define TRAIN_USAGE                                                                   \
-    "sensorgram train [OPTIONS] DATA\n"                                               \
-    "       sensorgram train --dataset dsa ROOT [OPTIONS]   (an ensemble: see --member)\n" \
-    "       sensorgram train --dataset dsa ROOT --encoder gray --sensors acc [OPTIONS]\n" \
-    "       sensorgram train --features A.npy[,B.npy] [OPTIONS]"
 
 typedef struct save_ctx {
     const char *dir;
@@ -121,7 +114,7 @@ static void oof_free(oof *r)
 
 /* Trains one fold (or the whole run without CV) into dir. */
 static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
-                      cli_dataset *d, const cli_opts *o,
+                      job_data *d, const job_opts *o,
                       int fold, int n_folds, const char *run_dir, const char *dir,
                       run_metrics *metrics, int *noted, json_t *config, sg_dist *dist,
                       int quiet)
@@ -136,7 +129,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     train_meta meta = {0}, resume_meta = {0};
     float *probs = NULL;
     int have_resume = 0;
-    int rc = cli_split_make(&split, d, o, n_folds > 1 ? fold : 0);
+    int rc = job_split_make(&split, d, o, n_folds > 1 ? fold : 0);
     if (rc == SG_OK && split.n_train == 0)
         rc = sg_fail(SG_E_INVALID, "the training set is empty (all %zu samples are validation)",
                      d->src.n);
@@ -146,31 +139,31 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                      "the training set has 1 sample; training needs at least 2 (one batch of "
                      "2 or more)");
     fr->fold = fold;
-    fr->group = (o->cv == CLI_CV_LOSO && split.n_valid) ? d->src.group[split.valid[0]] : -1;
+    fr->group = (o->cv == JOB_CV_LOSO && split.n_valid) ? d->src.group[split.valid[0]] : -1;
     fr->n_train = split.n_train;
     fr->n_valid = split.n_valid;
     if (rc == SG_OK)
-        rc = cli_dataset_fit(d, split.train, split.n_train);
+        rc = job_data_fit(d, split.train, split.n_train);
     sg_transform_spec spec = {0};
     if (rc == SG_OK)
-        rc = cli_transform_spec(&spec, d, o);
+        rc = job_transform_spec(&spec, d, o);
     char pretrained[4096] = "";
     if (rc == SG_OK)
-        rc = cli_resolve_pretrained(pretrained, sizeof pretrained, o, "train", noted);
+        rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "train", noted);
     if (rc == SG_OK)
-        rc = cli_normalization(&spec, d, split.train, split.n_train, pretrained[0] != 0, o);
+        rc = job_normalization(&spec, d, split.train, split.n_train, pretrained[0] != 0, o);
     save_ctx sc = {.dir = dir, .meta = &meta};
     if (rc == SG_OK)
         rc = run_dir_path(sc.last_path, sizeof sc.last_path, dir, SG_RUN_CKPT_LAST);
     if (rc == SG_OK && o->resume) {
         rc = train_ckpt_load(&m, &resume_meta, sc.last_path, o->device, (int)o->arch,
                              o->precision,
-                             cli_torch_threads(o));
+                             job_torch_threads(o));
         have_resume = rc == SG_OK;
         if (rc == SG_OK)
             rc = sg_model_set_cuda_graphs(m, o->cuda_graphs);
     } else if (rc == SG_OK) {
-        rc = cli_model_create(&m, o, &spec, d->src.n_classes, pretrained,
+        rc = job_model_create(&m, o, &spec, d->src.n_classes, pretrained,
                               o->seed + (uint64_t)fold, "train", fold == 0);
     }
     /* --sync-bn: the BatchNorm layers share the statistics of all ranks. */
@@ -180,16 +173,16 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         rc = train_meta_init(&meta, o->arch, d->src.n_classes,
                              (const char *const *)d->src.class_names, &spec);
     if (rc == SG_OK)
-        rc = cli_meta_sensor(&meta, d, o, run_dir);
+        rc = job_meta_sensor(&meta, d, o, run_dir);
     /* What defines the run goes into every checkpoint; --resume must match it. */
     if (rc == SG_OK)
-        rc = cli_run_fingerprint(&meta.run_text, d, o, &spec,
+        rc = job_fingerprint(&meta.run_text, d, o, &spec,
                                  o->freeze_epochs >= 0 ? o->freeze_epochs
                                                        : (pretrained[0] ? 1 : 0));
     if (rc == SG_OK && have_resume)
-        rc = cli_run_fingerprint_compare(resume_meta.run_text, meta.run_text, sc.last_path);
+        rc = job_fingerprint_compare(resume_meta.run_text, meta.run_text, sc.last_path);
     if (rc == SG_OK && fold == 0 && writer)
-        rc = cli_config_add_model(config, &spec, pretrained, d, &meta);
+        rc = job_config_add_model(config, &spec, pretrained, d, &meta);
     if (rc == SG_OK && fold == 0 && writer)
         rc = run_config_write(run_dir, config);
     if (rc == SG_OK && fold == 0 && talk && dist)
@@ -291,7 +284,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
 }
 
 /* --resume of a finished run is an error with the epoch it ended at. */
-static int check_resume(const cli_opts *o, const char *dir)
+static int check_resume(const job_opts *o, const char *dir)
 {
     char path[4096];
     int rc = run_dir_path(path, sizeof path, dir, SG_RUN_CKPT_LAST);
@@ -314,7 +307,7 @@ static int check_resume(const cli_opts *o, const char *dir)
 }
 
 /* After Ctrl-C: what was finished and how to go on. */
-static void report_interrupt(const cli_opts *o, const char *run_dir, int n_folds)
+static void report_interrupt(const job_opts *o, const char *run_dir, int n_folds)
 {
     char path[4096];
     train_meta meta;
@@ -355,7 +348,7 @@ static void report_interrupt(const cli_opts *o, const char *run_dir, int n_folds
     }
 }
 
-void cli_train_outcome_free(cli_train_outcome *t)
+void job_outcome_free(job_outcome *t)
 {
     free(t->index);
     free(t->probs);
@@ -363,13 +356,13 @@ void cli_train_outcome_free(cli_train_outcome *t)
     free(t->folds);
     free(t->label);
     if (t->has_data)
-        cli_dataset_free(&t->data);
+        job_data_free(&t->data);
     memset(t, 0, sizeof *t);
 }
 
 /* Moves the run's results into keep (the caller's from then on). */
-static int keep_outcome(cli_train_outcome *keep, oof *res, fold_result **folds, int n_folds,
-                        cli_dataset *d, const sg_transform_spec *spec)
+static int keep_outcome(job_outcome *keep, oof *res, fold_result **folds, int n_folds,
+                        job_data *d, const sg_transform_spec *spec)
 {
     keep->label = malloc((d->src.n + 1) * sizeof *keep->label);
     if (!keep->label)
@@ -385,23 +378,23 @@ static int keep_outcome(cli_train_outcome *keep, oof *res, fold_result **folds, 
     keep->folds = *folds;
     keep->n_folds = n_folds;
     *folds = NULL;
-    /* want_data: d is keep->data already (cli_train_run). */
+    /* want_data: d is keep->data already (job_train). */
     keep->has_data = keep->want_data && d == &keep->data;
     keep->spec = *spec;
     return SG_OK;
 }
 
-int cli_train_run(const cli_opts *o, sg_dist *dist, cli_train_outcome *keep)
+int job_train(const job_opts *o, sg_dist *dist, job_outcome *keep)
 {
     const char *run_dir = o->out_dir;
     int writer = sg_dist_rank(dist) == 0;
-    if (o->resume && o->cv != CLI_CV_NONE)
+    if (o->resume && o->cv != JOB_CV_NONE)
         return sg_fail(SG_E_INVALID, "--resume does not combine with --cv");
-    if (o->cv_parallel && o->cv == CLI_CV_NONE)
+    if (o->cv_parallel && o->cv == JOB_CV_NONE)
         return sg_fail(SG_E_INVALID, "--cv-parallel needs --cv loso or --cv kfold:K");
     int rc = writer ? run_dir_prepare(run_dir) : SG_OK;
     if (rc == SG_OK && o->resume && writer)
-        rc = cli_dist_check_resume(run_dir, o, dist);
+        rc = job_dist_check_resume(run_dir, o, dist);
     if (rc == SG_OK && o->resume && writer)
         rc = check_resume(o, run_dir);
     /* The others read the checkpoint only after rank 0 has checked it. */
@@ -416,25 +409,25 @@ int cli_train_run(const cli_opts *o, sg_dist *dist, cli_train_outcome *keep)
     if (rc)
         return rc;
     /* The dataset lives in keep when the caller keeps it. */
-    cli_dataset local;
-    cli_dataset *d = keep && keep->want_data ? &keep->data : &local;
-    rc = cli_dataset_load(d, o, o->args[0], 1);
-    if (rc == SG_OK && (rc = cli_aug_install(d, o)) != SG_OK)
-        cli_dataset_free(d);
+    job_data local;
+    job_data *d = keep && keep->want_data ? &keep->data : &local;
+    rc = job_data_load(d, o, o->args[0], 1);
+    if (rc == SG_OK && (rc = job_aug_install(d, o)) != SG_OK)
+        job_data_free(d);
     if (rc) {
         if (!o->resume)
             run_guard_discard_failed(run_dir);
         return rc;
     }
     int n_folds = 1;
-    rc = cli_n_folds(d, o, &n_folds);
+    rc = job_n_folds(d, o, &n_folds);
     json_t *config = NULL;
     if (rc == SG_OK)
-        rc = cli_config_new(&config, o, d, "train");
+        rc = job_config_new(&config, o, d, "train");
     if (rc == SG_OK)
-        rc = cli_aug_config_add(config, o, d);
+        rc = job_aug_config_add(config, o, d);
     if (rc == SG_OK)
-        rc = cli_dist_config_add(config, o, dist);
+        rc = job_dist_config_add(config, o, dist);
     /* --cv-parallel: each rank trains whole folds, one process each, and
      * keeps each fold's metrics in its folder until rank 0 joins them. */
     int cvp = o->cv_parallel && dist && n_folds > 1;
@@ -453,7 +446,7 @@ int cli_train_run(const cli_opts *o, sg_dist *dist, cli_train_outcome *keep)
             snprintf(dir, sizeof dir, "%s/fold_%d", run_dir, f);
         else
             snprintf(dir, sizeof dir, "%s", run_dir);
-        if (cvp && cli_cv_owner(dist, f) != sg_dist_rank(dist))
+        if (cvp && job_cv_owner(dist, f) != sg_dist_rank(dist))
             continue;
         rc = writer || cvp ? sg_mkdir_p(dir) : SG_OK;
         run_metrics *fold_metrics = metrics;
@@ -479,51 +472,48 @@ int cli_train_run(const cli_opts *o, sg_dist *dist, cli_train_outcome *keep)
     if (rc == SG_OK)
         rc = mrc;
     if (rc == SG_OK && cvp)
-        rc = cli_cv_gather_folds(dist, folds, n_folds);
+        rc = job_cv_gather_folds(dist, folds, n_folds);
     if (rc == SG_OK && cvp)
-        rc = cli_cv_gather_oof(dist, d->src.n, d->src.n_classes, &res.n, &res.index, &res.probs,
+        rc = job_cv_gather_oof(dist, d->src.n, d->src.n_classes, &res.n, &res.index, &res.probs,
                                &res.fold);
     if (rc == SG_OK && cvp && writer)
-        rc = cli_cv_merge_metrics(run_dir, n_folds);
+        rc = job_cv_merge_metrics(run_dir, n_folds);
     /* Top-loss images render with the last fold's encoder fit, as in one
      * process (rank 0 may not have trained that fold). */
-    if (rc == SG_OK && cvp && writer && cli_cv_owner(dist, n_folds - 1) != 0) {
+    if (rc == SG_OK && cvp && writer && job_cv_owner(dist, n_folds - 1) != 0) {
         sg_split last = {0};
-        rc = cli_split_make(&last, d, o, n_folds - 1);
+        rc = job_split_make(&last, d, o, n_folds - 1);
         if (rc == SG_OK)
-            rc = cli_dataset_fit(d, last.train, last.n_train);
+            rc = job_data_fit(d, last.train, last.n_train);
         sg_split_free(&last);
     }
     if (!writer) {
         oof_free(&res);
         free(folds);
         json_decref(config);
-        cli_dataset_free(d);
+        job_data_free(d);
         return rc;
     }
     if (rc == SG_OK)
-        rc = cli_write_validation_outputs(run_dir, d, res.index, res.probs, res.n, o->top_losses,
+        rc = job_write_validation_outputs(run_dir, d, res.index, res.probs, res.n, o->top_losses,
                                           &spec, config);
     if (rc == SG_OK)
-        rc = cli_report_folds(config, folds, n_folds, run_dir);
+        rc = job_report_folds(config, folds, n_folds, run_dir);
     if (rc == SG_OK)
         rc = run_config_write(run_dir, config);
-    if (rc == SG_OK) {
-        int frc = fig_run_dir_draw(run_dir, o->figure_format);
-        if (frc)
-            fprintf(stderr, "sensorgram train: warning: figures: %s\n", sg_last_error());
-    }
+    if (rc == SG_OK)
+        job_draw_figures(o, run_dir);
     if (rc == SG_OK && keep)
         rc = keep_outcome(keep, &res, &folds, n_folds, d, &spec);
     oof_free(&res);
     free(folds);
     json_decref(config);
     if (!(keep && keep->has_data))
-        cli_dataset_free(d);
+        job_data_free(d);
     return rc;
 }
 
-int cli_train_check(const cli_opts *o)
+int job_train_check(const job_opts *o)
 {
     int rc = SG_OK;
     if (!o->features && o->n_args != 1)
@@ -533,7 +523,7 @@ int cli_train_check(const cli_opts *o)
                                    "evaluate a model use `sensorgram eval`");
     if (rc == SG_OK && o->ema > 0 && o->swa > 0)
         rc = sg_fail(SG_E_INVALID, "--ema and --swa are two ways to average weights: choose one");
-    if (rc == SG_OK && o->keep_folds && o->cv == CLI_CV_NONE)
+    if (rc == SG_OK && o->keep_folds && o->cv == JOB_CV_NONE)
         rc = sg_fail(SG_E_INVALID, "--keep-folds needs --cv loso or --cv kfold:K");
     if (rc == SG_OK && o->features && (o->ema > 0 || o->swa > 0 || o->keep_folds))
         rc = sg_fail(SG_E_INVALID, "--ema, --swa and --keep-folds are for training networks, "
@@ -554,46 +544,24 @@ int cli_train_check(const cli_opts *o)
     return rc;
 }
 
-int cmd_train(int argc, char **argv)
+int job_train_main(job_opts *o, const job_opts *members, int n_members, int *usage)
 {
-    cli_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv,
-                       CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
-    if (rc == 1)
-        return 0;
-    /* Before the single run's defaults, which fill in what it looks at. */
-    if (rc == SG_OK)
-        rc = cli_ensemble_defaults(&o);
-    if (rc == SG_OK)
-        rc = cli_sensor_defaults(&o);
-    if (rc == SG_OK)
-        rc = cli_train_check(&o);
-    /* Every member's options, checked before the first one trains. */
-    cli_ensemble *ens = NULL;
-    if (rc == SG_OK && o.n_members > 0)
-        rc = cli_ensemble_create(&ens, &o, argc, argv,
-                                 CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
-    /* Only where the loops poll the flag (not the --features head). */
-    if (rc == SG_OK && !o.features)
-        rc = sg_signals_install();
+    *usage = 0;
+    job_ensemble *ens = NULL;
+    int rc = n_members > 0 ? job_ensemble_create(&ens, o, members, n_members) : SG_OK;
     if (rc) {
-        cli_ensemble_free(ens);
-        return cli_report("train", rc, rc == SG_E_INVALID ? 2 : 1);
-    }
-    if (o.features) {
-        rc = run_guard_prepare(o.out_dir, o.resume, o.overwrite);
-        return rc ? cli_report("train", rc, rc == SG_E_INVALID ? 2 : 1)
-                  : cli_report("train", train_features_run(&o), 1);
+        *usage = rc == SG_E_INVALID;
+        return rc;
     }
     sg_dist *dist = NULL;
-    rc = cli_dist_join(&dist, &o);
+    rc = job_dist_join(&dist, o);
     if (rc == SG_E_INVALID) {
-        cli_ensemble_free(ens);
-        return cli_report("train", rc, 2);
+        job_ensemble_free(ens);
+        *usage = 1;
+        return rc;
     }
     /* --sync-bn needs ranks that train on one batch together. */
-    if (rc == SG_OK && o.sync_bn && (!dist || (o.cv_parallel && o.cv != CLI_CV_NONE)) &&
+    if (rc == SG_OK && o->sync_bn && (!dist || (o->cv_parallel && o->cv != JOB_CV_NONE)) &&
         sg_dist_rank(dist) == 0)
         fprintf(stderr, "sensorgram train: --sync-bn has no effect %s\n",
                 !dist ? "in one process (BatchNorm sees the whole batch already; with "
@@ -602,39 +570,44 @@ int cmd_train(int argc, char **argv)
     /* torchrun --max_restarts started us again after a failure: carry on
      * from the last checkpoint of this run folder when there is one. */
     char last[4096];
-    if (rc == SG_OK && !o.resume && o.cv == CLI_CV_NONE && cli_dist_restart_count() > 0 &&
-        run_dir_path(last, sizeof last, o.out_dir, SG_RUN_CKPT_LAST) == SG_OK &&
+    if (rc == SG_OK && !o->resume && o->cv == JOB_CV_NONE && job_dist_restart_count() > 0 &&
+        run_dir_path(last, sizeof last, o->out_dir, SG_RUN_CKPT_LAST) == SG_OK &&
         access(last, R_OK) == 0) {
-        o.resume = 1;
+        o->resume = 1;
         if (sg_dist_rank(dist) == 0)
             fprintf(stderr, "sensorgram train: torchrun restart %d: resuming from %s\n",
-                    cli_dist_restart_count(), last);
+                    job_dist_restart_count(), last);
     }
     /* One GPU per local rank, as torchrun scripts do with LOCAL_RANK. */
     char device[32];
-    if (rc == SG_OK && dist && (strcmp(o.device, "auto") == 0 || strcmp(o.device, "cuda") == 0) &&
+    if (rc == SG_OK && dist &&
+        (strcmp(o->device, "auto") == 0 || strcmp(o->device, "cuda") == 0) &&
         sg_cuda_available()) {
         snprintf(device, sizeof device, "cuda:%d", sg_dist_local_rank(dist));
-        o.device = device;
+        o->device = device;
     }
     /* Never train over an earlier run without being told to: checked by
      * the writing rank, after a torchrun restart has turned on --resume. */
     if (rc == SG_OK && (!dist || sg_dist_rank(dist) == 0))
-        rc = run_guard_prepare(o.out_dir, o.resume, o.overwrite);
+        rc = run_guard_prepare(o->out_dir, o->resume, o->overwrite);
     if (rc == SG_E_INVALID) {
         sg_dist_free(dist);
-        cli_ensemble_free(ens);
-        return cli_report("train", rc, 2);
+        job_ensemble_free(ens);
+        *usage = 1;
+        return rc;
     }
     if (rc == SG_OK)
-        rc = ens ? cli_ensemble_train(ens, dist) : cli_train_run(&o, dist, NULL);
-    cli_ensemble_free(ens);
+        rc = ens ? job_ensemble_train(ens, dist) : job_train(o, dist, NULL);
+    job_ensemble_free(ens);
     if (rc && dist)
         sg_dist_note_failure(dist, sg_last_error());
     /* One line that names this rank once, first: no message below names
      * it (sg_dist.h), whatever context it gathered on the way up. */
     if (rc && dist)
         sg_fail_context(rc, "rank %d", sg_dist_rank(dist));
+    /* o->device may point at this frame's buffer: not past the return. */
+    if (o->device == device)
+        o->device = "cuda";
     sg_dist_free(dist);
-    return cli_report("train", rc, 1);
+    return rc;
 }

@@ -1,21 +1,22 @@
-/* cli_train.h - one run of `sensorgram train` (cli_train.c), for the
- * ensemble driver (cli_ensemble.c), which trains one per member and then
- * averages what the members hand back.
+/* job_train.h - the engine of `sensorgram train` (job_train.c): one run
+ * (job_train, also what the ensemble driver job_ensemble.c calls once per
+ * member before averaging what the members hand back) and the whole
+ * command after parsing (job_train_main).
  */
-#ifndef SG_CLI_TRAIN_H
-#define SG_CLI_TRAIN_H
+#ifndef SG_JOB_TRAIN_H
+#define SG_JOB_TRAIN_H
 
-#include "src/cli/cli_common.h"
-#include "src/cli/cli_data.h"
-#include "src/cli/cli_dist.h"
-#include "src/cli/cli_train_util.h"
+#include "src/train/job.h"
+#include "src/train/job_data.h"
+#include "src/train/job_dist.h"
+#include "src/train/job_setup.h"
 
 /* What a finished run hands back (rank 0 only): its validation (in
  * cross-validation, out-of-fold) probabilities, its fold results and the
  * labels of the whole dataset; with want_data also the dataset itself
  * (last fold's encoder fit) and the transform, to draw top-loss images
  * as the network saw them. */
-typedef struct cli_train_outcome {
+typedef struct job_outcome {
     int want_data;              /* in */
     size_t n;                   /* validation rows */
     size_t *index;              /* n dataset indices */
@@ -27,19 +28,28 @@ typedef struct cli_train_outcome {
     int n_classes;
     int *label;                 /* n_samples */
     int has_data;
-    cli_dataset data;
+    job_data data;
     sg_transform_spec spec;
-} cli_train_outcome;
+} job_outcome;
 
 /* The usage checks of train's options (one line, SG_E_INVALID), before
  * anything is read. */
-int cli_train_check(const cli_opts *o);
+int job_train_check(const job_opts *o);
 
 /* Trains o into o->out_dir (already guarded by run_guard_prepare); keep
  * (may be NULL) receives the outcome on rank 0. */
-int cli_train_run(const cli_opts *o, sg_dist *dist, cli_train_outcome *keep);
+int job_train(const job_opts *o, sg_dist *dist, job_outcome *keep);
 
 /* Frees what t holds; accepts a zeroed outcome. */
-void cli_train_outcome_free(cli_train_outcome *t);
+void job_outcome_free(job_outcome *t);
+
+/* Everything `train` does after its options were parsed and checked
+ * (src/cli/cli_train.c): joins the process group (--dist-url or the
+ * torchrun environment), gives each local rank its GPU, resumes after a
+ * torchrun restart, guards the run folder, then trains o alone or, with
+ * n_members > 0, the members (parsed and checked job_opts, each a whole
+ * model) as one ensemble into o->out_dir.  *usage is set when the
+ * error is the user's to fix before anything trained (exit status 2). */
+int job_train_main(job_opts *o, const job_opts *members, int n_members, int *usage);
 
 #endif

@@ -1,16 +1,15 @@
-/* cli_predict.c - `sensorgram predict`: class probabilities for images.
- *
- * Today's path is the bare model: --arch A --weights FILE.safetensors
+/* predict_bare.c - `sensorgram predict --weights`: class probabilities
+ * for images from a bare model: --arch A --weights FILE.safetensors
  * (torchvision names; class count from fc.weight, input channels from
  * conv1.weight) on images whose size already matches the network's input
  * (pixels / 255, no resize), ImageNet-normalised unless --no-normalize.
  * Output: CSV rows `path,pred,p0,p1,...` (softmax), written atomically.
  *
  * Without --weights the first argument is a training checkpoint, handled
- * by predict_ckpt_run() (src/predict_ckpt.c: sensor segments, stored
- * normalisation and classes); predict_checkpoint() is the seam.
+ * by predict_ckpt_run() (predict_ckpt.c: sensor segments, stored
+ * normalisation and classes).
  */
-#include "src/cli/commands.h"
+#include "src/train/predict_bare.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,20 +17,11 @@
 #include <string.h>
 
 #include "src/base/atomic_file.h"
-#include "src/cli/cli_aug.h"
-#include "src/cli/cli_common.h"
 #include "src/image/image.h"
 #include "src/image/image_read.h"
-#include "src/train/predict_ckpt.h"
 #include "src/base/sg_error.h"
 #include "models/sg_model.h"
 #include "models/weights.h"
-
-#define PREDICT_USAGE                                                                    \
-    "sensorgram predict CKPT INPUTS... -o OUT.csv [--kaggle [--clip P]]\n"                 \
-    "       (CKPT: a checkpoint, a comma list of them or a --keep-folds run folder)\n"      \
-    "       sensorgram predict --arch A --weights FILE.safetensors [--no-normalize] -o OUT.csv " \
-    "IMAGES..."
 
 /* ImageNet statistics; channel c of a C-channel input uses entry c % 3. */
 static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
@@ -151,14 +141,14 @@ static int predict_images(const predict_model *pm, char **paths, int n, const ch
     return sg_atomic_commit(&af);
 }
 
-static int predict_bare(const cli_opts *o)
+int predict_bare(const job_opts *o)
 {
     predict_model pm = {0};
     int rc = sg_weights_probe(o->weights, &pm.n_classes, &pm.in_channels);
     if (rc != 0)
         return rc;
     sg_model_spec spec = {.arch = o->arch, .in_channels = pm.in_channels, .n_classes = pm.n_classes,
-                          .device = o->device, .n_threads = cli_torch_threads(o)};
+                          .device = o->device, .n_threads = job_torch_threads(o)};
     if ((rc = sg_model_create(&pm.model, &spec)) != 0)
         return rc;
     if ((rc = sg_weights_load(pm.model, o->weights, NULL)) == 0) {
@@ -170,32 +160,4 @@ static int predict_bare(const cli_opts *o)
     }
     sg_model_free(pm.model);
     return rc;
-}
-
-/* Checkpoint prediction: predict CKPT INPUTS... (predict_ckpt.c). */
-static int predict_checkpoint(const cli_opts *o)
-{
-    return predict_ckpt_run(o);
-}
-
-int cmd_predict(int argc, char **argv)
-{
-    cli_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_MODEL | CLI_G_OUTPUT, PREDICT_USAGE);
-    if (rc == 1)
-        return 0;
-    if (rc == 0 && !o.output)
-        rc = sg_fail(SG_E_INVALID, "-o OUT.csv is required");
-    if (rc == 0 && o.n_args < 1)
-        rc = sg_fail(SG_E_INVALID, "no input images (usage: " PREDICT_USAGE ")");
-    if (rc == 0 && o.weights && o.aug.tta > 1)
-        rc = sg_fail(SG_E_INVALID, "--tta shifts sensor series in time; --weights predicts on "
-                                   "image files (use a training checkpoint of sensor data)");
-    if (rc == 0 && !o.weights)
-        rc = cli_tta_check(&o, o.args[0]);
-    if (rc != 0)
-        return cli_report("predict", rc, 2);
-    rc = o.weights ? predict_bare(&o) : predict_checkpoint(&o);
-    return cli_report("predict", rc, rc == SG_E_INVALID ? 2 : 1);
 }

@@ -38,7 +38,7 @@ static long stem_id(const char *path)
     return id;
 }
 
-static int write_kaggle(const char *out, const cli_dataset *d, const float *probs, int k,
+static int write_kaggle(const char *out, const job_data *d, const float *probs, int k,
                         double clip)
 {
     int pos = 1;
@@ -73,7 +73,7 @@ static int write_kaggle(const char *out, const cli_dataset *d, const float *prob
     return rc;
 }
 
-int predict_ckpt_run(const cli_opts *o)
+int predict_ckpt_run(const job_opts *o)
 {
     if (o->n_args < 2)
         return sg_fail(SG_E_INVALID, "expected CKPT and at least one input");

@@ -11,9 +11,9 @@
 #ifndef SG_PREDICT_CKPT_H
 #define SG_PREDICT_CKPT_H
 
-#include "src/cli/cli_common.h"
+#include "src/train/job.h"
 
 /* Runs predict for o->args = CKPT INPUTS... and o->output. */
-int predict_ckpt_run(const cli_opts *o);
+int predict_ckpt_run(const job_opts *o);
 
 #endif

@@ -7,7 +7,7 @@
 #include "src/train/run_dir.h"
 
 #include "src/base/atomic_file.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* run_guard.c - refusing to train over an earlier run (see run_guard.h). */
 #include "src/train/run_guard.h"
 
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/out_dir.h"
 #include "src/base/sg_error.h"
 

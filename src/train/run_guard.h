@@ -5,7 +5,7 @@
  * folder again silently overwrote checkpoints and metrics.  Now a
  * non-empty RUN_DIR is refused unless the user says which they mean:
  * --resume (continue it) or --overwrite (replace it).  --overwrite
- * removes only the files a run leaves (figures/run_files.h, top-loss
+ * removes only the files a run leaves (src/train/run_files.h, top-loss
  * images, fold folders); anything else in the folder stays.
  * last.safetensors is not removed up front but replaced atomically when
  * the new run writes it, so a rerun that fails early (disk full) still

@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 #include "encoders/enc.h"
-#include "src/train/enc_stack.h"
+#include "src/encode/enc_stack.h"
 #include "src/image/image.h"
 #include "src/train/loader.h"
 #include "datasets/series.h"

@@ -9,7 +9,7 @@
 #include "src/train/train_ckpt.h"
 
 #include "src/train/ckpt_check.h"
-#include "src/train/enc_json.h"
+#include "src/encode/enc_json.h"
 #include "models/safetensors.h"
 #include "src/base/sg_error.h"
 

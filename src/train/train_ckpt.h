@@ -24,7 +24,7 @@
 #define SG_TRAIN_CKPT_H
 
 #include "encoders/enc.h"
-#include "src/train/enc_stack.h"
+#include "src/encode/enc_stack.h"
 #include "models/sg_model.h"
 #include "src/train/train.h"
 #include "src/image/transform.h"

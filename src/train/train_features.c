@@ -8,11 +8,10 @@
  */
 #include "src/train/train_features.h"
 
-#include "figures/fig.h"
 #include "src/train/metrics.h"
 #include "src/base/npy.h"
 #include "src/train/run_dir.h"
-#include "figures/run_files.h"
+#include "src/train/run_files.h"
 #include "src/base/sg_error.h"
 #include "src/train/split.h"
 
@@ -228,7 +227,7 @@ static int evaluate(double *loss, double *acc, float *probs, const feat_data *f,
     return rc;
 }
 
-int train_features_run(const cli_opts *o)
+int train_features_run(const job_opts *o)
 {
     feat_data f;
     int rc = load_features(&f, o->features);
@@ -361,8 +360,8 @@ int train_features_run(const cli_opts *o)
         json_decref(config);
         printf("final: accuracy %.4f  log_loss %.4f  (%zu train, %zu valid, %d features)\n", acc,
                vl, split.n_train, split.n_valid, f.d);
-        if (rc == SG_OK && fig_run_dir_draw(o->out_dir, o->figure_format) != SG_OK)
-            fprintf(stderr, "sensorgram train: warning: figures: %s\n", sg_last_error());
+        if (rc == SG_OK)
+            job_draw_figures(o, o->out_dir);
     }
     free(xs);
     free(w);

@@ -11,10 +11,10 @@
 #ifndef SG_TRAIN_FEATURES_H
 #define SG_TRAIN_FEATURES_H
 
-#include "src/cli/cli_common.h"
+#include "src/train/job.h"
 
 /* Runs the whole command for parsed options; writes the run folder's
  * metrics.csv, predictions.csv, confusion_matrix.csv and config.json. */
-int train_features_run(const cli_opts *o);
+int train_features_run(const job_opts *o);
 
 #endif

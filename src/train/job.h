@@ -1,0 +1,137 @@
+/* job.h - what one model command (train, eval, predict, lr-find,
+ * features) asks of the engine: the request src/cli/ parses from argv and
+ * the src/train/job_*.c stages read.
+ *
+ * The command line fills it (src/cli/cli_common.c: defaults, parsing,
+ * the DSA recipe); nothing below src/cli/ parses argv.  The raw encoder
+ * options are kept as given (enc_args) because the engine builds the
+ * encoders from them once it knows the data.
+ */
+#ifndef SG_JOB_H
+#define SG_JOB_H
+
+#include <stdint.h>
+
+#include "datasets/dsa.h"
+#include "datasets/dsa_magnitude.h"
+#include "datasets/series_augment.h"
+#include "encoders/enc.h"
+#include "models/sg_model.h"
+#include "src/encode/enc_args.h"
+#include "src/encode/enc_stack.h"
+
+typedef struct aug_args {
+    series_aug_params p;   /* starts at the defaults */
+    const char *given;     /* the first --aug-* option given, or NULL */
+    int tta;               /* --tta N (default 1: none) */
+    double mixup, cutmix;  /* Beta alphas; 0: off (at most one of them is set) */
+} aug_args;
+
+typedef enum job_cv {
+    JOB_CV_NONE,
+    JOB_CV_LOSO,
+    JOB_CV_KFOLD,
+} job_cv;
+
+/* Members of one `train --member` ensemble, at most. */
+#define JOB_MEMBERS_MAX 8
+
+typedef struct job_opts {
+    /* data */
+    const char *dataset;        /* "dsa" or NULL */
+    const char *label_regex;
+    int photos;                 /* read a manifest-less encode folder as photos */
+    int on_error_skip;          /* --on-error skip: leave unreadable images out */
+    const char *cmd;            /* the command's name (argv[0]), for messages */
+    const char *units, *sensors, *axes, *subjects;
+    int encoder_given;
+    int layout_given;
+    enc_args enc_args;      /* raw encoder options; enc is built from them */
+    enc_params enc;             /* the (first) encoder */
+    enc_stack stack;            /* --encoder A+B+...: stacked as channels (n = 1: enc) */
+    dsa_magnitude magnitude;    /* --magnitude add|only|off (DSA norm rows) */
+    int magnitude_given;
+    /* split */
+    double valid_pct;           /* default 0.2: of the subjects, or of the samples */
+    int valid_pct_given;        /* --valid-pct given: a random split of samples */
+    const char *valid_subjects; /* "7,8" */
+    job_cv cv;
+    int cv_k;
+    /* model */
+    sg_arch arch;
+    int arch_given;
+    int epochs_given;
+    const char *pretrained;     /* NULL = default resolution, "none" = random */
+    int image_size;             /* model input side; 0 = the data's own size */
+    const char *device;
+    sg_precision precision;
+    sg_cuda_graphs cuda_graphs;  /* --cuda-graphs (default auto) */
+    int workers;                /* loader workers; default 2 */
+    int threads;                /* libtorch CPU threads; 0 = one per core */
+    uint64_t seed;
+    int seed_given;
+    /* train */
+    int epochs;
+    double lr;
+    int batch_size;
+    double wd;
+    sg_optim_kind opt;
+    double label_smoothing;
+    int bn_recal;               /* batches for BatchNorm recalibration; 0 off */
+    int freeze_epochs;          /* -1: 1 with pretrained weights, else 0 */
+    int schedule_fastai;        /* 0: OneCycleLR, 1: fastai's variant */
+    int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */
+    aug_args aug;           /* --aug-* (sensor series) and --tta (cli_aug_opts.h) */
+    const char *out_dir;
+    int resume;
+    int overwrite;              /* replace an earlier run in out_dir */
+    const char *figure_format;
+    /* Draws a run folder's figures (the command sets it to
+     * fig_run_dir_draw: figures/ sits above the engine); NULL: none. */
+    int (*draw_figures)(const char *run_dir, const char *format);
+    const char *features;       /* "a.npy,b.npy": linear head on cached features */
+    int progress;               /* 1 bar on a terminal, 0 off, -1 auto */
+    int accumulate;             /* micro-batches per step (default 1) */
+    /* data parallelism (src/cli/cli_dist.c); -1: from the environment */
+    const char *dist_url;       /* tcp://HOST:PORT */
+    int rank, world_size;
+    const char *dist_backend;
+    double dist_timeout;        /* seconds */
+    int dist_hash_log;
+    int cv_parallel;            /* --cv-parallel: whole folds per rank */
+    int sync_bn;                /* --sync-bn: SyncBatchNorm under a process group */
+    int dist_overlap;           /* --dist-overlap: 1 on (default), 0 off */
+    double ema;                 /* --ema decay; 0 off */
+    int swa;                    /* --swa epochs; 0 off */
+    int keep_folds;             /* --keep-folds: fold_N/model.safetensors */
+    const char *members[JOB_MEMBERS_MAX]; /* --member OPTS: an ensemble (job_ensemble.h) */
+    int n_members;
+    int single;                 /* --single: no default ensemble */
+    /* output */
+    const char *output;
+    int kaggle;
+    double clip;
+    int top_losses;
+    const char *weights;        /* predict: bare weights file (models' path) */
+    int no_normalize;
+    /* lr-find */
+    double start_lr, end_lr;
+    int steps;
+    /* positional arguments left after the options (borrowed from argv) */
+    int n_args;
+    char **args;
+} job_opts;
+
+/* The number of loader workers and encoder workspaces to use. */
+int job_workers(const job_opts *o);
+
+/* libtorch CPU threads: --threads, else the cores left beside the loader
+ * workers (at least 1).  OpenMP threads spin while they wait, so sharing
+ * cores with the loader or other processes can cost 10x in speed. */
+int job_torch_threads(const job_opts *o);
+
+/* Draws run_dir's figures through o->draw_figures; a failure is a
+ * warning on stderr (the run itself is whole), never an error. */
+void job_draw_figures(const job_opts *o, const char *run_dir);
+
+#endif
