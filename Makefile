@@ -169,7 +169,7 @@ TEST_UNIT     := dsa encoders image_folder image_io loader metrics optim paralle
 # The binary tier: programs that run ./sensorgram (SG_BIN), if only in some
 # of their tests (tests/sg_run.h's sg_test_run, or a command of their own).
 TEST_BIN_TIER := avg_ensemble batch_mix cuda_graphs dist encode_cli encode_shard figures \
-                 models models_fetch pth pyts_cli repr_cli series_augment stack_cli \
+                 models models_fetch png_map_cli pth pyts_cli repr_cli series_augment stack_cli \
                  torch_loader train_bad_input train_e2e train_ensemble
 TEST_NAMES    := $(TEST_SRC:tests/test_%.c=%)
 TEST_LISTED   := $(TEST_UNIT) $(TEST_BIN_TIER)

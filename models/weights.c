@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 #include "models/pth_read.h"
-#include "models/weights_fetch.h"
+#include "models/weights_catalog.h"
 #include "src/base/sg_error.h"
 
 enum load_action { LOAD_COPY, LOAD_STEM, LOAD_SKIP };

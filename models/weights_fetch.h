@@ -20,17 +20,7 @@
 #include <stdint.h>
 
 #include "models/sg_model.h"
-
-/* One downloadable weight file. */
-typedef struct sg_weights_source {
-    const char *name;    /* "resnet34": also the --pretrained NAME */
-    sg_arch arch;
-    const char *url;
-    const char *sha256;  /* lowercase hex, 64 digits */
-} sg_weights_source;
-
-/* The known source for name, or NULL (static storage). */
-const sg_weights_source *sg_weights_source_find(const char *name);
+#include "models/weights_catalog.h"
 
 /* SHA-256 of a whole file as 64 lowercase hex digits into hex[65]. */
 int sg_sha256_file(const char *path, char hex[65]);

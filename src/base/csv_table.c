@@ -214,3 +214,20 @@ int csv_table_number(const csv_table *t, size_t row, int col, double *out, int *
         *present = 1;
     return SG_OK;
 }
+
+void sg_csv_write_field(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

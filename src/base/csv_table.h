@@ -12,6 +12,7 @@
 #define SG_CSV_TABLE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct csv_table {
     char *path;      /* the file read, owned */
@@ -46,5 +47,11 @@ const char *csv_table_cell(const csv_table *t, size_t row, int col);
  * not be empty, which is then an error).  Anything else that is not a
  * number fails with SG_E_PARSE naming file:line:column and the column. */
 int csv_table_number(const csv_table *t, size_t row, int col, double *out, int *present);
+
+/* Writes s as one CSV field (RFC 4180: quoted, with quotes doubled, when
+ * it holds a comma, a quote or a line break; NULL writes nothing): the
+ * one quoting rule of every CSV the project writes, so csv_table_read
+ * and Python's csv module read back what was written. */
+void sg_csv_write_field(FILE *f, const char *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include "src/cli/cli_members.h"
 #include "src/cli/commands.h"
 #include "src/train/job_train.h"
+#include "src/train/job_train_main.h"
 #include "src/train/run_guard.h"
 #include "src/train/train_features.h"
 

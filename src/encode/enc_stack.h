@@ -69,8 +69,11 @@ int enc_stack_encode(float *out, const double *x, int C, int T, const enc_stack 
                      enc_fit *const *fits, enc_workspace *const *ws);
 
 /* Maps one encoder image (n values) to [0, 1] in place from its value
- * range (bounded: [lo, hi] linearly; else per image min-max), clamped; a
- * constant image maps to 0. */
+ * range (bounded: [lo, hi] linearly; else per image min-max), in double,
+ * clamped; a constant image maps to 0.  The one map from raw encoder
+ * values to pixels: encode's PNGs, the in-memory training images and the
+ * .npy folders read back through encoding.json all use it, so the three
+ * feed a network the same values. */
 void enc_stack_map_unit(float *v, size_t n, double lo, double hi, int bounded);
 
 /* A new JSON array with one enc_params object per encoder; owned by the

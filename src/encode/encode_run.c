@@ -25,6 +25,7 @@
 #include "src/encode/encode_outdir.h"
 #include "datasets/dsa.h"
 #include "datasets/dsa_magnitude.h"
+#include "datasets/dsa_read.h"
 #include "encoders/enc.h"
 #include "src/base/npy.h"
 #include "src/base/npy_stack.h"
@@ -60,19 +61,9 @@ static int load_inputs(sg_series_set *set, const encode_request *a, char *const 
                        int subjects_override, sg_skipped *skipped)
 {
     if (a->dsa) {
-        dsa_select sel;
-        dsa_select_all(&sel);
-        int rc = dsa_select_parse(&sel, a->units, a->sensors, a->axes);
-        if (!rc && a->subjects && !subjects_override)
-            rc = dsa_select_parse_subjects(&sel, a->subjects);
-        if (!rc)
-            rc = dsa_load_skip(set, inputs[0], &sel, a->jobs, skipped);
-        if (!rc) {
-            rc = dsa_magnitude_apply(set, &sel, a->magnitude);
-            if (rc)
-                sg_series_set_free(set);
-        }
-        return rc;
+        const dsa_request req = {a->units, a->sensors, a->axes,
+                                 subjects_override ? NULL : a->subjects, a->magnitude};
+        return dsa_read(set, inputs[0], &req, a->jobs, skipped);
     }
     return sensor_csv_load_skip(set, inputs, n, &a->csv, skipped);
 }
@@ -213,28 +204,6 @@ static int write_part(const struct encode_job *job, const encode_request *a, int
     return rc;
 }
 
-/* Maps an encoder image to [0, 1] for PNG (see --help). */
-static void to_unit_range(float *v, size_t n, double lo, double hi, int bounded)
-{
-    if (!bounded) {
-        float mn = v[0], mx = v[0];
-        for (size_t i = 1; i < n; i++) {
-            mn = v[i] < mn ? v[i] : mn;
-            mx = v[i] > mx ? v[i] : mx;
-        }
-        lo = mn;
-        hi = mx;
-    }
-    double span = hi - lo;
-    if (!(span > 0.0)) {
-        memset(v, 0, n * sizeof *v);
-        return;
-    }
-    float scale = (float)(1.0 / span), off = (float)lo;
-    for (size_t i = 0; i < n; i++)
-        v[i] = (v[i] - off) * scale;
-}
-
 static int encode_one(void *arg, int thread, size_t i)
 {
     struct encode_job *job = arg;
@@ -277,7 +246,9 @@ static int encode_one(void *arg, int thread, size_t i)
             size_t shape[3] = {(size_t)job->oc, (size_t)job->oh, (size_t)job->ow};
             rc = sg_npy_write_ex(path, out, 3, shape, 0);
         } else {
-            to_unit_range(out, numel, job->lo, job->hi, job->bounded);
+            /* the map training's in-memory images go through, so a PNG
+             * holds what the network sees (tests/test_png_map_cli.c) */
+            enc_stack_map_unit(out, numel, job->lo, job->hi, job->bounded);
             rc = sg_png_write_level(path, out, job->oc, job->oh, job->ow, job->depth,
                                     job->png_level, 0);
         }

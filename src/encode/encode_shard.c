@@ -3,6 +3,7 @@
 
 #include "src/base/atomic_file.h"
 #include "src/base/file_read.h"
+#include "src/base/csv_table.h"
 #include "src/base/sg_error.h"
 
 #include <errno.h>
@@ -32,17 +33,7 @@ int encode_shard_parse(const char *arg, int *i, int *n)
 
 void encode_csv_field(FILE *f, const char *s, int last)
 {
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
+    sg_csv_write_field(f, s);
     fputc(last ? '\n' : ',', f);
 }
 

@@ -48,7 +48,7 @@ int encode_merge(const char *out, char *const *parts, int n_parts, size_t *rows)
  * the same fingerprint are there, merges them (*merged = 1). */
 int encode_merge_if_complete(const char *outdir, int n, uint64_t fingerprint, int *merged);
 
-/* Writes one CSV field (quoted when needed), then ',' or '\n'. */
+/* Writes one CSV field (sg_csv_write_field), then ',' or '\n'. */
 void encode_csv_field(FILE *f, const char *s, int last);
 
 #endif

@@ -322,8 +322,8 @@ int sg_image_normalize(sg_image *img, const float *mean, const float *std)
     return SG_OK;
 }
 
-static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+const float sg_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+const float sg_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 void sg_transform_spec_sensor(sg_transform_spec *s, int channels, int height, int width)
 {
@@ -339,8 +339,8 @@ void sg_transform_spec_sensor(sg_transform_spec *s, int channels, int height, in
     s->normalize = 1;
     for (int c = 0; c < SG_TRANSFORM_MAX_CHANNELS; c++) {
         /* gray (and stacked) sensor images use the mean of the ImageNet statistics */
-        s->mean[c] = channels == 3 && c < 3 ? imagenet_mean[c] : 0.449f;
-        s->std[c] = channels == 3 && c < 3 ? imagenet_std[c] : 0.226f;
+        s->mean[c] = channels == 3 && c < 3 ? sg_imagenet_mean[c] : 0.449f;
+        s->std[c] = channels == 3 && c < 3 ? sg_imagenet_std[c] : 0.226f;
     }
 }
 

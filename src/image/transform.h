@@ -93,6 +93,11 @@ typedef struct sg_transform_spec {
     float mean[SG_TRANSFORM_MAX_CHANNELS], std[SG_TRANSFORM_MAX_CHANNELS]; /* per channel */
 } sg_transform_spec;
 
+/* The ImageNet channel statistics (torchvision's): pretrained networks
+ * expect inputs normalised with them. */
+extern const float sg_imagenet_mean[3];
+extern const float sg_imagenet_std[3];
+
 /* Defaults for encoded sensor images: exact size required, every
  * augmentation off (flipping or rotating a time axis changes meaning),
  * ImageNet mean/std on (3 channels; other counts: the gray mean 0.449

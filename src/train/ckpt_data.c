@@ -9,6 +9,7 @@
 
 #include "datasets/dsa.h"
 #include "datasets/dsa_magnitude.h"
+#include "datasets/dsa_read.h"
 #include "src/encode/enc_json.h"
 #include "datasets/image_folder.h"
 #include "datasets/sensor_csv.h"
@@ -119,8 +120,12 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                            inputs[i], sg_file_kind_name(kind), meta->segment_channels,
                            enc_kind_name(meta->enc.kind));
     }
-    if (n == 1 && is_dsa_root(inputs[0])) {
-        rc = dsa_load(&set, inputs[0], &sel, workers);
+    int from_root = n == 1 && is_dsa_root(inputs[0]);
+    if (from_root) {
+        /* the norm rows the checkpoint was trained with, from the same axes */
+        const dsa_request req = {meta->units, meta->sensors, meta->axes, NULL,
+                                 (dsa_magnitude)meta->magnitude};
+        rc = dsa_read(&set, inputs[0], &req, workers, NULL);
     } else {
         sensor_csv_options so;
         sensor_csv_options_default(&so);
@@ -151,7 +156,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                      "*.csv/*.txt segments or a DSA root)",
                      inputs[0]);
     /* the norm rows the checkpoint was trained with, from the same axes */
-    if (rc == SG_OK)
+    else if (rc == SG_OK && !from_root)
         rc = dsa_magnitude_apply(&set, &sel, (dsa_magnitude)meta->magnitude);
     if (rc == SG_OK && set.n_channels != meta->segment_channels)
         rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",
@@ -350,7 +355,7 @@ int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckp
     rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, job_workers(o));
     /* All inputs decoded once up front: every bad one listed, or skipped. */
     if (rc == SG_OK)
-        rc = job_data_check_images(&r->data, o);
+        rc = job_check_images(&r->data.src, r->data.is_valid, o);
     if (rc == SG_OK && r->data.src.n == 0)
         rc = sg_fail(SG_E_INVALID, "no inputs left to predict");
     if (rc) {

@@ -5,7 +5,7 @@
 #include "src/train/job_input_check.h"
 #include "src/encode/encode_outdir.h"
 
-#include "datasets/dsa.h"
+#include "datasets/dsa_read.h"
 #include "datasets/image_folder.h"
 #include "src/base/sg_error.h"
 
@@ -100,22 +100,11 @@ static int compact_classes(sg_series_set *set)
 
 static int load_dsa(job_data *out, const job_opts *o, const char *root)
 {
-    dsa_select sel;
-    dsa_select_all(&sel);
-    int rc = dsa_select_parse(&sel, o->units, o->sensors, o->axes);
-    if (rc == SG_OK && o->subjects)
-        rc = dsa_select_parse_subjects(&sel, o->subjects);
-    if (rc)
-        return rc;
+    const dsa_request req = {o->units, o->sensors, o->axes, o->subjects, o->magnitude};
     sg_series_set set = {0};
-    rc = dsa_load(&set, root, &sel, job_workers(o));
+    int rc = dsa_read(&set, root, &req, job_workers(o), NULL);
     if (rc)
         return rc;
-    rc = dsa_magnitude_apply(&set, &sel, o->magnitude);
-    if (rc) {
-        sg_series_set_free(&set);
-        return rc;
-    }
     if (set.n == 0) {
         sg_series_set_free(&set);
         return sg_fail(SG_E_INVALID, "%s: dataset is empty (no segments match)", root);
@@ -205,7 +194,7 @@ static int load_folder(job_data *out, const job_opts *o, const char *root, int l
     sg_image_list_free(&list);
     /* Every image decoded once now, not a failure inside epoch 0. */
     if (rc == SG_OK)
-        rc = job_data_check_images(out, o);
+        rc = job_check_images(&out->src, out->is_valid, o);
     if (rc == SG_OK)
         rc = probe_shape(out);
     return rc;

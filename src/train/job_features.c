@@ -15,6 +15,7 @@
 #include "src/base/npy.h"
 #include "src/base/progress.h"
 #include "src/train/run_dir.h"
+#include "src/base/csv_table.h"
 #include "src/base/sg_error.h"
 
 #include <stdio.h>
@@ -37,10 +38,10 @@ static int write_labels(const char *npy, const job_data *d)
     fputs("path,label,class_index\n", af.fp);
     for (size_t i = 0; i < d->src.n; i++) {
         int y = d->src.label[i];
-        run_csv_field(af.fp, d->src.name[i]);
+        sg_csv_write_field(af.fp, d->src.name[i]);
         fputc(',', af.fp);
         if (y >= 0)
-            run_csv_field(af.fp, d->src.class_names[y]);
+            sg_csv_write_field(af.fp, d->src.class_names[y]);
         fprintf(af.fp, ",%d\n", y);
     }
     return sg_atomic_commit(&af);

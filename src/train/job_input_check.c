@@ -1,4 +1,4 @@
-/* cli_input_check.c - decode every input image up front (see cli_input_check.h). */
+/* job_input_check.c - decode every input image up front (see job_input_check.h). */
 #include "src/train/job_input_check.h"
 
 #include "src/base/parallel.h"
@@ -35,9 +35,8 @@ static int check_one(void *arg, int thread, size_t i)
 }
 
 /* Drops the samples with failed[i] set, keeping order. */
-static void prune(job_data *d, char **failed)
+static void prune(sample_source *s, unsigned char *is_valid, char **failed)
 {
-    sample_source *s = &d->src;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (failed[i]) {
@@ -51,16 +50,15 @@ static void prune(job_data *d, char **failed)
         s->name[k] = s->name[i];
         s->label[k] = s->label[i];
         s->group[k] = s->group[i];
-        if (d->is_valid)
-            d->is_valid[k] = d->is_valid[i];
+        if (is_valid)
+            is_valid[k] = is_valid[i];
         k++;
     }
     s->n = k;
 }
 
-int job_data_check_images(job_data *d, const job_opts *o)
+int job_check_images(sample_source *s, unsigned char *is_valid, const job_opts *o)
 {
-    sample_source *s = &d->src;
     if (s->kind != SAMPLE_IMAGES || s->n == 0)
         return SG_OK;
     const char *cmd = o->cmd ? o->cmd : "";
@@ -89,7 +87,7 @@ int job_data_check_images(job_data *d, const job_opts *o)
         else if (bad == n)
             rc = sg_fail(SG_E_PARSE, "every one of the %zu input images is unreadable", n);
         else
-            prune(d, job.failed);
+            prune(s, is_valid, job.failed);
     }
     for (size_t i = 0; i < n0; i++)
         free(job.failed[i]);

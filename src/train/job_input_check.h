@@ -1,4 +1,4 @@
-/* cli_input_check.h - every input image decoded once before training or
+/* job_input_check.h - every input image decoded once before training or
  * prediction starts, so that one unreadable file is reported up front
  * (all of them, not only the first) instead of failing inside epoch 0.
  *
@@ -12,10 +12,11 @@
 #define SG_JOB_INPUT_CHECK_H
 
 #include "src/train/job.h"
-#include "src/train/job_data.h"
+#include "src/train/sample_source.h"
 
-/* Checks (and with o->on_error_skip prunes) the images of d; no-op for
- * sensor data.  Prints the list under "sensorgram CMD:". */
-int job_data_check_images(job_data *d, const job_opts *o);
+/* Checks (and with o->on_error_skip prunes, together with the parallel
+ * is_valid flags of a given split, which may be NULL) the images of s;
+ * no-op for sensor data.  Prints the list under "sensorgram CMD:". */
+int job_check_images(sample_source *s, unsigned char *is_valid, const job_opts *o);
 
 #endif

@@ -1,7 +1,6 @@
 /* job_train.h - the engine of `sensorgram train` (job_train.c): one run
  * (job_train, also what the ensemble driver job_ensemble.c calls once per
- * member before averaging what the members hand back) and the whole
- * command after parsing (job_train_main).
+ * member before averaging what the members hand back).
  */
 #ifndef SG_JOB_TRAIN_H
 #define SG_JOB_TRAIN_H
@@ -42,14 +41,5 @@ int job_train(const job_opts *o, sg_dist *dist, job_outcome *keep);
 
 /* Frees what t holds; accepts a zeroed outcome. */
 void job_outcome_free(job_outcome *t);
-
-/* Everything `train` does after its options were parsed and checked
- * (src/cli/cli_train.c): joins the process group (--dist-url or the
- * torchrun environment), gives each local rank its GPU, resumes after a
- * torchrun restart, guards the run folder, then trains o alone or, with
- * n_members > 0, the members (parsed and checked job_opts, each a whole
- * model) as one ensemble into o->out_dir.  *usage is set when the
- * error is the user's to fix before anything trained (exit status 2). */
-int job_train_main(job_opts *o, const job_opts *members, int n_members, int *usage);
 
 #endif

@@ -2,6 +2,7 @@
  * the confusion-matrix CSV (see metrics.h). */
 #include "src/train/metrics.h"
 #include "src/base/atomic_file.h"
+#include "src/base/csv_table.h"
 #include "src/base/sg_error.h"
 
 #include <math.h>
@@ -100,21 +101,6 @@ double cm_macro_f1(const sg_cm *cm)
     return s / cm->k;
 }
 
-static void csv_field(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 int cm_write_csv(const sg_cm *cm, const char *const *class_names, const char *path)
 {
     sg_atomic_file af;
@@ -124,11 +110,11 @@ int cm_write_csv(const sg_cm *cm, const char *const *class_names, const char *pa
     fputs("label", af.fp);
     for (int c = 0; c < cm->k; c++) {
         fputc(',', af.fp);
-        csv_field(af.fp, class_names[c]);
+        sg_csv_write_field(af.fp, class_names[c]);
     }
     fputc('\n', af.fp);
     for (int t = 0; t < cm->k; t++) {
-        csv_field(af.fp, class_names[t]);
+        sg_csv_write_field(af.fp, class_names[t]);
         for (int p = 0; p < cm->k; p++)
             fprintf(af.fp, ",%lld", (long long)at(cm, t, p));
         fputc('\n', af.fp);

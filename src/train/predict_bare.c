@@ -19,13 +19,12 @@
 #include "src/base/atomic_file.h"
 #include "src/image/image.h"
 #include "src/image/image_read.h"
+#include "src/image/transform.h"
+#include "src/train/metrics.h"
+#include "src/base/csv_table.h"
 #include "src/base/sg_error.h"
 #include "models/sg_model.h"
 #include "models/weights.h"
-
-/* ImageNet statistics; channel c of a C-channel input uses entry c % 3. */
-static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 /* A loaded network plus how to feed it. */
 typedef struct predict_model {
@@ -67,35 +66,6 @@ static int load_input(const predict_model *pm, const char *path, sg_image *out)
     return rc;
 }
 
-/* Softmax of k logits into probs (double for a stable sum); returns argmax. */
-static int softmax(double *probs, const float *logits, int k)
-{
-    int best = 0;
-    for (int i = 1; i < k; i++)
-        best = logits[i] > logits[best] ? i : best;
-    double sum = 0.0;
-    for (int i = 0; i < k; i++)
-        sum += probs[i] = exp((double)logits[i] - (double)logits[best]);
-    for (int i = 0; i < k; i++)
-        probs[i] /= sum;
-    return best;
-}
-
-static void csv_write_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* Runs every image through pm and writes the CSV to out atomically. */
 static int predict_images(const predict_model *pm, char **paths, int n, const char *out)
 {
@@ -108,7 +78,7 @@ static int predict_images(const predict_model *pm, char **paths, int n, const ch
         fprintf(af.fp, ",p%d", k);
     fputc('\n', af.fp);
     float *logits = malloc((size_t)pm->n_classes * sizeof *logits);
-    double *probs = malloc((size_t)pm->n_classes * sizeof *probs);
+    float *probs = malloc((size_t)pm->n_classes * sizeof *probs);
     if (!logits || !probs)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -125,8 +95,9 @@ static int predict_images(const predict_model *pm, char **paths, int n, const ch
                                            "the weights are broken", paths[i]);
         if (rc != 0)
             break;
-        int pred = softmax(probs, logits, pm->n_classes);
-        csv_write_field(af.fp, paths[i]);
+        sg_softmax(probs, logits, pm->n_classes);
+        int pred = sg_argmax(probs, pm->n_classes);
+        sg_csv_write_field(af.fp, paths[i]);
         fprintf(af.fp, ",%d", pred);
         for (int k = 0; k < pm->n_classes; k++)
             fprintf(af.fp, ",%.8g", probs[k]);
@@ -153,8 +124,8 @@ int predict_bare(const job_opts *o)
         return rc;
     if ((rc = sg_weights_load(pm.model, o->weights, NULL)) == 0) {
         if (!o->no_normalize) {
-            pm.mean = imagenet_mean;
-            pm.std = imagenet_std;
+            pm.mean = sg_imagenet_mean;
+            pm.std = sg_imagenet_std;
         }
         rc = predict_images(&pm, o->args, o->n_args, o->output);
     }

@@ -8,6 +8,7 @@
 
 #include "src/base/atomic_file.h"
 #include "src/train/run_files.h"
+#include "src/base/csv_table.h"
 #include "src/base/sg_error.h"
 
 #include <errno.h>
@@ -41,23 +42,6 @@ int run_dir_prepare(const char *dir)
     if (rc)
         return rc;
     return sg_mkdir_p(path);
-}
-
-void run_csv_field(FILE *f, const char *s)
-{
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
 }
 
 int run_metrics_open(run_metrics **out, const char *dir, int append)
@@ -257,19 +241,19 @@ int run_predictions_write(const char *path, size_t n, const char *const *paths,
     fputs("path,label,pred,loss", f);
     for (int j = 0; j < n_classes; j++) {
         fputc(',', f);
-        run_csv_field(f, class_names[j]);
+        sg_csv_write_field(f, class_names[j]);
     }
     fputc('\n', f);
     for (size_t i = 0; i < n; i++) {
         const float *p = probs + i * (size_t)n_classes;
         int pred = argmax(p, n_classes);
         int label = labels ? labels[i] : -1;
-        run_csv_field(f, paths[i]);
+        sg_csv_write_field(f, paths[i]);
         fputc(',', f);
         if (label >= 0)
-            run_csv_field(f, class_names[label]);
+            sg_csv_write_field(f, class_names[label]);
         fputc(',', f);
-        run_csv_field(f, class_names[pred]);
+        sg_csv_write_field(f, class_names[pred]);
         fputc(',', f);
         if (label >= 0) {
             /* Same clamp as log loss so that a zero probability stays finite. */
@@ -293,11 +277,11 @@ int run_top_losses_write(const char *path, const run_top_loss *rows, size_t n,
     fputs("rank,image,label,pred,prob,loss\n", af.fp);
     for (size_t i = 0; i < n; i++) {
         fprintf(af.fp, "%zu,", i + 1);
-        run_csv_field(af.fp, rows[i].image);
+        sg_csv_write_field(af.fp, rows[i].image);
         fputc(',', af.fp);
-        run_csv_field(af.fp, class_names[rows[i].label]);
+        sg_csv_write_field(af.fp, class_names[rows[i].label]);
         fputc(',', af.fp);
-        run_csv_field(af.fp, class_names[rows[i].pred]);
+        sg_csv_write_field(af.fp, class_names[rows[i].pred]);
         fprintf(af.fp, ",%.9g,%.9g\n", rows[i].prob, rows[i].loss);
     }
     return sg_atomic_commit(&af);
@@ -313,11 +297,11 @@ int run_confusion_write(const char *path, const int64_t *counts, int k,
     fputs("label", af.fp);
     for (int j = 0; j < k; j++) {
         fputc(',', af.fp);
-        run_csv_field(af.fp, class_names[j]);
+        sg_csv_write_field(af.fp, class_names[j]);
     }
     fputc('\n', af.fp);
     for (int i = 0; i < k; i++) {
-        run_csv_field(af.fp, class_names[i]);
+        sg_csv_write_field(af.fp, class_names[i]);
         for (int j = 0; j < k; j++)
             fprintf(af.fp, ",%lld", (long long)counts[(size_t)i * (size_t)k + (size_t)j]);
         fputc('\n', af.fp);

@@ -74,8 +74,4 @@ int run_top_losses_write(const char *path, const run_top_loss *rows, size_t n,
 int run_confusion_write(const char *path, const int64_t *counts, int k,
                         const char *const *class_names);
 
-/* Writes one CSV field to f, quoted when it holds a comma, quote or
- * newline (RFC 4180). */
-void run_csv_field(FILE *f, const char *s);
-
 #endif
