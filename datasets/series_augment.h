@@ -51,7 +51,7 @@
 #include "src/base/rng.h"
 
 /* The defaults of `train` on sensor series: small rotations, scaling,
- * shifts and a remount of one unit in ten on (the README's LOSO rows
+ * shifts and a remount of one unit in ten on (docs/accuracy.md's LOSO rows
  * measure them); crop, warp and jitter off until measured otherwise.  One
  * named constant each so that the recipe is tuned in one place. */
 #define SERIES_AUG_ROTATE_DEG_DEFAULT 10.0 /* max angle, degrees */

@@ -54,7 +54,7 @@ static sg_model *new_model(sg_arch arch, int in_ch, int n_classes)
 
 /* Mixed precision (CUDA only): eval-mode logits under autocast against
  * torchvision's under torch.autocast on the same GPU, within the
- * tolerances of METHOD.md ("Mixed precision on CUDA"): a fraction of the
+ * tolerances of docs/method.md ("Mixed precision on CUDA"): a fraction of the
  * largest |logit| (bf16 keeps 8 mantissa bits, fp16 11). */
 static void check_autocast(const fixture *fx, sg_arch arch, int in_ch, const char *path,
                            const float *x, int n, int hw, const char *tag)

@@ -34,7 +34,7 @@ static int group_teardown(void **state)
 
 /* On CUDA (SG_TEST_DEVICE) the tolerances are 10x the CPU ones: cuDNN's
  * backward kernels sum in another order than PyTorch's CPU kernels and
- * two steps of SGD at lr 0.1 amplify that (METHOD.md, "On CUDA"). */
+ * two steps of SGD at lr 0.1 amplify that (docs/method.md, "On CUDA"). */
 static double tol_scale(void)
 {
     return sg_test_on_cuda() ? 10.0 : 1.0;

@@ -197,7 +197,7 @@ static void test_stack_layout(void **state)
     SG_ASSERT_CONTAINS(enc, "\"format\": \"stack\"");
     SG_ASSERT_CONTAINS(enc, "\"bounded\": true");
     free(enc);
-    /* numpy maps it in one call (the README's recipe), when numpy is there */
+    /* numpy maps it in one call (docs/encoding.md's recipe), when numpy is there */
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s -c 'import numpy' 2>/dev/null", sg_test_python());
     if (system(cmd) != 0) {

@@ -356,12 +356,12 @@ static void assert_run_config(const char *run, const char *sensors, const char *
         assert_string_equal(json_string_value(json_object_get(enc, "layout")), layout);
     json_t *aug = json_object_get(o, "series_augment");
     assert_true(json_real_value(json_object_get(aug, "rotate_deg")) > 0.0);
-    /* one unit in ten remounted (the README's LOSO rows measure it) */
+    /* one unit in ten remounted (docs/accuracy.md's LOSO rows measure it) */
     assert_float_equal(json_real_value(json_object_get(aug, "remount")), 0.1, 1e-12);
     json_decref(config);
 }
 
-/* Left open, train's sensor options are the README's measured subject-wise
+/* Left open, train's sensor options are docs/accuracy.md's measured subject-wise
  * recipe: an ensemble of four members (job_ensemble.h), the first the
  * best single model (acc and gyro, the gray+gray:scope=axis stack,
  * ResNet18, 3 epochs, the series augmentation on, remount included),

@@ -92,7 +92,7 @@ typedef struct job_opts {
     const char *features;       /* "a.npy,b.npy": linear head on cached features */
     int progress;               /* 1 bar on a terminal, 0 off, -1 auto */
     int accumulate;             /* micro-batches per step (default 1) */
-    /* data parallelism (src/cli/cli_dist.c); -1: from the environment */
+    /* data parallelism (job_dist.c); -1: from the environment */
     const char *dist_url;       /* tcp://HOST:PORT */
     int rank, world_size;
     const char *dist_backend;

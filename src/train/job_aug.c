@@ -1,5 +1,5 @@
-/* cli_aug.c - augmentation options into datasets, config.json and checks
- * (see cli_aug.h).
+/* job_aug.c - augmentation options into datasets, config.json and checks
+ * (see job_aug.h).
  */
 #include "src/train/job_aug.h"
 

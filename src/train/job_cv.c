@@ -1,4 +1,4 @@
-/* cli_cv_parallel.c - folds spread over ranks (see cli_cv_parallel.h).
+/* job_cv.c - folds spread over ranks (see job_cv.h).
  *
  * Gathering uses sums: every slot is zero except on the one rank that
  * owns it, so a float sum reproduces the owner's value bit for bit.

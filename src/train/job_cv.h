@@ -1,4 +1,4 @@
-/* cli_cv_parallel.h - `train --cv ... --cv-parallel`: whole folds per
+/* job_cv.h - `train --cv ... --cv-parallel`: whole folds per
  * rank (fold f on rank f mod world size), results gathered on every rank
  * so that rank 0 writes the usual cv table, predictions and figures.
  *

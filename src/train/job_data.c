@@ -1,5 +1,5 @@
-/* cli_data.c - DATA arguments to sample sources, splits and transform
- * specs (see cli_data.h).
+/* job_data.c - DATA arguments to sample sources, splits and transform
+ * specs (see job_data.h).
  */
 #include "src/train/job_data.h"
 #include "src/train/job_input_check.h"

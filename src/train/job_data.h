@@ -1,4 +1,4 @@
-/* cli_data.h - turning the model commands' DATA arguments into a sample
+/* job_data.h - turning the model commands' DATA arguments into a sample
  * source, a split and a transform spec (one path for photos and sensor
  * images).
  *

@@ -1,4 +1,4 @@
-/* cli_dist.c - joining a process group the way a PyTorch script does.
+/* job_dist.c - joining a process group the way a PyTorch script does.
  *
  * Precedence: flags (--dist-url, --rank, --world-size), then torchrun's
  * environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT),

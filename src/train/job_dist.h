@@ -1,5 +1,5 @@
-/* cli_dist.h - the process group of `sensorgram train` from flags and
- * the environment torchrun or Slurm sets (see cli_dist.c). */
+/* job_dist.h - the process group of `sensorgram train` from flags and
+ * the environment torchrun or Slurm sets (see job_dist.c). */
 #ifndef SG_JOB_DIST_H
 #define SG_JOB_DIST_H
 

@@ -12,7 +12,7 @@
  * members' final models (ckpt_ensemble.h), so they reproduce these
  * numbers.
  *
- * Why one command: on the README's subject-wise measurements, members
+ * Why one command: on docs/accuracy.md's subject-wise measurements, members
  * that read the data differently (which sensors, how rows are scaled)
  * make different errors, and their mean beats every single model; a
  * default must be the best measured recipe, so for --dataset dsa with

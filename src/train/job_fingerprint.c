@@ -1,4 +1,4 @@
-/* cli_fingerprint.c - the run fingerprint for --resume (see cli_fingerprint.h). */
+/* job_fingerprint.c - the run fingerprint for --resume (see job_fingerprint.h). */
 #include "src/train/job_fingerprint.h"
 
 #include "src/base/sg_error.h"

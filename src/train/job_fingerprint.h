@@ -1,4 +1,4 @@
-/* cli_fingerprint.h - what defines a training run, so that --resume
+/* job_fingerprint.h - what defines a training run, so that --resume
  * continues the same run and nothing else.
  *
  * The fingerprint is a JSON object stored in the checkpoint's metadata

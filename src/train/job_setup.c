@@ -1,5 +1,5 @@
-/* cli_train_util.c - config.json, validation outputs and fold summaries
- * for train and eval (see cli_train_util.h).
+/* job_setup.c - config.json, validation outputs and fold summaries
+ * for train and eval (see job_setup.h).
  */
 #include "src/train/job_setup.h"
 

@@ -1,4 +1,4 @@
-/* cli_train_util.h - the run-folder side of train/eval shared by the
+/* job_setup.h - the run-folder side of train/eval shared by the
  * commands: config.json contents, checkpoint metadata for sensor data,
  * validation outputs (predictions, confusion matrix, top losses with the
  * images the network saw) and the fold summary.

@@ -44,7 +44,7 @@ typedef struct train_meta {
     enc_stack stack;            /* when is_series; n > 1: stacked encoders (enc = p[0]) */
     char *stack_fit_text[ENC_STACK_MAX]; /* n > 1: each encoder's fit text or NULL, owned */
     train_state state;
-    char *run_text;             /* what defines the run (JSON, cli_fingerprint.h)
+    char *run_text;             /* what defines the run (JSON, job_fingerprint.h)
                                  * or NULL, owned; --resume compares it */
 } train_meta;
 
