@@ -37,6 +37,7 @@
 #include "src/base/progress.h"
 #include "src/base/signals.h"
 #include "datasets/sensor_csv.h"
+#include "datasets/uea_ts.h"
 #include "datasets/series.h"
 #include "src/base/sg_error.h"
 #include "datasets/skipped.h"
@@ -57,6 +58,12 @@
 
 /* ---- reading -------------------------------------------------------------- */
 
+/* Whether inputs are one .ts file (UEA/UCR) rather than CSV files. */
+static int is_ts(const encode_request *a, char *const *inputs, int n)
+{
+    return !a->dsa && n == 1 && uea_ts_is_ts_path(inputs[0]);
+}
+
 static int load_inputs(sg_series_set *set, const encode_request *a, char *const *inputs, int n,
                        int subjects_override, sg_skipped *skipped)
 {
@@ -65,6 +72,8 @@ static int load_inputs(sg_series_set *set, const encode_request *a, char *const 
                                  subjects_override ? NULL : a->subjects, a->magnitude};
         return dsa_read(set, inputs[0], &req, a->jobs, skipped);
     }
+    if (is_ts(a, inputs, n))
+        return uea_ts_load(set, inputs[0]);
     return sensor_csv_load_skip(set, inputs, n, &a->csv, skipped);
 }
 
@@ -679,7 +688,7 @@ int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped
         /* Skipped inputs are counted apart: they were read, not encoded. */
         printf("encoded %zu segments (%s, %d x %d each%s) into %zu %s images of %d x %d x %d "
                "in %.2f s (%.1f images/s), %d threads -> %s%s\n",
-               written, a->dsa ? "dsa" : "csv", C, T, skip_note, written,
+               written, a->dsa ? "dsa" : is_ts(a, a->inputs, a->n_inputs) ? "ts" : "csv", C, T, skip_note, written,
                a->stack ? "stacked npy" : a->npy ? "npy" : "png", oc, oh, ow, s,
                s > 0 ? (double)written / s : 0.0, nt, a->outdir,
                a->stack ? "/" SG_STACK_FILE : "");

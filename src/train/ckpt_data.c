@@ -13,6 +13,7 @@
 #include "src/encode/enc_json.h"
 #include "datasets/image_folder.h"
 #include "datasets/sensor_csv.h"
+#include "datasets/uea_ts.h"
 #include "src/base/sg_error.h"
 #include "src/train/train.h"
 
@@ -121,7 +122,10 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                            enc_kind_name(meta->enc.kind));
     }
     int from_root = n == 1 && is_dsa_root(inputs[0]);
-    if (from_root) {
+    int from_ts = n == 1 && uea_ts_is_ts_path(inputs[0]);
+    if (from_ts) {
+        rc = uea_ts_load(&set, inputs[0]);
+    } else if (from_root) {
         /* the norm rows the checkpoint was trained with, from the same axes */
         const dsa_request req = {meta->units, meta->sensors, meta->axes, NULL,
                                  (dsa_magnitude)meta->magnitude};
@@ -156,7 +160,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                      "*.csv/*.txt segments or a DSA root)",
                      inputs[0]);
     /* the norm rows the checkpoint was trained with, from the same axes */
-    else if (rc == SG_OK && !from_root)
+    else if (rc == SG_OK && !from_root && !from_ts)
         rc = dsa_magnitude_apply(&set, &sel, (dsa_magnitude)meta->magnitude);
     if (rc == SG_OK && set.n_channels != meta->segment_channels)
         rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",

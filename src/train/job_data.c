@@ -7,6 +7,7 @@
 
 #include "datasets/dsa_read.h"
 #include "datasets/image_folder.h"
+#include "datasets/uea_ts.h"
 #include "src/base/sg_error.h"
 
 #include <stdio.h>
@@ -120,6 +121,24 @@ static int load_dsa(job_data *out, const job_opts *o, const char *root)
     return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
 }
 
+/* A UEA/UCR .ts file: its cases, encoded in memory like DSA segments. */
+static int load_ts(job_data *out, const job_opts *o, const char *path, int labelled)
+{
+    sg_series_set set = {0};
+    int rc = uea_ts_load(&set, path);
+    if (rc)
+        return rc;
+    if (labelled && set.n_classes < 2)
+        rc = sg_fail(SG_E_INVALID,
+                     "%s: %s; training needs labelled cases of at least two classes", path,
+                     set.n_classes ? "@classLabel declares one class" : "@classLabel false");
+    if (rc) {
+        sg_series_set_free(&set);
+        return rc;
+    }
+    return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+}
+
 /* Reads sample 0 to learn the images' shape (and fail early on a bad file). */
 static int probe_shape(job_data *out)
 {
@@ -203,7 +222,9 @@ static int load_folder(job_data *out, const job_opts *o, const char *root, int l
 int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled)
 {
     memset(out, 0, sizeof *out);
-    int rc = o->dataset ? load_dsa(out, o, path) : load_folder(out, o, path, labelled);
+    int rc = o->dataset                 ? load_dsa(out, o, path)
+             : uea_ts_is_ts_path(path) ? load_ts(out, o, path, labelled)
+                                       : load_folder(out, o, path, labelled);
     if (rc) {
         job_data_free(out);
         return rc;

@@ -1,0 +1,136 @@
+/* test_ts_cli.c - UEA/UCR .ts files through the binary, as a user of the
+ * archive types it: `train P_TRAIN.ts`, `eval CKPT P_TEST.ts`, `predict
+ * CKPT P_TEST.ts` and `encode P_TRAIN.ts`, on a synthetic two-class problem
+ * (a still sensor against a swinging one, 3 dimensions x 64 samples); and
+ * a bad file refused with its one-line "FILE:LINE: case N, dimension D"
+ * message, exit 1 and no run folder left behind.
+ */
+#include "tests/sg_run.h"
+
+#include "src/base/rng.h"
+
+#include <math.h>
+
+/* n cases per class, alternating; seed picks the noise. */
+static void write_problem(const char *path, int n, uint64_t seed)
+{
+    sg_rng rng;
+    sg_rng_seed(&rng, seed);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("#synthetic\n@problemName Swing\n@timeStamps false\n@missing false\n"
+          "@univariate false\n@dimensions 3\n@equalLength true\n@seriesLength 64\n"
+          "@classLabel true still swing\n@data\n",
+          f);
+    for (int i = 0; i < 2 * n; i++) {
+        int swing = i & 1;
+        double phase = sg_rng_range(&rng, 0, 6.283);
+        for (int d = 0; d < 3; d++) {
+            for (int t = 0; t < 64; t++) {
+                double v = 0.05 * sg_rng_range(&rng, -1, 1) + (d == 2 ? 9.81 : 0.0);
+                if (swing)
+                    v += 3.0 * sin(0.4 * t + phase + d);
+                fprintf(f, "%s%.6f", t ? "," : "", v);
+            }
+            fputc(':', f);
+        }
+        fputs(swing ? "swing\n" : "still\n", f);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+static double field_after(const char *text, const char *key)
+{
+    const char *p = text ? strstr(text, key) : NULL;
+    return p ? atof(p + strlen(key)) : -1.0;
+}
+
+static void test_train_eval_predict_encode(void **state)
+{
+    (void)state;
+    char *tmp = sg_test_tmpdir();
+    char train_ts[1100], test_ts[1100], run[1100], preds[1100], enc[1100];
+    snprintf(train_ts, sizeof train_ts, "%s/Swing_TRAIN.ts", tmp);
+    snprintf(test_ts, sizeof test_ts, "%s/Swing_TEST.ts", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    snprintf(preds, sizeof preds, "%s/preds.csv", tmp);
+    snprintf(enc, sizeof enc, "%s/enc", tmp);
+    write_problem(train_ts, 24, 1);
+    write_problem(test_ts, 10, 2);
+
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL,
+                         "train '%s' --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 --no-progress --out '%s'",
+                         train_ts, run);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    st = sg_test_run(&log, NULL, "eval '%s/best.safetensors' '%s' -o '%s/eval'", run, test_ts,
+                     tmp);
+    SG_ASSERT_EXIT(st, 0, log);
+    /* 20 test cases of two classes that a glance tells apart */
+    SG_ASSERT_CONTAINS(log, "20 samples: accuracy ");
+    double acc = field_after(log, "20 samples: accuracy ");
+    if (acc < 0.9)
+        fail_msg("eval on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s", acc, log);
+    free(log);
+
+    st = sg_test_run(&log, NULL, "predict '%s/best.safetensors' '%s' -o '%s'", run, test_ts,
+                     preds);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    char *csv = sg_test_slurp(preds);
+    assert_non_null(csv);
+    /* one row per case, named by the file and case number */
+    SG_ASSERT_CONTAINS(csv, "Swing_TEST_0001");
+    SG_ASSERT_CONTAINS(csv, "Swing_TEST_0020");
+    free(csv);
+
+    st = sg_test_run(&log, NULL, "encode '%s' --encoder gray -q -o '%s'", train_ts, enc);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/swing/Swing_TRAIN_0002.png", enc);
+    assert_true(sg_test_path_exists(path));
+    snprintf(path, sizeof path, "%s/still/Swing_TRAIN_0001.png", enc);
+    assert_true(sg_test_path_exists(path));
+    sg_test_rmtree(tmp);
+    free(tmp);
+}
+
+static void test_bad_file_refused(void **state)
+{
+    (void)state;
+    char *tmp = sg_test_tmpdir();
+    char bad[1100], run[1100];
+    snprintf(bad, sizeof bad, "%s/Bad_TRAIN.ts", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("@dimensions 2\n@seriesLength 3\n@classLabel true a b\n@data\n"
+          "1,2,3:4,5,6:a\n1,2,3:4,5:b\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL, "train '%s' --arch resnet18 --epochs 1 --no-progress --out '%s'", bad,
+                         run);
+    SG_ASSERT_EXIT(st, 1, log);
+    char want[1400];
+    snprintf(want, sizeof want,
+             "sensorgram train: %s:6: case 2, dimension 1 has 2 values, @seriesLength says 3: "
+             "unequal lengths are not padded; resample or crop the series to one length first\n",
+             bad);
+    assert_string_equal(log, want);
+    free(log);
+    assert_false(sg_test_path_exists(run));
+    sg_test_rmtree(tmp);
+    free(tmp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_eval_predict_encode),
+        cmocka_unit_test(test_bad_file_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
