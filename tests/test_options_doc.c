@@ -41,8 +41,9 @@ static void test_doc_matches_registry(void **state)
     free(tmp);
 }
 
-/* Each row stores into a field of every request its commands fill, and
- * an alias spells a row of each of its commands. */
+/* Each row stores into a field of every request its commands fill, an
+ * alias spells a row of each of its commands, and no command has two
+ * rows of one name or short form. */
 static void test_rows_have_targets(void **state)
 {
     (void)state;
@@ -59,6 +60,13 @@ static void test_rows_have_targets(void **state)
                 fail_msg("--%s: no field in the request of %s", t->name, cli_cmd_name((cli_cmd)c));
             if (t->type == CLI_CHOICE && !t->choices)
                 fail_msg("--%s: a choice without choices", t->name);
+            /* getopt_long would take the first of two rows of one command */
+            for (int j = i + 1; j < cli_n_opts; j++)
+                if (cli_opts[j].name && (cli_opts[j].cmds & CLI_BIT(c)) &&
+                    (strcmp(cli_opts[j].name, o->name) == 0 ||
+                     (o->short_name && cli_opts[j].short_name == o->short_name)))
+                    fail_msg("--%s and --%s: one name or short form twice in %s", o->name,
+                             cli_opts[j].name, cli_cmd_name((cli_cmd)c));
         }
     }
 }

@@ -48,31 +48,19 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* Builds encoder params from the options; returns 0 or 2 (usage). */
-static int build_params(enc_params *p, const enc_args *a, int npy)
-{
-    if (cli_enc_build(p, a, cli_opt_default("encoder", CLI_ENCODE)) != 0)
-        return usage_error("%s", sg_last_error());
-    /* A PNG holds 1 or 3 channels: tile them unless told otherwise. */
-    if (!a->layout)
-        p->layout = npy ? ENC_LAYOUT_CHANNELS : ENC_LAYOUT_MOSAIC;
-    return 0;
-}
-
 /* Builds the encoder stack (one encoder unless --encoder lists several
  * joined by '+'); returns 0 or 2 (usage). */
 static int build_stack(enc_stack *st, const encode_request *a)
 {
-    if (!a->enc.encoder || (!strchr(a->enc.encoder, '+') && !strchr(a->enc.encoder, ':'))) {
-        memset(st, 0, sizeof *st);
-        st->n = 1;
-        return build_params(&st->p[0], &a->enc, a->npy);
-    }
-    if (cli_enc_build_stack(st, &a->enc, cli_opt_default("encoder", CLI_ENCODE)) != 0)
+    const char *list = a->enc.encoder ? a->enc.encoder : cli_opt_default("encoder", CLI_ENCODE);
+    if (cli_enc_build_stack(st, &a->enc, list) != 0)
         return usage_error("%s", sg_last_error());
+    /* A PNG holds 1 or 3 channels: tile them unless told otherwise. */
     for (int k = 0; k < st->n; k++)
         if (!a->enc.layout)
             st->p[k].layout = a->npy ? ENC_LAYOUT_CHANNELS : ENC_LAYOUT_MOSAIC;
+    if (!strchr(list, '+') && !strchr(list, ':'))
+        return 0;
     if (a->save_fit || a->load_fit)
         return usage_error("--save-fit and --load-fit take one encoder, not the stack %s",
                            a->enc.encoder);

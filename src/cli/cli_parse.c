@@ -38,10 +38,8 @@ cli_cmd cli_cmd_find(const char *name)
 
 cli_req cli_req_of(cli_cmd cmd)
 {
-    return cmd == CLI_ENCODE    ? CLI_REQ_ENCODE
-           : cmd == CLI_FIGURES ? CLI_REQ_FIGURES
-           : cmd == CLI_WEIGHTS ? CLI_REQ_WEIGHTS
-                                : CLI_REQ_JOB;
+    return cmd == CLI_ENCODE ? CLI_REQ_ENCODE : cmd == CLI_FIGURES ? CLI_REQ_FIGURES
+           : cmd == CLI_WEIGHTS ? CLI_REQ_WEIGHTS : CLI_REQ_JOB;
 }
 
 static int applies(const cli_opt *o, cli_cmd cmd)

@@ -47,6 +47,7 @@ typedef struct cli_figures_req {
 
 typedef struct cli_weights_req {
     const char *key, *out, *dir;
+    int quiet;
 } cli_weights_req;
 
 typedef enum cli_type {

@@ -508,10 +508,11 @@ const cli_opt cli_opts[] = {
      "writes, byte for byte); no encoding"},
     {"jobs", 'j', .cmds = ENC, .type = CLI_INT, .at = {E(jobs)}, .lo = 1, .hi = 4096,
      .def_text = "all cores", .help = "encoder threads"},
-    {"quiet", 'q', .cmds = ENC, .type = CLI_FLAG, .at = {E(quiet)}, .help = "no progress output"},
+    {"quiet", 'q', .cmds = ENC | WTS, .type = CLI_FLAG, .at = {E(quiet), W(quiet)},
+     .help = "no progress output"},
     {"quiet", 'q', .cmds = MODEL, .type = CLI_SET, .at = {J(progress)}, .lo = 0, .unset = -1,
      .def_text = "a bar on a terminal", .help = "no progress output"},
-    {"no-progress", .cmds = MODEL, .alias_of = "quiet"},
+    {"no-progress", .cmds = ENC | MODEL | WTS, .alias_of = "quiet"},
     {"help", 'h', .cmds = ALL, .type = CLI_HELP, .flags = CLI_F_SHARED, .help = "this text"},
 };
 

@@ -105,7 +105,7 @@ static int weights_fetch(int argc, char **argv)
     if (src)
         fprintf(stderr, "sensorgram weights fetch: downloading %s\n", src->url);
     char path[4096];
-    fetch_bar bar = {.tty = isatty(fileno(stderr))};
+    fetch_bar bar = {.tty = !w.quiet && isatty(fileno(stderr))};
     int rc = sg_weights_fetch(name, w.dir, path, sizeof path, fetch_progress, &bar);
     sg_progress_free(bar.bar);
     if (rc != 0) {
