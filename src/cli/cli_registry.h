@@ -117,9 +117,10 @@ const cli_opt *cli_opt_find(const char *name, cli_cmd cmd);
 /* Whether the option called name (any of its rows) was given. */
 int cli_given_has(const cli_given *g, const char *name);
 
-/* Fills req (the command's request) with zeros, then every row's default
- * for cmd.  Returns 0, or SG_E_INVALID when a row's default does not
- * parse (a bug the tests catch). */
+/* Fills req (the command's request) with the rows' defaults: cmd's own,
+ * and other commands' where no row of cmd sets a field (eval batches by
+ * train's --bs).  Returns 0, or SG_E_INVALID when a default does not
+ * parse (a bug tests/test_options_doc.c catches). */
 int cli_req_init(cli_cmd cmd, void *req);
 
 /* Parses value into req as row o does for cmd (defaults and presets use
