@@ -18,6 +18,7 @@
 #                        (test-unit, test-bin too; tests/run.sh -k likewise)
 #   make check-layout    the include/print rules between folders
 #   make check-docs      every relative link in README.md, ARCHITECTURE.md, docs/
+#   make docs-options    regenerate docs/options.md from the option registry
 #   make bench           full-size benchmarks on ../shared/data
 #   make deps            install the Debian packages the project needs
 #   make data            prepare data/dsa (from ../shared or the UCI archive)
@@ -169,9 +170,9 @@ TEST_UNIT     := dsa encoders image_folder image_io loader metrics optim paralle
 # The binary tier: programs that run ./sensorgram (SG_BIN), if only in some
 # of their tests (tests/sg_run.h's sg_test_run, or a command of their own).
 TEST_BIN_TIER := avg_ensemble batch_mix cuda_graphs dist encode_cli encode_shard figures \
-                 models models_fetch png_map_cli pth pyts_cli repr_cli series_augment stack_cli \
-                 ts_cli \
-                 torch_loader train_bad_input train_e2e train_ensemble
+                 models models_fetch options_doc png_map_cli pth pyts_cli repr_cli \
+                 series_augment stack_cli torch_loader train_bad_input train_e2e train_ensemble \
+                 ts_cli
 TEST_NAMES    := $(TEST_SRC:tests/test_%.c=%)
 TEST_LISTED   := $(TEST_UNIT) $(TEST_BIN_TIER)
 # make test TESTS='encoders pth': the names whose test_NAME contains a word
@@ -181,7 +182,7 @@ test_pick = $(strip $(if $(strip $(TESTS)),$(foreach t,$(1),$(if $(strip \
 TEST_UNIT_PICK := $(call test_pick,$(TEST_UNIT))
 TEST_BIN_PICK  := $(call test_pick,$(TEST_BIN_TIER))
 
-.PHONY: all test test-unit test-bin test-tiers test-build test-unit-build test-bin-build check check-layout check-docs bench deps data fuzz demo clean format install
+.PHONY: all test test-unit test-bin test-tiers test-build test-unit-build test-bin-build check check-layout check-docs docs-options bench deps data fuzz demo clean format install
 
 all: sensorgram
 
@@ -310,6 +311,12 @@ check-layout:
 check-docs:
 	tools/check_links.sh
 	tools/check_links.sh --self-test
+
+# docs/options.md is the binary's own account of its options (the registry
+# in src/cli/cli_rows.c); tests/test_options_doc.c fails when it is stale.
+docs-options: $(BUILD)/sensorgram
+	$(BUILD)/sensorgram help --markdown > docs/options.md.tmp
+	mv docs/options.md.tmp docs/options.md
 
 # tools/bench.sh runs make itself, as a command rather than a sub-make (so
 # that make -n bench does not run it): its make gets this one's -j without

@@ -2,7 +2,7 @@
  * libtorch: the command line parses them in every build). */
 #include "models/sg_model.h"
 
-#include <string.h>
+#include <strings.h>
 
 #include "src/base/sg_error.h"
 
@@ -10,7 +10,7 @@ int sg_cuda_graphs_parse(sg_cuda_graphs *out, const char *name)
 {
     static const char *const names[] = {"off", "auto", "on"};
     for (int i = 0; i < 3; i++)
-        if (name && strcmp(name, names[i]) == 0) {
+        if (name && strcasecmp(name, names[i]) == 0) { /* as every choice: any case */
             *out = (sg_cuda_graphs)i;
             return SG_OK;
         }

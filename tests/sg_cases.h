@@ -189,7 +189,7 @@ static inline int sg_case_cli_args(char *buf, size_t n, const char *text)
         sg_param_get(text, "image_size", b, sizeof b);
         sg_param_get(text, "sample_range", c, sizeof c);
         sg_param_get(text, "overlapping", d, sizeof d);
-        return snprintf(buf, n, "--encoder %s --image-size %s --sample-range %s%s",
+        return snprintf(buf, n, "--encoder %s --enc-size %s --sample-range %s%s",
                         strcmp(a, "difference") == 0 ? "gadf" : "gasf", b, c,
                         atoi(d) ? " --overlapping" : "");
     }
@@ -198,7 +198,7 @@ static inline int sg_case_cli_args(char *buf, size_t n, const char *text)
         sg_param_get(text, "strategy", b, sizeof b);
         sg_param_get(text, "image_size", c, sizeof c);
         sg_param_get(text, "overlapping", d, sizeof d);
-        return snprintf(buf, n, "--encoder mtf --n-bins %s --strategy %s --image-size %s%s", a,
+        return snprintf(buf, n, "--encoder mtf --n-bins %s --strategy %s --enc-size %s%s", a,
                         b, c, atoi(d) ? " --overlapping" : "");
     }
     sg_param_get(text, "dimension", a, sizeof a);

@@ -150,7 +150,7 @@ static void test_png_matches_npy(void **state)
     char args[2048], path[800];
     char *log;
     snprintf(args, sizeof args,
-             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --image-size 8 "
+             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --enc-size 8 "
              "--layout mosaic --format npy -j 2 -o '%s/npy'", fx->root, fx->dir);
     int rc = run_cli(fx->dir, args, &log);
     if (rc != 0)
@@ -158,7 +158,7 @@ static void test_png_matches_npy(void **state)
     assert_non_null(strstr(log, "encoded 8 segments"));
     free(log);
     snprintf(args, sizeof args,
-             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --image-size 8 "
+             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --enc-size 8 "
              "-j 2 -o '%s/png'", fx->root, fx->dir);
     rc = run_cli(fx->dir, args, &log);
     if (rc != 0)
@@ -216,7 +216,7 @@ static void test_npy_channels_numpy(void **state)
     char *log;
     snprintf(args, sizeof args,
              "--dataset dsa '%s' --units LL --sensors gyro --subjects 2 --encoder mtf "
-             "--image-size 16 --n-bins 4 --format npy -q -o '%s/mtf'", fx->root, fx->dir);
+             "--enc-size 16 --n-bins 4 --format npy -q -o '%s/mtf'", fx->root, fx->dir);
     int rc = run_cli(fx->dir, args, &log);
     if (rc != 0)
         fail_msg("encode exited %d: %s", rc, log);
@@ -237,7 +237,7 @@ static void test_bad_input_fail_and_skip(void **state)
     char fail_args[2048], skip_args[2048], path[800], want[1200];
     char *log, *log_skip;
     snprintf(fail_args, sizeof fail_args,
-             "--dataset dsa '%s' --sensors acc --units T --encoder gadf --image-size 4 -q "
+             "--dataset dsa '%s' --sensors acc --units T --encoder gadf --enc-size 4 -q "
              "-o '%s/out'", fx->root, fx->dir);
     /* a good run first; later runs replace it (--overwrite) */
     assert_int_equal(run_cli(fx->dir, fail_args, &log), 0);
@@ -314,7 +314,7 @@ static void test_usage_and_output_errors(void **state)
     assert_int_equal(run_cli(fx->dir, "--encoder nope in -o y", &log), 2);
     assert_non_null(strstr(log, "unknown encoder 'nope'"));
     free(log);
-    assert_int_equal(run_cli(fx->dir, "--image-size 1.5 in -o y", &log), 2);
+    assert_int_equal(run_cli(fx->dir, "--enc-size 1.5 in -o y", &log), 2);
     free(log);
     assert_int_equal(run_cli(fx->dir, "--dataset dsa --units T,Q in -o y", &log), 2);
     assert_non_null(strstr(log, "unknown unit 'Q' in 'T,Q'"));
@@ -329,7 +329,7 @@ static void test_usage_and_output_errors(void **state)
     assert_non_null(f);
     fclose(f);
     snprintf(args, sizeof args, "--dataset dsa '%s' --units T --sensors acc --encoder gasf "
-                                "--image-size 4 -q -o '%s/afile/out'", fx->root, fx->dir);
+                                "--enc-size 4 -q -o '%s/afile/out'", fx->root, fx->dir);
     assert_int_equal(run_cli(fx->dir, args, &log), 1);
     assert_non_null(strstr(log, "afile: exists and is not a folder"));
     assert_int_equal(count_lines(log), 1);
@@ -337,15 +337,20 @@ static void test_usage_and_output_errors(void **state)
 
     /* three unrelated channels never become an RGB PNG */
     snprintf(args, sizeof args, "--dataset dsa '%s' --units T --sensors acc --encoder gasf "
-                                "--image-size 4 --layout channels -q -o '%s/ch'",
+                                "--enc-size 4 --layout channels -q -o '%s/ch'",
              fx->root, fx->dir);
     assert_int_equal(run_cli(fx->dir, args, &log), 1);
     assert_non_null(strstr(log, "use --layout mosaic or rgb, or --format npy"));
     free(log);
+    /* --image-size, the old spelling of --enc-size, still works and says so once */
     snprintf(args, sizeof args, "--dataset dsa '%s' --units T --sensors acc --encoder gasf "
                                 "--image-size 4 --layout rgb -q -o '%s/rgb'",
              fx->root, fx->dir);
     assert_int_equal(run_cli(fx->dir, args, &log), 0);
+    const char *note = strstr(log, "sensorgram encode: --image-size is now --enc-size (the "
+                                   "encoder's side; --image-size is the model input in train)\n");
+    if (!note || strstr(note + 1, "sensorgram encode: --image-size"))
+        fail_msg("expected the note once, got:\n%s", log);
     free(log);
     snprintf(path, sizeof path, "%s/rgb/sitting/a01_p1_s01.png", fx->dir);
     int h, w, c;
@@ -556,7 +561,7 @@ static void test_outdir_guard_and_signals(void **state)
     char args[2048], path[900], out[800], *log;
     snprintf(out, sizeof out, "%s/g0", fx->dir);
     snprintf(args, sizeof args,
-             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --image-size 4 -q "
+             "--dataset dsa '%s' --units T --sensors acc --encoder gasf --enc-size 4 -q "
              "-o '%s'", fx->root, out);
     assert_int_equal(run_cli(fx->dir, args, &log), 0);
     free(log);
@@ -581,7 +586,7 @@ static void test_outdir_guard_and_signals(void **state)
     /* --overwrite with fewer subjects: the old p2 images must go */
     snprintf(args, sizeof args,
              "--dataset dsa '%s' --units T --sensors acc --subjects 1 --encoder gasf "
-             "--image-size 4 -q -o '%s' --overwrite", fx->root, out);
+             "--enc-size 4 -q -o '%s' --overwrite", fx->root, out);
     assert_int_equal(run_cli(fx->dir, args, &log), 0);
     free(log);
     snprintf(path, sizeof path, "%s/manifest.csv", out);
@@ -605,7 +610,7 @@ static void test_outdir_guard_and_signals(void **state)
     snprintf(csvdir, sizeof csvdir, "%s/long", fx->dir);
     write_long_csv(csvdir, 3000);
     snprintf(sig_out, sizeof sig_out, "%s/sig", fx->dir);
-    snprintf(args, sizeof args, "'%s' --window 64 --stride 1 --encoder gasf --image-size 64 -q -j 2",
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 1 --encoder gasf --enc-size 64 -q -j 2",
              csvdir);
     int st = run_signalled(fx->dir, args, sig_out, "INT", &log);
     if (st != 130 || !strstr(log, "sensorgram encode: interrupted after writing ") ||
@@ -617,7 +622,7 @@ static void test_outdir_guard_and_signals(void **state)
     snprintf(path, sizeof path, "%s/manifest.csv", sig_out);
     assert_false(sg_test_path_exists(path));
     /* nothing was left: the same command runs again without --overwrite */
-    snprintf(args, sizeof args, "'%s' --window 64 --stride 64 --encoder gasf --image-size 8 -q "
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 64 --encoder gasf --enc-size 8 -q "
              "-o '%s'", csvdir, sig_out);
     assert_int_equal(run_cli(fx->dir, args, &log), 0);
     free(log);
@@ -626,7 +631,7 @@ static void test_outdir_guard_and_signals(void **state)
      * --overwrite and then sweeps everything of the killed run */
     char kill_out[900];
     snprintf(kill_out, sizeof kill_out, "%s/killed", fx->dir);
-    snprintf(args, sizeof args, "'%s' --window 64 --stride 1 --encoder gasf --image-size 64 -q -j 2",
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 1 --encoder gasf --enc-size 64 -q -j 2",
              csvdir);
     st = run_signalled(fx->dir, args, kill_out, "KILL", &log);
     if (st != 137)
@@ -634,7 +639,7 @@ static void test_outdir_guard_and_signals(void **state)
     free(log);
     snprintf(path, sizeof path, "%s/.sensorgram-encoding", kill_out);
     assert_true(sg_test_path_exists(path));
-    snprintf(args, sizeof args, "'%s' --window 64 --stride 64 --encoder gasf --image-size 8 -q "
+    snprintf(args, sizeof args, "'%s' --window 64 --stride 64 --encoder gasf --enc-size 8 -q "
              "-o '%s'", csvdir, kill_out);
     assert_int_equal(run_cli(fx->dir, args, &log), 2);
     free(log);
@@ -647,7 +652,7 @@ static void test_outdir_guard_and_signals(void **state)
 }
 
 /* Issue 10 item 13: a recording too long for one image names the input,
- * the size, and what to change; an --image-size above the limit names it. */
+ * the size, and what to change; an --enc-size above the limit names it. */
 static void test_too_big_messages(void **state)
 {
     struct fixture *fx = *state;
@@ -678,10 +683,10 @@ static void test_too_big_messages(void **state)
                      "the file one long line"))
         fail_msg("stderr:\n%s", log);
     free(log);
-    snprintf(args, sizeof args, "'%s' --encoder gasf --image-size 100000 -q -o '%s/huge_out'",
+    snprintf(args, sizeof args, "'%s' --encoder gasf --enc-size 100000 -q -o '%s/huge_out'",
              dir, fx->dir);
     assert_int_equal(run_cli(fx->dir, args, &log), 2);
-    if (!strstr(log, "--image-size: 100000 pixels is above the limit of 65536"))
+    if (!strstr(log, "--enc-size: 100000 pixels is above the limit of 65536"))
         fail_msg("stderr:\n%s", log);
     free(log);
 }

@@ -302,8 +302,7 @@ static void check_train_matches_encode(const char *tmp, const char *root, const 
         argv[argc++] = tok;
     argv[argc] = NULL;
     job_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, "");
+    int rc = cli_parse(&o, NULL, argc, argv, "");
     if (rc)
         fail_msg("cli_parse %s: %s", train_opts, sg_last_error());
     assert_int_equal(o.n_args, 1);
@@ -359,12 +358,12 @@ static void test_train_path_matches_encode(void **state)
     char root[1100];
     snprintf(root, sizeof root, "%s/dsa", tmp);
     assert_int_equal(write_posture_tree(root), 0);
-    check_train_matches_encode(tmp, root, "--encoder gasf --image-size 64",
+    check_train_matches_encode(tmp, root, "--encoder gasf --enc-size 64",
                                "--encoder gasf --enc-size 64");
     check_train_matches_encode(tmp, root, "--encoder gadf", "--encoder gadf");
     check_train_matches_encode(tmp, root, "--encoder rp --threshold point --percentage 10",
                                "--encoder rp --threshold point --percentage 10");
-    check_train_matches_encode(tmp, root, "--encoder mtf --n-bins 5 --image-size 40",
+    check_train_matches_encode(tmp, root, "--encoder mtf --n-bins 5 --enc-size 40",
                                "--encoder mtf --n-bins 5 --enc-size 40");
     sg_test_rmtree(tmp);
     free(tmp);

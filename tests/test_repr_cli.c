@@ -124,7 +124,7 @@ static void test_magnitude_rows_match_numpy(void **state)
     assert_int_equal(shape[0], 16);
     assert_int_equal(shape[2], 15);
     snprintf(args, sizeof args,
-             "encode --dataset dsa '%s' --magnitude only --encoder gasf --image-size 8 "
+             "encode --dataset dsa '%s' --magnitude only --encoder gasf --enc-size 8 "
              "--format npy --stack -q -o '%s/mag_gasf'",
              fx->root, fx->dir);
     run_ok(args);
@@ -135,7 +135,7 @@ static void test_magnitude_rows_match_numpy(void **state)
     /* add on the accelerometers of two units: 6 axes + 2 norms */
     snprintf(args, sizeof args,
              "encode --dataset dsa '%s' --magnitude add --units T,LL --sensors acc --encoder "
-             "gasf --image-size 8 --format npy --stack -q -o '%s/mag_add8'",
+             "gasf --enc-size 8 --format npy --stack -q -o '%s/mag_add8'",
              fx->root, fx->dir);
     run_ok(args);
     snprintf(path, sizeof path, "%s/mag_add8/X.npy", fx->dir);
@@ -181,14 +181,14 @@ static void test_stack_equals_separate_encoders(void **state)
     char args[4096], oargs[4096];
     for (int k = 0; k < 3; k++) {
         snprintf(args, sizeof args,
-                 "encode --dataset dsa '%s' %s --encoder %s --image-size 8 --format npy --stack "
+                 "encode --dataset dsa '%s' %s --encoder %s --enc-size 8 --format npy --stack "
                  "-q -o '%s/one_%s'",
                  fx->root, sel, encs[k], fx->dir, encs[k]);
         run_ok(args);
     }
     /* gray-sized (3 x 125): gasf's 8 x 8 upsampled in width, shrunk in height */
     snprintf(args, sizeof args,
-             "encode --dataset dsa '%s' %s --encoder gray+gasf --image-size 8 --format npy "
+             "encode --dataset dsa '%s' %s --encoder gray+gasf --enc-size 8 --format npy "
              "--stack -q -o '%s/gray_gasf'",
              fx->root, sel, fx->dir);
     run_ok(args);
@@ -204,7 +204,7 @@ static void test_stack_equals_separate_encoders(void **state)
     oracle_ok(oargs);
     /* gasf-sized (8 x 8): gray shrunk, rp (unbounded: per image min-max) shrunk */
     snprintf(args, sizeof args,
-             "encode --dataset dsa '%s' %s --encoder gasf+gray+rp --image-size 8 --format npy "
+             "encode --dataset dsa '%s' %s --encoder gasf+gray+rp --enc-size 8 --format npy "
              "--stack -q -o '%s/gasf_gray_rp'",
              fx->root, sel, fx->dir);
     run_ok(args);
@@ -249,7 +249,7 @@ static void test_stack_png_rule(void **state)
     char args[4096], *log = NULL;
     snprintf(args, sizeof args,
              "encode --dataset dsa '%s' --units LA --sensors acc --encoder gray+gasf+rp "
-             "--image-size 8 -q -o '%s/png3'",
+             "--enc-size 8 -q -o '%s/png3'",
              fx->root, fx->dir);
     run_ok(args);
     char path[1200];

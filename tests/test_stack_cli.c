@@ -62,7 +62,7 @@ static int teardown(void **state)
     return 0;
 }
 
-#define ENC "--dataset dsa --units LA --sensors acc --encoder gasf --image-size 8 -q"
+#define ENC "--dataset dsa --units LA --sensors acc --encoder gasf --enc-size 8 -q"
 
 static void encode_ok(const char *args)
 {
@@ -373,8 +373,7 @@ static void test_stack_images_match_in_memory(void **state)
             argv[argc++] = t;
         argv[argc] = NULL;
         job_opts o;
-        cli_opts_default(&o);
-        assert_int_equal(cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL, ""), 0);
+        assert_int_equal(cli_parse(&o, NULL, argc, argv, ""), 0);
         if (job_data_load(&d[k], &o, o.args[0], 1) != 0)
             fail_msg("%s: %s", lines[k], sg_last_error());
     }

@@ -25,7 +25,7 @@ make --no-print-directory BUILD="$BUILD" "$BUILD/sensorgram" >/dev/null
 out=$(mktemp -d /dev/shm/sgbench.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$out"' EXIT
 printf "%-22s %8s %9s\n" encoder seconds "images/s"
-for spec in "gasf --image-size 64" "gadf --image-size 64" "mtf --image-size 64" \
+for spec in "gasf --enc-size 64" "gadf --enc-size 64" "mtf --enc-size 64" \
             "rp" "spectrogram" "gray"; do
     set -- $spec
     rm -rf "$out/x"
@@ -50,7 +50,7 @@ wall() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
 s_up=$(for i in 1 2 3 4 5; do wall "$BUILD/sensorgram" --help; done | median)
 s_c=$(for i in 1 2 3 4 5; do
     wall "$BUILD/sensorgram" encode --dataset dsa data/dsa --sensors acc --subjects 1,2 \
-        --encoder gasf --image-size 64 --format npy --stack -q -j "$THREADS" --overwrite \
+        --encoder gasf --enc-size 64 --format npy --stack -q -j "$THREADS" --overwrite \
         -o "$out/e2e"
 done | median)
 n_c=$(($(wc -l < "$out/e2e/manifest.csv") - 1))

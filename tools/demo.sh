@@ -37,7 +37,7 @@ extra=${SG_DEMO_ARGS:-}
 data_opts=(--dataset dsa "$dsa")
 
 echo "== encode"
-"$bin" encode --dataset dsa "$dsa" --sensors acc --encoder gasf --image-size 64 \
+"$bin" encode --dataset dsa "$dsa" --sensors acc --encoder gasf --enc-size 64 \
     --format png -q --overwrite -o "${out}_encoded"
 "$bin" figures --gallery "$dsa" --dataset dsa --units LL --sensors acc \
     --encoder rp,gasf,mtf,gray,spectrogram -o "${out}_gallery.png"

@@ -4,7 +4,7 @@
     numpy_e2e.py DSA_ROOT SUBJECTS OUT.npy
 
 What a numpy user does for `sensorgram encode --dataset dsa --sensors acc
---subjects SUBJECTS --encoder gasf --image-size 64 --format npy --stack`:
+--subjects SUBJECTS --encoder gasf --enc-size 64 --format npy --stack`:
 parse every segment file of those subjects with numpy.loadtxt, keep the 15
 accelerometer columns, encode all of them as GASF 64 in one vectorized
 batch (float64, as pyts computes), and write one float32 (N, 15, 64, 64)

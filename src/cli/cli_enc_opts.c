@@ -6,62 +6,24 @@
  * the series length.  Names are case-insensitive.
  */
 #include "src/cli/cli_enc_opts.h"
+#include "src/cli/cli_number.h"
+#include "src/cli/cli_registry.h"
 
 #include "src/base/sg_error.h"
+#include "src/train/job.h"
 
-#include <errno.h>
-#include <math.h>
+#include <float.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-int cli_enc_option(enc_args *a, int opt, const char *arg)
-{
-    switch (opt) {
-    case CLI_ENC_OPT_ENCODER: a->encoder = arg; return 1;
-    case CLI_ENC_OPT_IMAGE_SIZE: a->image_size = arg; return 1;
-    case CLI_ENC_OPT_SAMPLE_RANGE: a->sample_range = arg; return 1;
-    case CLI_ENC_OPT_OVERLAPPING: a->overlapping = 1; return 1;
-    case CLI_ENC_OPT_N_BINS: a->n_bins = arg; return 1;
-    case CLI_ENC_OPT_STRATEGY: a->strategy = arg; return 1;
-    case CLI_ENC_OPT_MTF_FITTED: a->mtf_fitted = 1; return 1;
-    case CLI_ENC_OPT_DIMENSION: a->dimension = arg; return 1;
-    case CLI_ENC_OPT_TIME_DELAY: a->time_delay = arg; return 1;
-    case CLI_ENC_OPT_THRESHOLD: a->threshold = arg; return 1;
-    case CLI_ENC_OPT_PERCENTAGE: a->percentage = arg; return 1;
-    case CLI_ENC_OPT_WINDOW_LENGTH: a->window_length = arg; return 1;
-    case CLI_ENC_OPT_HOP: a->hop = arg; return 1;
-    case CLI_ENC_OPT_STFT_WINDOW: a->stft_window = arg; return 1;
-    case CLI_ENC_OPT_NO_LOG: a->no_log = 1; return 1;
-    case CLI_ENC_OPT_SCOPE: a->scope = arg; return 1;
-    case CLI_ENC_OPT_LAYOUT: a->layout = arg; return 1;
-    }
-    return 0;
-}
-
-int cli_strict_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || errno || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* Strict finite number; 0 on success. */
+/* Numbers go through the one strict parser (cli_number.h), silently:
+ * the messages here say more than a range. */
 static int parse_double(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
+    return cli_parse_double(out, NULL, s, -DBL_MAX, DBL_MAX, 0);
 }
 
 /* Picks the index of s in names[0..n), case-insensitive; -1 if absent. */
@@ -78,23 +40,24 @@ static const char *const window_names[] = {"hann", "hamming", "blackman", "rect"
 static const char *const scope_names[] = {"dataset", "segment", "axis"};
 static const char *const layout_names[] = {"channels", "mosaic", "rgb"};
 
-static int parse_image_size(enc_params *p, const char *s, const char *name)
+static int parse_image_size(enc_params *p, const char *s)
 {
     double d;
     if (strchr(s, '.') || strchr(s, 'e')) {
-        if (parse_double(s, &d) || !(d > 0.0 && d <= 1.0))
+        if (cli_parse_double(&d, NULL, s, 0.0, 1.0, 1))
             return sg_fail(SG_E_INVALID,
-                           "--%s: '%s' is neither a pixel count nor a fraction in (0, 1]", name,
+                           "--enc-size: '%s' is neither a pixel count nor a fraction in (0, 1]",
                            s);
         p->image_size = 0;
         p->image_size_frac = d;
-    } else if (cli_strict_int(s, 1, 1 << 16, &p->image_size)) {
+    } else if (cli_parse_int(&p->image_size, NULL, s, 1, 1 << 16)) {
         long v = strtol(s, NULL, 10);
         if (v > (1 << 16) && strspn(s, "0123456789") == strlen(s))
-            return sg_fail(SG_E_INVALID, "--%s: %s pixels is above the limit of %d (an image "
-                                         "side of 65536 pixels already takes 16 GiB as floats)",
-                           name, s, 1 << 16);
-        return sg_fail(SG_E_INVALID, "--%s: '%s' is not a positive integer or fraction", name,
+            return sg_fail(SG_E_INVALID, "--enc-size: %s pixels is above the limit of %d (an "
+                                         "image side of 65536 pixels already takes 16 GiB as "
+                                         "floats)",
+                           s, 1 << 16);
+        return sg_fail(SG_E_INVALID, "--enc-size: '%s' is not a positive integer or fraction",
                        s);
     }
     return SG_OK;
@@ -142,15 +105,13 @@ int cli_enc_build(enc_params *p, const enc_args *a, const char *default_encoder)
         return sg_fail_context(rc, "--encoder");
     enc_params_default(p, kind);
     int k;
-    if (a->image_size && (rc = parse_image_size(p, a->image_size,
-                                                a->image_size_name ? a->image_size_name
-                                                                   : "image-size")))
+    if (a->image_size && (rc = parse_image_size(p, a->image_size)))
         return rc;
     if (a->sample_range && (rc = parse_sample_range(p, a->sample_range)))
         return rc;
     if (a->overlapping)
         p->overlapping = 1;
-    if (a->n_bins && cli_strict_int(a->n_bins, 2, 1 << 16, &p->n_bins))
+    if (a->n_bins && cli_parse_int(&p->n_bins, NULL, a->n_bins, 2, 1 << 16))
         return sg_fail(SG_E_INVALID, "--n-bins: expected an integer >= 2, got '%s'", a->n_bins);
     if (a->strategy) {
         if ((k = pick(a->strategy, strategy_names, 3)) < 0)
@@ -161,10 +122,10 @@ int cli_enc_build(enc_params *p, const enc_args *a, const char *default_encoder)
     }
     if (a->mtf_fitted)
         p->mtf_fitted = 1;
-    if (a->dimension && cli_strict_int(a->dimension, 1, 1 << 20, &p->dimension))
+    if (a->dimension && cli_parse_int(&p->dimension, NULL, a->dimension, 1, 1 << 20))
         return sg_fail(SG_E_INVALID, "--dimension: expected a positive integer, got '%s'",
                        a->dimension);
-    if (a->time_delay && cli_strict_int(a->time_delay, 1, 1 << 20, &p->time_delay))
+    if (a->time_delay && cli_parse_int(&p->time_delay, NULL, a->time_delay, 1, 1 << 20))
         return sg_fail(SG_E_INVALID, "--time-delay: expected a positive integer, got '%s'",
                        a->time_delay);
     if (a->threshold && (rc = parse_threshold(p, a->threshold)))
@@ -172,10 +133,10 @@ int cli_enc_build(enc_params *p, const enc_args *a, const char *default_encoder)
     if (a->percentage && parse_double(a->percentage, &p->percentage))
         return sg_fail(SG_E_INVALID, "--percentage: expected a number, got '%s'",
                        a->percentage);
-    if (a->window_length && cli_strict_int(a->window_length, 2, 1 << 20, &p->window_length))
+    if (a->window_length && cli_parse_int(&p->window_length, NULL, a->window_length, 2, 1 << 20))
         return sg_fail(SG_E_INVALID, "--window-length: expected an integer >= 2, got '%s'",
                        a->window_length);
-    if (a->hop && cli_strict_int(a->hop, 1, 1 << 20, &p->hop))
+    if (a->hop && cli_parse_int(&p->hop, NULL, a->hop, 1, 1 << 20))
         return sg_fail(SG_E_INVALID, "--hop: expected a positive integer, got '%s'", a->hop);
     if (a->stft_window) {
         if ((k = pick(a->stft_window, window_names, 4)) < 0 &&
@@ -202,27 +163,19 @@ int cli_enc_build(enc_params *p, const enc_args *a, const char *default_encoder)
     return SG_OK;
 }
 
-/* The options a stacked element may set for itself (`gray:scope=axis`),
- * by their long option names; each overrides the shared option of that
- * name for this element only. */
-static const struct {
-    const char *name;
-    size_t field;
-} element_options[] = {
-    {"scope", offsetof(enc_args, scope)},
-    {"layout", offsetof(enc_args, layout)},
-    {"enc-size", offsetof(enc_args, image_size)},
-    {"sample-range", offsetof(enc_args, sample_range)},
-    {"n-bins", offsetof(enc_args, n_bins)},
-    {"strategy", offsetof(enc_args, strategy)},
-    {"dimension", offsetof(enc_args, dimension)},
-    {"time-delay", offsetof(enc_args, time_delay)},
-    {"threshold", offsetof(enc_args, threshold)},
-    {"percentage", offsetof(enc_args, percentage)},
-    {"window-length", offsetof(enc_args, window_length)},
-    {"hop", offsetof(enc_args, hop)},
-    {"stft-window", offsetof(enc_args, stft_window)},
-};
+/* Where a stacked element's own option (`gray:scope=axis`, by the long
+ * option's name) goes in enc_args: the registry's raw encoder options but
+ * --encoder; -1 for another name.  It overrides the shared option of
+ * that name for this element only. */
+static long element_field(const char *name)
+{
+    const cli_opt *o = cli_opt_find(name, CLI_TRAIN);
+    size_t base = offsetof(job_opts, enc_args) + 1, at = o ? o->at[CLI_REQ_JOB] : 0;
+    if (!o || strcmp(o->name, name) != 0 || o->type != CLI_STRING || at < base ||
+        at >= base + sizeof(enc_args) || strcmp(name, "encoder") == 0)
+        return -1;
+    return (long)(at - base);
+}
 
 enum { ELEMENT_TEXT_MAX = 128 };
 
@@ -234,24 +187,24 @@ static int parse_element(char *text, const char **name, enc_args *one, const cha
     char *save = NULL;
     *name = strtok_r(text, ":", &save);
     for (char *kv; (kv = strtok_r(NULL, ":", &save));) {
-        char *eq = strchr(kv, '=');
-        size_t i, n = sizeof element_options / sizeof element_options[0];
+        char *eq = strchr(kv, '='), names[512] = "";
         if (eq)
             *eq = '\0';
-        for (i = 0; i < n && strcmp(kv, element_options[i].name) != 0; i++)
-            ;
-        if (i == n)
+        long field = element_field(kv);
+        for (int i = 0; field < 0 && i < cli_n_opts; i++)
+            if (cli_opts[i].name && element_field(cli_opts[i].name) >= 0 &&
+                !strstr(names, cli_opts[i].name))
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         names[0] ? ", " : "", cli_opts[i].name);
+        if (field < 0)
             return sg_fail(SG_E_INVALID,
-                           "--encoder '%s': unknown element option '%s' (expected scope, "
-                           "layout, enc-size, sample-range, n-bins, strategy, dimension, "
-                           "time-delay, threshold, percentage, window-length, hop or "
-                           "stft-window)",
-                           list, kv);
+                           "--encoder '%s': unknown element option '%s' (expected %s)", list, kv,
+                           names);
         if (!eq || eq[1] == '\0')
             return sg_fail(SG_E_INVALID,
                            "--encoder '%s': element option '%s' needs a value (%s:%s=VALUE)",
                            list, kv, *name, kv);
-        *(const char **)((char *)one + element_options[i].field) = eq + 1;
+        *(const char **)((char *)one + field) = eq + 1;
     }
     return SG_OK;
 }

@@ -14,8 +14,7 @@
 int cmd_eval(int argc, char **argv)
 {
     job_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_MODEL | CLI_G_OUTPUT | CLI_G_DATA, EVAL_USAGE);
+    int rc = cli_parse(&o, NULL, argc, argv, EVAL_USAGE);
     if (rc == 1)
         return 0;
     if (rc == SG_OK && o.n_args < 2)

@@ -13,9 +13,7 @@
 int cmd_features(int argc, char **argv)
 {
     job_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_MODEL | CLI_G_OUTPUT | CLI_G_TRAIN,
-                       FEATURES_USAGE);
+    int rc = cli_parse(&o, NULL, argc, argv, FEATURES_USAGE);
     if (rc == 1)
         return 0;
     if (rc == SG_OK && o.n_args != 1)

@@ -27,15 +27,9 @@ static int report(const job_opts *o, const job_lr_find_result *r)
 int cmd_lr_find(int argc, char **argv)
 {
     job_opts o;
-    cli_opts_default(&o);
-    o.out_dir = "runs/lr_find";
-    int rc = cli_parse(&o, argc, argv,
-                       CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN | CLI_G_LRFIND,
-                       LR_FIND_USAGE);
+    int rc = cli_parse(&o, NULL, argc, argv, LR_FIND_USAGE);
     if (rc == 1)
         return 0;
-    if (rc == SG_OK)
-        rc = cli_sensor_defaults(&o);
     if (rc == SG_OK && o.n_args != 1)
         rc = sg_fail(SG_E_INVALID, "expected one DATA argument (see --help)");
     if (rc)

@@ -9,37 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_ensemble_defaults(job_opts *o)
+/* What every member must share (the registry's CLI_F_SHARED rows), so
+ * it is not a member's to set: "--out" or "-o". */
+static int member_option_allowed(const char *token)
 {
-    if (o->single && o->n_members > 0)
-        return sg_fail(SG_E_INVALID, "--single and --member exclude each other");
-    if (o->single || o->n_members > 0 || o->features || !o->dataset ||
-        strcmp(o->dataset, "dsa") != 0)
-        return SG_OK;
-    if (o->sensors || o->encoder_given || o->enc_args.scope || o->layout_given ||
-        o->magnitude_given)
-        return SG_OK;
-    static const char *const defaults[] = CLI_DSA_MEMBERS;
-    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-        o->members[o->n_members++] = defaults[i];
-    return SG_OK;
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(token + 2, "="), token + 2);
+    const cli_opt *o = token[1] == '-' ? cli_opt_find(name, CLI_TRAIN) : NULL;
+    for (int i = 0; token[1] != '-' && i < cli_n_opts; i++)
+        if (cli_opts[i].short_name == token[1] && (cli_opts[i].cmds & CLI_BIT(CLI_TRAIN)))
+            o = &cli_opts[i];
+    return !o || !(o->flags & CLI_F_SHARED);
 }
 
-/* What every member must share, so it is not a member's to set. */
-static int member_option_allowed(const char *name)
-{
-    static const char *const shared[] = {
-        "out", "overwrite", "resume", "dataset", "subjects", "label-regex", "photos",
-        "on-error", "cv", "valid-pct", "valid-subjects", "member", "single", "features",
-        "keep-folds", "cv-parallel", "dist-url", "rank", "world-size", "dist-backend",
-        "dist-timeout", "help", NULL};
-    for (int i = 0; shared[i]; i++)
-        if (strcmp(name, shared[i]) == 0)
-            return 0;
-    return 1;
-}
-
-/* Splits opts at white space into ms->buf[i] / ms->argv[i] after argv. */
+/* Splits opts at white space into ms->buf[i] / ms->argv[i] after argv
+ * (the caller names the member in a message). */
 static int member_argv(cli_members *ms, int i, int argc, char **argv, const char *opts,
                        int *argc_out)
 {
@@ -53,18 +37,12 @@ static int member_argv(cli_members *ms, int i, int argc, char **argv, const char
     int n = argc;
     char *save = NULL;
     for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-        if (t[0] == '-' && t[1] == '-') {
-            char name[64];
-            snprintf(name, sizeof name, "%.*s", (int)strcspn(t + 2, "="), t + 2);
-            if (!member_option_allowed(name))
-                return sg_fail(SG_E_INVALID,
-                               "--member '%s': --%s is shared by all members; give it once, "
-                               "outside --member",
-                               opts, name);
-        } else if (t[0] == '-' && (t[1] == 'o' || t[1] == 'h')) {
-            return sg_fail(SG_E_INVALID, "--member '%s': -%c is shared by all members", opts,
-                           t[1]);
-        }
+        if (t[0] == '-' && t[1] == '-' && !member_option_allowed(t))
+            return sg_fail(SG_E_INVALID,
+                           "--%.*s is shared by all members; give it once, outside --member",
+                           (int)strcspn(t + 2, "="), t + 2);
+        if (t[0] == '-' && t[1] && t[1] != '-' && !member_option_allowed(t))
+            return sg_fail(SG_E_INVALID, "-%c is shared by all members", t[1]);
         av[n++] = t;
     }
     av[n] = NULL;
@@ -73,7 +51,7 @@ static int member_argv(cli_members *ms, int i, int argc, char **argv, const char
 }
 
 int cli_members_parse(cli_members *ms, const job_opts *base, int argc, char **argv,
-                      unsigned groups, const char *usage)
+                      const char *usage)
 {
     if (base->resume)
         return sg_fail(SG_E_INVALID,
@@ -88,17 +66,16 @@ int cli_members_parse(cli_members *ms, const job_opts *base, int argc, char **ar
         ms->n = i + 1;
         int n = 0;
         rc = member_argv(ms, i, argc, argv, base->members[i], &n);
-        cli_opts_default(m);
+        /* A member is one model: as if --single, no default members. */
+        cli_given given = {0};
+        cli_given_add(&given, "single", CLI_TRAIN);
         if (rc == SG_OK)
-            rc = cli_parse(m, n, ms->argv[i], groups, usage);
+            rc = cli_parse(m, &given, n, ms->argv[i], usage);
         if (rc == SG_OK && m->n_args != base->n_args)
             rc = sg_fail(SG_E_INVALID, "--member '%s': '%s' is not an option", base->members[i],
                          m->args[m->n_args - 1]);
-        /* A member is one model: its own options, then train's defaults. */
         m->n_members = 0;
         m->single = 1;
-        if (rc == SG_OK)
-            rc = cli_sensor_defaults(m);
         if (rc == SG_OK)
             rc = job_train_check(m);
         if (rc && base->members[i][0])

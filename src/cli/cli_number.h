@@ -1,6 +1,8 @@
-/* cli_number.h - option values as numbers, with the option named in the
- * error ("--lr: 'x' is not a number in [0, 10]").  Shared by every option
- * parser so that all of them accept and refuse alike. */
+/* cli_number.h - option values as numbers: the one strict parser (the
+ * whole argument must be a number in range, because `--lr 1e-3x` silently
+ * training with another rate costs hours), with the option named in the
+ * error ("--lr: 'x' is not a number in [0, 10]").  name NULL: no message,
+ * for callers that say more (cli_enc_opts.c). */
 #ifndef SG_CLI_NUMBER_H
 #define SG_CLI_NUMBER_H
 

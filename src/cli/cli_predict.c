@@ -17,8 +17,7 @@
 int cmd_predict(int argc, char **argv)
 {
     job_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_MODEL | CLI_G_OUTPUT, PREDICT_USAGE);
+    int rc = cli_parse(&o, NULL, argc, argv, PREDICT_USAGE);
     if (rc == 1)
         return 0;
     if (rc == 0 && !o.output)

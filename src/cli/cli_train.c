@@ -21,23 +21,17 @@
 int cmd_train(int argc, char **argv)
 {
     job_opts o;
-    cli_opts_default(&o);
-    int rc = cli_parse(&o, argc, argv, CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN,
-                       TRAIN_USAGE);
+    int rc = cli_parse(&o, NULL, argc, argv, TRAIN_USAGE);
     if (rc == 1)
         return 0;
-    /* Before the single run's defaults, which fill in what it looks at. */
-    if (rc == SG_OK)
-        rc = cli_ensemble_defaults(&o);
-    if (rc == SG_OK)
-        rc = cli_sensor_defaults(&o);
+    if (rc == SG_OK && o.single && o.n_members > 0)
+        rc = sg_fail(SG_E_INVALID, "--single and --member exclude each other");
     if (rc == SG_OK)
         rc = job_train_check(&o);
     /* Every member's options, checked before the first one trains. */
     cli_members members = {0};
     if (rc == SG_OK && o.n_members > 0)
-        rc = cli_members_parse(&members, &o, argc, argv,
-                               CLI_G_DATA | CLI_G_SPLIT | CLI_G_MODEL | CLI_G_TRAIN, TRAIN_USAGE);
+        rc = cli_members_parse(&members, &o, argc, argv, TRAIN_USAGE);
     /* Only where the loops poll the flag (not the --features head). */
     if (rc == SG_OK && !o.features)
         rc = sg_signals_install();

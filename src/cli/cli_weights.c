@@ -8,9 +8,9 @@
  * The work is in models/ (pth_read.c, weights.c, weights_fetch.c); this
  * file only parses arguments and prints.
  */
+#include "src/cli/cli_registry.h"
 #include "src/cli/commands.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +23,7 @@
 #include "models/weights_fetch.h"
 
 static const char weights_usage[] =
-    "usage: sensorgram weights import FILE.pth -o OUT.safetensors [--key NAME]\n"
+    "sensorgram weights import FILE.pth -o OUT.safetensors [--key NAME]\n"
     "       sensorgram weights inspect FILE [--key NAME]\n"
     "       sensorgram weights fetch NAME [--dir D]\n"
     "       sensorgram weights path NAME|PATH\n"
@@ -41,42 +41,31 @@ static const char weights_usage[] =
     "        SHA-256 while it streams, converts and validates them and installs\n"
     "        ${XDG_DATA_HOME:-~/.local/share}/sensorgram/weights/NAME.safetensors,\n"
     "        where --pretrained NAME finds them.  Honours https_proxy/http_proxy.\n"
-    "path    prints the file --pretrained NAME|PATH resolves to.\n";
+    "path    prints the file --pretrained NAME|PATH resolves to.";
 
-/* Parses [--key NAME] [-o OUT] [--dir D] around one positional argument. */
-static int parse(int argc, char **argv, const char *cmd, const char **key, const char **out,
-                 const char **dir, const char **arg)
+/* Parses the registry's weights options around one positional argument;
+ * `takes` lists those this sub-command reads ("key out"). */
+static int parse(int argc, char **argv, const char *takes, cli_weights_req *w, const char **arg)
 {
-    static const struct option opts[] = {
-        {"key", required_argument, 0, 'k'}, {"output", required_argument, 0, 'o'},
-        {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (c == 'k' && key)
-            *key = optarg;
-        else if (c == 'o' && out)
-            *out = optarg;
-        else if (c == 'd' && dir)
-            *dir = optarg;
-        else if (c == 'h') {
-            fputs(weights_usage, stdout);
-            return 1;
-        } else {
-            fprintf(stderr, "sensorgram weights %s: unknown option or missing value '%s' (see --help)\n", cmd,
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "sensorgram weights %s: give exactly one %s (see --help)\n", cmd,
-                strcmp(cmd, "fetch") == 0 ? "NAME" : "FILE");
+    cli_given given = {0};
+    int first = 1, rc = cli_req_init(CLI_WEIGHTS, w);
+    if (rc == SG_OK)
+        rc = cli_args_parse(CLI_WEIGHTS, w, &given, argc, argv, weights_usage, &first);
+    if (rc == 1)
+        return 1;
+    for (const char *const *o = (const char *const[]){"key", "out", "dir", NULL}; !rc && *o; o++)
+        if (cli_given_has(&given, *o) && !strstr(takes, *o))
+            rc = sg_fail(SG_E_INVALID, "--%s does not apply to weights %s", *o, argv[0]);
+    if (rc) {
+        fprintf(stderr, "sensorgram weights %s: %s (see --help)\n", argv[0], sg_last_error());
         return 2;
     }
-    *arg = argv[optind];
+    if (first != argc - 1) {
+        fprintf(stderr, "sensorgram weights %s: give exactly one %s (see --help)\n", argv[0],
+                strcmp(argv[0], "fetch") == 0 ? "NAME" : "FILE");
+        return 2;
+    }
+    *arg = argv[first];
     return 0;
 }
 
@@ -107,16 +96,17 @@ static void fetch_progress(void *ctx, uint64_t done, uint64_t total)
 
 static int weights_fetch(int argc, char **argv)
 {
-    const char *dir = NULL, *name = NULL;
-    int p = parse(argc, argv, "fetch", NULL, NULL, &dir, &name);
+    cli_weights_req w;
+    const char *name = NULL;
+    int p = parse(argc, argv, "dir", &w, &name);
     if (p)
         return p == 1 ? 0 : p;
     const sg_weights_source *src = sg_weights_source_find(name);
     if (src)
         fprintf(stderr, "sensorgram weights fetch: downloading %s\n", src->url);
     char path[4096];
-    fetch_bar bar = {.tty = isatty(fileno(stderr))};
-    int rc = sg_weights_fetch(name, dir, path, sizeof path, fetch_progress, &bar);
+    fetch_bar bar = {.tty = !w.quiet && isatty(fileno(stderr))};
+    int rc = sg_weights_fetch(name, w.dir, path, sizeof path, fetch_progress, &bar);
     sg_progress_free(bar.bar);
     if (rc != 0) {
         fprintf(stderr, "sensorgram weights fetch: %s\n", sg_last_error());
@@ -128,31 +118,33 @@ static int weights_fetch(int argc, char **argv)
 
 static int weights_import(int argc, char **argv)
 {
-    const char *key = NULL, *out = NULL, *src = NULL;
-    int p = parse(argc, argv, "import", &key, &out, NULL, &src);
+    cli_weights_req w;
+    const char *src = NULL;
+    int p = parse(argc, argv, "key out", &w, &src);
     if (p)
         return p == 1 ? 0 : p;
-    if (!out) {
+    if (!w.out) {
         fprintf(stderr, "sensorgram weights import: -o OUT.safetensors is required\n");
         return 2;
     }
-    int rc = sg_weights_import(src, key, out, NULL);
+    int rc = sg_weights_import(src, w.key, w.out, NULL);
     if (rc != 0) {
         fprintf(stderr, "sensorgram weights import: %s\n", sg_last_error());
         return exit_code(rc);
     }
-    printf("%s\n", out);
+    printf("%s\n", w.out);
     return 0;
 }
 
 static int weights_inspect(int argc, char **argv)
 {
-    const char *key = NULL, *path = NULL;
-    int p = parse(argc, argv, "inspect", &key, NULL, NULL, &path);
+    cli_weights_req w;
+    const char *path = NULL;
+    int p = parse(argc, argv, "key", &w, &path);
     if (p)
         return p == 1 ? 0 : p;
     sg_st_file f;
-    int rc = sg_weights_open(&f, path, key);
+    int rc = sg_weights_open(&f, path, w.key);
     if (rc != 0) {
         fprintf(stderr, "sensorgram weights inspect: %s\n", sg_last_error());
         return exit_code(rc);
@@ -183,7 +175,7 @@ static int weights_inspect(int argc, char **argv)
 int cmd_weights(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(weights_usage, argc < 2 ? stderr : stdout);
+        cli_help_print(argc < 2 ? stderr : stdout, CLI_WEIGHTS, weights_usage);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "fetch") == 0)

@@ -1,9 +1,10 @@
 /* commands.h - one function per sub-command (darknet style).
  *
  * Each cmd_* receives argv starting at the sub-command's name, parses
- * its own getopt_long options, prints its own --help, reports errors as
- * one line "sensorgram CMD: message" on stderr, and returns the process
- * exit status (0 ok, 1 runtime failure, 2 usage error).
+ * it with the option registry's parser (cli_registry.h: its options are
+ * rows there, and so is its --help), reports errors as one line
+ * "sensorgram CMD: message" on stderr, and returns the process exit
+ * status (0 ok, 1 runtime failure, 2 usage error).
  */
 #ifndef SG_COMMANDS_H
 #define SG_COMMANDS_H

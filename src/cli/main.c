@@ -1,4 +1,5 @@
 /* main.c - sensorgram's entry point: dispatches to one sub-command. */
+#include "src/cli/cli_registry.h"
 #include "src/cli/commands.h"
 
 #include <stdio.h>
@@ -40,6 +41,11 @@ int main(int argc, char **argv)
     if (argc < 2) {
         print_usage(stderr);
         return 2;
+    }
+    /* not in the usage: `make docs-options` writes docs/options.md with it */
+    if (argc == 3 && strcmp(argv[1], "help") == 0 && strcmp(argv[2], "--markdown") == 0) {
+        cli_help_markdown(stdout);
+        return 0;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {

@@ -11,7 +11,6 @@ typedef struct enc_args {
     const char *image_size, *sample_range, *n_bins, *strategy, *dimension, *time_delay;
     const char *threshold, *percentage, *window_length, *hop, *stft_window, *scope, *layout;
     int overlapping, mtf_fitted, no_log;
-    const char *image_size_name; /* option name in messages; NULL = "image-size" */
 } enc_args;
 
 #endif

@@ -534,7 +534,7 @@ int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped
         rc = sg_fail(SG_E_INVALID,
                      "%s: a segment of %d samples gives a %d x %d x %d image (%.1f GiB as "
                      "floats, per thread): cut recordings into windows with --window N (e.g. "
-                     "--window 128) or shrink the image with --image-size",
+                     "--window 128) or shrink the image with --enc-size",
                      set.source[0], T, oc, oh, ow, img_bytes / (double)(1ULL << 30));
     if (!rc && stacked && !a->npy && oc != 3) {
         char name[128];
@@ -585,7 +585,7 @@ int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped
             rc = sg_fail(SG_E_NOMEM,
                          "%s: out of memory for the encoder workspace of a %d-sample segment "
                          "(%d x %d x %d image, %.2f GiB as floats, thread %d of %d): cut "
-                         "recordings with --window N, shrink with --image-size, or use fewer "
+                         "recordings with --window N, shrink with --enc-size, or use fewer "
                          "threads (-j)",
                          set.source[0], T, oc, oh, ow, img_bytes / (double)(1ULL << 30), t + 1,
                          nt);

@@ -2,8 +2,10 @@
  * features) asks of the engine: the request src/cli/ parses from argv and
  * the src/train/job_*.c stages read.
  *
- * The command line fills it (src/cli/cli_common.c: defaults, parsing,
- * the DSA recipe); nothing below src/cli/ parses argv.  The raw encoder
+ * The command line fills it (src/cli/: the option registry's defaults
+ * and parser, the DSA recipe); nothing below src/cli/ parses argv.  The
+ * *_given flags say what the user typed; src/cli/cli_common.c sets them
+ * from the parser's record, in one place.  The raw encoder
  * options are kept as given (enc_args) because the engine builds the
  * encoders from them once it knows the data.
  */
@@ -44,13 +46,11 @@ typedef struct job_opts {
     int on_error_skip;          /* --on-error skip: leave unreadable images out */
     const char *cmd;            /* the command's name (argv[0]), for messages */
     const char *units, *sensors, *axes, *subjects;
-    int encoder_given;
-    int layout_given;
+    int layout_given;           /* --layout given: else chosen from the channels */
     enc_args enc_args;      /* raw encoder options; enc is built from them */
     enc_params enc;             /* the (first) encoder */
     enc_stack stack;            /* --encoder A+B+...: stacked as channels (n = 1: enc) */
     dsa_magnitude magnitude;    /* --magnitude add|only|off (DSA norm rows) */
-    int magnitude_given;
     /* split */
     double valid_pct;           /* default 0.2: of the subjects, or of the samples */
     int valid_pct_given;        /* --valid-pct given: a random split of samples */
@@ -59,8 +59,7 @@ typedef struct job_opts {
     int cv_k;
     /* model */
     sg_arch arch;
-    int arch_given;
-    int epochs_given;
+    int arch_given;             /* --arch given: eval/predict check the checkpoint's */
     const char *pretrained;     /* NULL = default resolution, "none" = random */
     int image_size;             /* model input side; 0 = the data's own size */
     const char *device;
@@ -69,7 +68,6 @@ typedef struct job_opts {
     int workers;                /* loader workers; default 2 */
     int threads;                /* libtorch CPU threads; 0 = one per core */
     uint64_t seed;
-    int seed_given;
     /* train */
     int epochs;
     double lr;
@@ -81,7 +79,7 @@ typedef struct job_opts {
     int freeze_epochs;          /* -1: 1 with pretrained weights, else 0 */
     int schedule_fastai;        /* 0: OneCycleLR, 1: fastai's variant */
     int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */
-    aug_args aug;           /* --aug-* (sensor series) and --tta (cli_aug_opts.h) */
+    aug_args aug;           /* --aug-* (sensor series) and --tta (src/cli/cli_rows.c) */
     const char *out_dir;
     int resume;
     int overwrite;              /* replace an earlier run in out_dir */

@@ -1,4 +1,4 @@
-/* job_aug.h - wiring the augmentation options (cli_aug_opts.h) into the
+/* job_aug.h - wiring the augmentation options (src/cli/cli_rows.c) into the
  * commands: series augmentation installed on a training dataset, written
  * to config.json, and --tta checked against a checkpoint before any data
  * is read.

@@ -18,7 +18,7 @@
  * default must be the best measured recipe, so for --dataset dsa with
  * the representation left open (no --sensors, --encoder, --scope,
  * --layout or --magnitude, no --single) the members are
- * CLI_DSA_MEMBERS (src/cli/cli_members.h).
+ * the DSA recipe's (src/cli/cli_preset.c).
  *
  * OPTS is split at white space; it may set what defines a model (data
  * selection of sensors/units/axes, encoder and its options, network,
