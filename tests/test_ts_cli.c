@@ -1,6 +1,7 @@
 /* test_ts_cli.c - UEA/UCR .ts files through the binary, as a user of the
  * archive types it: `train P_TRAIN.ts`, `eval CKPT P_TEST.ts`, `predict
- * CKPT P_TEST.ts` and `encode P_TRAIN.ts`, on a synthetic two-class problem
+ * CKPT P_TEST.ts` (CKPT also the run folder of a single model, which is
+ * its final model) and `encode P_TRAIN.ts`, on a synthetic two-class problem
  * (a still sensor against a swinging one, 3 dimensions x 64 samples); and
  * a bad file refused with its one-line "FILE:LINE: case N, dimension D"
  * message, exit 1 and no run folder left behind.
@@ -73,6 +74,24 @@ static void test_train_eval_predict_encode(void **state)
     if (acc < 0.9)
         fail_msg("eval on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s", acc, log);
     free(log);
+
+    /* the run folder of a single model is its final model */
+    st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval_run'", run, test_ts, tmp);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    st = sg_test_run(&log, NULL, "eval '%s/last.safetensors' '%s' -o '%s/eval_last'", run,
+                     test_ts, tmp);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    char path_run[1200], path_last[1200];
+    snprintf(path_run, sizeof path_run, "%s/eval_run/predictions.csv", tmp);
+    snprintf(path_last, sizeof path_last, "%s/eval_last/predictions.csv", tmp);
+    char *by_run = sg_test_slurp(path_run), *by_last = sg_test_slurp(path_last);
+    assert_non_null(by_run);
+    assert_non_null(by_last);
+    assert_string_equal(by_run, by_last);
+    free(by_run);
+    free(by_last);
 
     st = sg_test_run(&log, NULL, "predict '%s/best.safetensors' '%s' -o '%s'", run, test_ts,
                      preds);

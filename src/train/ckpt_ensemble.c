@@ -121,8 +121,9 @@ static int expand_one_run(ckpt_list *out, const char *dir, size_t *found)
     return rc;
 }
 
-/* A --keep-folds run folder, or an ensemble's (train --member): every
- * member_N's models, N ascending. */
+/* A run folder: an ensemble's (train --member: every member_N's models,
+ * N ascending), a --keep-folds run's (fold_N's), or a single run's final
+ * model. */
 static int expand_run_dir(ckpt_list *out, const char *dir)
 {
     numbered *members;
@@ -137,19 +138,15 @@ static int expand_run_dir(ckpt_list *out, const char *dir)
                          members[i].path, SG_RUN_CKPT_LAST, SG_RUN_FOLD_MODEL);
     }
     numbered_free(members, n_members);
+    /* A run of its own: its --keep-folds models, else its final model,
+     * the one its validation outputs came from (as for a member). */
     if (rc == SG_OK && n_members == 0) {
-        numbered *v;
-        size_t nv;
-        rc = numbered_subdirs(&v, &nv, dir, "fold_", SG_RUN_FOLD_MODEL);
-        for (size_t i = 0; rc == SG_OK && i < nv; i++)
-            rc = list_add(out, v[i].path, strlen(v[i].path));
-        numbered_free(v, nv);
-        if (rc == SG_OK && nv == 0)
+        rc = expand_one_run(out, dir, &found);
+        if (rc == SG_OK && found == 0)
             rc = sg_fail(SG_E_INVALID,
-                         "%s: a folder without fold_N/%s or member_N/: give a checkpoint file, "
-                         "or the folder of a run trained with --cv ... --keep-folds or with "
-                         "--member",
-                         dir, SG_RUN_FOLD_MODEL);
+                         "%s: a folder without %s, fold_N/%s or member_N/: give a checkpoint "
+                         "file, or the folder of a finished run",
+                         dir, SG_RUN_CKPT_LAST, SG_RUN_FOLD_MODEL);
     }
     out->is_run_dir = rc == SG_OK;
     return rc;
