@@ -167,7 +167,8 @@ const cli_opt cli_opts[] = {
     {NULL, .help = "Data:"},
     {"dataset", .cmds = ENC, .type = CLI_CHOICE, .at = {E(dsa)}, .choices = CH("csv", "dsa"),
      .def = "csv", .help = "dsa: INPUT is a UCI Daily and Sports Activities root (ROOT/aNN/pM/"
-     "sKK.txt); csv: INPUTs are CSV files or folders (searched for *.csv, *.txt)"},
+     "sKK.txt); csv: INPUTs are CSV files or folders (searched for *.csv, *.txt), or one "
+     "UEA/UCR .ts file"},
     {"dataset", .cmds = FIT, .type = CLI_CHOICE, .at = {J(dataset)}, .choices = CH("dsa"),
      .flags = CLI_F_NAME | CLI_F_SHARED,
      .help = "DATA is a Daily and Sports Activities root, encoded in memory"},
