@@ -166,13 +166,13 @@ TEST_SRC := $(wildcard tests/test_*.c)
 # The unit tier: library-level programs (libsensorgram.a; the model ones
 # load libsensorgram_torch.so) that never run ./sensorgram.
 TEST_UNIT     := dsa encoders image_folder image_io loader metrics optim parallel png_npy \
-                 run_dir safetensors schedule sensor_csv split transform uea_ts weight_avg
+                 run_dir safetensors schedule sensor_csv split transform uea_ts npy_series weight_avg
 # The binary tier: programs that run ./sensorgram (SG_BIN), if only in some
 # of their tests (tests/sg_run.h's sg_test_run, or a command of their own).
 TEST_BIN_TIER := avg_ensemble batch_mix cuda_graphs dist encode_cli encode_shard figures \
                  models models_fetch options_doc png_map_cli pth pyts_cli repr_cli \
                  series_augment stack_cli torch_loader train_bad_input train_e2e train_ensemble \
-                 ts_cli
+                 series_cli
 TEST_NAMES    := $(TEST_SRC:tests/test_%.c=%)
 TEST_LISTED   := $(TEST_UNIT) $(TEST_BIN_TIER)
 # make test TESTS='encoders pth': the names whose test_NAME contains a word

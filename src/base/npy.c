@@ -104,8 +104,41 @@ static const char *dict_value(const char *dict, const char *key)
     return p;
 }
 
+/* descr "'<f8'" (or '|u1') into kind and item size; 0 or -1. */
+static int parse_descr(const char *descr, char *kind, size_t *item)
+{
+    if (descr[0] != '\'' || (descr[1] != '<' && descr[1] != '|'))
+        return -1;
+    char k = descr[2];
+    char *end;
+    errno = 0;
+    unsigned long size = strtoul(descr + 3, &end, 10);
+    if (errno || end == descr + 3 || *end != '\'' || size == 0 || size > 4096)
+        return -1;
+    if (k == 'U')
+        size *= 4;
+    else if (!((k == 'f' && (size == 4 || size == 8)) ||
+               ((k == 'i' || k == 'u') && (size == 1 || size == 2 || size == 4 || size == 8))))
+        return -1;
+    if (descr[1] == '|' && size != 1)
+        return -1;
+    *kind = k;
+    *item = size;
+    return 0;
+}
+
 int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
                         const char *name)
+{
+    int rc = sg_npy_parse_header_any(info, buf, n, name);
+    if (rc == SG_OK && info->kind != 'f')
+        return sg_fail(SG_E_UNSUPPORTED, "%s: .npy dtype '<%c%zu' is not '<f4' or '<f8'", name,
+                       info->kind, info->kind == 'U' ? info->item / 4 : info->item);
+    return rc;
+}
+
+int sg_npy_parse_header_any(sg_npy_info *info, const unsigned char *buf, size_t n,
+                            const char *name)
 {
     memset(info, 0, sizeof *info);
     if (!host_is_little_endian())
@@ -142,12 +175,9 @@ int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
         rc = sg_fail(SG_E_PARSE, "%s: .npy header lacks descr/fortran_order/shape", name);
         goto done;
     }
-    if (strncmp(descr, "'<f4'", 5) == 0) {
-        info->item = 4;
-    } else if (strncmp(descr, "'<f8'", 5) == 0) {
-        info->item = 8;
-    } else {
-        rc = sg_fail(SG_E_UNSUPPORTED, "%s: .npy dtype %.8s is not '<f4' or '<f8'", name, descr);
+    if (parse_descr(descr, &info->kind, &info->item) != 0) {
+        rc = sg_fail(SG_E_UNSUPPORTED, "%s: .npy dtype %.8s is not a little-endian number or "
+                                       "text", name, descr);
         goto done;
     }
     if (strncmp(fo, "False", 5) != 0) {
@@ -179,6 +209,10 @@ int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
         info->shape[info->ndim++] = (size_t)v;
         count *= (size_t)v;
         sh = end;
+    }
+    if (count > SIZE_MAX / info->item) {
+        rc = sg_fail(SG_E_PARSE, "%s: .npy shape too large", name);
+        goto done;
     }
     info->count = count;
     info->offset = start + hlen;

@@ -13,9 +13,11 @@ int sg_npy_write_ex(const char *path, const float *data, int ndim, const size_t 
                     int fsync_file);
 
 /* A parsed .npy header: data starts at offset, count values of item
- * bytes (4: '<f4', 8: '<f8'), C order. */
+ * bytes of kind ('f' float, 'i' signed, 'u' unsigned integer, 'U'
+ * UTF-32 text of item / 4 characters; little-endian), C order. */
 typedef struct sg_npy_info {
     size_t offset, item, count;
+    char kind;
     int ndim;
     size_t shape[8];
 } sg_npy_info;
@@ -31,6 +33,12 @@ int sg_npy_header(unsigned char *head, size_t total, int ndim, const size_t *sha
  * (offset + count * item bytes) is all there. */
 int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
                         const char *name);
+
+/* Same for any little-endian numeric or text dtype ('<f4', '<f8', '<i8',
+ * '|u1', '<U12', ...: labels come in all of them); info->kind says
+ * which. */
+int sg_npy_parse_header_any(sg_npy_info *info, const unsigned char *buf, size_t n,
+                            const char *name);
 
 /* Decodes an in-memory .npy (as sg_npy_read) into a malloc'd float array. */
 int sg_npy_decode(const unsigned char *buf, size_t n, const char *name, float **data, int *ndim,

@@ -37,6 +37,7 @@
 #include "src/base/progress.h"
 #include "src/base/signals.h"
 #include "datasets/sensor_csv.h"
+#include "datasets/npy_series.h"
 #include "datasets/uea_ts.h"
 #include "datasets/series.h"
 #include "src/base/sg_error.h"
@@ -74,6 +75,10 @@ static int load_inputs(sg_series_set *set, const encode_request *a, char *const 
     }
     if (is_ts(a, inputs, n))
         return uea_ts_load(set, inputs[0]);
+    char x[4096], y[4096];
+    int npy = !a->dsa && n == 1 ? npy_series_find(inputs[0], x, y, sizeof x) : 0;
+    if (npy)
+        return npy < 0 ? npy : npy_series_load(set, x, y);
     return sensor_csv_load_skip(set, inputs, n, &a->csv, skipped);
 }
 

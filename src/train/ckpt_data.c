@@ -13,6 +13,7 @@
 #include "src/encode/enc_json.h"
 #include "datasets/image_folder.h"
 #include "datasets/sensor_csv.h"
+#include "datasets/npy_series.h"
 #include "datasets/uea_ts.h"
 #include "src/base/sg_error.h"
 #include "src/train/train.h"
@@ -108,9 +109,14 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     if (rc)
         return sg_fail_context(SG_E_CORRUPT, "checkpoint DSA selection");
     sg_series_set set = {0};
+    /* numpy segments (X.npy (N, C, T)) rather than an image array */
+    char x[4096], y[4096];
+    int from_npy = n == 1 ? npy_series_find(inputs[0], x, y, sizeof x) : 0;
+    if (from_npy < 0)
+        return from_npy;
     /* An image (or array) handed to a sensor checkpoint: say so, rather
      * than a CSV error about its bytes. */
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; !from_npy && i < n; i++) {
         sg_file_kind kind = SG_FILE_UNKNOWN;
         if (is_dir(inputs[i]) || sg_file_kind_read(inputs[i], &kind) != SG_OK)
             continue;
@@ -123,7 +129,9 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     }
     int from_root = n == 1 && is_dsa_root(inputs[0]);
     int from_ts = n == 1 && uea_ts_is_ts_path(inputs[0]);
-    if (from_ts) {
+    if (from_npy) {
+        rc = npy_series_load(&set, x, y);
+    } else if (from_ts) {
         rc = uea_ts_load(&set, inputs[0]);
     } else if (from_root) {
         /* the norm rows the checkpoint was trained with, from the same axes */
@@ -160,7 +168,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                      "*.csv/*.txt segments or a DSA root)",
                      inputs[0]);
     /* the norm rows the checkpoint was trained with, from the same axes */
-    else if (rc == SG_OK && !from_root && !from_ts)
+    else if (rc == SG_OK && !from_root && !from_ts && !from_npy)
         rc = dsa_magnitude_apply(&set, &sel, (dsa_magnitude)meta->magnitude);
     if (rc == SG_OK && set.n_channels != meta->segment_channels)
         rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",

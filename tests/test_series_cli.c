@@ -1,10 +1,13 @@
-/* test_ts_cli.c - UEA/UCR .ts files through the binary, as a user of the
- * archive types it: `train P_TRAIN.ts`, `eval CKPT P_TEST.ts`, `predict
+/* test_series_cli.c - sensor segments from files other than DSA through
+ * the binary: UEA/UCR .ts files as a user of the archive types them, `train P_TRAIN.ts`, `eval CKPT P_TEST.ts`, `predict
  * CKPT P_TEST.ts` (CKPT also the run folder of a single model, which is
  * its final model) and `encode P_TRAIN.ts`, on a synthetic two-class problem
  * (a still sensor against a swinging one, 3 dimensions x 64 samples); and
  * a bad file refused with its one-line "FILE:LINE: case N, dimension D"
- * message, exit 1 and no run folder left behind.
+ * message, exit 1 and no run folder left behind.  The same problem as
+ * numpy arrays (X.npy (N, C, T) with y.npy, as tsai/sktime users hold it):
+ * trained from its folder, evaluated and predicted, and an X.npy whose
+ * case count differs from y.npy's refused.
  */
 #include "tests/sg_run.h"
 
@@ -145,11 +148,90 @@ static void test_bad_file_refused(void **state)
     free(tmp);
 }
 
+/* Converts a .ts file into DIR/X.npy (float64) and DIR/y.npy (text) with
+ * numpy, as a tsai user holds the problem. */
+static void ts_to_npy(const char *ts, const char *dir, int drop_label)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s -c \"import numpy as np, os, sys\n"
+             "X, y, data = [], [], False\n"
+             "for line in open(sys.argv[1]):\n"
+             "    line = line.strip()\n"
+             "    if not line or line[0] == '#': continue\n"
+             "    if not data:\n"
+             "        data = line.lower() == '@data'; continue\n"
+             "    *dims, label = line.split(':')\n"
+             "    X.append([[float(v) for v in d.split(',')] for d in dims]); y.append(label)\n"
+             "os.makedirs(sys.argv[2], exist_ok=True)\n"
+             "np.save(sys.argv[2] + '/X.npy', np.array(X))\n"
+             "np.save(sys.argv[2] + '/y.npy', np.array(y[int(sys.argv[3]):]))\n"
+             "\" '%s' '%s' %d",
+             sg_test_python(), ts, dir, drop_label);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_numpy_arrays(void **state)
+{
+    (void)state;
+    SG_REQUIRE_PYTHON("numpy");
+    char *tmp = sg_test_tmpdir();
+    char ts[1100], train[1100], test[1100], bad[1100], run[1100];
+    snprintf(ts, sizeof ts, "%s/Swing.ts", tmp);
+    snprintf(train, sizeof train, "%s/train", tmp);
+    snprintf(test, sizeof test, "%s/test", tmp);
+    snprintf(bad, sizeof bad, "%s/bad", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    write_problem(ts, 24, 1);
+    ts_to_npy(ts, train, 0);
+    write_problem(ts, 10, 2);
+    ts_to_npy(ts, test, 0);
+    ts_to_npy(ts, bad, 1);
+
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL,
+                         "train '%s' --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
+                         "--no-progress --out '%s'",
+                         train, run);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval'", run, test, tmp);
+    SG_ASSERT_EXIT(st, 0, log);
+    double acc = field_after(log, "20 samples: accuracy ");
+    if (acc < 0.9)
+        fail_msg("eval on the numpy test folder: accuracy %.3f, expected >= 0.9:\n%s", acc, log);
+    free(log);
+    char preds[1200];
+    snprintf(preds, sizeof preds, "%s/preds.csv", tmp);
+    st = sg_test_run(&log, NULL, "predict '%s' '%s/X.npy' -o '%s'", run, test, preds);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    char *csv = sg_test_slurp(preds);
+    SG_ASSERT_CONTAINS(csv, "\nX_00020,");
+    free(csv);
+
+    st = sg_test_run(&log, NULL, "train '%s' --arch resnet18 --epochs 1 --no-progress --out '%s/r2'",
+                     bad, tmp);
+    SG_ASSERT_EXIT(st, 1, log);
+    char want[1400];
+    snprintf(want, sizeof want,
+             "sensorgram train: %s/X.npy has 20 cases, %s/y.npy 19 labels: one label per case\n",
+             bad, bad);
+    assert_string_equal(log, want);
+    free(log);
+    char r2[1200];
+    snprintf(r2, sizeof r2, "%s/r2", tmp);
+    assert_false(sg_test_path_exists(r2));
+    sg_test_rmtree(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_eval_predict_encode),
         cmocka_unit_test(test_bad_file_refused),
+        cmocka_unit_test(test_numpy_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
