@@ -58,6 +58,33 @@ static int read_header(const char *path, sg_npy_info *info)
     return rc;
 }
 
+/* Reads the whole .npy at path into *buf (the caller frees it) and
+ * parses its header into in, checking that the data is all there. */
+static int read_npy(const char *path, char **buf, sg_npy_info *in)
+{
+    size_t n = 0;
+    int rc = sg_file_read(path, buf, &n);
+    if (rc == SG_OK)
+        rc = sg_npy_parse_header_any(in, (const unsigned char *)*buf, n, path);
+    if (rc == SG_OK && (n - in->offset) / in->item < in->count)
+        rc = sg_fail(SG_E_PARSE, "%s: truncated .npy data (expected %zu values)", path,
+                     in->count);
+    return rc;
+}
+
+/* The float32 or float64 value at p. */
+static double float_at(const unsigned char *p, size_t item)
+{
+    if (item == 4) {
+        float f;
+        memcpy(&f, p, 4);
+        return f;
+    }
+    double d;
+    memcpy(&d, p, 8);
+    return d;
+}
+
 /* y.npy or y.csv beside x (in its folder), or "". */
 static void find_labels(const char *x, char *y, size_t size)
 {
@@ -152,14 +179,7 @@ static int number_text(char **out, const unsigned char *p, const sg_npy_info *in
 {
     long long v = 0;
     if (in->kind == 'f') {
-        double d;
-        if (in->item == 4) {
-            float fl;
-            memcpy(&fl, p, 4);
-            d = fl;
-        } else {
-            memcpy(&d, p, 8);
-        }
+        double d = float_at(p, in->item);
         if (!isfinite(d) || d != floor(d) || fabs(d) > 1e15)
             return sg_fail(SG_E_PARSE, "%s: label %zu is %g, not a class number", path, i + 1, d);
         v = (long long)d;
@@ -178,17 +198,11 @@ static int number_text(char **out, const unsigned char *p, const sg_npy_info *in
 static int labels_from_npy(labels *l, const char *path)
 {
     char *buf = NULL;
-    size_t n = 0;
-    int rc = sg_file_read(path, &buf, &n);
-    if (rc)
-        return rc;
     sg_npy_info in;
-    rc = sg_npy_parse_header_any(&in, (const unsigned char *)buf, n, path);
+    int rc = read_npy(path, &buf, &in);
     if (rc == SG_OK && !(in.ndim == 1 || (in.ndim == 2 && in.shape[1] == 1)))
         rc = sg_fail(SG_E_SHAPE, "%s: labels must be one value per case (shape (N,)), not %d "
                                  "dimensions", path, in.ndim);
-    if (rc == SG_OK && (n - in.offset) / in.item < in.count)
-        rc = sg_fail(SG_E_PARSE, "%s: truncated .npy data (expected %zu values)", path, in.count);
     if (rc == SG_OK && !(l->text = calloc(in.count ? in.count : 1, sizeof *l->text)))
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     for (size_t i = 0; rc == SG_OK && i < in.count; i++) {
@@ -294,12 +308,8 @@ static int index_labels(sg_series_set *s, const labels *l)
 static int read_x(sg_series_set *s, const char *path)
 {
     char *buf = NULL;
-    size_t n = 0;
-    int rc = sg_file_read(path, &buf, &n);
-    if (rc)
-        return rc;
     sg_npy_info in;
-    rc = sg_npy_parse_header_any(&in, (const unsigned char *)buf, n, path);
+    int rc = read_npy(path, &buf, &in);
     if (rc == SG_OK && in.kind != 'f')
         rc = sg_fail(SG_E_UNSUPPORTED,
                      "%s: dtype '<%c%zu': segments must be float32 or float64 (X.astype('float32'))",
@@ -311,20 +321,10 @@ static int read_x(sg_series_set *s, const char *path)
                         in.shape[1] > 100000 || in.shape[2] > 10000000))
         rc = sg_fail(SG_E_SHAPE, "%s: shape (%zu, %zu, %zu) holds no usable segments", path,
                      in.shape[0], in.shape[1], in.shape[2]);
-    if (rc == SG_OK && (n - in.offset) / in.item < in.count)
-        rc = sg_fail(SG_E_PARSE, "%s: truncated .npy data (expected %zu values)", path, in.count);
     if (rc == SG_OK && !(s->data = malloc(in.count * sizeof *s->data)))
         rc = sg_fail(SG_E_NOMEM, "out of memory for %zu values", in.count);
     for (size_t i = 0; rc == SG_OK && i < in.count; i++) {
-        const unsigned char *p = (const unsigned char *)buf + in.offset + i * in.item;
-        double d;
-        if (in.item == 4) {
-            float f;
-            memcpy(&f, p, 4);
-            d = f;
-        } else {
-            memcpy(&d, p, 8);
-        }
+        double d = float_at((const unsigned char *)buf + in.offset + i * in.item, in.item);
         if (!isfinite(d)) {
             size_t seg = in.shape[1] * in.shape[2];
             rc = sg_fail(SG_E_PARSE, "%s: case %zu, channel %zu, sample %zu is %g: fill or "
