@@ -325,7 +325,7 @@ const cli_opt cli_opts[] = {
      .help = "loader threads that prepare the images"},
     {"workers", .cmds = MODEL, .alias_of = "jobs"},
     {"threads", .cmds = MODEL, .type = CLI_INT, .at = {J(threads)}, .hi = 1024,
-     .def_text = "cores left beside the loader workers", .help = "libtorch CPU threads"},
+     .def_text = "all cores, shared by the ranks on one machine", .help = "libtorch CPU threads"},
     {"on-error", .cmds = MODEL, .type = CLI_CHOICE, .at = {J(on_error_skip)},
      .choices = CH("fail", "skip"), .def = "fail", .flags = CLI_F_SHARED,
      .help = "unreadable images: stop, listing them, or leave them out"},

@@ -66,7 +66,7 @@ typedef struct job_opts {
     sg_precision precision;
     sg_cuda_graphs cuda_graphs;  /* --cuda-graphs (default auto) */
     int workers;                /* loader workers; default 2 */
-    int threads;                /* libtorch CPU threads; 0 = one per core */
+    int threads;                /* libtorch CPU threads; 0 = job_torch_threads decides */
     uint64_t seed;
     /* train */
     int epochs;
@@ -123,9 +123,13 @@ typedef struct job_opts {
 /* The number of loader workers and encoder workspaces to use. */
 int job_workers(const job_opts *o);
 
-/* libtorch CPU threads: --threads, else the cores left beside the loader
- * workers (at least 1).  OpenMP threads spin while they wait, so sharing
- * cores with the loader or other processes can cost 10x in speed. */
+/* libtorch CPU threads: --threads, else every core, divided among the
+ * ranks a process group starts on this machine (torchrun's
+ * LOCAL_WORLD_SIZE, else the group's size), at least 1.  The loader's
+ * workers sleep while the network computes: on 2 cores with 2 workers,
+ * 2 threads train the DSA single model at 202 images/s against 110 with
+ * 1 (and the spectrogram member, the costliest to encode, at 145 against
+ * 77), the loader waited for 0.2% of the run (docs/benchmarks.md). */
 int job_torch_threads(const job_opts *o);
 
 /* Draws run_dir's figures through o->draw_figures; a failure is a
