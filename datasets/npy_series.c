@@ -33,31 +33,6 @@ static int ends_with_npy(const char *path)
     return n > 4 && strcasecmp(path + n - 4, ".npy") == 0;
 }
 
-/* The header of the .npy at path, without reading its data. */
-static int read_header(const char *path, sg_npy_info *info)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sg_fail(SG_E_IO, "%s: %s", path, strerror(errno));
-    unsigned char head[12];
-    size_t got = fread(head, 1, sizeof head, f);
-    size_t hlen = got < 12 ? 0
-                  : head[6] == 1 ? (size_t)head[8] | (size_t)head[9] << 8
-                                 : (size_t)head[8] | (size_t)head[9] << 8 |
-                                       (size_t)head[10] << 16 | (size_t)head[11] << 24;
-    size_t want = 12 + (hlen < (1u << 20) ? hlen : 0);
-    unsigned char *buf = malloc(want);
-    int rc = buf ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
-    if (rc == SG_OK) {
-        memcpy(buf, head, got);
-        got += fread(buf + got, 1, want - got, f);
-        rc = sg_npy_parse_header_any(info, buf, got, path);
-    }
-    free(buf);
-    fclose(f);
-    return rc;
-}
-
 /* Reads the whole .npy at path into *buf (the caller frees it) and
  * parses its header into in, checking that the data is all there. */
 static int read_npy(const char *path, char **buf, sg_npy_info *in)
@@ -117,7 +92,7 @@ int npy_series_find(const char *data, char *x, char *y, size_t size)
         return 0;
     }
     sg_npy_info info;
-    int rc = read_header(x, &info);
+    int rc = sg_npy_read_header(x, &info);
     if (rc)
         return rc;
     if (info.ndim != 3)

@@ -266,3 +266,27 @@ int sg_npy_read(const char *path, float **data, int *ndim, size_t shape[8])
     free(buf);
     return rc;
 }
+
+int sg_npy_read_header(const char *path, sg_npy_info *info)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sg_fail(SG_E_IO, "%s: %s", path, strerror(errno));
+    unsigned char head[12];
+    size_t got = fread(head, 1, sizeof head, f);
+    size_t hlen = got < 12 ? 0
+                  : head[6] == 1 ? (size_t)head[8] | (size_t)head[9] << 8
+                                 : (size_t)head[8] | (size_t)head[9] << 8 |
+                                       (size_t)head[10] << 16 | (size_t)head[11] << 24;
+    size_t want = 12 + (hlen < (1u << 20) ? hlen : 0);
+    unsigned char *buf = malloc(want);
+    int rc = buf ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+    if (rc == SG_OK) {
+        memcpy(buf, head, got);
+        got += fread(buf + got, 1, want - got, f);
+        rc = sg_npy_parse_header_any(info, buf, got, path);
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}

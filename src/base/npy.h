@@ -40,6 +40,11 @@ int sg_npy_parse_header(sg_npy_info *info, const unsigned char *buf, size_t n,
 int sg_npy_parse_header_any(sg_npy_info *info, const unsigned char *buf, size_t n,
                             const char *name);
 
+/* Reads only the header of the .npy at path (any dtype, as
+ * sg_npy_parse_header_any), so that a large array's shape is known without
+ * reading its data. */
+int sg_npy_read_header(const char *path, sg_npy_info *info);
+
 /* Decodes an in-memory .npy (as sg_npy_read) into a malloc'd float array. */
 int sg_npy_decode(const unsigned char *buf, size_t n, const char *name, float **data, int *ndim,
                   size_t shape[8]);

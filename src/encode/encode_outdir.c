@@ -130,23 +130,12 @@ int encode_outdir_guard(const char *outdir, int overwrite)
     int empty = 1;
     if (rc == SG_OK)
         rc = sg_dir_is_empty(outdir, &empty);
-    if (rc || empty)
+    if (rc || empty || overwrite)
         return rc;
-    char *manifest = NULL, *marker = NULL;
-    if (asprintf(&manifest, "%s/manifest.csv", outdir) < 0)
-        manifest = NULL;
-    if (asprintf(&marker, "%s/" SG_ENCODE_MARKER, outdir) < 0)
-        marker = NULL;
-    if (!manifest || !marker)
-        rc = sg_fail(SG_E_NOMEM, "out of memory");
-    else if (!overwrite)
-        rc = sg_fail(SG_E_INVALID,
-                     "%s is not empty (an earlier encode?): --overwrite replaces what its "
-                     "manifest lists, or choose another -o folder",
-                     outdir);
-    free(manifest);
-    free(marker);
-    return rc;
+    return sg_fail(SG_E_INVALID,
+                   "%s is not empty (an earlier encode?): --overwrite replaces what its manifest "
+                   "lists, or choose another -o folder",
+                   outdir);
 }
 
 int encode_outdir_clear(const char *outdir)

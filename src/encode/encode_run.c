@@ -37,8 +37,7 @@
 #include "src/base/progress.h"
 #include "src/base/signals.h"
 #include "datasets/sensor_csv.h"
-#include "datasets/npy_series.h"
-#include "datasets/uea_ts.h"
+#include "datasets/series_file.h"
 #include "datasets/series.h"
 #include "src/base/sg_error.h"
 #include "datasets/skipped.h"
@@ -59,26 +58,20 @@
 
 /* ---- reading -------------------------------------------------------------- */
 
-/* Whether inputs are one .ts file (UEA/UCR) rather than CSV files. */
-static int is_ts(const encode_request *a, char *const *inputs, int n)
-{
-    return !a->dsa && n == 1 && uea_ts_is_ts_path(inputs[0]);
-}
-
+/* Reads the inputs: a DSA root, one .ts or numpy file of cases, or CSV
+ * files; *kind names which for the summary. */
 static int load_inputs(sg_series_set *set, const encode_request *a, char *const *inputs, int n,
-                       int subjects_override, sg_skipped *skipped)
+                       int subjects_override, sg_skipped *skipped, const char **kind)
 {
+    *kind = a->dsa ? "dsa" : "csv";
     if (a->dsa) {
         const dsa_request req = {a->units, a->sensors, a->axes,
                                  subjects_override ? NULL : a->subjects, a->magnitude};
         return dsa_read(set, inputs[0], &req, a->jobs, skipped);
     }
-    if (is_ts(a, inputs, n))
-        return uea_ts_load(set, inputs[0]);
-    char x[4096], y[4096];
-    int npy = !a->dsa && n == 1 ? npy_series_find(inputs[0], x, y, sizeof x) : 0;
-    if (npy)
-        return npy < 0 ? npy : npy_series_load(set, x, y);
+    int cases = n == 1 ? series_file_read(set, inputs[0], kind) : 0;
+    if (cases)
+        return cases < 0 ? cases : SG_OK;
     return sensor_csv_load_skip(set, inputs, n, &a->csv, skipped);
 }
 
@@ -113,8 +106,9 @@ static int make_fit(enc_fit **fit, const enc_params *p, const encode_request *a,
         free(x);
     } else {
         sg_series_set other;
+        const char *other_kind;
         char *paths[1] = {(char *)on};
-        rc = load_inputs(&other, a, paths, 1, 1, NULL);
+        rc = load_inputs(&other, a, paths, 1, 1, NULL, &other_kind);
         if (rc)
             return sg_fail_context(rc, "--fit-on");
         if (other.n_channels != C || other.n_samples != T)
@@ -495,13 +489,14 @@ int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped
     const enc_stack *stacked = nk > 1 ? st : NULL;
     enc_fit *fits[ENC_STACK_MAX] = {0};
     sg_series_set set;
+    const char *kind = "csv";
     sg_npy_stack stack;
     char *stack_path = NULL;
     memset(&stack, 0, sizeof stack);
     int rc = check_outdir(a->outdir);
     if (rc)
         return rc;
-    rc = load_inputs(&set, a, a->inputs, a->n_inputs, 0, a->skip ? skipped : NULL);
+    rc = load_inputs(&set, a, a->inputs, a->n_inputs, 0, a->skip ? skipped : NULL, &kind);
     if (rc)
         return rc;
     int C = set.n_channels, T = set.n_samples, oc = 0, oh = 0, ow = 0;
@@ -693,7 +688,7 @@ int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped
         /* Skipped inputs are counted apart: they were read, not encoded. */
         printf("encoded %zu segments (%s, %d x %d each%s) into %zu %s images of %d x %d x %d "
                "in %.2f s (%.1f images/s), %d threads -> %s%s\n",
-               written, a->dsa ? "dsa" : is_ts(a, a->inputs, a->n_inputs) ? "ts" : "csv", C, T, skip_note, written,
+               written, kind, C, T, skip_note, written,
                a->stack ? "stacked npy" : a->npy ? "npy" : "png", oc, oh, ow, s,
                s > 0 ? (double)written / s : 0.0, nt, a->outdir,
                a->stack ? "/" SG_STACK_FILE : "");

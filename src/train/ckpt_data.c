@@ -13,8 +13,7 @@
 #include "src/encode/enc_json.h"
 #include "datasets/image_folder.h"
 #include "datasets/sensor_csv.h"
-#include "datasets/npy_series.h"
-#include "datasets/uea_ts.h"
+#include "datasets/series_file.h"
 #include "src/base/sg_error.h"
 #include "src/train/train.h"
 
@@ -109,14 +108,13 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     if (rc)
         return sg_fail_context(SG_E_CORRUPT, "checkpoint DSA selection");
     sg_series_set set = {0};
-    /* numpy segments (X.npy (N, C, T)) rather than an image array */
-    char x[4096], y[4096];
-    int from_npy = n == 1 ? npy_series_find(inputs[0], x, y, sizeof x) : 0;
-    if (from_npy < 0)
-        return from_npy;
+    /* one .ts or numpy file of cases (X.npy (N, C, T), not an image array) */
+    int from_file = n == 1 ? series_file_read(&set, inputs[0], NULL) : 0;
+    if (from_file < 0)
+        return from_file;
     /* An image (or array) handed to a sensor checkpoint: say so, rather
      * than a CSV error about its bytes. */
-    for (int i = 0; !from_npy && i < n; i++) {
+    for (int i = 0; !from_file && i < n; i++) {
         sg_file_kind kind = SG_FILE_UNKNOWN;
         if (is_dir(inputs[i]) || sg_file_kind_read(inputs[i], &kind) != SG_OK)
             continue;
@@ -127,18 +125,12 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                            inputs[i], sg_file_kind_name(kind), meta->segment_channels,
                            enc_kind_name(meta->enc.kind));
     }
-    int from_root = n == 1 && is_dsa_root(inputs[0]);
-    int from_ts = n == 1 && uea_ts_is_ts_path(inputs[0]);
-    if (from_npy) {
-        rc = npy_series_load(&set, x, y);
-    } else if (from_ts) {
-        rc = uea_ts_load(&set, inputs[0]);
-    } else if (from_root) {
+    if (!from_file && n == 1 && is_dsa_root(inputs[0])) {
         /* the norm rows the checkpoint was trained with, from the same axes */
         const dsa_request req = {meta->units, meta->sensors, meta->axes, NULL,
                                  (dsa_magnitude)meta->magnitude};
         rc = dsa_read(&set, inputs[0], &req, workers, NULL);
-    } else {
+    } else if (!from_file) {
         sensor_csv_options so;
         sensor_csv_options_default(&so);
         char columns[512];
@@ -161,15 +153,15 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
             free(set.name[i]);
             set.name[i] = p;
         }
+        /* the norm rows the checkpoint was trained with, from the same axes */
+        if (rc == SG_OK && set.n > 0)
+            rc = dsa_magnitude_apply(&set, &sel, (dsa_magnitude)meta->magnitude);
     }
     if (rc == SG_OK && set.n == 0)
         rc = sg_fail(SG_E_INVALID,
                      "%s: no segments found (this checkpoint expects sensor recordings: "
                      "*.csv/*.txt segments or a DSA root)",
                      inputs[0]);
-    /* the norm rows the checkpoint was trained with, from the same axes */
-    else if (rc == SG_OK && !from_root && !from_ts && !from_npy)
-        rc = dsa_magnitude_apply(&set, &sel, (dsa_magnitude)meta->magnitude);
     if (rc == SG_OK && set.n_channels != meta->segment_channels)
         rc = sg_fail(SG_E_SHAPE, "%s: segments have %d channels, the checkpoint was trained on %d",
                      inputs[0], set.n_channels, meta->segment_channels);

@@ -7,8 +7,7 @@
 
 #include "datasets/dsa_read.h"
 #include "datasets/image_folder.h"
-#include "datasets/npy_series.h"
-#include "datasets/uea_ts.h"
+#include "datasets/series_file.h"
 #include "src/base/sg_error.h"
 
 #include <stdio.h>
@@ -122,26 +121,28 @@ static int load_dsa(job_data *out, const job_opts *o, const char *root)
     return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
 }
 
-/* A UEA/UCR .ts file or numpy segments (X.npy (N, C, T) with y.npy or
- * y.csv): their cases, encoded in memory like DSA segments. */
-static int load_cases(job_data *out, const job_opts *o, const char *path, const char *x,
-                      const char *y, int labelled)
+/* A UEA/UCR .ts file or numpy segments (series_file.h): their cases,
+ * encoded in memory like DSA segments.  Returns 0 when path is neither. */
+static int load_cases(job_data *out, const job_opts *o, const char *path, int labelled)
 {
     sg_series_set set = {0};
-    int rc = x ? npy_series_load(&set, x, y) : uea_ts_load(&set, path);
-    if (rc)
+    const char *kind = NULL;
+    int rc = series_file_read(&set, path, &kind);
+    if (rc <= 0)
         return rc;
+    rc = SG_OK;
     if (labelled && set.n_classes < 2)
         rc = sg_fail(SG_E_INVALID,
                      "%s: %s; training needs labelled cases of at least two classes", path,
-                     set.n_classes ? "one class"
-                     : x           ? "no labels (y.npy or y.csv beside X.npy)"
-                                   : "@classLabel false");
+                     set.n_classes            ? "one class"
+                     : strcmp(kind, "npy") == 0 ? "no labels (y.npy or y.csv beside X.npy)"
+                                                : "@classLabel false");
     if (rc) {
         sg_series_set_free(&set);
         return rc;
     }
-    return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+    rc = finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+    return rc ? rc : 1;
 }
 
 /* Reads sample 0 to learn the images' shape (and fail early on a bad file). */
@@ -227,13 +228,11 @@ static int load_folder(job_data *out, const job_opts *o, const char *root, int l
 int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled)
 {
     memset(out, 0, sizeof *out);
-    char x[4096], y[4096];
-    int npy = o->dataset ? 0 : npy_series_find(path, x, y, sizeof x);
-    int rc = npy < 0                   ? npy
-             : o->dataset              ? load_dsa(out, o, path)
-             : npy                     ? load_cases(out, o, path, x, y, labelled)
-             : uea_ts_is_ts_path(path) ? load_cases(out, o, path, NULL, NULL, labelled)
-                                       : load_folder(out, o, path, labelled);
+    int rc = o->dataset ? load_dsa(out, o, path) : load_cases(out, o, path, labelled);
+    if (!o->dataset && rc == 0) /* neither .ts nor numpy cases: image files */
+        rc = load_folder(out, o, path, labelled);
+    else if (rc > 0)
+        rc = SG_OK;
     if (rc) {
         job_data_free(out);
         return rc;
