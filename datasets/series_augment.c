@@ -9,9 +9,11 @@
 
 #include "src/base/sg_error.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Stream numbers: one per kind, so kinds do not share draws. */
 /* Appended kinds get new numbers: the others' streams stay as they were. */
@@ -102,6 +104,51 @@ static void keys_free(char **keys, int n)
     free(keys);
 }
 
+/* The axis a name ends in (x, y or z, either case) and the length of
+ * its sensor key: "LL_acc_x" -> LL_acc, "acc_x" -> acc.  -1 for none. */
+static int axis_underscore(const char *name, size_t *klen)
+{
+    const char *us = strrchr(name, '_');
+    if (!us || !us[1] || us[2] || !strchr("xyzXYZ", us[1]))
+        return -1;
+    *klen = (size_t)(us - name);
+    return (us[1] | 0x20) - 'x';
+}
+
+/* Names that end in x, y or z after a common prefix without '_' before
+ * the axis ("ax", "gyroX", "wrist.acc-z"): the prefix, less trailing
+ * separators, is the key.  Counted only where the same prefix has all
+ * three axes, so "index" alone is a channel of its own. */
+static int axis_suffix(const char *name, size_t *klen)
+{
+    size_t len = strlen(name);
+    if (len < 2 || !strchr("xyzXYZ", name[len - 1]))
+        return -1;
+    size_t k = len - 1;
+    while (k > 0 && strchr("_-. ", name[k - 1]))
+        k--;
+    if (k == 0)
+        return -1;
+    *klen = k;
+    return (name[len - 1] | 0x20) - 'x';
+}
+
+/* Whether names[c]'s suffix key has exactly one x, one y and one z. */
+static int suffix_triad_complete(char *const *names, int C, int c)
+{
+    size_t klen, kl2;
+    if (axis_suffix(names[c], &klen) < 0)
+        return 0;
+    int count[3] = {0, 0, 0};
+    for (int j = 0; j < C; j++) {
+        const char *o = names[j] ? names[j] : "";
+        int a = axis_suffix(o, &kl2);
+        if (a >= 0 && kl2 == klen && strncmp(o, names[c], klen) == 0)
+            count[a]++;
+    }
+    return count[0] == 1 && count[1] == 1 && count[2] == 1;
+}
+
 int series_aug_layout_build(series_aug_layout *out, char *const *names, int C)
 {
     memset(out, 0, sizeof *out);
@@ -121,16 +168,21 @@ int series_aug_layout_build(series_aug_layout *out, char *const *names, int C)
     for (int c = 0; rc == SG_OK && c < C; c++) {
         const char *name = names && names[c] ? names[c] : "";
         const char *us = strrchr(name, '_');
-        axis[c] = -1;
-        if (us && us[1] && !us[2] && strchr("xyzXYZ", us[1]))
-            axis[c] = (us[1] | 0x20) - 'x';
+        size_t klen = 0;
+        axis[c] = axis_underscore(name, &klen);
+        if (axis[c] < 0 && names && suffix_triad_complete(names, C, c))
+            axis[c] = axis_suffix(name, &klen);
         /* A norm row ("T_acc_norm", dsa_magnitude.h) belongs to its
          * sensor, so that scaling the triad scales its norm too, but never
          * joins the triad (a rotation leaves a norm as it is).  Any other
          * channel without an axis is a sensor of its own: its whole name is
          * the key. */
-        int grouped = axis[c] >= 0 || (us && strcmp(us + 1, "norm") == 0);
-        size_t klen = grouped ? (size_t)(us - name) : strlen(name);
+        int is_norm = axis[c] < 0 && us && strcmp(us + 1, "norm") == 0;
+        if (is_norm)
+            klen = (size_t)(us - name);
+        int grouped = axis[c] >= 0 || is_norm;
+        if (!grouped)
+            klen = strlen(name);
         int before = n_sensors;
         int s = grouped ? intern(sensor_keys, &n_sensors, name, klen) : n_sensors;
         if (!grouped) {
@@ -143,7 +195,9 @@ int series_aug_layout_build(series_aug_layout *out, char *const *names, int C)
         }
         out->sensor[c] = s;
         if (n_sensors > before) {
-            /* UNIT_SENSOR: the unit is what comes before the first '_'. */
+            /* UNIT_SENSOR: the unit is what comes before the first '_';
+             * a key without one belongs to the one unnamed unit (a
+             * watch's acc and gyro turn together). */
             const char *key = sensor_keys[s];
             const char *u = grouped ? memchr(key, '_', klen) : NULL;
             int ui = intern(unit_keys, &n_units, key, u ? (size_t)(u - key) : 0);
@@ -176,6 +230,72 @@ int series_aug_layout_build(series_aug_layout *out, char *const *names, int C)
     free(unit_of_sensor);
     if (rc)
         series_aug_layout_free(out);
+    return rc;
+}
+
+/* One 0-based channel index of --triads at *p, advancing it. */
+static int triad_index(int *out, const char **p, int C, const char *spec)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(*p, &end, 10);
+    if (end == *p || errno || v < 0 || v >= C)
+        return sg_fail(SG_E_INVALID,
+                       "--triads '%s': '%.*s' is not a channel index in 0..%d", spec,
+                       (int)strcspn(*p, ",;+"), *p, C - 1);
+    *out = (int)v;
+    *p = end;
+    return SG_OK;
+}
+
+int series_aug_layout_set_triads(series_aug_layout *l, const char *spec)
+{
+    if (!spec || strcasecmp(spec, "auto") == 0)
+        return SG_OK;
+    int C = l->n_channels;
+    l->n_triads = 0;
+    l->n_units = 0;
+    /* Every channel a sensor of its own until a triad groups it. */
+    for (int c = 0; c < C; c++)
+        l->sensor[c] = c;
+    l->n_sensors = C;
+    if (strcasecmp(spec, "none") == 0)
+        return SG_OK;
+    int *used = calloc((size_t)(C > 0 ? C : 1), sizeof *used);
+    if (!used)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    const char *p = spec;
+    int rc = SG_OK, unit = 0;
+    while (rc == SG_OK && *p) {
+        int idx[3];
+        for (int k = 0; k < 3 && rc == SG_OK; k++) {
+            rc = triad_index(&idx[k], &p, C, spec);
+            if (rc == SG_OK && k < 2 && *p++ != ',')
+                rc = sg_fail(SG_E_INVALID, "--triads '%s': a triad is three channel indices "
+                                           "x,y,z (0,1,2)", spec);
+        }
+        for (int k = 0; k < 3 && rc == SG_OK; k++)
+            if (used[idx[k]]++)
+                rc = sg_fail(SG_E_INVALID, "--triads '%s': channel %d is in two triads", spec,
+                             idx[k]);
+        if (rc)
+            break;
+        memcpy(l->triad + 3 * l->n_triads, idx, sizeof idx);
+        l->triad_unit[l->n_triads++] = unit;
+        for (int k = 1; k < 3; k++)
+            l->sensor[idx[k]] = idx[0]; /* a triad scales as one sensor */
+        if (*p == '+') {
+            p++;
+        } else if (*p == ';') {
+            p++;
+            unit++;
+        } else if (*p) {
+            rc = sg_fail(SG_E_INVALID, "--triads '%s': triads are joined by '+' (one body unit) "
+                                       "or ';' (another unit)", spec);
+        }
+    }
+    l->n_units = l->n_triads ? unit + 1 : 0;
+    free(used);
     return rc;
 }
 

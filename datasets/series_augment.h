@@ -101,6 +101,15 @@ typedef struct series_aug_layout {
  * series_aug_layout_free). */
 int series_aug_layout_build(series_aug_layout *out, char *const *names, int C);
 
+/* Replaces the triads the names gave with spec (--triads): "auto" or
+ * NULL keeps them; "none" drops them; otherwise x,y,z channel indices
+ * (0-based), triads of one body unit joined by '+', units by ';':
+ * "0,1,2+3,4,5" is a watch's accelerometer and gyroscope turned together,
+ * "0,1,2;3,4,5" two markers turned apart.  A triad scales as one sensor.
+ * SG_E_INVALID naming spec for a bad index, a reused channel or a
+ * malformed list. */
+int series_aug_layout_set_triads(series_aug_layout *l, const char *spec);
+
 /* Frees what the layout owns and zeroes it; accepts NULL. */
 void series_aug_layout_free(series_aug_layout *l);
 

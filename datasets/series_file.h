@@ -14,4 +14,8 @@
  * message set. */
 int series_file_read(sg_series_set *out, const char *path, const char **kind);
 
+/* Whether path is such a file, without reading its cases: 1 or 0 (a
+ * .npy that cannot be opened counts as 0 here; reading it says why). */
+int series_file_probe(const char *path);
+
 #endif

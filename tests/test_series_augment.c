@@ -82,6 +82,60 @@ static void test_layout_from_dsa_names(void **state)
     series_aug_layout_free(&l);
 }
 
+/* Triads from other naming habits, and given by --triads. */
+static void test_layout_from_other_names_and_triads(void **state)
+{
+    (void)state;
+    series_aug_layout l;
+    /* A watch export: ax..az, gyroX..gyroZ, and "index" (ends in x, no
+     * y or z beside it: a channel of its own). */
+    const char *watch[] = {"ax", "ay", "az", "gyroX", "gyroY", "gyroZ", "index"};
+    assert_int_equal(series_aug_layout_build(&l, (char *const *)watch, 7), 0);
+    assert_int_equal(l.n_triads, 2);
+    int want[2][3] = {{0, 1, 2}, {3, 4, 5}};
+    for (int k = 0; k < 2; k++)
+        for (int a = 0; a < 3; a++)
+            assert_int_equal(l.triad[3 * k + a], want[k][a]);
+    assert_int_equal(l.triad_unit[0], l.triad_unit[1]); /* one device: turned together */
+    assert_int_equal(l.n_sensors, 3);
+    assert_int_not_equal(l.sensor[6], l.sensor[0]);
+    assert_int_not_equal(l.sensor[6], l.sensor[3]);
+    series_aug_layout_free(&l);
+
+    /* A second x only: no triad, every channel its own sensor. */
+    const char *dup[] = {"ax", "ay", "az", "a-x"};
+    assert_int_equal(series_aug_layout_build(&l, (char *const *)dup, 4), 0);
+    assert_int_equal(l.n_triads, 0);
+    series_aug_layout_free(&l);
+
+    /* Unnamed dimensions (.ts, numpy): none, until --triads names them. */
+    const char *dims[] = {"dim_0", "dim_1", "dim_2", "dim_3", "dim_4", "dim_5"};
+    assert_int_equal(series_aug_layout_build(&l, (char *const *)dims, 6), 0);
+    assert_int_equal(l.n_triads, 0);
+    assert_int_equal(series_aug_layout_set_triads(&l, "auto"), 0);
+    assert_int_equal(l.n_triads, 0);
+    assert_int_equal(series_aug_layout_set_triads(&l, "3,4,5+0,1,2"), 0);
+    assert_int_equal(l.n_triads, 2);
+    assert_int_equal(l.triad[0], 3);
+    assert_int_equal(l.triad[5], 2);
+    assert_int_equal(l.n_units, 1);
+    assert_int_equal(l.triad_unit[1], 0);
+    assert_int_equal(l.sensor[4], l.sensor[3]);
+    assert_int_not_equal(l.sensor[0], l.sensor[3]);
+    assert_int_equal(series_aug_layout_set_triads(&l, "0,1,2;3,4,5"), 0);
+    assert_int_equal(l.n_units, 2);
+    assert_int_equal(l.triad_unit[1], 1);
+    assert_int_equal(series_aug_layout_set_triads(&l, "none"), 0);
+    assert_int_equal(l.n_triads, 0);
+    assert_int_equal(series_aug_layout_set_triads(&l, "0,1,6"), SG_E_INVALID);
+    assert_non_null(strstr(sg_last_error(), "'6' is not a channel index in 0..5"));
+    assert_int_equal(series_aug_layout_set_triads(&l, "0,1,2+2,3,4"), SG_E_INVALID);
+    assert_non_null(strstr(sg_last_error(), "channel 2 is in two triads"));
+    assert_int_equal(series_aug_layout_set_triads(&l, "0,1"), SG_E_INVALID);
+    assert_int_equal(series_aug_layout_set_triads(&l, "0,1,2/3,4,5"), SG_E_INVALID);
+    series_aug_layout_free(&l);
+}
+
 static double norm3(const double *x, int a, int b, int c, int t)
 {
     return sqrt(x[a * NT + t] * x[a * NT + t] + x[b * NT + t] * x[b * NT + t] +
@@ -387,7 +441,7 @@ static void test_loader_augments_training_only(void **state)
     /* every kind off: bit-identical to today */
     series_aug_params off;
     series_aug_params_off(&off);
-    assert_int_equal(sample_source_set_augment(&src, &off), 0);
+    assert_int_equal(sample_source_set_augment(&src, &off, NULL), 0);
     assert_int_equal(src.aug_on, 0);
     float *off_train = epoch_images(&src, 1, 2, 0, &len);
     assert_memory_equal(off_train, plain_train, len * sizeof(float));
@@ -397,7 +451,7 @@ static void test_loader_augments_training_only(void **state)
     p.crop_min = 0.9;
     p.warp_sigma = 0.2;
     p.jitter_sigma = 0.05;
-    assert_int_equal(sample_source_set_augment(&src, &p), 0);
+    assert_int_equal(sample_source_set_augment(&src, &p, NULL), 0);
     float *w0 = epoch_images(&src, 1, 0, 0, &len);
     float *w1 = epoch_images(&src, 1, 1, 0, &len);
     float *w2 = epoch_images(&src, 1, 2, 0, &len);
@@ -426,7 +480,7 @@ static void test_loader_augments_training_only(void **state)
     free(valid);
     /* a shift as long as the segment is refused, naming the option */
     p.shift_max = NT;
-    assert_int_equal(sample_source_set_augment(&src, &p), SG_E_INVALID);
+    assert_int_equal(sample_source_set_augment(&src, &p, NULL), SG_E_INVALID);
     SG_ASSERT_CONTAINS(sg_last_error(), "--aug-shift");
     sample_source_free(&src);
 }
@@ -693,6 +747,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_from_dsa_names),
+        cmocka_unit_test(test_layout_from_other_names_and_triads),
         cmocka_unit_test(test_rotation_keeps_norms),
         cmocka_unit_test(test_remount),
         cmocka_unit_test(test_time_kinds_hand_checked),

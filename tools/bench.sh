@@ -68,6 +68,11 @@ echo
 echo "== training step: ResNet34, sensorgram vs torchvision in PyTorch (${THREADS} threads)"
 BUILD="$BUILD" tools/bench_train.sh resnet34 "$THREADS"
 
+# --- whole training runs: sensorgram vs PyTorch, each at its defaults ----------
+echo
+echo "== training throughput: sensorgram train vs PyTorch, each at its own defaults"
+BUILD="$BUILD" tools/bench_train_e2e.sh
+
 # --- data parallelism: 1 rank vs 2 ranks under torchrun (owner: dist) ---------
 echo
 echo "== data-parallel training: 1 rank vs 2 ranks (torchrun, Gloo, same cores)"

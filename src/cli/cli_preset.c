@@ -9,7 +9,9 @@
  */
 #include "src/cli/cli_registry.h"
 
+#include "datasets/series_file.h"
 #include "src/base/sg_error.h"
+#include "src/train/job.h"
 
 #include <string.h>
 
@@ -18,63 +20,106 @@ typedef struct preset_value {
     const char *unless[8]; /* options that leave this one to the user */
 } preset_value;
 
+/* One recipe: where it applies, and its values. */
+typedef struct recipe {
+    const char *when;                 /* for --help: "--dataset dsa" */
+    int (*applies)(const job_opts *o);
+    preset_value v[10];
+} recipe;
+
+static int is_dsa(const job_opts *o)
+{
+    return o->dataset && strcmp(o->dataset, "dsa") == 0;
+}
+
+/* Cases in a .ts or numpy file (datasets/series_file.h), not DSA. */
+static int is_series_file(const job_opts *o)
+{
+    return !o->dataset && !o->features && o->n_args == 1 && series_file_probe(o->args[0]);
+}
+
 /* What leaves the representation of the default ensemble open. */
 #define ENSEMBLE_UNLESS {"single", "features", "sensors", "encoder", "scope", "layout", "magnitude"}
+/* What chooses the validation instead of the recipe's folds. */
+#define SPLIT_UNLESS {"cv", "valid-pct", "valid-subjects", "single"}
 
-static const struct {
-    unsigned cmds;
-    const char *when, *is; /* applies where option `when` holds `is` */
-    preset_value v[8];
-} dsa_recipe = {
-    CLI_BIT(CLI_TRAIN) | CLI_BIT(CLI_LR_FIND),
-    "dataset",
-    "dsa",
+static const recipe recipes[] = {
     {
-        /* accelerometers and gyroscopes: 30 axes */
-        {"sensors", "acc,gyro", {NULL}},
-        {"arch", "resnet18", {NULL}},
-        {"epochs", "3", {NULL}},
-        /* the rows scaled over the dataset (the gravity direction postures
-         * need) and the same rows min-max scaled per segment and axis
-         * (small motions such as an elevator starting, lost under the
-         * range running sets) */
-        {"encoder", "gray+gray:scope=axis", {"scope"}},
-        /* train: an ensemble of four members (src/train/job_ensemble.h):
-         * the single default above; the same stack over all 45 axes with
-         * x, y, z as colours (the magnetometers tell the elevator and
-         * treadmill classes apart, which acc+gyro confuse; rgb trains 2.3x
-         * faster than 45 rows and scored as well); acc+gyro gray (other
-         * errors again: it does not take some people's sitting for
-         * lying); acc+gyro spectrograms (the frequency content, blind to
-         * where in the 5 s a stride falls: the best calibrated member). */
-        {"member", "", ENSEMBLE_UNLESS},
-        {"member", "--sensors acc,gyro,mag --layout rgb", ENSEMBLE_UNLESS},
-        {"member", "--encoder gray", ENSEMBLE_UNLESS},
-        {"member", "--encoder spectrogram", ENSEMBLE_UNLESS},
+        "--dataset dsa",
+        is_dsa,
+        {
+            /* accelerometers and gyroscopes: 30 axes */
+            {"sensors", "acc,gyro", {NULL}},
+            {"arch", "resnet18", {NULL}},
+            {"epochs", "3", {NULL}},
+            /* the rows scaled over the dataset (the gravity direction
+             * postures need) and the same rows min-max scaled per segment
+             * and axis (small motions such as an elevator starting, lost
+             * under the range running sets) */
+            {"encoder", "gray+gray:scope=axis", {"scope"}},
+            /* train: an ensemble of four members (src/train/job_ensemble.h):
+             * the single default above; the same stack over all 45 axes
+             * with x, y, z as colours (the magnetometers tell the elevator
+             * and treadmill classes apart, which acc+gyro confuse; rgb
+             * trains 2.3x faster than 45 rows and scored as well); acc+gyro
+             * gray (other errors again: it does not take some people's
+             * sitting for lying); acc+gyro spectrograms (the frequency
+             * content, blind to where in the 5 s a stride falls: the best
+             * calibrated member). */
+            {"member", "", ENSEMBLE_UNLESS},
+            {"member", "--sensors acc,gyro,mag --layout rgb", ENSEMBLE_UNLESS},
+            {"member", "--encoder gray", ENSEMBLE_UNLESS},
+            {"member", "--encoder spectrogram", ENSEMBLE_UNLESS},
+        },
+    },
+    {
+        /* Anyone's cases, 40 of them or 40,000 (docs/accuracy.md, "The
+         * recipe for other data"): a budget of optimizer steps instead of
+         * epochs, batches sized to the set, and five folds that are both
+         * the validation (out-of-fold predictions of every case) and the
+         * ensemble eval and predict average. */
+        ".ts/numpy",
+        is_series_file,
+        {
+            {"arch", "resnet18", {NULL}},
+            {"bs", "auto", {NULL}},
+            {"train-steps", "1500", {"epochs"}},
+            {"cv", "kfold:5", SPLIT_UNLESS},
+            {"keep-folds", "", SPLIT_UNLESS},
+        },
     },
 };
 
-enum { N_VALUES = sizeof dsa_recipe.v / sizeof dsa_recipe.v[0] };
+enum { N_RECIPES = sizeof recipes / sizeof recipes[0] };
+enum { N_VALUES = sizeof recipes[0].v / sizeof recipes[0].v[0] };
+
+
+/* Recipes are for train and lr-find, whose request is job_opts. */
+static int recipe_cmd(cli_cmd cmd)
+{
+    return cmd == CLI_TRAIN || cmd == CLI_LR_FIND;
+}
 
 int cli_preset_apply(cli_cmd cmd, void *req, const cli_given *g)
 {
-    const cli_opt *when = cli_opt_find(dsa_recipe.when, cmd);
-    if (!(dsa_recipe.cmds & CLI_BIT(cmd)) || !when)
+    if (!recipe_cmd(cmd))
         return SG_OK;
-    const char *is = *(const char **)((char *)req + when->at[cli_req_of(cmd)] - 1);
-    if (!is || strcmp(is, dsa_recipe.is) != 0)
-        return SG_OK;
-    for (int i = 0; i < N_VALUES; i++) {
-        const preset_value *v = &dsa_recipe.v[i];
-        const cli_opt *o = cli_opt_find(v->name, cmd);
-        int open = o && !cli_given_has(g, v->name);
-        for (int u = 0; open && v->unless[u]; u++)
-            open = !cli_given_has(g, v->unless[u]);
-        if (!open)
+    for (int r = 0; r < N_RECIPES; r++) {
+        if (!recipes[r].applies(req))
             continue;
-        int rc = cli_opt_set(o, cmd, req, v->value);
-        if (rc)
-            return rc;
+        for (int i = 0; i < N_VALUES && recipes[r].v[i].name; i++) {
+            const preset_value *v = &recipes[r].v[i];
+            const cli_opt *o = cli_opt_find(v->name, cmd);
+            int open = o && !cli_given_has(g, v->name);
+            for (int u = 0; open && v->unless[u]; u++)
+                open = !cli_given_has(g, v->unless[u]);
+            if (!open)
+                continue;
+            int rc = cli_opt_set(o, cmd, req, v->value);
+            if (rc)
+                return rc;
+        }
+        return SG_OK;
     }
     return SG_OK;
 }
@@ -82,22 +127,27 @@ int cli_preset_apply(cli_cmd cmd, void *req, const cli_given *g)
 void cli_preset_text(char *buf, size_t size, const char *name, cli_cmd cmd)
 {
     size_t len = 0;
-    int n = 0;
     buf[0] = '\0';
-    for (int i = 0; i < N_VALUES; i++)
-        n += strcmp(dsa_recipe.v[i].name, name) == 0;
-    if (!(dsa_recipe.cmds & CLI_BIT(cmd)) || !cli_opt_find(name, cmd))
+    if (!recipe_cmd(cmd) || !cli_opt_find(name, cmd))
         return;
-    for (int i = 0; i < N_VALUES && len < size; i++) {
-        if (strcmp(dsa_recipe.v[i].name, name) != 0)
-            continue;
-        if (len)
-            len += (size_t)snprintf(buf + len, size - len, ", ");
-        else
-            len += (size_t)snprintf(buf, size, "--%s %s: ", dsa_recipe.when, dsa_recipe.is);
-        /* several values (the members) are quoted as typed */
-        if (len < size)
-            len += (size_t)snprintf(buf + len, size - len, n > 1 ? "'%s'" : "%s",
-                                    dsa_recipe.v[i].value);
+    for (int r = 0; r < N_RECIPES; r++) {
+        const recipe *rp = &recipes[r];
+        int n = 0, k = 0;
+        for (int i = 0; i < N_VALUES && rp->v[i].name; i++)
+            n += strcmp(rp->v[i].name, name) == 0;
+        for (int i = 0; i < N_VALUES && rp->v[i].name && len < size; i++) {
+            if (strcmp(rp->v[i].name, name) != 0)
+                continue;
+            if (k++)
+                len += (size_t)snprintf(buf + len, size - len, ", ");
+            else
+                len += (size_t)snprintf(buf + len, size - len, "%s%s: ", len ? "; " : "",
+                                        rp->when);
+            /* several values (the members) are quoted as typed; a flag
+             * shows as on */
+            if (len < size)
+                len += (size_t)snprintf(buf + len, size - len, n > 1 ? "'%s'" : "%s",
+                                        rp->v[i].value[0] || n > 1 ? rp->v[i].value : "on");
+        }
     }
 }

@@ -124,6 +124,16 @@ HANDLER(parse_window)
     return SG_OK;
 }
 
+/* --bs N, or auto: sized to the training split (src/train/job_budget.h). */
+HANDLER(parse_bs)
+{
+    if (strcasecmp(arg, "auto") == 0) {
+        *(int *)field = 0;
+        return SG_OK;
+    }
+    return cli_parse_int(field, "bs", arg, 1, 1 << 16);
+}
+
 HANDLER(parse_shard)
 {
     encode_request *a = req;
@@ -337,8 +347,12 @@ const cli_opt cli_opts[] = {
      .help = "epochs after the frozen phase"},
     {"lr", .cmds = FIT, .type = CLI_DOUBLE, .at = {J(lr)}, .lo = 1e-12, .hi = 100, .def = "1e-3",
      .value = "LR", .help = "peak learning rate"},
-    {"bs", .cmds = FIT, .type = CLI_INT, .at = {J(batch_size)}, .lo = 1, .hi = 1 << 16,
-     .def = "64", .help = "batch size"},
+    {"bs", .cmds = FIT, .type = CLI_CUSTOM, .at = {J(batch_size)}, .parse = parse_bs,
+     .def = "64", .value = "N|auto", .help = "batch size; auto: a tenth of the training "
+     "samples, as a power of two in [8, 64]"},
+    {"train-steps", .cmds = TRN, .type = CLI_INT, .at = {J(train_steps)}, .hi = 10000000,
+     .def_text = "off", .help = "train for at least N optimizer steps: epochs = N / steps per "
+     "epoch, and no fewer than --epochs"},
     {"wd", .cmds = FIT, .type = CLI_DOUBLE, .at = {J(wd)}, .hi = 10, .def = "0.01", .value = "W",
      .help = "weight decay"},
     {"opt", .cmds = FIT, .type = CLI_CHOICE, .at = {J(opt)}, .choices = CH("sgd", "adamw"),
@@ -375,6 +389,10 @@ const cli_opt cli_opts[] = {
     {"aug-jitter", .cmds = FIT, .type = CLI_DOUBLE, .at = {J(aug.p.jitter_sigma)}, .hi = 1,
      .def = STR(SERIES_AUG_JITTER_DEFAULT), .value = "S",
      .help = "sensor series: noise of S x each channel's std (0: off)"},
+    {"triads", .cmds = TRN | LRF, .type = CLI_STRING, .at = {J(triads)}, .value = "auto|none|LIST",
+     .def = "auto", .help = "sensor series: the x,y,z channel triads that --aug-rotate and "
+     "--aug-remount turn; auto: from channel names (LL_acc_x; ax, ay, az; gyroX...); a LIST of "
+     "0-based indices, one unit's triads joined by '+', units by ';' ('0,1,2+3,4,5')"},
     {"aug-remount", .cmds = FIT, .type = CLI_DOUBLE, .at = {J(aug.p.remount_p)}, .hi = 1,
      .def = STR(SERIES_AUG_REMOUNT_DEFAULT), .value = "P", .help = "sensor series: with "
      "probability P per body unit, any orientation of the unit (worn the other way round; 0 off)"},

@@ -71,7 +71,8 @@ typedef struct job_opts {
     /* train */
     int epochs;
     double lr;
-    int batch_size;
+    int batch_size;             /* 0: --bs auto (job_budget.h) */
+    int train_steps;            /* --train-steps N: epochs from N optimizer steps; 0 off */
     double wd;
     sg_optim_kind opt;
     double label_smoothing;
@@ -80,6 +81,7 @@ typedef struct job_opts {
     int schedule_fastai;        /* 0: OneCycleLR, 1: fastai's variant */
     int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */
     aug_args aug;           /* --aug-* (sensor series) and --tta (src/cli/cli_rows.c) */
+    const char *triads;         /* --triads: NULL/"auto" from channel names, "none", or a list */
     const char *out_dir;
     int resume;
     int overwrite;              /* replace an earlier run in out_dir */

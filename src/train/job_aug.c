@@ -19,7 +19,7 @@ int job_aug_install(job_data *d, const job_opts *o)
     series_aug_params p = o->aug.p;
     if (o->augment == 0)
         series_aug_params_off(&p);
-    return sample_source_set_augment(&d->src, &p);
+    return sample_source_set_augment(&d->src, &p, o->triads);
 }
 
 json_t *job_aug_json(const job_data *d)
@@ -30,8 +30,8 @@ json_t *job_aug_json(const job_data *d)
     json_t *j = json_pack("{s:f, s:f, s:i, s:f, s:f, s:f}", "rotate_deg", p->rotate_deg, "scale",
                           p->scale_sigma, "shift", p->shift_max, "crop", p->crop_min, "warp",
                           p->warp_sigma, "jitter", p->jitter_sigma);
-    /* Only when on: runs from before the option keep their fingerprint
-     * (and --resume). */
+    /* Only when on: runs from before the option keep their
+     * fingerprint (and --resume). */
     if (j && p->remount_p > 0 &&
         json_object_set_new(j, "remount", json_real(p->remount_p)) != 0) {
         json_decref(j);
@@ -48,7 +48,10 @@ int job_aug_config_add(json_t *config, const job_opts *o, const job_data *d)
     json_t *v = job_aug_json(d);
     if (!v || json_object_set_new(options, "series_augment", v) != 0 ||
         json_object_set_new(options, "mixup", json_real(o->aug.mixup)) != 0 ||
-        json_object_set_new(options, "cutmix", json_real(o->aug.cutmix)) != 0)
+        json_object_set_new(options, "cutmix", json_real(o->aug.cutmix)) != 0 ||
+        json_object_set_new(options, "triads", d->is_series && d->src.aug_on
+                                                   ? json_integer(d->src.aug_layout.n_triads)
+                                                   : json_null()) != 0)
         return sg_fail(SG_E_NOMEM, "cannot build config.json");
     return SG_OK;
 }

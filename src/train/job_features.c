@@ -52,7 +52,7 @@ static int extract(float *feats, int dim, sg_model *m, job_data *d,
 {
     sg_sample_source s = sample_source_loader_view(&d->src);
     sg_loader_opts lo = {
-        .batch_size = (size_t)o->batch_size,
+        .batch_size = (size_t)(o->batch_size > 0 ? o->batch_size : 64),
         .n_workers = o->workers,
     };
     sg_loader *l = NULL;

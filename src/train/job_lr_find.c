@@ -11,6 +11,7 @@
  * away afterwards: nothing here changes a later `train`.
  */
 #include "src/train/job_lr_find.h"
+#include "src/train/job_budget.h"
 #include "src/train/job_aug.h"
 #include "src/train/job_data.h"
 #include "src/train/job_setup.h"
@@ -153,8 +154,10 @@ static int range_test(lr_trace *t, sg_model *m, job_data *d, const sg_split *spl
     return rc;
 }
 
-int job_lr_find(const job_opts *o, job_lr_find_result *res)
+int job_lr_find(const job_opts *asked, job_lr_find_result *res)
 {
+    job_opts sized = *asked; /* --bs auto: from the training split */
+    const job_opts *o = &sized;
     const char *dir = o->out_dir;
     job_data d;
     int rc = job_data_load(&d, o, o->args[0], 1);
@@ -174,6 +177,8 @@ int job_lr_find(const job_opts *o, job_lr_find_result *res)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     if (rc == SG_OK)
         rc = job_split_make(&split, &d, o, 0);
+    if (rc == SG_OK)
+        rc = job_budget_resolve(&sized, split.n_train, 1);
     if (rc == SG_OK)
         rc = job_data_fit(&d, split.train, split.n_train);
     if (rc == SG_OK)

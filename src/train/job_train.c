@@ -16,6 +16,7 @@
 #include "src/train/job_dist.h"
 #include "src/train/job_fingerprint.h"
 #include "src/train/job_train.h"
+#include "src/train/job_budget.h"
 #include "src/train/job_setup.h"
 #include "src/train/run_dir.h"
 #include "src/train/run_guard.h"
@@ -282,6 +283,20 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     return rc;
 }
 
+/* --bs auto and --train-steps, from the first fold's training split
+ * (the folds differ by a sample or so). */
+static int size_from_split(job_opts *o, const job_data *d, int talk)
+{
+    if (o->batch_size != 0 && o->train_steps <= 0)
+        return SG_OK;
+    sg_split split = {0};
+    int rc = job_split_make(&split, d, o, 0);
+    if (rc == SG_OK)
+        rc = job_budget_resolve(o, split.n_train, talk);
+    sg_split_free(&split);
+    return rc;
+}
+
 /* --resume of a finished run is an error with the epoch it ended at. */
 static int check_resume(const job_opts *o, const char *dir)
 {
@@ -383,8 +398,11 @@ static int keep_outcome(job_outcome *keep, oof *res, fold_result **folds, int n_
     return SG_OK;
 }
 
-int job_train(const job_opts *o, sg_dist *dist, job_outcome *keep)
+int job_train(const job_opts *asked, sg_dist *dist, job_outcome *keep)
 {
+    /* --bs auto and --train-steps become numbers once the split is known. */
+    job_opts sized = *asked;
+    const job_opts *o = &sized;
     const char *run_dir = o->out_dir;
     int writer = sg_dist_rank(dist) == 0;
     if (o->resume && o->cv != JOB_CV_NONE)
@@ -414,6 +432,13 @@ int job_train(const job_opts *o, sg_dist *dist, job_outcome *keep)
     if (rc == SG_OK && (rc = job_aug_install(d, o)) != SG_OK)
         job_data_free(d);
     if (rc) {
+        if (!o->resume)
+            run_guard_discard_failed(run_dir);
+        return rc;
+    }
+    rc = size_from_split(&sized, d, writer);
+    if (rc) {
+        job_data_free(d);
         if (!o->resume)
             run_guard_discard_failed(run_dir);
         return rc;
@@ -537,7 +562,10 @@ int job_train_check(const job_opts *o)
         rc = sg_fail(SG_E_INVALID, "--%s is for image batches of one process: not with "
                                    "--accumulate or --features",
                      o->aug.mixup > 0 ? "mixup" : "cutmix");
-    if (rc == SG_OK && !o->features && o->batch_size < 2)
+    if (rc == SG_OK && o->features && o->batch_size == 0)
+        rc = sg_fail(SG_E_INVALID, "--bs auto sizes a network's batches: give --bs N with "
+                                   "--features");
+    if (rc == SG_OK && !o->features && o->batch_size == 1)
         rc = sg_fail(SG_E_INVALID, "--bs %d: training batches need at least 2 samples "
                                    "(BatchNorm)", o->batch_size);
     return rc;

@@ -241,7 +241,7 @@ static void workspace_release(sample_source *s, int t)
     pthread_mutex_unlock(&s->ws_lock);
 }
 
-int sample_source_set_augment(sample_source *s, const series_aug_params *p)
+int sample_source_set_augment(sample_source *s, const series_aug_params *p, const char *triads)
 {
     if (s->kind != SAMPLE_SERIES)
         return sg_fail(SG_E_INVALID, "series augmentation needs sensor segments, not image files");
@@ -253,8 +253,12 @@ int sample_source_set_augment(sample_source *s, const series_aug_params *p)
     if (!series_aug_active(p))
         return SG_OK;
     rc = series_aug_layout_build(&s->aug_layout, s->series.channel_names, s->series.n_channels);
-    if (rc)
+    if (rc == SG_OK)
+        rc = series_aug_layout_set_triads(&s->aug_layout, triads);
+    if (rc) {
+        series_aug_layout_free(&s->aug_layout);
         return rc;
+    }
     s->aug = *p;
     s->aug_on = 1;
     return SG_OK;

@@ -128,10 +128,12 @@ void sample_source_set_fit(sample_source *s, enc_fit *fit);
 /* Augments the raw segments of a series source on training reads
  * (train = 1 in sample_source_read_ex / the loader callback) with p
  * (copied; checked against the segments' length), before encoding.
- * All kinds off (series_aug_active false) switches it off.  SG_E_INVALID
- * for an image source or a bad p.  Not thread-safe: call before a
- * loader reads. */
-int sample_source_set_augment(sample_source *s, const series_aug_params *p);
+ * All kinds off (series_aug_active false) switches it off.  The rotations'
+ * triads come from the channel names, or from triads (--triads:
+ * series_aug_layout_set_triads; NULL or "auto": the names).  SG_E_INVALID
+ * for an image source, a bad p or bad triads.  Not thread-safe: call
+ * before a loader reads. */
+int sample_source_set_augment(sample_source *s, const series_aug_params *p, const char *triads);
 
 /* Rolls every segment of a series source circularly by `samples` in time
  * on every read (train or not) from now on; 0 stops.  For test-time

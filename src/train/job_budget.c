@@ -1,0 +1,55 @@
+/* job_budget.c - --bs auto and --train-steps (see job_budget.h). */
+#include "src/train/job_budget.h"
+
+#include "src/base/sg_error.h"
+
+#include <stdio.h>
+
+int job_budget_batch(size_t n_train)
+{
+    size_t want = n_train / 10, bs = JOB_BS_AUTO_MIN;
+    while (bs * 2 <= want && bs * 2 <= JOB_BS_AUTO_MAX)
+        bs *= 2;
+    if (bs > n_train)
+        bs = n_train;
+    return bs < 2 ? 2 : (int)bs;
+}
+
+int job_budget_epochs(size_t n_train, int bs, int steps, int min_epochs)
+{
+    /* The loader drops a last batch of one sample (BatchNorm): count
+     * whole batches, at least one. */
+    size_t per_epoch = bs > 0 ? n_train / (size_t)bs : 0;
+    if (per_epoch == 0)
+        per_epoch = 1;
+    size_t epochs = ((size_t)(steps > 0 ? steps : 0) + per_epoch - 1) / per_epoch;
+    if (epochs < (size_t)(min_epochs > 0 ? min_epochs : 1))
+        epochs = (size_t)(min_epochs > 0 ? min_epochs : 1);
+    return epochs > JOB_BUDGET_MAX_EPOCHS ? JOB_BUDGET_MAX_EPOCHS : (int)epochs;
+}
+
+int job_budget_resolve(job_opts *o, size_t n_train, int talk)
+{
+    if (n_train < 2)
+        return sg_fail(SG_E_INVALID, "%zu training sample%s: training needs at least 2", n_train,
+                       n_train == 1 ? "" : "s");
+    int auto_bs = o->batch_size == 0;
+    if (auto_bs)
+        o->batch_size = job_budget_batch(n_train);
+    int by_steps = o->train_steps > 0;
+    if (by_steps)
+        o->epochs = job_budget_epochs(n_train, o->batch_size, o->train_steps, o->epochs);
+    if (talk && (auto_bs || by_steps)) {
+        fprintf(stderr, "sensorgram train:");
+        if (auto_bs)
+            fprintf(stderr, " --bs auto: %d for %zu training samples%s", o->batch_size, n_train,
+                    by_steps ? ";" : "");
+        if (by_steps)
+            fprintf(stderr, " --train-steps %d: %d epoch%s", o->train_steps, o->epochs,
+                    o->epochs == 1 ? "" : "s");
+        fprintf(stderr, "\n");
+    }
+    /* Fixed now: members, folds and config.json read the numbers. */
+    o->train_steps = 0;
+    return SG_OK;
+}

@@ -1,0 +1,34 @@
+/* job_budget.h - the batch size of `--bs auto` and the training length of
+ * `--train-steps N`, fixed once the training split is known.
+ *
+ * A recipe that is to fit 40 segments and 40,000 cannot name a batch size
+ * or a number of epochs: 5 epochs of 110 cases at batch 64 are 10
+ * optimizer steps, 5 epochs of 40,000 at batch 8 are 25,000.  It names a
+ * number of steps instead and lets the batch follow the data.
+ */
+#ifndef SG_JOB_BUDGET_H
+#define SG_JOB_BUDGET_H
+
+#include <stddef.h>
+
+#include "src/train/job.h"
+
+/* The batch of --bs auto for n_train training samples: about a tenth of
+ * them, rounded down to a power of two, within [JOB_BS_AUTO_MIN,
+ * JOB_BS_AUTO_MAX] and never above n_train (at least 2: BatchNorm). */
+#define JOB_BS_AUTO_MIN 8
+#define JOB_BS_AUTO_MAX 64
+int job_budget_batch(size_t n_train);
+
+/* The epochs that give at least steps optimizer steps of batch bs over
+ * n_train samples, and never fewer than min_epochs; capped at
+ * JOB_BUDGET_MAX_EPOCHS. */
+#define JOB_BUDGET_MAX_EPOCHS 10000
+int job_budget_epochs(size_t n_train, int bs, int steps, int min_epochs);
+
+/* Resolves o->batch_size 0 (--bs auto) and o->train_steps in place for a
+ * training split of n_train samples; says what it chose on stderr when
+ * talk.  Leaves o as it is when neither is asked. */
+int job_budget_resolve(job_opts *o, size_t n_train, int talk);
+
+#endif
