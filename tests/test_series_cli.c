@@ -64,7 +64,8 @@ static void test_train_eval_predict_encode(void **state)
 
     char *log = NULL;
     int st = sg_test_run(&log, NULL,
-                         "train '%s' --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 --no-progress --out '%s'",
+                         "train '%s' --single --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
+                         "--no-progress --out '%s'",
                          train_ts, run);
     SG_ASSERT_EXIT(st, 0, log);
     free(log);
@@ -115,6 +116,52 @@ static void test_train_eval_predict_encode(void **state)
     assert_true(sg_test_path_exists(path));
     snprintf(path, sizeof path, "%s/still/Swing_TRAIN_0001.png", enc);
     assert_true(sg_test_path_exists(path));
+    sg_test_rmtree(tmp);
+    free(tmp);
+}
+
+/* The recipe for cases that are not DSA, nothing set but a short step
+ * budget: a batch sized to the set, epochs from the budget, five folds
+ * kept, and eval of the run folder averaging them. */
+static void test_default_recipe(void **state)
+{
+    (void)state;
+    char *tmp = sg_test_tmpdir();
+    char train_ts[1100], test_ts[1100], run[1100], path[1200];
+    snprintf(train_ts, sizeof train_ts, "%s/Swing_TRAIN.ts", tmp);
+    snprintf(test_ts, sizeof test_ts, "%s/Swing_TEST.ts", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    write_problem(train_ts, 20, 4);
+    write_problem(test_ts, 10, 5);
+
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL, "train '%s' --train-steps 24 -j 1 --no-progress --out '%s'",
+                         train_ts, run);
+    SG_ASSERT_EXIT(st, 0, log);
+    /* 32 of 40 cases train in each fold: a tenth is 3, so the smallest
+     * batch, 8; 4 steps an epoch, so 6 epochs give 24 steps */
+    SG_ASSERT_CONTAINS(log, "--bs auto: 8 for 32 training samples; --train-steps 24: 6 epochs");
+    SG_ASSERT_CONTAINS(log, "fold 5/5");
+    SG_ASSERT_CONTAINS(log, "resnet18");
+    free(log);
+    for (int f = 0; f < 5; f++) {
+        snprintf(path, sizeof path, "%s/fold_%d/model.safetensors", run, f);
+        if (!sg_test_path_exists(path))
+            fail_msg("the recipe keeps every fold's model: %s missing", path);
+    }
+    snprintf(path, sizeof path, "%s/config.json", run);
+    char *config = sg_test_slurp(path);
+    assert_non_null(config);
+    SG_ASSERT_CONTAINS(config, "\"bs\": 8");
+    SG_ASSERT_CONTAINS(config, "\"epochs\": 6");
+    free(config);
+    st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval'", run, test_ts, tmp);
+    SG_ASSERT_EXIT(st, 0, log);
+    double acc = field_after(log, "20 samples: accuracy ");
+    if (acc < 0.9)
+        fail_msg("eval of the five folds on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s",
+                 acc, log);
+    free(log);
     sg_test_rmtree(tmp);
     free(tmp);
 }
@@ -190,7 +237,7 @@ static void test_numpy_arrays(void **state)
 
     char *log = NULL;
     int st = sg_test_run(&log, NULL,
-                         "train '%s' --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
+                         "train '%s' --single --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
                          "--no-progress --out '%s'",
                          train, run);
     SG_ASSERT_EXIT(st, 0, log);
@@ -230,6 +277,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_eval_predict_encode),
+        cmocka_unit_test(test_default_recipe),
         cmocka_unit_test(test_bad_file_refused),
         cmocka_unit_test(test_numpy_arrays),
     };

@@ -75,16 +75,18 @@ static const recipe recipes[] = {
     {
         /* Anyone's cases, 40 of them or 40,000 (docs/accuracy.md, "The
          * recipe for other data"): a budget of optimizer steps instead of
-         * epochs, batches sized to the set, and five folds that are both
-         * the validation (out-of-fold predictions of every case) and the
-         * ensemble eval and predict average. */
+         * epochs, batches sized to the set, and, up to 2,000 cases, five
+         * folds that are both the validation (out-of-fold predictions of
+         * every case) and the ensemble eval and predict average; above,
+         * one model and a validation split (five of them would cost
+         * hours). */
         ".ts/numpy",
         is_series_file,
         {
             {"arch", "resnet18", {NULL}},
             {"bs", "auto", {NULL}},
             {"train-steps", "1500", {"epochs"}},
-            {"cv", "kfold:5", SPLIT_UNLESS},
+            {"cv", "auto", SPLIT_UNLESS},
             {"keep-folds", "", SPLIT_UNLESS},
         },
     },

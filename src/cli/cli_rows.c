@@ -14,6 +14,7 @@
 #include "src/encode/encode_run.h"
 #include "src/encode/encode_shard.h"
 #include "src/train/job.h"
+#include "src/train/job_budget.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -64,14 +65,16 @@ HANDLER(parse_cv)
         o->cv = JOB_CV_KFOLD;
         return cli_parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
     }
-    static const char *const names[] = {"none", "loso"};
-    for (int i = 0; i < 2; i++)
+    static const char *const names[] = {"none", "loso", "auto"};
+    static const job_cv kinds[] = {JOB_CV_NONE, JOB_CV_LOSO, JOB_CV_AUTO};
+    for (int i = 0; i < 3; i++)
         if (strcasecmp(arg, names[i]) == 0) {
-            o->cv = i ? JOB_CV_LOSO : JOB_CV_NONE;
+            o->cv = kinds[i];
+            o->cv_k = i == 2 ? JOB_CV_AUTO_K : o->cv_k;
             return SG_OK;
         }
-    return sg_fail(SG_E_INVALID, "--cv: unknown value '%s' (expected loso, kfold:K or none)",
-                   arg);
+    return sg_fail(SG_E_INVALID,
+                   "--cv: unknown value '%s' (expected loso, kfold:K, auto or none)", arg);
 }
 
 HANDLER(parse_member)
@@ -313,8 +316,9 @@ const cli_opt cli_opts[] = {
     {"valid-subjects", .cmds = TRN | LRF, .type = CLI_LIST, .at = {J(valid_subjects)},
      .flags = CLI_F_SHARED, .help = "subjects held out for validation ('7,8')"},
     {"cv", .cmds = TRN | LRF, .type = CLI_CUSTOM, .at = {J(cv)}, .parse = parse_cv,
-     .value = "loso|kfold:K", .def_text = "none", .flags = CLI_F_SHARED,
-     .help = "cross-validation: every fold trained and evaluated"},
+     .value = "loso|kfold:K|auto", .def_text = "none", .flags = CLI_F_SHARED,
+     .help = "cross-validation: every fold trained and evaluated; auto: kfold:5 up to 2,000 "
+     "samples, else one validation split"},
 
     {NULL, .help = "Model:"},
     {"arch", .cmds = MODEL, .type = CLI_CHOICE, .at = {J(arch)},
@@ -418,7 +422,8 @@ const cli_opt cli_opts[] = {
      "RUN_DIR gets their mean probabilities (--dataset dsa with --sensors, --encoder, --scope, "
      "--layout and --magnitude left open: the default below)"},
     {"single", .cmds = TRN, .type = CLI_FLAG, .at = {J(single)}, .flags = CLI_F_SHARED,
-     .help = "--dataset dsa: train the default ensemble's first member alone"},
+     .help = "one model: --dataset dsa, the default ensemble's first member alone; .ts/numpy, "
+     "without the recipe's five folds (a validation split instead)"},
     {"features", .cmds = FIT, .type = CLI_LIST, .at = {J(features)}, .value = "A.npy,B.npy",
      .flags = CLI_F_SHARED, .help = "train a linear head on cached features"},
 

@@ -33,6 +33,7 @@ typedef enum job_cv {
     JOB_CV_NONE,
     JOB_CV_LOSO,
     JOB_CV_KFOLD,
+    JOB_CV_AUTO, /* kfold:5 for small sets, else one split (job_budget.h) */
 } job_cv;
 
 /* Members of one `train --member` ensemble, at most. */

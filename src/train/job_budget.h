@@ -26,6 +26,14 @@ int job_budget_batch(size_t n_train);
 #define JOB_BUDGET_MAX_EPOCHS 10000
 int job_budget_epochs(size_t n_train, int bs, int steps, int min_epochs);
 
+/* --cv auto: JOB_CV_AUTO_K folds up to JOB_CV_AUTO_MAX_N samples (each
+ * fold a member of the ensemble eval averages, and every sample
+ * validated once), else no folds: one validation split.  Resolves o->cv
+ * in place for a data set of n samples; a no-op for other --cv values. */
+#define JOB_CV_AUTO_K 5
+#define JOB_CV_AUTO_MAX_N 2000
+void job_budget_cv(job_opts *o, size_t n);
+
 /* Resolves o->batch_size 0 (--bs auto) and o->train_steps in place for a
  * training split of n_train samples; says what it chose on stderr when
  * talk.  Leaves o as it is when neither is asked. */

@@ -176,6 +176,8 @@ int job_lr_find(const job_opts *asked, job_lr_find_result *res)
     if (!t.lr || !t.loss || !t.smooth)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     if (rc == SG_OK)
+        job_budget_cv(&sized, d.src.n);
+    if (rc == SG_OK)
         rc = job_split_make(&split, &d, o, 0);
     if (rc == SG_OK)
         rc = job_budget_resolve(&sized, split.n_train, 1);

@@ -478,6 +478,10 @@ static int make_schedule(sg_onecycle *sched, const train_options *opt, long tota
 }
 
 /* Everything one phase needs, to keep train_run readable. */
+/* At most about this many validations (and checkpoints) per run: every
+ * epoch up to 50 epochs, every 2nd up to 100, ... */
+#define TRAIN_MAX_VALIDATIONS 50
+
 typedef struct run_ctx {
     sg_model *m;
     sample_source *src;
@@ -498,6 +502,8 @@ typedef struct run_ctx {
     double comm_seconds;    /* gradient all-reduce time, summed */
     double comm_exposed_seconds; /* the part of it not hidden behind backward */
     long comm_steps;        /* steps it was summed over */
+    int phase_end;          /* the current phase's last epoch + 1 */
+    int valid_every;        /* validate (and checkpoint) every this many epochs */
 } run_ctx;
 
 /* One optimizer step as micro-batches and/or ranks (train.h): the batch's
@@ -647,6 +653,12 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     /* With weight averaging, the averaged weights are validated and saved
      * (the training ones go into "last" beside them, for --resume). */
     rc = train_avg_after_epoch(opt, c->m, &c->st, epoch);
+    /* Hundreds of short epochs (a step budget over a small set): validate,
+     * log and checkpoint every valid_every-th and each phase's last, or
+     * BatchNorm recalibration, validation and checkpoint writes (an
+     * optimizer state each time) cost more than the training. */
+    if (rc == SG_OK && (epoch + 1) % c->valid_every != 0 && epoch + 1 != c->phase_end)
+        return SG_OK;
     int averaged = rc == SG_OK && train_avg_ready(opt, &c->st);
     if (averaged)
         rc = sg_wavg_swap(opt->avg, c->m);
@@ -732,6 +744,7 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
     c.st.phase = opt->freeze_epochs > 0 ? 0 : 1;
     c.st.epoch = -1;
     c.st.total_epochs = opt->freeze_epochs + opt->epochs;
+    c.valid_every = 1 + (c.st.total_epochs - 1) / TRAIN_MAX_VALIDATIONS;
     c.st.best_valid_loss = INFINITY;
     if (resume_from)
         c.st = *resume_from;
@@ -793,6 +806,7 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
         sg_onecycle sched;
         if (rc == SG_OK)
             rc = make_schedule(&sched, opt, (long)plan[phase].epochs * steps_per_epoch);
+        c.phase_end = last;
         for (int e = c.st.epoch + 1 > first ? c.st.epoch + 1 : first; rc == SG_OK && e < last; e++)
             rc = run_epoch(&c, l, o, &sched, &plan[phase], phase, e, phase_step0);
         sg_optim_free(o);

@@ -8,14 +8,17 @@
  *   phase 1  everything trains; with discriminative rates the stages get
  *            geometric rates from lr/100 (stem) to lr (head).
  * Epoch numbers and optimizer steps count on across phases, so one run's
- * curves are one line.  Validation runs after every epoch; the model with
- * the lowest validation loss is kept as best, the latest as last (both
+ * curves are one line.  Validation runs after every epoch of a run of up
+ * to 50 epochs, and after every k-th (and each phase's last) of a longer
+ * one, so that about 50 happen (a step budget over a small set makes
+ * hundreds of short epochs); the validated model with the lowest
+ * validation loss is kept as best, the latest as last (both
  * written by the caller's save callback: the engine does not know the
  * checkpoint format).  A non-finite loss stops the run with
  * "loss is NaN at step S (lr L)".
  *
  * The engine prints only when opt->verbose: the progress bar (stderr)
- * and one fastai-like table row per epoch (stdout).
+ * and one fastai-like table row per validated epoch (stdout).
  */
 #ifndef SG_TRAIN_H
 #define SG_TRAIN_H
