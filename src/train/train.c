@@ -481,6 +481,7 @@ static int make_schedule(sg_onecycle *sched, const train_options *opt, long tota
 /* At most about this many validations (and checkpoints) per run: every
  * epoch up to 50 epochs, every 2nd up to 100, ... */
 #define TRAIN_MAX_VALIDATIONS 50
+#define TRAIN_SAVE_SECONDS 60.0
 
 typedef struct run_ctx {
     sg_model *m;
@@ -503,6 +504,7 @@ typedef struct run_ctx {
     double comm_exposed_seconds; /* the part of it not hidden behind backward */
     long comm_steps;        /* steps it was summed over */
     int phase_end;          /* the current phase's last epoch + 1 */
+    double last_saved;      /* when "last" was last written (now_seconds) */
     int valid_every;        /* validate (and checkpoint) every this many epochs */
 } run_ctx;
 
@@ -711,7 +713,17 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
             if (rc)
                 return rc;
         }
-        rc = c->hooks->save(c->hooks->ctx, "last", c->m, o, averaged ? opt->avg : NULL, &c->st);
+        /* A long run (more than TRAIN_MAX_VALIDATIONS epochs) writes
+         * "last" (weights and optimizer state, 134 MB for ResNet18) at
+         * most every TRAIN_SAVE_SECONDS, and at its end: --resume then
+         * repeats up to that much. */
+        double now = now_seconds();
+        if (c->valid_every == 1 || c->st.finished || c->last_saved == 0 ||
+            now - c->last_saved >= TRAIN_SAVE_SECONDS) {
+            rc = c->hooks->save(c->hooks->ctx, "last", c->m, o, averaged ? opt->avg : NULL,
+                                &c->st);
+            c->last_saved = now;
+        }
     }
     /* Training goes on with its own weights; after the last epoch the
      * model stays the averaged one (the final model). */

@@ -12,7 +12,8 @@
  * to 50 epochs, and after every k-th (and each phase's last) of a longer
  * one, so that about 50 happen (a step budget over a small set makes
  * hundreds of short epochs); the validated model with the lowest
- * validation loss is kept as best, the latest as last (both
+ * validation loss is kept as best, the latest as last (in a longer run
+ * at most every minute, and at its end; both
  * written by the caller's save callback: the engine does not know the
  * checkpoint format).  A non-finite loss stops the run with
  * "loss is NaN at step S (lr L)".
