@@ -4,7 +4,12 @@
 #include "datasets/npy_series.h"
 #include "datasets/uea_ts.h"
 
+#include "src/base/npy.h"
 #include "src/base/sg_error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
 
 int series_file_read(sg_series_set *out, const char *path, const char **kind)
 {
@@ -29,4 +34,38 @@ int series_file_probe(const char *path)
     if (npy < 0)
         sg_error_clear();
     return npy > 0;
+}
+
+/* @seriesLength of a .ts header (keys in any case), 0 when absent. */
+static int ts_header_length(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int T = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncasecmp(line, "@data", 5) == 0)
+            break;
+        if (strncasecmp(line, "@serieslength", 13) == 0) {
+            long v = strtol(line + 13, NULL, 10);
+            T = v > 0 && v < (1L << 30) ? (int)v : 0;
+        }
+    }
+    fclose(f);
+    return T;
+}
+
+int series_file_length(const char *path)
+{
+    if (uea_ts_is_ts_path(path))
+        return ts_header_length(path);
+    char x[4096], y[4096];
+    sg_npy_info info;
+    int npy = npy_series_find(path, x, y, sizeof x);
+    if (npy <= 0 || sg_npy_read_header(x, &info) != SG_OK || info.ndim != 3) {
+        sg_error_clear();
+        return 0;
+    }
+    return info.shape[2] < (1u << 30) ? (int)info.shape[2] : 0;
 }

@@ -18,4 +18,9 @@ int series_file_read(sg_series_set *out, const char *path, const char **kind);
  * .npy that cannot be opened counts as 0 here; reading it says why). */
 int series_file_probe(const char *path);
 
+/* The series length T of such a file from its header alone (.ts:
+ * @seriesLength; X.npy: its last axis), or 0 where it is not such a file
+ * or the header does not say. */
+int series_file_length(const char *path);
+
 #endif

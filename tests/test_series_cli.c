@@ -15,22 +15,23 @@
 
 #include <math.h>
 
-/* n cases per class, alternating; seed picks the noise. */
-static void write_problem(const char *path, int n, uint64_t seed)
+/* n cases per class of T samples, alternating; seed picks the noise. */
+static void write_problem_t(const char *path, int n, int T, uint64_t seed)
 {
     sg_rng rng;
     sg_rng_seed(&rng, seed);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fputs("#synthetic\n@problemName Swing\n@timeStamps false\n@missing false\n"
-          "@univariate false\n@dimensions 3\n@equalLength true\n@seriesLength 64\n"
-          "@classLabel true still swing\n@data\n",
-          f);
+    fprintf(f,
+            "#synthetic\n@problemName Swing\n@timeStamps false\n@missing false\n"
+            "@univariate false\n@dimensions 3\n@equalLength true\n@seriesLength %d\n"
+            "@classLabel true still swing\n@data\n",
+            T);
     for (int i = 0; i < 2 * n; i++) {
         int swing = i & 1;
         double phase = sg_rng_range(&rng, 0, 6.283);
         for (int d = 0; d < 3; d++) {
-            for (int t = 0; t < 64; t++) {
+            for (int t = 0; t < T; t++) {
                 double v = 0.05 * sg_rng_range(&rng, -1, 1) + (d == 2 ? 9.81 : 0.0);
                 if (swing)
                     v += 3.0 * sin(0.4 * t + phase + d);
@@ -41,6 +42,11 @@ static void write_problem(const char *path, int n, uint64_t seed)
         fputs(swing ? "swing\n" : "still\n", f);
     }
     assert_int_equal(fclose(f), 0);
+}
+
+static void write_problem(const char *path, int n, uint64_t seed)
+{
+    write_problem_t(path, n, 64, seed);
 }
 
 static double field_after(const char *text, const char *key)
@@ -64,7 +70,7 @@ static void test_train_eval_predict_encode(void **state)
 
     char *log = NULL;
     int st = sg_test_run(&log, NULL,
-                         "train '%s' --single --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
+                         "train '%s' --valid-pct 0.2 --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
                          "--no-progress --out '%s'",
                          train_ts, run);
     SG_ASSERT_EXIT(st, 0, log);
@@ -121,49 +127,59 @@ static void test_train_eval_predict_encode(void **state)
 }
 
 /* The recipe for cases that are not DSA, nothing set but a short step
- * budget: a batch sized to the set, epochs from the budget, five folds
- * kept, and eval of the run folder averaging them. */
-static void test_default_recipe(void **state)
+ * budget: a batch sized to the set, epochs from the budget, all 40 cases
+ * trained on (a set this small comes with its test set); series of 128
+ * samples or more get a spectrogram member beside the gray one, and eval
+ * of the run folder averages them. */
+static void check_recipe(int T)
 {
-    (void)state;
     char *tmp = sg_test_tmpdir();
     char train_ts[1100], test_ts[1100], run[1100], path[1200];
     snprintf(train_ts, sizeof train_ts, "%s/Swing_TRAIN.ts", tmp);
     snprintf(test_ts, sizeof test_ts, "%s/Swing_TEST.ts", tmp);
     snprintf(run, sizeof run, "%s/run", tmp);
-    write_problem(train_ts, 20, 4);
-    write_problem(test_ts, 10, 5);
+    write_problem_t(train_ts, 20, T, 4);
+    write_problem_t(test_ts, 10, T, 5);
 
     char *log = NULL;
-    int st = sg_test_run(&log, NULL, "train '%s' --train-steps 24 -j 1 --no-progress --out '%s'",
+    int st = sg_test_run(&log, NULL, "train '%s' --train-steps 40 -j 1 --no-progress --out '%s'",
                          train_ts, run);
     SG_ASSERT_EXIT(st, 0, log);
-    /* 32 of 40 cases train in each fold: a tenth is 3, so the smallest
-     * batch, 8; 4 steps an epoch, so 6 epochs give 24 steps */
-    SG_ASSERT_CONTAINS(log, "--bs auto: 8 for 32 training samples; --train-steps 24: 6 epochs");
-    SG_ASSERT_CONTAINS(log, "fold 5/5");
+    /* a tenth of 40 is 4, so the smallest batch, 8; 5 steps an epoch,
+     * so 8 epochs give 40 steps */
+    SG_ASSERT_CONTAINS(log, "--bs auto: 8 for 40 training samples; --train-steps 40: 8 epochs");
+    SG_ASSERT_CONTAINS(log, "40 training and 0 validation samples");
     SG_ASSERT_CONTAINS(log, "resnet18");
     free(log);
-    for (int f = 0; f < 5; f++) {
-        snprintf(path, sizeof path, "%s/fold_%d/model.safetensors", run, f);
-        if (!sg_test_path_exists(path))
-            fail_msg("the recipe keeps every fold's model: %s missing", path);
-    }
-    snprintf(path, sizeof path, "%s/config.json", run);
+    snprintf(path, sizeof path, "%s/%s", run, T >= 128 ? "member_1/config.json" : "config.json");
     char *config = sg_test_slurp(path);
-    assert_non_null(config);
+    if (!config)
+        fail_msg("T = %d: %s missing", T, path);
     SG_ASSERT_CONTAINS(config, "\"bs\": 8");
-    SG_ASSERT_CONTAINS(config, "\"epochs\": 6");
+    SG_ASSERT_CONTAINS(config, "\"epochs\": 8");
+    SG_ASSERT_CONTAINS(config, "\"valid_pct\": 0");
+    if (T >= 128)
+        SG_ASSERT_CONTAINS(config, "spectrogram");
     free(config);
+    snprintf(path, sizeof path, "%s/member_1", run);
+    if (sg_test_path_exists(path) != (T >= 128))
+        fail_msg("T = %d: a spectrogram member is for series of 128 samples or more", T);
     st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval'", run, test_ts, tmp);
     SG_ASSERT_EXIT(st, 0, log);
     double acc = field_after(log, "20 samples: accuracy ");
     if (acc < 0.9)
-        fail_msg("eval of the five folds on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s",
-                 acc, log);
+        fail_msg("T = %d: eval of the run on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s",
+                 T, acc, log);
     free(log);
     sg_test_rmtree(tmp);
     free(tmp);
+}
+
+static void test_default_recipe(void **state)
+{
+    (void)state;
+    check_recipe(64);
+    check_recipe(128);
 }
 
 static void test_bad_file_refused(void **state)
@@ -237,7 +253,7 @@ static void test_numpy_arrays(void **state)
 
     char *log = NULL;
     int st = sg_test_run(&log, NULL,
-                         "train '%s' --single --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
+                         "train '%s' --valid-pct 0.2 --arch resnet18 --epochs 4 --bs 8 --seed 3 -j 1 "
                          "--no-progress --out '%s'",
                          train, run);
     SG_ASSERT_EXIT(st, 0, log);

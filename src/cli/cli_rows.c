@@ -65,16 +65,14 @@ HANDLER(parse_cv)
         o->cv = JOB_CV_KFOLD;
         return cli_parse_int(&o->cv_k, "cv", arg + 6, 2, 1000);
     }
-    static const char *const names[] = {"none", "loso", "auto"};
-    static const job_cv kinds[] = {JOB_CV_NONE, JOB_CV_LOSO, JOB_CV_AUTO};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"none", "loso"};
+    for (int i = 0; i < 2; i++)
         if (strcasecmp(arg, names[i]) == 0) {
-            o->cv = kinds[i];
-            o->cv_k = i == 2 ? JOB_CV_AUTO_K : o->cv_k;
+            o->cv = i ? JOB_CV_LOSO : JOB_CV_NONE;
             return SG_OK;
         }
-    return sg_fail(SG_E_INVALID,
-                   "--cv: unknown value '%s' (expected loso, kfold:K, auto or none)", arg);
+    return sg_fail(SG_E_INVALID, "--cv: unknown value '%s' (expected loso, kfold:K or none)",
+                   arg);
 }
 
 HANDLER(parse_member)
@@ -125,6 +123,16 @@ HANDLER(parse_window)
                     "per CSV window)\n", cli_cmd_name(cmd));
     ((encode_request *)req)->enc.stft_window = arg;
     return SG_OK;
+}
+
+/* --valid-pct F, or auto: by the set's size (src/train/job_budget.h). */
+HANDLER(parse_valid_pct)
+{
+    if (strcasecmp(arg, "auto") == 0) {
+        *(double *)field = JOB_VALID_AUTO;
+        return SG_OK;
+    }
+    return cli_parse_double(field, "valid-pct", arg, 0.0, 0.99, 0);
 }
 
 /* --bs N, or auto: sized to the training split (src/train/job_budget.h). */
@@ -309,16 +317,17 @@ const cli_opt cli_opts[] = {
      .help = "reuse a fitted state (JSON)"},
 
     {NULL, .help = "Split:"},
-    {"valid-pct", .cmds = TRN | LRF, .type = CLI_DOUBLE, .at = {J(valid_pct)}, .hi = 0.99,
-     .def = "0.2", .value = "F", .flags = CLI_F_SHARED, .help = "given: a random validation "
-     "fraction of the samples; else whole subjects held out, about this fraction of them, "
-     "where samples carry subjects"},
+    {"valid-pct", .cmds = TRN | LRF, .type = CLI_CUSTOM, .at = {J(valid_pct)},
+     .parse = parse_valid_pct, .def = "0.2", .value = "F|auto", .flags = CLI_F_SHARED,
+     .help = "given: a random validation fraction of the samples; else whole subjects held out, "
+     "about this fraction of them, where samples carry subjects; auto: none up to 2,000 "
+     "samples without subjects (all train: measure on a test set, or ask for --cv kfold:5), "
+     "else 0.2"},
     {"valid-subjects", .cmds = TRN | LRF, .type = CLI_LIST, .at = {J(valid_subjects)},
      .flags = CLI_F_SHARED, .help = "subjects held out for validation ('7,8')"},
     {"cv", .cmds = TRN | LRF, .type = CLI_CUSTOM, .at = {J(cv)}, .parse = parse_cv,
-     .value = "loso|kfold:K|auto", .def_text = "none", .flags = CLI_F_SHARED,
-     .help = "cross-validation: every fold trained and evaluated; auto: kfold:5 up to 2,000 "
-     "samples, else one validation split"},
+     .value = "loso|kfold:K", .def_text = "none", .flags = CLI_F_SHARED,
+     .help = "cross-validation: every fold trained and evaluated"},
 
     {NULL, .help = "Model:"},
     {"arch", .cmds = MODEL, .type = CLI_CHOICE, .at = {J(arch)},
@@ -422,8 +431,8 @@ const cli_opt cli_opts[] = {
      "RUN_DIR gets their mean probabilities (--dataset dsa with --sensors, --encoder, --scope, "
      "--layout and --magnitude left open: the default below)"},
     {"single", .cmds = TRN, .type = CLI_FLAG, .at = {J(single)}, .flags = CLI_F_SHARED,
-     .help = "one model: --dataset dsa, the default ensemble's first member alone; .ts/numpy, "
-     "without the recipe's five folds (a validation split instead)"},
+     .help = "one model: the default ensemble's first member alone (--dataset dsa; .ts/numpy "
+     "of 128 samples or more: the gray one)"},
     {"features", .cmds = FIT, .type = CLI_LIST, .at = {J(features)}, .value = "A.npy,B.npy",
      .flags = CLI_F_SHARED, .help = "train a linear head on cached features"},
 

@@ -33,7 +33,6 @@ typedef enum job_cv {
     JOB_CV_NONE,
     JOB_CV_LOSO,
     JOB_CV_KFOLD,
-    JOB_CV_AUTO, /* kfold:5 for small sets, else one split (job_budget.h) */
 } job_cv;
 
 /* Members of one `train --member` ensemble, at most. */
@@ -53,7 +52,8 @@ typedef struct job_opts {
     enc_stack stack;            /* --encoder A+B+...: stacked as channels (n = 1: enc) */
     dsa_magnitude magnitude;    /* --magnitude add|only|off (DSA norm rows) */
     /* split */
-    double valid_pct;           /* default 0.2: of the subjects, or of the samples */
+    double valid_pct;           /* default 0.2: of the subjects, or of the samples;
+                                 * JOB_VALID_AUTO: by the set's size (job_budget.h) */
     int valid_pct_given;        /* --valid-pct given: a random split of samples */
     const char *valid_subjects; /* "7,8" */
     job_cv cv;

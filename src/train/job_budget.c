@@ -28,15 +28,11 @@ int job_budget_epochs(size_t n_train, int bs, int steps, int min_epochs)
     return epochs > JOB_BUDGET_MAX_EPOCHS ? JOB_BUDGET_MAX_EPOCHS : (int)epochs;
 }
 
-void job_budget_cv(job_opts *o, size_t n)
+void job_budget_valid(job_opts *o, size_t n, int has_subjects)
 {
-    if (o->cv != JOB_CV_AUTO)
+    if (o->valid_pct >= 0)
         return;
-    int folds = n <= JOB_CV_AUTO_MAX_N;
-    o->cv = folds ? JOB_CV_KFOLD : JOB_CV_NONE;
-    o->cv_k = folds ? JOB_CV_AUTO_K : 0;
-    if (!folds)
-        o->keep_folds = 0; /* one model: the run's own */
+    o->valid_pct = n <= JOB_VALID_AUTO_MAX_N && !has_subjects ? 0.0 : JOB_VALID_AUTO_PCT;
 }
 
 int job_budget_resolve(job_opts *o, size_t n_train, int talk)

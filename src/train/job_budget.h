@@ -26,13 +26,18 @@ int job_budget_batch(size_t n_train);
 #define JOB_BUDGET_MAX_EPOCHS 10000
 int job_budget_epochs(size_t n_train, int bs, int steps, int min_epochs);
 
-/* --cv auto: JOB_CV_AUTO_K folds up to JOB_CV_AUTO_MAX_N samples (each
- * fold a member of the ensemble eval averages, and every sample
- * validated once), else no folds: one validation split.  Resolves o->cv
- * in place for a data set of n samples; a no-op for other --cv values. */
-#define JOB_CV_AUTO_K 5
-#define JOB_CV_AUTO_MAX_N 2000
-void job_budget_cv(job_opts *o, size_t n);
+/* --valid-pct auto (JOB_VALID_AUTO): no validation split up to
+ * JOB_VALID_AUTO_MAX_N samples, else JOB_VALID_AUTO_PCT; where the
+ * samples carry subjects, always JOB_VALID_AUTO_PCT of the subjects (new
+ * people are what such a set is for).  A set of 40 or 200 cases that
+ * comes with its own test set (the UEA archive's split) cannot spare a
+ * fifth for validation, nor train five folds in minutes; the test set
+ * measures it.  Resolves o->valid_pct in place for a data set of n
+ * samples; a no-op for a fraction. */
+#define JOB_VALID_AUTO (-1.0)
+#define JOB_VALID_AUTO_MAX_N 2000
+#define JOB_VALID_AUTO_PCT 0.2
+void job_budget_valid(job_opts *o, size_t n, int has_subjects);
 
 /* Resolves o->batch_size 0 (--bs auto) and o->train_steps in place for a
  * training split of n_train samples; says what it chose on stderr when

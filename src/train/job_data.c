@@ -308,7 +308,7 @@ int job_n_folds(const job_data *d, const job_opts *o, int *n_folds)
 
 /* Whether every sample carries a subject id and there are at least two
  * subjects: then the default validation holds out whole subjects. */
-static int has_subjects(const job_data *d)
+int job_data_has_subjects(const job_data *d)
 {
     if (!d->src.group || d->src.n == 0)
         return 0;
@@ -366,7 +366,7 @@ int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold
         free(subjects);
         return rc;
     }
-    if (o->valid_pct > 0.0 && has_subjects(d)) {
+    if (o->valid_pct > 0.0 && job_data_has_subjects(d)) {
         if (!o->valid_pct_given)
             return split_subjects_default(out, d, o);
         fprintf(stderr, "sensorgram: note: --valid-pct splits segments at random, so validation "

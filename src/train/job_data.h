@@ -55,6 +55,9 @@ int job_n_folds(const job_data *d, const job_opts *o, int *n_folds);
 
 /* The split for fold `fold` (0 without CV): given folders, --cv,
  * --valid-subjects, or a random --valid-pct split.  Caller owns out. */
+/* Whether every sample carries a subject and there are two or more. */
+int job_data_has_subjects(const job_data *d);
+
 int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold);
 
 /* The transform spec for the data: geometry from --image-size (sensor

@@ -216,7 +216,8 @@ static int write_ensemble(job_ensemble *e)
         rc = job_report_folds(config, folds, ref->n_folds, o->out_dir);
     if (rc == SG_OK)
         rc = run_config_write(o->out_dir, config);
-    if (rc == SG_OK)
+    /* Without validation (all trained on) there is nothing to draw here. */
+    if (rc == SG_OK && ref->n > 0)
         job_draw_figures(o, o->out_dir);
     json_decref(config);
     free(folds);

@@ -176,7 +176,7 @@ int job_lr_find(const job_opts *asked, job_lr_find_result *res)
     if (!t.lr || !t.loss || !t.smooth)
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     if (rc == SG_OK)
-        job_budget_cv(&sized, d.src.n);
+        job_budget_valid(&sized, d.src.n, job_data_has_subjects(&d));
     if (rc == SG_OK)
         rc = job_split_make(&split, &d, o, 0);
     if (rc == SG_OK)

@@ -124,6 +124,15 @@ int job_config_new(json_t **out, const job_opts *o, const job_data *d, const cha
         return sg_fail(SG_E_NOMEM, "cannot build config.json");
     /* the validation split actually used, and BatchNorm recalibration */
     json_object_set_new(options, "valid_pct_given", json_boolean(o->valid_pct_given));
+    /* An ensemble's own config.json keeps what its members resolved by
+     * their data (--bs auto, --valid-pct auto, --train-steps: job_budget.h)
+     * as asked; each member's says the numbers. */
+    if (o->batch_size == 0)
+        json_object_set_new(options, "bs", json_string("auto"));
+    if (o->valid_pct < 0)
+        json_object_set_new(options, "valid_pct", json_string("auto"));
+    if (o->train_steps > 0)
+        json_object_set_new(options, "train_steps", json_integer(o->train_steps));
     json_object_set_new(options, "bn_recal", json_integer(o->bn_recal));
     json_object_set_new(options, "ema", json_real(o->ema));
     json_object_set_new(options, "swa", json_integer(o->swa));

@@ -405,7 +405,7 @@ int job_train(const job_opts *asked, sg_dist *dist, job_outcome *keep)
     const job_opts *o = &sized;
     const char *run_dir = o->out_dir;
     int writer = sg_dist_rank(dist) == 0;
-    if (o->resume && o->cv != JOB_CV_NONE && o->cv != JOB_CV_AUTO)
+    if (o->resume && o->cv != JOB_CV_NONE)
         return sg_fail(SG_E_INVALID, "--resume does not combine with --cv");
     if (o->cv_parallel && o->cv == JOB_CV_NONE)
         return sg_fail(SG_E_INVALID, "--cv-parallel needs --cv loso or --cv kfold:K");
@@ -436,12 +436,8 @@ int job_train(const job_opts *asked, sg_dist *dist, job_outcome *keep)
             run_guard_discard_failed(run_dir);
         return rc;
     }
-    job_budget_cv(&sized, d->src.n);
-    rc = o->resume && o->cv != JOB_CV_NONE
-             ? sg_fail(SG_E_INVALID, "--resume does not combine with --cv (--cv auto: %zu "
-                                     "samples train five folds; --single trains one model)",
-                       d->src.n)
-             : size_from_split(&sized, d, writer);
+    job_budget_valid(&sized, d->src.n, job_data_has_subjects(d));
+    rc = size_from_split(&sized, d, writer);
     if (rc) {
         job_data_free(d);
         if (!o->resume)
