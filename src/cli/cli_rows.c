@@ -13,6 +13,7 @@
 #include "src/base/sg_error.h"
 #include "src/encode/encode_run.h"
 #include "src/encode/encode_shard.h"
+#include "src/train/adapt_bn.h"
 #include "src/train/job.h"
 #include "src/train/job_budget.h"
 
@@ -512,6 +513,11 @@ const cli_opt cli_opts[] = {
      "warp, jitter, remount, all)"},
     {"top-losses", .cmds = TRN | EVL | LRF | FEA, .type = CLI_INT, .at = {J(top_losses)},
      .hi = 10000, .def = "16", .help = "highest-loss samples kept"},
+    {"adapt-bn", .cmds = EVL | PRD, .type = CLI_FLAG, .at = {J(adapt_bn)},
+     .help = "a new wearer: BatchNorm statistics recomputed on the inputs themselves (no labels "
+     "needed) before they are predicted, per subject of a DSA root (one of under "
+     STR(ADAPT_BN_MIN_SAMPLES) " inputs takes all inputs'), else over all inputs; weights "
+     "unchanged (AdaBN). Off: eval stays a plain measurement"},
     {"tta", .cmds = OUTPUT, .type = CLI_INT, .at = {J(aug.tta)}, .lo = 1, .hi = 1024, .def = "1",
      .help = "sensor series: mean probabilities over N time shifts (1: none)"},
     {"kaggle", .cmds = PRD | FEA, .type = CLI_FLAG, .at = {J(kaggle)},

@@ -378,10 +378,18 @@ int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckp
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     for (size_t i = 0; rc == SG_OK && i < r->n; i++)
         r->idx[i] = i;
-    if (rc == SG_OK)
+    if (rc == SG_OK && o->adapt_bn) {
+        r->adapted = 1;
+        rc = adapt_bn_plan_make(&r->adapt, r->data.src.group, r->n);
+        if (rc == SG_OK)
+            rc = adapt_bn_predict(r->probs, &r->loss, r->model, &r->data.src, &r->adapt,
+                                  &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress,
+                                  o->aug.tta);
+    } else if (rc == SG_OK) {
         rc = train_predict_tta(r->probs, &r->loss, r->model, &r->data.src, r->idx, r->n,
                                &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress,
                                o->aug.tta);
+    }
     if (rc)
         ckpt_predictions_free(r);
     return rc;
@@ -391,6 +399,7 @@ void ckpt_predictions_free(ckpt_predictions *r)
 {
     free(r->idx);
     free(r->probs);
+    adapt_bn_plan_free(&r->adapt);
     job_data_free(&r->data);
     sg_model_free(r->model);
     train_meta_free(&r->meta);

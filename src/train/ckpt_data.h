@@ -9,6 +9,7 @@
 #ifndef SG_CKPT_DATA_H
 #define SG_CKPT_DATA_H
 
+#include "src/train/adapt_bn.h"
 #include "src/train/job_data.h"
 #include "src/train/train_ckpt.h"
 
@@ -29,11 +30,15 @@ typedef struct ckpt_predictions {
     size_t *idx;   /* (n) 0..n-1, for the run_dir/metrics writers */
     float *probs;  /* (n, meta.n_classes) */
     double loss;   /* mean cross-entropy when every sample is labelled, else NAN */
+    int adapted;          /* o->adapt_bn: predicted after adapt_bn.h's adaptation */
+    adapt_bn_plan adapt;  /* then its groups (subjects) and where their statistics came from */
 } ckpt_predictions;
 
 /* Loads checkpoint ckpt (expect_arch as train_ckpt_load; device,
  * precision and threads from o), its inputs (as ckpt_dataset_load) and
- * predicts every sample with o's batch size, workers and progress.  On
+ * predicts every sample with o's batch size, workers and progress; with
+ * o->adapt_bn, each group of inputs (adapt_bn.h: per subject, else the
+ * input set) after its BatchNorm statistics were recomputed on it.  On
  * success the caller owns r (ckpt_predictions_free); on failure r holds
  * nothing. */
 int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckpt,

@@ -113,6 +113,7 @@ typedef struct job_opts {
     int kaggle;
     double clip;
     int top_losses;
+    int adapt_bn;               /* eval/predict --adapt-bn: BatchNorm statistics of the inputs */
     const char *weights;        /* predict: bare weights file (models' path) */
     int no_normalize;
     /* lr-find */

@@ -44,6 +44,32 @@ static int default_out_dir(char *buf, size_t size, const char *ckpt, const ckpt_
     return SG_OK;
 }
 
+/* config.json's "adapt_bn": false for a plain eval; with --adapt-bn true,
+ * and "adapt_bn_groups" says where each group's statistics came from. */
+static int record_adapt_bn(json_t *config, const ckpt_predictions *r)
+{
+    if (json_object_set_new(config, "adapt_bn", json_boolean(r->adapted)) != 0)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    if (!r->adapted)
+        return SG_OK;
+    json_t *groups = json_array();
+    for (int g = 0; groups && g < r->adapt.n_groups; g++) {
+        const adapt_bn_group *grp = &r->adapt.groups[g];
+        json_t *row = json_pack("{s:i, s:I, s:s}", "subject", grp->subject, "n",
+                                (json_int_t)grp->n, "statistics",
+                                adapt_bn_source_name(grp->source));
+        if (!row || json_array_append_new(groups, row) != 0) {
+            json_decref(groups);
+            groups = NULL;
+        }
+    }
+    if (!groups || json_object_set_new(config, "adapt_bn_groups", groups) != 0 ||
+        json_object_set_new(config, "adapt_bn_min_inputs",
+                            json_integer(ADAPT_BN_MIN_SAMPLES)) != 0)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    return SG_OK;
+}
+
 int job_eval(const job_opts *o)
 {
     const char *ckpt = o->args[0];
@@ -67,6 +93,8 @@ int job_eval(const job_opts *o)
     if (list.n > 1)
         fprintf(stderr, "sensorgram eval: ensemble of %d checkpoints (mean probabilities)\n",
                 list.n);
+    if (r.adapted)
+        adapt_bn_plan_print(stderr, "sensorgram eval", &r.adapt);
     size_t n = r.n;
     json_t *config = NULL;
     if (rc == SG_OK)
@@ -77,6 +105,8 @@ int job_eval(const job_opts *o)
         if (!config)
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
+    if (rc == SG_OK)
+        rc = record_adapt_bn(config, &r);
     if (rc == SG_OK && list.n > 1) {
         json_t *members = json_array();
         for (int i = 0; members && i < list.n; i++)

@@ -86,6 +86,8 @@ int predict_ckpt_run(const job_opts *o)
     /* --arch given: the checkpoint must be of it, as eval checks. */
     rc = ckpt_ensemble_run(&r, o, &list, o->arch_given ? (int)o->arch : -1, o->args + 1,
                            o->n_args - 1, 0, NULL);
+    if (rc == SG_OK && r.adapted)
+        adapt_bn_plan_print(stderr, "sensorgram predict", &r.adapt);
     int members = list.n;
     ckpt_list_free(&list);
     if (rc)
