@@ -393,7 +393,7 @@ static void write_results(fig_report *r)
                    fig_report_json_num(r->config, "cv_accuracy_std"), 1, 0);
         result_row(f, "worst fold's accuracy", fig_report_json_num(r->config, "cv_accuracy_worst"),
                    1, 0);
-    } else if (r->config && json_array_size(json_object_get(r->config, "folds")) == 1) {
+    } else if (!n_members(r) && json_array_size(json_object_get(r->config, "folds")) == 1) {
         json_t *fold = json_array_get(json_object_get(r->config, "folds"), 0);
         result_row(f, "training segments", fig_report_json_num(fold, "n_train"), 0, 0);
         result_row(f, "training time (s)", fig_report_json_num(fold, "seconds"), 0, 1);
