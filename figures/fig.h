@@ -260,9 +260,16 @@ int fig_top_losses_write(const char *path, fig_format format, const char *run_di
 typedef void (*fig_written_fn)(const char *path, void *ctx);
 
 /* Redraws every figure whose inputs exist in run_dir into
- * run_dir/figures/ in format; written (may be NULL) hears of each file.
- * Fails on the first input that exists but is bad. */
+ * run_dir/figures/ in format, then run_dir/report.html over them;
+ * written (may be NULL) hears of each file.  Fails on the first input
+ * that exists but is bad. */
 int fig_run_dir_draw_ex(const char *run_dir, fig_format format, fig_written_fn written, void *ctx);
+
+/* Writes run_dir/report.html (atomically): one page over the run's
+ * files and the figures of format already drawn into run_dir/figures/
+ * (figures/fig_report.c).  Fails when a file it reads exists but is
+ * bad; missing files leave their section out. */
+int fig_report_write(const char *run_dir, fig_format format);
 
 /* fig_run_dir_draw_ex with format "png", "svg" or "pdf" (NULL = png)
  * and no listing: what the training loop calls after each run. */

@@ -1,6 +1,7 @@
 /* fig_run.c - redraws every figure of a run folder from the files the
- * run left (run_files.h) into RUN_DIR/figures/.  A missing input skips
- * its figures; an input that exists but is bad fails the whole call.
+ * run left (run_files.h) into RUN_DIR/figures/, then RUN_DIR/report.html
+ * over them (fig_report.c).  A missing input skips its figures; an input
+ * that exists but is bad fails the whole call.
  */
 #include "figures/fig.h"
 #include "src/train/run_files.h"
@@ -136,6 +137,10 @@ int fig_run_dir_draw_ex(const char *run_dir, fig_format format, fig_written_fn w
                        "%s: no run files to draw from (%s, %s, %s, %s, %s)", run_dir,
                        SG_RUN_METRICS, SG_RUN_CONFUSION, SG_RUN_PREDICTIONS, SG_RUN_TOP_LOSSES,
                        SG_RUN_LR_FIND);
+    snprintf(rp.out, sizeof rp.out, "%s/%s", run_dir, SG_RUN_REPORT);
+    if ((rc = fig_report_write(run_dir, format)))
+        return rc;
+    report(&rp);
     return SG_OK;
 }
 

@@ -210,7 +210,10 @@ static void test_run_dir_all_figures(void **state)
     write_run(dir);
     int written = 0;
     assert_int_equal(fig_run_dir_draw_ex(dir, FIG_FORMAT_PNG, count_written, &written), 0);
-    assert_int_equal(written, 7);
+    assert_int_equal(written, 8); /* seven figures and report.html */
+    char page[4096];
+    snprintf(page, sizeof page, "%s/report.html", dir);
+    assert_true(sg_test_path_exists(page));
     static const char *const files[] = {"confusion_matrix", "confusion_matrix_normalized",
                                         "per_class_f1", "loss_curves", "accuracy",
                                         "lr_schedule", "lr_find"};
@@ -268,6 +271,20 @@ static void test_deterministic_and_vector_magic(void **state)
         free(a);
         free(b);
     }
+    /* the page holds no date: the same files give the same bytes (the
+     * loop above left PDF links; PNG ones now, twice) */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    size_t n1, n2;
+    assert_int_equal(fig_run_dir_draw_ex(dir, FIG_FORMAT_PNG, NULL, NULL), 0);
+    char *a = read_bytes(path, &n1);
+    assert_non_null(a);
+    assert_int_equal(fig_run_dir_draw_ex(dir, FIG_FORMAT_PNG, NULL, NULL), 0);
+    char *b = read_bytes(path, &n2);
+    assert_non_null(b);
+    assert_true(n1 == n2 && memcmp(a, b, n1) == 0);
+    free(a);
+    free(b);
     sg_test_rmtree(dir);
     free(dir);
 }

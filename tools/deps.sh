@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sensorgram needs (build, tests, oracles).
+# Installs the Debian packages sensorgram needs (build, tests, oracles;
+# chromium only for the browser check of report.html in make test).
 # Not root: prints the apt-get line to run instead.
 set -eu
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
@@ -8,7 +9,8 @@ pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libzip-dev libcurl4-openssl-dev libdeflate-dev
       python3 python3-numpy python3-torch python3-torchvision python3-pil
       python3-sklearn python3-scipy
-      curl ca-certificates xz-utils)
+      curl ca-certificates xz-utils
+      chromium)   # tests only: tools/report_check.py opens report.html headless
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -47,6 +47,8 @@ int cli_parse(job_opts *o, cli_given *given, int argc, char **argv, const char *
     o->draw_figures = fig_run_dir_draw;
     o->n_args = argc - first;
     o->args = argv + first;
+    o->argc = argc;
+    o->argv = argv;
     set_given_flags(o, given);
     if (o->aug.mixup > 0 && o->aug.cutmix > 0)
         return sg_fail(SG_E_INVALID, "--mixup and --cutmix do not combine: choose one");

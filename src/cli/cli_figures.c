@@ -27,8 +27,9 @@
     "                          [--units LIST] [--sensors LIST] [--subjects LIST]\n\n"    \
     "Redraws every figure whose inputs exist in RUN_DIR (metrics.csv,\n"                 \
     "confusion_matrix.csv or predictions.csv, top_losses.csv, lr_find.csv)\n"            \
-    "into RUN_DIR/figures/ and lists what it wrote; or draws one example per\n"          \
-    "class of a dataset with its raw signal and encoder images."
+    "into RUN_DIR/figures/, then RUN_DIR/report.html (one page over the run),\n"         \
+    "and lists what it wrote; or draws one example per class of a dataset\n"             \
+    "with its raw signal and encoder images."
 
 static void print_written(const char *path, void *ctx)
 {

@@ -122,6 +122,10 @@ typedef struct job_opts {
     /* positional arguments left after the options (borrowed from argv) */
     int n_args;
     char **args;
+    /* the whole command line after "sensorgram" (argv[0] is the command;
+     * borrowed): config.json's "argv", which RUN/report.html shows */
+    int argc;
+    char **argv;
 } job_opts;
 
 /* The number of loader workers and encoder workspaces to use. */

@@ -137,6 +137,16 @@ int job_config_new(json_t **out, const job_opts *o, const job_data *d, const cha
     json_object_set_new(options, "ema", json_real(o->ema));
     json_object_set_new(options, "swa", json_integer(o->swa));
     json_object_set_new(options, "keep_folds", json_boolean(o->keep_folds));
+    /* the command as typed (report.html shows it) */
+    json_t *argv = json_array();
+    for (int i = 0; argv && i < o->argc; i++) {
+        json_t *arg = json_string(o->argv[i] ? o->argv[i] : "");
+        json_array_append_new(argv, arg ? arg : json_string("(not UTF-8)"));
+    }
+    if (!argv || json_object_set_new(config, "argv", argv) != 0) {
+        json_decref(config);
+        return sg_fail(SG_E_NOMEM, "cannot build config.json");
+    }
     *out = config;
     return SG_OK;
 }
@@ -379,7 +389,7 @@ int job_report_folds(json_t *config, const fold_result *folds, int n_folds, cons
         return SG_OK;
     }
     char path[4096];
-    int rc = run_dir_path(path, sizeof path, run_dir, "cv_folds.csv");
+    int rc = run_dir_path(path, sizeof path, run_dir, SG_RUN_CV_FOLDS);
     sg_atomic_file af;
     if (rc == SG_OK)
         rc = sg_atomic_open(&af, path);

@@ -24,7 +24,16 @@
  *               to RUN_DIR/top_losses/NN.png); prob = probability of pred.
  * lr_find.csv   header: step,lr,loss,smoothed_loss
  * lr_find_suggestions.csv header: name,lr  (rows: minimum_div10, steepest)
- * config.json   the run's options, class names, encoder settings.
+ * config.json   the run's options, class names, encoder settings; "argv":
+ *               the command line after "sensorgram" (train; runs before
+ *               report.html have none).
+ * cv_folds.csv  train --cv: header fold,subject,n_train,n_valid,accuracy,
+ *               log_loss; then rows "mean" and "std".
+ * report.html   one page over all of the above (figures/fig_report.c),
+ *               written with the figures; it links files relatively.
+ * explain/      where `sensorgram explain ... --out RUN/explain` leaves
+ *               its figures (summary.png, per-input ones in figures/):
+ *               report.html links them beside the top losses.
  * figures/      confusion_matrix.png, confusion_matrix_normalized.png,
  *               loss_curves.png, accuracy.png, lr_schedule.png,
  *               per_class_f1.png, top_losses.png, lr_find.png
@@ -40,6 +49,9 @@
 #define SG_RUN_LR_FIND_SUGGESTIONS "lr_find_suggestions.csv"
 #define SG_RUN_CONFIG "config.json"
 #define SG_RUN_FIGURES "figures"
+#define SG_RUN_CV_FOLDS "cv_folds.csv"
+#define SG_RUN_REPORT "report.html"
+#define SG_RUN_EXPLAIN "explain"
 #define SG_RUN_CKPT_BEST "best.safetensors"
 #define SG_RUN_CKPT_LAST "last.safetensors"
 /* train --cv --keep-folds: RUN_DIR/fold_N/ holds the fold's final model */

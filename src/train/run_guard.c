@@ -16,7 +16,7 @@
 /* Every file name a run writes at its top level (run_files.h). */
 static const char *const run_files[] = {
     SG_RUN_METRICS, SG_RUN_PREDICTIONS, SG_RUN_CONFUSION, SG_RUN_TOP_LOSSES, SG_RUN_LR_FIND,
-    SG_RUN_LR_FIND_SUGGESTIONS, SG_RUN_CONFIG, "cv_folds.csv", NULL,
+    SG_RUN_LR_FIND_SUGGESTIONS, SG_RUN_CONFIG, SG_RUN_CV_FOLDS, SG_RUN_REPORT, NULL,
 };
 
 static const char *const figure_names[] = {
