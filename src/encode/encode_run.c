@@ -97,7 +97,8 @@ static int make_fit(enc_fit **fit, const enc_params *p, const encode_request *a,
         if (!x)
             return sg_fail(SG_E_NOMEM, "out of memory");
         for (size_t i = 0; i < set->n; i++)
-            if (set->subject[i] >= 0 && (sel.subjects & (1u << set->subject[i])))
+            if (set->subject[i] >= 0 && set->subject[i] < 32 &&
+                (sel.subjects & (1u << set->subject[i])))
                 memcpy(x + k++ * seg, sg_series_at(set, i), seg * sizeof *x);
         if (k == 0)
             rc = sg_fail(SG_E_INVALID, "--fit-on %s: no input segment has those subjects", on);
