@@ -165,6 +165,12 @@ static void print_subject_names(const sg_series_set *set)
  * the CSV options into the series set DSA becomes, then encoded alike. */
 static int load_csv(job_data *out, const job_opts *o, const char *path, int labelled)
 {
+    if (o->units || o->sensors || o->axes || o->subjects)
+        return sg_fail(SG_E_INVALID,
+                       "--units, --sensors, --axes and --subjects select DSA channels and "
+                       "subjects (--dataset dsa); %s is CSV recordings: pick its columns with "
+                       "--columns",
+                       path);
     sensor_csv_options opt = o->csv;
     if (!labelled && !(o->csv_given & JOB_CSV_LABEL))
         opt.label_from = SENSOR_CSV_LABEL_NONE;

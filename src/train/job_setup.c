@@ -128,6 +128,14 @@ int job_config_new(json_t **out, const job_opts *o, const job_data *d, const cha
     json_object_set_new(options, "ema", json_real(o->ema));
     json_object_set_new(options, "swa", json_integer(o->swa));
     json_object_set_new(options, "keep_folds", json_boolean(o->keep_folds));
+    /* how CSV recordings were read (the checkpoint keeps it for predict) */
+    if (d->is_csv)
+        json_object_set_new(options, "csv",
+                            json_pack("{s:s?, s:i, s:i, s:s?, s:s?, s:s?}", "columns",
+                                      o->csv.columns, "window", o->csv.window, "stride",
+                                      o->csv.stride, "label_column", o->csv.label_column,
+                                      "subject_column", o->csv.subject_column, "subject_regex",
+                                      o->csv.subject_regex));
     *out = config;
     return SG_OK;
 }
