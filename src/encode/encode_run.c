@@ -185,7 +185,8 @@ static int write_part(const struct encode_job *job, const encode_request *a, int
     const enc_args *ea = &a->enc;
     const char *opts[] = {a->units, a->sensors, a->axes, a->subjects, a->magnitude_arg,
                           a->csv.columns,
-                          a->csv.label_column, a->csv.label_regex, a->fit_on, a->load_fit,
+                          a->csv.label_column, a->csv.label_regex, a->csv.subject_column,
+                          a->csv.subject_regex, a->fit_on, a->load_fit,
                           ea->encoder, ea->image_size, ea->sample_range, ea->n_bins, ea->strategy,
                           ea->dimension, ea->time_delay, ea->threshold, ea->percentage,
                           ea->window_length, ea->hop, ea->stft_window, ea->scope, ea->layout};
