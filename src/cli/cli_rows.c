@@ -207,33 +207,33 @@ const cli_opt cli_opts[] = {
     {"columns", .cmds = ENC | FIT, .type = CLI_LIST, .at = {J(csv.columns), E(csv.columns)},
      .def_text = "all but the label and subject columns",
      .help = "csv: column names or 0-based indices"},
-    {"delimiter", .cmds = ENC | MODEL, .type = CLI_CUSTOM, .at = {J(csv.delimiter), E(csv.delimiter)},
-     .parse = parse_delimiter, .value = "C", .def_text = "found from the first line: ',', else "
-     "tab or ';'", .flags = CLI_F_SHARED, .help = "csv: field separator ',', ';' or tab"},
+    {"delimiter", .cmds = ENC | MODEL, .type = CLI_CUSTOM,
+     .at = {J(csv.delimiter), E(csv.delimiter)}, .parse = parse_delimiter, .value = "C",
+     .def_text = "found from the first line: ',', else tab or ';'", .flags = CLI_F_SHARED,
+     .help = "csv: field separator ',', ';' or tab"},
     {"header", .cmds = ENC | MODEL, .type = CLI_SET, .at = {J(csv.header), E(csv.header)},
-     .lo = SENSOR_CSV_HEADER_YES,
-     .def_text = "a header if any first-row field is not a number",
+     .lo = SENSOR_CSV_HEADER_YES, .def_text = "a header if any first-row field is not a number",
      .flags = CLI_F_SHARED, .help = "csv: the first row is column names"},
     {"no-header", .cmds = ENC | MODEL, .type = CLI_SET, .at = {J(csv.header), E(csv.header)},
      .lo = SENSOR_CSV_HEADER_NO, .flags = CLI_F_SHARED, .help = "csv: the first row is data"},
     {"window", .cmds = ENC | FIT, .type = CLI_CUSTOM, .at = {J(csv.window), E(csv.window)},
-     .parse = parse_window,
-     .value = "N", .def_text = "the whole file is one segment; then all files must have equal "
-     "length", .flags = CLI_F_SHARED, .help = "csv: cut recordings into windows of N rows (the last partial one is "
-     "dropped)"},
+     .parse = parse_window, .value = "N", .def_text = "the whole file is one segment; then all "
+     "files must have equal length", .flags = CLI_F_SHARED, .help = "csv: cut recordings into "
+     "windows of N rows (the last partial one is dropped)"},
     {"stride", .cmds = ENC | FIT, .type = CLI_INT, .at = {J(csv.stride), E(csv.stride)}, .lo = 1,
-     .hi = 1 << 30, .def_text = "N of --window", .flags = CLI_F_SHARED, .help = "csv: rows between window starts"},
+     .hi = 1 << 30, .def_text = "N of --window", .flags = CLI_F_SHARED,
+     .help = "csv: rows between window starts"},
     {"label-from", .cmds = ENC | TRN | EVL | LRF | FEA, .type = CLI_CHOICE,
-     .at = {J(csv.label_from), E(csv.label_from)},
-     .choices = CH("dir", "column", "regex"), .def = "dir", .flags = CLI_F_SHARED, .help = "csv: label = parent "
-     "folder name, a column (--label-column) or a regex on the file name (--label-regex)"},
+     .at = {J(csv.label_from), E(csv.label_from)}, .choices = CH("dir", "column", "regex"),
+     .def = "dir", .flags = CLI_F_SHARED, .help = "csv: label = parent folder name, a column "
+     "(--label-column) or a regex on the file's path (--label-regex)"},
     {"label-column", .cmds = ENC | TRN | EVL | LRF | FEA, .type = CLI_STRING,
-     .at = {J(csv.label_column), E(csv.label_column)}, .value = "C",
-     .flags = CLI_F_SHARED, .help = "csv: label column (name or index); implies --label-from column"},
+     .at = {J(csv.label_column), E(csv.label_column)}, .value = "C", .flags = CLI_F_SHARED,
+     .help = "csv: label column (name or index); implies --label-from column"},
     {"label-first", .cmds = ENC | TRN | EVL | LRF | FEA, .type = CLI_FLAG,
      .at = {J(csv.label_first), E(csv.label_first)},
-     .def_text = "the majority value, ties to the first seen",
-     .flags = CLI_F_SHARED, .help = "csv: a window's label is its first row's value"},
+     .def_text = "the majority value, ties to the first seen", .flags = CLI_F_SHARED,
+     .help = "csv: a window's label is its first row's value"},
     {"label-regex", .cmds = ENC, .type = CLI_STRING, .at = {E(csv.label_regex)}, .value = "RE",
      .help = "csv: POSIX extended regex on the file's path under the folder given (the file "
      "name when directly in it); the first capture group (or whole match) is the label; "
