@@ -76,6 +76,7 @@ struct recording {
     int C;
     double *x;              /* (rows, C) */
     char **row_label;      /* rows strings, or NULL without a label column */
+    char **row_subject;    /* rows strings, or NULL without a subject column */
     char **channel_names;  /* C */
 };
 
@@ -86,6 +87,10 @@ static void recording_free(struct recording *r)
         for (size_t i = 0; i < r->rows; i++)
             free(r->row_label[i]);
     free(r->row_label);
+    if (r->row_subject)
+        for (size_t i = 0; i < r->rows; i++)
+            free(r->row_subject[i]);
+    free(r->row_subject);
     if (r->channel_names)
         for (int c = 0; c < r->C; c++)
             free(r->channel_names[c]);
@@ -116,9 +121,11 @@ struct pstate {
     int n_fields;               /* fields per row (from the first row) */
     int *channel_of;            /* n_fields: channel index or -1 */
     int label_idx;              /* -1 without a label column */
+    int subject_idx;            /* -1 without a subject column */
     size_t field_idx;           /* in the current row */
     double *rowbuf;              /* C */
     char *row_label;
+    char *row_subject;
 
     struct recording *rec;
 };
@@ -209,6 +216,17 @@ static int settle_header(struct pstate *st)
         if (st->label_idx < 0)
             rc = unknown_column(st, names, n, key, strlen(key), "label column");
     }
+    st->subject_idx = -1;
+    if (!rc && opt->subject_column) {
+        const char *key = opt->subject_column;
+        st->subject_idx = find_column(names, n, key, strlen(key));
+        if (st->subject_idx < 0)
+            rc = unknown_column(st, names, n, key, strlen(key), "subject column");
+        else if (st->subject_idx == st->label_idx)
+            rc = pfail(st, (struct field_pos){1, 1}, SG_E_INVALID,
+                       "column '%s' is both the label and the subject column",
+                       names[st->subject_idx]);
+    }
     int C = 0;
     int *order = malloc((size_t)n * sizeof(int));
     if (!order && !rc)
@@ -236,7 +254,7 @@ static int settle_header(struct pstate *st)
         }
     } else if (!rc) {
         for (int i = 0; i < n; i++)
-            if (i != st->label_idx) {
+            if (i != st->label_idx && i != st->subject_idx) {
                 st->channel_of[i] = C;
                 order[C++] = i;
             }
@@ -249,6 +267,11 @@ static int settle_header(struct pstate *st)
         struct field_pos at = {1, 1};
         rc = pfail(st, at, SG_E_INVALID, "column '%s' is both the label and a data column",
                    names[st->label_idx]);
+    }
+    if (!rc && st->subject_idx >= 0 && st->channel_of[st->subject_idx] >= 0) {
+        struct field_pos at = {1, 1};
+        rc = pfail(st, at, SG_E_INVALID, "column '%s' is both the subject and a data column",
+                   names[st->subject_idx]);
     }
     struct recording *r = st->rec;
     if (!rc) {
@@ -309,6 +332,13 @@ static int process_data_field(struct pstate *st, const char *s, size_t len, stru
         st->row_label = strndup(s, len);
         if (!st->row_label)
             return st->err = sg_fail(SG_E_NOMEM, "out of memory");
+    } else if (k == st->subject_idx) {
+        if (len == 0)
+            return pfail(st, at, SG_E_PARSE, "empty subject");
+        free(st->row_subject);
+        st->row_subject = strndup(s, len);
+        if (!st->row_subject)
+            return st->err = sg_fail(SG_E_NOMEM, "out of memory");
     }
     return SG_OK;
 }
@@ -331,12 +361,22 @@ static int end_data_row(struct pstate *st, struct field_pos at)
                 return st->err = sg_fail(SG_E_NOMEM, "out of memory");
             r->row_label = l;
         }
+        if (st->subject_idx >= 0) {
+            char **v = realloc(r->row_subject, cap * sizeof(char *));
+            if (!v)
+                return st->err = sg_fail(SG_E_NOMEM, "out of memory");
+            r->row_subject = v;
+        }
         r->cap = cap;
     }
     memcpy(r->x + r->rows * (size_t)r->C, st->rowbuf, (size_t)r->C * sizeof(double));
     if (st->label_idx >= 0) {
         r->row_label[r->rows] = st->row_label;
         st->row_label = NULL;
+    }
+    if (st->subject_idx >= 0) {
+        r->row_subject[r->rows] = st->row_subject;
+        st->row_subject = NULL;
     }
     r->rows++;
     st->field_idx = 0;
@@ -414,6 +454,7 @@ static void pstate_free(struct pstate *st)
     free(st->channel_of);
     free(st->rowbuf);
     free(st->row_label);
+    free(st->row_subject);
 }
 
 /* libcsv's error codes in our words. */
@@ -454,7 +495,7 @@ static int parse_recording(struct recording *rec, const char *buf, size_t size, 
 {
     memset(rec, 0, sizeof *rec);
     struct pstate st = {.path = path, .opt = opt, .line = 1, .col = 1, .at_field_start = 2,
-                        .rec = rec, .label_idx = -1};
+                        .rec = rec, .label_idx = -1, .subject_idx = -1};
     st.fstart = (struct field_pos){1, 1};
     struct csv_parser parser;
     if (csv_init(&parser, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI) != 0)
@@ -497,7 +538,8 @@ static int parse_recording(struct recording *rec, const char *buf, size_t size, 
 struct builder {
     sg_series_set *set;
     size_t cap;
-    char **labels;          /* n label strings, owned until classes are made */
+    char **labels;          /* n label strings (NULL unlabelled), owned until classes are made */
+    char **subjects;        /* n subject strings or NULL, owned until ids are made */
 };
 
 static const char *base_name(const char *path)
@@ -506,8 +548,35 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* The first capture group (or the whole match) of the regex of option
+ * `what` on rel, the file's path under the folder given; newly allocated. */
+static int regex_capture(char **out, const char *regex, const char *what, const char *path,
+                         const char *rel)
+{
+    *out = NULL;
+    regex_t re;
+    int e = regcomp(&re, regex ? regex : "", REG_EXTENDED);
+    if (e != 0) {
+        char msg[128];
+        regerror(e, &re, msg, sizeof msg);
+        return sg_fail(SG_E_INVALID, "bad --%s '%s': %s", what, regex ? regex : "", msg);
+    }
+    regmatch_t m[2];
+    int group = re.re_nsub >= 1 ? 1 : 0;
+    e = regexec(&re, rel, 2, m, 0);
+    regfree(&re);
+    if ((e != 0 || m[group].rm_so < 0 || m[group].rm_eo <= m[group].rm_so) && !strchr(rel, '/'))
+        return sg_fail(SG_E_INVALID, "%s: file name does not match --%s '%s'", path, what, regex);
+    if (e != 0 || m[group].rm_so < 0 || m[group].rm_eo <= m[group].rm_so)
+        return sg_fail(SG_E_INVALID, "%s: its path under the folder given, '%s', does not match "
+                       "--%s '%s'", path, rel, what, regex);
+    *out = strndup(rel + m[group].rm_so, (size_t)(m[group].rm_eo - m[group].rm_so));
+    return *out ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+}
+
 /* The label of a whole file (folder or regex), newly allocated. */
-static int file_label(char **out, const char *path, const sensor_csv_options *opt)
+static int file_label(char **out, const char *path, const char *rel,
+                      const sensor_csv_options *opt)
 {
     *out = NULL;
     if (opt->label_from == SENSOR_CSV_LABEL_DIR) {
@@ -527,26 +596,9 @@ static int file_label(char **out, const char *path, const sensor_csv_options *op
             return sg_fail(SG_E_INVALID, "%s: the parent folder name '%.*s' is not a label", path,
                            (int)len, start);
         *out = strndup(start, len);
-    } else {
-        regex_t re;
-        int e = regcomp(&re, opt->label_regex ? opt->label_regex : "", REG_EXTENDED);
-        if (e != 0) {
-            char msg[128];
-            regerror(e, &re, msg, sizeof msg);
-            return sg_fail(SG_E_INVALID, "bad --label-regex '%s': %s",
-                           opt->label_regex ? opt->label_regex : "", msg);
-        }
-        regmatch_t m[2];
-        const char *name = base_name(path);
-        int group = re.re_nsub >= 1 ? 1 : 0;
-        e = regexec(&re, name, 2, m, 0);
-        regfree(&re);
-        if (e != 0 || m[group].rm_so < 0 || m[group].rm_eo <= m[group].rm_so)
-            return sg_fail(SG_E_INVALID, "%s: file name does not match --label-regex '%s'", path,
-                           opt->label_regex);
-        *out = strndup(name + m[group].rm_so, (size_t)(m[group].rm_eo - m[group].rm_so));
+        return *out ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
     }
-    return *out ? SG_OK : sg_fail(SG_E_NOMEM, "out of memory");
+    return regex_capture(out, opt->label_regex, "label-regex", path, rel);
 }
 
 /* Gives each row's label a small integer id (ids[rows]), so that window
@@ -622,14 +674,17 @@ static int builder_grow(struct builder *b, size_t need)
     char **labels = realloc(b->labels, cap * sizeof(char *));
     if (labels)
         b->labels = labels;
-    if (!data || !label || !subject || !segment || !source || !name || !labels)
+    char **subjects = realloc(b->subjects, cap * sizeof(char *));
+    if (subjects)
+        b->subjects = subjects;
+    if (!data || !label || !subject || !segment || !source || !name || !labels || !subjects)
         return sg_fail(SG_E_NOMEM, "out of memory");
     b->cap = cap;
     return SG_OK;
 }
 
 static int builder_add(struct builder *b, struct recording *rec, const char *path,
-                       const sensor_csv_options *opt)
+                       const char *rel, const sensor_csv_options *opt)
 {
     sg_series_set *s = b->set;
     size_t w = opt->window > 0 ? (size_t)opt->window : rec->rows;
@@ -653,28 +708,32 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
                        w);
     if (rec->rows > (size_t)INT_MAX || w > (size_t)INT_MAX)
         return sg_fail(SG_E_SHAPE, "%s: too many rows", path);
-    char *flabel = NULL;
-    if (opt->label_from != SENSOR_CSV_LABEL_COLUMN) {
-        int rc = file_label(&flabel, path, opt);
-        if (rc)
-            return rc;
-    }
-    int *ids = NULL;
+    int from_column = opt->label_from == SENSOR_CSV_LABEL_COLUMN;
+    char *flabel = NULL, *fsubject = NULL;
+    int rc = SG_OK;
+    if (opt->label_from == SENSOR_CSV_LABEL_DIR || opt->label_from == SENSOR_CSV_LABEL_REGEX)
+        rc = file_label(&flabel, path, rel, opt);
+    if (rc == SG_OK && opt->subject_regex)
+        rc = regex_capture(&fsubject, opt->subject_regex, "subject-regex", path, rel);
+    /* row strings as small ids, for window majorities */
+    int *ids = NULL, *subject_ids = NULL;
     size_t *counts = NULL;
-    if (!flabel && !opt->label_first) {
-        int rc = label_ids(&ids, rec->row_label, rec->rows);
-        counts = rc ? NULL : calloc(rec->rows, sizeof *counts);
-        if (!rc && !counts)
-            rc = sg_fail(SG_E_NOMEM, "out of memory");
-        if (rc) {
-            free(ids);
-            return rc;
-        }
+    if (rc == SG_OK && from_column && !opt->label_first)
+        rc = label_ids(&ids, rec->row_label, rec->rows);
+    if (rc == SG_OK && rec->row_subject)
+        rc = label_ids(&subject_ids, rec->row_subject, rec->rows);
+    if (rc == SG_OK && (ids || subject_ids) && !(counts = calloc(rec->rows, sizeof *counts)))
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    if (rc) {
+        free(flabel);
+        free(fsubject);
+        free(ids);
+        free(subject_ids);
+        return rc;
     }
     const char *base = base_name(path);
     const char *dot = strrchr(base, '.');
     int stem_len = (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base));
-    int rc = SG_OK;
     size_t k = 0;
     for (size_t start = 0; start + w <= rec->rows && !rc; start += stride, k++) {
         rc = builder_grow(b, s->n + 1);
@@ -686,10 +745,14 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
         for (int c = 0; c < rec->C; c++)
             for (size_t t = 0; t < w; t++)
                 x[(size_t)c * w + t] = rec->x[(start + t) * (size_t)rec->C + (size_t)c];
-        const char *lab = flabel            ? flabel
+        const char *lab = !from_column       ? flabel
                           : opt->label_first ? rec->row_label[start]
                                              : rec->row_label[window_majority(ids, start, w, counts)];
-        b->labels[i] = strdup(lab);
+        const char *sub = subject_ids ? rec->row_subject[window_majority(subject_ids, start, w,
+                                                                         counts)]
+                                      : fsubject;
+        b->labels[i] = lab ? strdup(lab) : NULL;
+        b->subjects[i] = sub ? strdup(sub) : NULL;
         s->source[i] = strdup(path);
         s->name[i] = opt->window > 0 ? sg_str_printf("%.*s_w%04zu", stem_len, base, k + 1)
                                      : strndup(base, (size_t)stem_len);
@@ -697,15 +760,74 @@ static int builder_add(struct builder *b, struct recording *rec, const char *pat
         s->segment[i] = (int)(k + 1);
         s->label[i] = -1;
         s->n++;
-        if (!b->labels[i] || !s->source[i] || !s->name[i])
+        if ((lab && !b->labels[i]) || (sub && !b->subjects[i]) || !s->source[i] || !s->name[i])
             rc = sg_fail(SG_E_NOMEM, "out of memory");
     }
     free(flabel);
+    free(fsubject);
     free(ids);
+    free(subject_ids);
     free(counts);
     return rc;
 }
 
+
+/* Whether s is a whole non-negative int (a subject id as it stands). */
+static int subject_as_int(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < 0 || v > INT_MAX || s[0] == '-' || s[0] == '+')
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* Turns the builder's subject strings into ids: integers as they are,
+ * else the sorted distinct names numbered from 1 (kept in subject_names). */
+static int builder_finish_subjects(struct builder *b)
+{
+    sg_series_set *s = b->set;
+    int all_int = 1, any = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        int v = -1;
+        any |= b->subjects[i] != NULL;
+        if (b->subjects[i] && !subject_as_int(b->subjects[i], &v))
+            all_int = 0;
+        s->subject[i] = v;
+    }
+    if (!any || all_int)
+        return SG_OK;
+    char **sorted = malloc(s->n * sizeof(char *));
+    if (!sorted)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (b->subjects[i])
+            sorted[k++] = b->subjects[i];
+    qsort(sorted, k, sizeof(char *), cmp_str);
+    size_t d = 0;
+    for (size_t i = 0; i < k; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[d - 1]) != 0)
+            sorted[d++] = sorted[i];
+    int rc = SG_OK;
+    s->subject_names = calloc(d ? d : 1, sizeof(char *));
+    if (!s->subject_names)
+        rc = sg_fail(SG_E_NOMEM, "out of memory");
+    else
+        s->n_subject_names = (int)d;
+    for (size_t c = 0; c < d && rc == SG_OK; c++)
+        if (!(s->subject_names[c] = strdup(sorted[c])))
+            rc = sg_fail(SG_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < s->n && rc == SG_OK; i++) {
+        char **hit = b->subjects[i] ? bsearch(&b->subjects[i], sorted, d, sizeof(char *), cmp_str)
+                                    : NULL;
+        s->subject[i] = hit ? (int)(hit - sorted) + 1 : -1;
+    }
+    free(sorted);
+    return rc;
+}
 
 /* Turns the builder's label strings into sorted class names + indices. */
 static int builder_finish(struct builder *b)
@@ -713,6 +835,11 @@ static int builder_finish(struct builder *b)
     sg_series_set *s = b->set;
     if (s->n == 0)
         return sg_fail(SG_E_INVALID, "no segments read");
+    int rc = builder_finish_subjects(b);
+    if (rc)
+        return rc;
+    if (!b->labels[0]) /* unlabelled: no classes */
+        return SG_OK;
     char **sorted = malloc(s->n * sizeof(char *));
     if (!sorted)
         return sg_fail(SG_E_NOMEM, "out of memory");
@@ -728,7 +855,6 @@ static int builder_finish(struct builder *b)
         return sg_fail(SG_E_NOMEM, "out of memory");
     }
     s->n_classes = (int)k;
-    int rc = SG_OK;
     for (size_t c = 0; c < k && !rc; c++) {
         s->class_names[c] = strdup(sorted[c]);
         if (!s->class_names[c])
@@ -744,11 +870,14 @@ static int builder_finish(struct builder *b)
 
 static void builder_free_labels(struct builder *b)
 {
-    if (b->labels)
-        for (size_t i = 0; i < b->set->n; i++)
-            free(b->labels[i]);
+    for (size_t i = 0; i < b->set->n; i++) {
+        free(b->labels ? b->labels[i] : NULL);
+        free(b->subjects ? b->subjects[i] : NULL);
+    }
     free(b->labels);
+    free(b->subjects);
     b->labels = NULL;
+    b->subjects = NULL;
 }
 
 static int check_options(const sensor_csv_options *opt)
@@ -761,16 +890,21 @@ static int check_options(const sensor_csv_options *opt)
         return sg_fail(SG_E_INVALID, "labels from a column need --label-column");
     if (opt->label_from == SENSOR_CSV_LABEL_REGEX && (!opt->label_regex || !*opt->label_regex))
         return sg_fail(SG_E_INVALID, "labels from a regex need --label-regex");
+    if (opt->subject_column && opt->subject_regex)
+        return sg_fail(SG_E_INVALID, "--subject-column and --subject-regex exclude each other");
+    if ((opt->subject_column && !*opt->subject_column) ||
+        (opt->subject_regex && !*opt->subject_regex))
+        return sg_fail(SG_E_INVALID, "--subject-column and --subject-regex need a value");
     return SG_OK;
 }
 
 static int add_buffer(struct builder *b, const char *buf, size_t size, const char *path,
-                      const sensor_csv_options *opt)
+                      const char *rel, const sensor_csv_options *opt)
 {
     struct recording rec;
     int rc = parse_recording(&rec, buf, size, path, opt);
     if (!rc)
-        rc = builder_add(b, &rec, path, opt);
+        rc = builder_add(b, &rec, path, rel, opt);
     recording_free(&rec);
     return rc;
 }
@@ -783,7 +917,7 @@ int sensor_csv_read_buffer(sg_series_set *out, const char *buf, size_t size, con
     if (rc)
         return rc;
     struct builder b = {.set = out};
-    rc = add_buffer(&b, buf, size, path, opt);
+    rc = add_buffer(&b, buf, size, path, base_name(path), opt);
     if (!rc)
         rc = builder_finish(&b);
     builder_free_labels(&b);
@@ -796,25 +930,40 @@ int sensor_csv_read_buffer(sg_series_set *out, const char *buf, size_t size, con
 
 struct path_list {
     char **v;
+    size_t *rel;   /* v[i] + rel[i]: the path under the folder given */
     size_t n, cap;
 };
 
-static int path_list_add(struct path_list *l, char *p)
+static int path_list_add(struct path_list *l, char *p, size_t rel)
 {
     if (!p)
         return sg_fail(SG_E_NOMEM, "out of memory");
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         char **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
+        if (v)
+            l->v = v;
+        size_t *r = realloc(l->rel, cap * sizeof *r);
+        if (r)
+            l->rel = r;
+        if (!v || !r) {
             free(p);
             return sg_fail(SG_E_NOMEM, "out of memory");
         }
-        l->v = v;
         l->cap = cap;
     }
+    l->rel[l->n] = rel;
     l->v[l->n++] = p;
     return SG_OK;
+}
+
+static void path_list_free(struct path_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    free(l->rel);
+    memset(l, 0, sizeof *l);
 }
 
 static int has_data_ext(const char *name)
@@ -823,14 +972,17 @@ static int has_data_ext(const char *name)
     return dot && (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".txt") == 0);
 }
 
-/* Appends path, or the data files under it (sorted, recursive). */
-static int expand_path(struct path_list *l, const char *path, int depth)
+/* Appends path, or the data files under it (sorted, recursive); root_len
+ * is the length of the folder given plus its slash (0 at the top). */
+static int expand_path(struct path_list *l, const char *path, size_t root_len, int depth)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return sg_fail(SG_E_IO, "%s: cannot open: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return path_list_add(l, strdup(path));
+        return path_list_add(l, strdup(path), (size_t)(base_name(path) - path));
+    if (depth == 0)
+        root_len = strlen(path) + (path[strlen(path) - 1] == '/' ? 0 : 1);
     if (depth > 32)
         return sg_fail(SG_E_IO, "%s: folders nested too deeply", path);
     DIR *d = opendir(path);
@@ -842,9 +994,10 @@ static int expand_path(struct path_list *l, const char *path, int depth)
     while (!rc && (de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;   /* also skips our own temporary files */
-        rc = path_list_add(&here, sg_str_printf("%s%s%s", path,
-                                             path[strlen(path) - 1] == '/' ? "" : "/",
-                                             de->d_name));
+        rc = path_list_add(&here,
+                           sg_str_printf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+                                         de->d_name),
+                           root_len);
     }
     closedir(d);
     if (!rc)
@@ -854,13 +1007,11 @@ static int expand_path(struct path_list *l, const char *path, int depth)
         if (stat(here.v[i], &sub) != 0)
             rc = sg_fail(SG_E_IO, "%s: cannot open: %s", here.v[i], strerror(errno));
         else if (S_ISDIR(sub.st_mode))
-            rc = expand_path(l, here.v[i], depth + 1);
+            rc = expand_path(l, here.v[i], root_len, depth + 1);
         else if (has_data_ext(here.v[i]))
-            rc = path_list_add(l, strdup(here.v[i]));
+            rc = path_list_add(l, strdup(here.v[i]), root_len);
     }
-    for (size_t i = 0; i < here.n; i++)
-        free(here.v[i]);
-    free(here.v);
+    path_list_free(&here);
     return rc;
 }
 
@@ -879,7 +1030,7 @@ int sensor_csv_load_skip(sg_series_set *out, char *const *paths, int n_paths,
         return rc;
     struct path_list files = {0};
     for (int i = 0; i < n_paths && !rc; i++)
-        rc = expand_path(&files, paths[i], 0);
+        rc = expand_path(&files, paths[i], 0, 0);
     if (!rc && files.n == 0)
         rc = sg_fail(SG_E_IO, "no .csv or .txt files found in the given inputs");
     struct builder b = {.set = out};
@@ -888,7 +1039,7 @@ int sensor_csv_load_skip(sg_series_set *out, char *const *paths, int n_paths,
         size_t size = 0;
         rc = sg_file_read(files.v[i], &buf, &size);
         if (!rc)
-            rc = add_buffer(&b, buf, size, files.v[i], opt);
+            rc = add_buffer(&b, buf, size, files.v[i], files.v[i] + files.rel[i], opt);
         free(buf);
         if (rc && rc != SG_E_NOMEM && skipped)
             rc = sg_skipped_add(skipped, files.v[i], sg_last_error());
@@ -896,10 +1047,62 @@ int sensor_csv_load_skip(sg_series_set *out, char *const *paths, int n_paths,
     if (!rc)
         rc = builder_finish(&b);
     builder_free_labels(&b);
-    for (size_t i = 0; i < files.n; i++)
-        free(files.v[i]);
-    free(files.v);
+    path_list_free(&files);
     if (rc)
         sg_series_set_free(out);
     return rc;
+}
+
+/* ---- what a path holds --------------------------------------------------- */
+
+static int has_image_ext(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 ||
+                   strcasecmp(dot, ".jpeg") == 0 || strcasecmp(dot, ".npy") == 0);
+}
+
+/* Counts data files into *n_data; 1 as soon as an image turns up. */
+static int find_images(const char *dir, int depth, size_t *n_data)
+{
+    if (depth > 32)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int images = 0;
+    struct dirent *de;
+    while (!images && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = sg_str_printf("%s/%s", dir, de->d_name);
+        struct stat st;
+        if (p && stat(p, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                images = find_images(p, depth + 1, n_data);
+            else if (has_image_ext(de->d_name))
+                images = 1;
+            else if (has_data_ext(de->d_name))
+                (*n_data)++;
+        }
+        free(p);
+    }
+    closedir(d);
+    return images;
+}
+
+int sensor_csv_is_recordings(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    if (!S_ISDIR(st.st_mode))
+        return S_ISREG(st.st_mode) && has_data_ext(path);
+    char *manifest = sg_str_printf("%s/manifest.csv", path);
+    int has_manifest = manifest && stat(manifest, &st) == 0;
+    free(manifest);
+    if (has_manifest)
+        return 0;
+    size_t n_data = 0;
+    return !find_images(path, 0, &n_data) && n_data > 0;
 }

@@ -25,5 +25,6 @@ void sg_series_set_free(sg_series_set *s)
     free_strings(s->source, s->n);
     free_strings(s->name, s->n);
     free_strings(s->class_names, (size_t)(s->n_classes > 0 ? s->n_classes : 0));
+    free_strings(s->subject_names, (size_t)(s->n_subject_names > 0 ? s->n_subject_names : 0));
     memset(s, 0, sizeof *s);
 }

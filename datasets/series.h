@@ -26,6 +26,9 @@ typedef struct sg_series_set {
     char **name;           /* n output base names ("a09_p2_s10"), owned */
     int n_classes;
     char **class_names;    /* n_classes names, owned */
+    int n_subject_names;
+    char **subject_names;  /* names of subjects 1..n_subject_names when ids number
+                            * names (CSV subjects such as "alice"), else NULL; owned */
 } sg_series_set;
 
 /* Frees everything the set owns and zeroes it; accepts NULL. */

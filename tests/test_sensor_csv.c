@@ -1,6 +1,7 @@
 /* test_sensor_csv.c - the generic CSV reader: header/columns, windows and
- * stride, the three label sources, and every malformed-input message with
- * its exact FILE:LINE:COLUMN. */
+ * stride, the three label sources, subjects from a column or a regex on
+ * the path, what counts as a folder of recordings, and every
+ * malformed-input message with its exact FILE:LINE:COLUMN. */
 #include "tests/sg_test.h"
 
 #include "datasets/sensor_csv.h"
@@ -200,6 +201,114 @@ static void test_regex_and_dir_labels(void **state)
     free(root);
 }
 
+static void write_file(const char *root, const char *rel, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        mkdir(path, 0777);
+        *p = '/';
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_subjects(void **state)
+{
+    (void)state;
+    sensor_csv_options opt;
+    sensor_csv_options_default(&opt);
+    /* a column: per window the majority; names numbered in sorted order */
+    opt.window = 3;
+    opt.subject_column = "who";
+    sg_series_set s;
+    const char *text = "x,who\n1,bob\n2,bob\n3,al\n4,al\n5,al\n6,bob\n";
+    assert_int_equal(read_text(&s, text, "d/r.csv", &opt), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.n_channels, 1);   /* the subject column is not data */
+    assert_int_equal(s.n_subject_names, 2);
+    assert_string_equal(s.subject_names[0], "al");
+    assert_string_equal(s.subject_names[1], "bob");
+    assert_int_equal(s.subject[0], 2);   /* bob bob al */
+    assert_int_equal(s.subject[1], 1);   /* al al bob */
+    sg_series_set_free(&s);
+    /* integers are the ids themselves */
+    assert_int_equal(read_text(&s, "x,who\n1,7\n2,7\n3,7\n", "d/r.csv", &opt), 0);
+    assert_int_equal(s.subject[0], 7);
+    assert_int_equal(s.n_subject_names, 0);
+    assert_null(s.subject_names);
+    sg_series_set_free(&s);
+    opt.subject_column = "whom";
+    expect_error("x,who\n1,7\n2,7\n3,7\n", &opt,
+                 "d/f.csv:1:1: unknown subject column 'whom' (available: x, who; or a 0-based "
+                 "index)");
+    opt.subject_column = "x";
+    opt.columns = "x";
+    expect_error("x,who\n1,7\n2,7\n3,7\n", &opt,
+                 "d/f.csv:1:1: column 'x' is both the subject and a data column");
+    opt.columns = NULL;
+    opt.subject_regex = "p";
+    expect_error("x\n1\n", &opt, "--subject-column and --subject-regex exclude each other");
+
+    /* a regex on the path under the folder given (DSA's layout), and the
+     * label regex on the same path */
+    sensor_csv_options_default(&opt);
+    opt.subject_regex = "/p([0-9]+)/";
+    opt.label_from = SENSOR_CSV_LABEL_REGEX;
+    opt.label_regex = "^(a[0-9]+)/";
+    opt.header = SENSOR_CSV_HEADER_NO;
+    char *root = sg_test_tmpdir();
+    write_file(root, "a01/p1/s01.txt", "1,2\n3,4\n");
+    write_file(root, "a01/p2/s01.txt", "1,2\n3,4\n");
+    write_file(root, "a02/p1/s01.txt", "1,2\n3,4\n");
+    char *inputs[] = {root};
+    assert_int_equal(sensor_csv_load(&s, inputs, 1, &opt), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.subject[0], 1);
+    assert_int_equal(s.subject[1], 2);
+    assert_int_equal(s.subject[2], 1);
+    assert_string_equal(s.class_names[0], "a01");
+    assert_string_equal(s.class_names[1], "a02");
+    assert_int_equal(s.label[2], 1);
+    sg_series_set_free(&s);
+    opt.subject_regex = "/q([0-9]+)/";
+    assert_int_equal(sensor_csv_load(&s, inputs, 1, &opt), SG_E_INVALID);
+    char want[900];
+    snprintf(want, sizeof want,
+             "%s/a01/p1/s01.txt: its path under the folder given, 'a01/p1/s01.txt', does not "
+             "match --subject-regex '/q([0-9]+)/'",
+             root);
+    assert_string_equal(sg_last_error(), want);
+    /* unlabelled (predict): no classes */
+    opt.subject_regex = NULL;
+    opt.label_from = SENSOR_CSV_LABEL_NONE;
+    assert_int_equal(sensor_csv_load(&s, inputs, 1, &opt), 0);
+    assert_int_equal(s.n_classes, 0);
+    assert_int_equal(s.label[0], -1);
+    assert_int_equal(s.subject[0], -1);
+    sg_series_set_free(&s);
+
+    /* what a folder holds: recordings; with an image or a manifest not */
+    assert_int_equal(sensor_csv_is_recordings(root), 1);
+    char path[700];
+    snprintf(path, sizeof path, "%s/a01/p1/s01.txt", root);
+    assert_int_equal(sensor_csv_is_recordings(path), 1);
+    write_file(root, "a02/x.png", "");
+    assert_int_equal(sensor_csv_is_recordings(root), 0);
+    sg_test_rmtree(root);
+    free(root);
+    root = sg_test_tmpdir();
+    write_file(root, "walk/r.csv", "1\n");
+    write_file(root, "manifest.csv", "path,label\n");
+    assert_int_equal(sensor_csv_is_recordings(root), 0);
+    sg_test_rmtree(root);
+    assert_int_equal(sensor_csv_is_recordings(root), 0);
+    free(root);
+}
+
 static void test_bad_input_messages(void **state)
 {
     (void)state;
@@ -275,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_header_columns_whole_file),
         cmocka_unit_test(test_windows_and_column_labels),
         cmocka_unit_test(test_regex_and_dir_labels),
+        cmocka_unit_test(test_subjects),
         cmocka_unit_test(test_bad_input_messages),
         cmocka_unit_test(test_files_must_match),
     };

@@ -24,6 +24,20 @@ static void set_given_flags(job_opts *o, const cli_given *g)
     o->arch_given = cli_given_has(g, "arch");         /* eval/predict: check the checkpoint's */
     o->layout_given = cli_given_has(g, "layout");     /* else chosen from the channels */
     o->valid_pct_given = cli_given_has(g, "valid-pct"); /* a random split of samples */
+    o->csv_given = (cli_given_has(g, "header") || cli_given_has(g, "no-header") ? JOB_CSV_HEADER
+                                                                                : 0u) |
+                   (cli_given_has(g, "delimiter") ? JOB_CSV_DELIMITER : 0u) |
+                   (cli_given_has(g, "label-from") || cli_given_has(g, "label-column") ||
+                            cli_given_has(g, "label-regex") || cli_given_has(g, "label-first")
+                        ? JOB_CSV_LABEL
+                        : 0u);
+    /* a label column or regex says where CSV labels come from, unless
+     * --label-from does (as in encode); the regex is the images' one */
+    o->csv.label_regex = o->label_regex;
+    if (o->csv.label_column && !cli_given_has(g, "label-from"))
+        o->csv.label_from = SENSOR_CSV_LABEL_COLUMN;
+    if (o->label_regex && !cli_given_has(g, "label-from"))
+        o->csv.label_from = SENSOR_CSV_LABEL_REGEX;
     o->aug.given = NULL;                               /* an error names it for photos */
     for (int i = 0; i < cli_n_opts && !o->aug.given; i++)
         if (cli_opts[i].name && strncmp(cli_opts[i].name, "aug-", 4) == 0 &&

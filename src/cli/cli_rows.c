@@ -114,15 +114,18 @@ HANDLER(parse_seed)
     return SG_OK;
 }
 
-/* encode --window: rows per CSV window; a window function's name is the
- * old spelling of --stft-window (a note says so). */
+/* --window: rows per CSV window; a window function's name is the old
+ * spelling of --stft-window (a note says so). */
 HANDLER(parse_window)
 {
     if (arg[0] >= '0' && arg[0] <= '9')
         return cli_parse_int(field, "window", arg, 1, 1 << 30);
     fprintf(stderr, "sensorgram %s: --window NAME is now --stft-window NAME (--window N is rows "
                     "per CSV window)\n", cli_cmd_name(cmd));
-    ((encode_request *)req)->enc.stft_window = arg;
+    if (cmd == CLI_ENCODE)
+        ((encode_request *)req)->enc.stft_window = arg;
+    else
+        ((job_opts *)req)->enc_args.stft_window = arg;
     return SG_OK;
 }
 
@@ -198,7 +201,9 @@ const cli_opt cli_opts[] = {
      .flags = CLI_F_NAME, .def_text = "dsa", .help = "the --gallery DATA's layout"},
     {"label-regex", .cmds = TRN | EVL | LRF | FEA, .type = CLI_CUSTOM, .at = {J(label_regex)},
      .parse = parse_label_regex, .value = "RE", .flags = CLI_F_SHARED,
-     .help = "labels = first capture group of RE on file names ('^([a-z]+)\\.')"},
+     .help = "labels = first capture group (or whole match) of RE on image file names "
+     "('^([a-z]+)\\.'); on CSV recordings, on their path under the folder given (the file "
+     "name when directly in it); implies --label-from regex"},
     {"photos", .cmds = TRN | EVL | LRF | FEA, .type = CLI_FLAG, .at = {J(photos)},
      .flags = CLI_F_SHARED,
      .help = "read DATA as photo class folders even if an unfinished encode left it"},
@@ -221,33 +226,49 @@ const cli_opt cli_opts[] = {
      .def_text = "off", .help = "DSA: rotation-invariant rows sqrt(x^2+y^2+z^2) per unit and "
      "sensor (T_acc_norm, ...), after the axes (add) or instead of them (only; 5 units x 3 "
      "sensors = 15 rows)"},
-    {"columns", .cmds = ENC, .type = CLI_LIST, .at = {E(csv.columns)},
-     .def_text = "all but the label column", .help = "csv: column names or 0-based indices"},
-    {"delimiter", .cmds = ENC, .type = CLI_CUSTOM, .at = {E(csv.delimiter)},
-     .parse = parse_delimiter, .value = "C", .def_text = "found from the first line: ',', else "
-     "tab or ';'", .help = "csv: field separator ',', ';' or tab"},
-    {"header", .cmds = ENC, .type = CLI_SET, .at = {E(csv.header)}, .lo = SENSOR_CSV_HEADER_YES,
-     .def_text = "a header if any first-row field is not a number",
-     .help = "csv: the first row is column names"},
-    {"no-header", .cmds = ENC, .type = CLI_SET, .at = {E(csv.header)}, .lo = SENSOR_CSV_HEADER_NO,
-     .help = "csv: the first row is data"},
-    {"window", .cmds = ENC, .type = CLI_CUSTOM, .at = {E(csv.window)}, .parse = parse_window,
-     .value = "N", .def_text = "the whole file is one segment; then all files must have equal "
-     "length", .help = "csv: cut recordings into windows of N rows (the last partial one is "
-     "dropped)"},
-    {"stride", .cmds = ENC, .type = CLI_INT, .at = {E(csv.stride)}, .lo = 1, .hi = 1 << 30,
-     .def_text = "N of --window", .help = "csv: rows between window starts"},
-    {"label-from", .cmds = ENC, .type = CLI_CHOICE, .at = {E(csv.label_from)},
-     .choices = CH("dir", "column", "regex"), .def = "dir", .help = "csv: label = parent "
-     "folder name, a column (--label-column) or a regex on the file name (--label-regex)"},
-    {"label-column", .cmds = ENC, .type = CLI_STRING, .at = {E(csv.label_column)}, .value = "C",
+    {"columns", .cmds = ENC | FIT, .type = CLI_LIST, .at = {J(csv.columns), E(csv.columns)},
+     .def_text = "all but the label and subject columns",
+     .help = "csv: column names or 0-based indices"},
+    {"delimiter", .cmds = ENC | MODEL, .type = CLI_CUSTOM,
+     .at = {J(csv.delimiter), E(csv.delimiter)}, .parse = parse_delimiter, .value = "C",
+     .def_text = "found from the first line: ',', else tab or ';'", .flags = CLI_F_SHARED,
+     .help = "csv: field separator ',', ';' or tab"},
+    {"header", .cmds = ENC | MODEL, .type = CLI_SET, .at = {J(csv.header), E(csv.header)},
+     .lo = SENSOR_CSV_HEADER_YES, .def_text = "a header if any first-row field is not a number",
+     .flags = CLI_F_SHARED, .help = "csv: the first row is column names"},
+    {"no-header", .cmds = ENC | MODEL, .type = CLI_SET, .at = {J(csv.header), E(csv.header)},
+     .lo = SENSOR_CSV_HEADER_NO, .flags = CLI_F_SHARED, .help = "csv: the first row is data"},
+    {"window", .cmds = ENC | FIT, .type = CLI_CUSTOM, .at = {J(csv.window), E(csv.window)},
+     .parse = parse_window, .value = "N", .def_text = "the whole file is one segment; then all "
+     "files must have equal length", .flags = CLI_F_SHARED, .help = "csv: cut recordings into "
+     "windows of N rows (the last partial one is dropped)"},
+    {"stride", .cmds = ENC | FIT, .type = CLI_INT, .at = {J(csv.stride), E(csv.stride)}, .lo = 1,
+     .hi = 1 << 30, .def_text = "N of --window", .flags = CLI_F_SHARED,
+     .help = "csv: rows between window starts"},
+    {"label-from", .cmds = ENC | TRN | EVL | LRF | FEA, .type = CLI_CHOICE,
+     .at = {J(csv.label_from), E(csv.label_from)}, .choices = CH("dir", "column", "regex"),
+     .def = "dir", .flags = CLI_F_SHARED, .help = "csv: label = parent folder name, a column "
+     "(--label-column) or a regex on the file's path (--label-regex)"},
+    {"label-column", .cmds = ENC | TRN | EVL | LRF | FEA, .type = CLI_STRING,
+     .at = {J(csv.label_column), E(csv.label_column)}, .value = "C", .flags = CLI_F_SHARED,
      .help = "csv: label column (name or index); implies --label-from column"},
-    {"label-first", .cmds = ENC, .type = CLI_FLAG, .at = {E(csv.label_first)},
-     .def_text = "the majority value, ties to the first seen",
+    {"label-first", .cmds = ENC | TRN | EVL | LRF | FEA, .type = CLI_FLAG,
+     .at = {J(csv.label_first), E(csv.label_first)},
+     .def_text = "the majority value, ties to the first seen", .flags = CLI_F_SHARED,
      .help = "csv: a window's label is its first row's value"},
     {"label-regex", .cmds = ENC, .type = CLI_STRING, .at = {E(csv.label_regex)}, .value = "RE",
-     .help = "csv: POSIX extended regex on the file's base name; the first capture group (or "
-     "whole match) is the label; implies --label-from regex"},
+     .help = "csv: POSIX extended regex on the file's path under the folder given (the file "
+     "name when directly in it); the first capture group (or whole match) is the label; "
+     "implies --label-from regex"},
+    {"subject-column", .cmds = ENC | FIT, .type = CLI_STRING,
+     .at = {J(csv.subject_column), E(csv.subject_column)}, .value = "C", .flags = CLI_F_SHARED,
+     .help = "csv: the subject (who wore the sensors) from a column (name or index; per window "
+     "the majority value), for subject-wise validation, --valid-subjects and --cv loso; integer "
+     "ids, or names numbered from 1 in sorted order"},
+    {"subject-regex", .cmds = ENC | FIT, .type = CLI_STRING,
+     .at = {J(csv.subject_regex), E(csv.subject_regex)}, .value = "RE", .flags = CLI_F_SHARED,
+     .help = "csv: the subject from the first capture group of RE on each file's path under the "
+     "folder given ('/p([0-9]+)/' for ROOT/a01/p1/s01.txt)"},
 
     {NULL, .help = "Encoder (pyts names in kebab case; defaults are pyts "
      "0.13's):"},
@@ -296,8 +317,6 @@ const cli_opt cli_opts[] = {
     {"stft-window", .cmds = ENC | FIT, .type = CLI_STRING, .at = {EA(stft_window)},
      .value = "hann|hamming|blackman|rect", .def_text = "hann",
      .help = "spectrogram window function"},
-    {"window", .cmds = FIT, .alias_of = "stft-window", .note = "--window NAME is now "
-     "--stft-window NAME (--window N is rows per CSV window)"},
     {"no-log", .cmds = ENC | FIT, .type = CLI_FLAG, .at = {EA(no_log)},
      .help = "spectrogram: linear magnitude instead of dB"},
     {"scope", .cmds = ENC | FIT, .type = CLI_STRING, .at = {EA(scope)},

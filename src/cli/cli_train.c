@@ -17,6 +17,7 @@
     "       sensorgram train --dataset dsa ROOT [OPTIONS]   (an ensemble: see --member)\n" \
     "       sensorgram train --dataset dsa ROOT --encoder gray --sensors acc [OPTIONS]\n" \
     "       sensorgram train PROBLEM_TRAIN.ts [OPTIONS]        (UEA/UCR: cases in memory)\n" \
+    "       sensorgram train CSV_FOLDER --window N [--subject-regex RE] [OPTIONS]\n"         \
     "       sensorgram train --features A.npy[,B.npy] [OPTIONS]"
 
 int cmd_train(int argc, char **argv)

@@ -97,7 +97,8 @@ static int make_fit(enc_fit **fit, const enc_params *p, const encode_request *a,
         if (!x)
             return sg_fail(SG_E_NOMEM, "out of memory");
         for (size_t i = 0; i < set->n; i++)
-            if (set->subject[i] >= 0 && (sel.subjects & (1u << set->subject[i])))
+            if (set->subject[i] >= 0 && set->subject[i] < 32 &&
+                (sel.subjects & (1u << set->subject[i])))
                 memcpy(x + k++ * seg, sg_series_at(set, i), seg * sizeof *x);
         if (k == 0)
             rc = sg_fail(SG_E_INVALID, "--fit-on %s: no input segment has those subjects", on);
@@ -184,7 +185,8 @@ static int write_part(const struct encode_job *job, const encode_request *a, int
     const enc_args *ea = &a->enc;
     const char *opts[] = {a->units, a->sensors, a->axes, a->subjects, a->magnitude_arg,
                           a->csv.columns,
-                          a->csv.label_column, a->csv.label_regex, a->fit_on, a->load_fit,
+                          a->csv.label_column, a->csv.label_regex, a->csv.subject_column,
+                          a->csv.subject_regex, a->fit_on, a->load_fit,
                           ea->encoder, ea->image_size, ea->sample_range, ea->n_bins, ea->strategy,
                           ea->dimension, ea->time_delay, ea->threshold, ea->percentage,
                           ea->window_length, ea->hop, ea->stft_window, ea->scope, ea->layout};

@@ -6,6 +6,7 @@
 
 #include "src/train/job_input_check.h"
 #include "src/base/file_kind.h"
+#include "src/base/file_read.h"
 
 #include "datasets/dsa.h"
 #include "datasets/dsa_magnitude.h"
@@ -99,9 +100,45 @@ static int dsa_columns(char *buf, size_t size, const dsa_select *sel)
     return SG_OK;
 }
 
-static int load_series(job_data *out, const train_meta *meta, char *const *inputs, int n,
-                       int labelled, int workers)
+/* The CSV options new recordings are read with: the checkpoint's (or,
+ * before checkpoints kept them, the defaults), then what o typed. */
+static void csv_read_options(sensor_csv_options *so, const train_meta *meta, const job_opts *o)
 {
+    if (meta->has_csv)
+        *so = meta->csv;
+    else
+        sensor_csv_options_default(so);
+    so->subject_column = so->subject_regex = NULL;
+    if (o->csv_given & JOB_CSV_HEADER)
+        so->header = o->csv.header;
+    if (o->csv_given & JOB_CSV_DELIMITER)
+        so->delimiter = o->csv.delimiter;
+    if (o->csv_given & JOB_CSV_LABEL) {
+        so->label_from = o->csv.label_from;
+        so->label_column = o->csv.label_column;
+        so->label_regex = o->csv.label_regex;
+        so->label_first = o->csv.label_first;
+    }
+}
+
+/* Reads CSV recordings; predict (labelled 0) keeps their labels where
+ * the labels can be read as in training, and reads them unlabelled where
+ * they cannot (no label column, a name the regex does not match). */
+static int load_csv_inputs(sg_series_set *set, char *const *inputs, int n,
+                           const sensor_csv_options *so, int labelled)
+{
+    int rc = sensor_csv_load(set, inputs, n, so);
+    if (rc != SG_E_INVALID || labelled || so->label_from == SENSOR_CSV_LABEL_NONE)
+        return rc;
+    sensor_csv_options none = *so;
+    none.label_from = SENSOR_CSV_LABEL_NONE;
+    return sensor_csv_load(set, inputs, n, &none);
+}
+
+static int load_series(job_data *out, const train_meta *meta, char *const *inputs, int n,
+                       int labelled, const job_opts *o)
+{
+    int workers = job_workers(o);
     dsa_select sel;
     dsa_select_all(&sel);
     int rc = dsa_select_parse(&sel, meta->units, meta->sensors, meta->axes);
@@ -125,29 +162,34 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                            inputs[i], sg_file_kind_name(kind), meta->segment_channels,
                            enc_kind_name(meta->enc.kind));
     }
-    if (!from_file && n == 1 && is_dsa_root(inputs[0])) {
+    if (!from_file && n == 1 && !meta->has_csv && is_dsa_root(inputs[0])) {
         /* the norm rows the checkpoint was trained with, from the same axes */
         const dsa_request req = {meta->units, meta->sensors, meta->axes, NULL,
                                  (dsa_magnitude)meta->magnitude};
         rc = dsa_read(&set, inputs[0], &req, workers, NULL);
     } else if (!from_file) {
         sensor_csv_options so;
-        sensor_csv_options_default(&so);
+        csv_read_options(&so, meta, o);
         char columns[512];
         /* DSA segment files carry all 45 columns; pick the trained ones. */
-        int from_dsa = meta->units || meta->sensors || meta->axes ||
-                       meta->segment_channels == DSA_N_COLUMNS ||
-                       meta->magnitude != DSA_MAGNITUDE_OFF;
+        int from_dsa = !meta->has_csv &&
+                       (meta->units || meta->sensors || meta->axes ||
+                        meta->segment_channels == DSA_N_COLUMNS ||
+                        meta->magnitude != DSA_MAGNITUDE_OFF);
         if (from_dsa) {
-            so.header = SENSOR_CSV_HEADER_NO;
+            if (!(o->csv_given & JOB_CSV_HEADER))
+                so.header = SENSOR_CSV_HEADER_NO;
             rc = dsa_columns(columns, sizeof columns, &sel);
             so.columns = columns;
         }
         if (rc == SG_OK)
-            rc = sensor_csv_load(&set, inputs, n, &so);
-        /* Name each prediction by its file, not the bare stem (s01). */
+            rc = load_csv_inputs(&set, inputs, n, &so, labelled);
+        /* Name each prediction by its file, not the bare stem (s01), and
+         * by its window where recordings are cut into windows. */
         for (size_t i = 0; rc == SG_OK && i < set.n; i++) {
-            char *p = set.source && set.source[i] ? strdup(set.source[i]) : NULL;
+            char *p = !set.source || !set.source[i] ? NULL
+                      : so.window > 0 ? sg_str_printf("%s#w%04d", set.source[i], set.segment[i])
+                                      : strdup(set.source[i]);
             if (!p)
                 continue;
             free(set.name[i]);
@@ -318,13 +360,13 @@ static int collect_images(sg_image_list *all, const char *input, const char *lab
 }
 
 int ckpt_dataset_load(job_data *out, const train_meta *meta, char *const *inputs, int n,
-                      int labelled, const char *label_regex, int workers)
+                      int labelled, const char *label_regex, const job_opts *o)
 {
     memset(out, 0, sizeof *out);
     if (n < 1)
         return sg_fail(SG_E_INVALID, "no inputs given");
     if (meta->is_series)
-        return load_series(out, meta, inputs, n, labelled, workers);
+        return load_series(out, meta, inputs, n, labelled, o);
     sg_image_list all = {0};
     int rc = SG_OK;
     for (int i = 0; rc == SG_OK && i < n; i++)
@@ -356,7 +398,7 @@ int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckp
                              job_torch_threads(o));
     if (rc)
         return rc;
-    rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, job_workers(o));
+    rc = ckpt_dataset_load(&r->data, &r->meta, inputs, n, labelled, label_regex, o);
     /* All inputs decoded once up front: every bad one listed, or skipped. */
     if (rc == SG_OK)
         rc = job_check_images(&r->data.src, r->data.is_valid, o);

@@ -4,7 +4,11 @@
  *
  * Inputs may be image files, folders of images (class folders, a
  * manifest, or unlabelled files), a DSA root, or sensor segment files
- * (.txt/.csv, e.g. DSA's sKK.txt) and folders of them.
+ * (.txt/.csv, e.g. DSA's sKK.txt) and folders of them.  A checkpoint
+ * trained on CSV recordings reads them with its own CSV options
+ * (windows, columns, header, labels), overridden by the header,
+ * delimiter and label options typed (o->csv_given); older checkpoints
+ * read them with the defaults.
  */
 #ifndef SG_CKPT_DATA_H
 #define SG_CKPT_DATA_H
@@ -19,7 +23,7 @@
  * they are known and -1 elsewhere.  Class names of out are the
  * checkpoint's.  The caller owns out (job_data_free). */
 int ckpt_dataset_load(job_data *out, const train_meta *meta, char *const *inputs, int n,
-                      int labelled, const char *label_regex, int workers);
+                      int labelled, const char *label_regex, const job_opts *o);
 
 /* A checkpoint's class probabilities for every sample of a dataset. */
 typedef struct ckpt_predictions {

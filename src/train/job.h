@@ -16,6 +16,7 @@
 
 #include "datasets/dsa.h"
 #include "datasets/dsa_magnitude.h"
+#include "datasets/sensor_csv.h"
 #include "datasets/series_augment.h"
 #include "encoders/enc.h"
 #include "models/sg_model.h"
@@ -35,6 +36,14 @@ typedef enum job_cv {
     JOB_CV_KFOLD,
 } job_cv;
 
+/* Which CSV reading options were typed (job_opts.csv_given): eval and
+ * predict read with the checkpoint's, overridden by these. */
+enum {
+    JOB_CSV_HEADER = 1 << 0,     /* --header / --no-header */
+    JOB_CSV_DELIMITER = 1 << 1,
+    JOB_CSV_LABEL = 1 << 2,      /* --label-from, --label-column, --label-regex, --label-first */
+};
+
 /* Members of one `train --member` ensemble, at most. */
 #define JOB_MEMBERS_MAX 8
 
@@ -46,6 +55,8 @@ typedef struct job_opts {
     int on_error_skip;          /* --on-error skip: leave unreadable images out */
     const char *cmd;            /* the command's name (argv[0]), for messages */
     const char *units, *sensors, *axes, *subjects;
+    sensor_csv_options csv;     /* CSV recordings (label_regex: the one above) */
+    unsigned csv_given;         /* JOB_CSV_*: what of csv was typed */
     int layout_given;           /* --layout given: else chosen from the channels */
     enc_args enc_args;      /* raw encoder options; enc is built from them */
     enc_params enc;             /* the (first) encoder */

@@ -7,6 +7,7 @@
 
 #include "datasets/dsa_read.h"
 #include "datasets/image_folder.h"
+#include "datasets/sensor_csv.h"
 #include "datasets/series_file.h"
 #include "src/base/sg_error.h"
 
@@ -145,6 +146,75 @@ static int load_cases(job_data *out, const job_opts *o, const char *path, int la
     return rc ? rc : 1;
 }
 
+/* Says how subject names were numbered, so that --valid-subjects can
+ * name them. */
+static void print_subject_names(const sg_series_set *set)
+{
+    char list[512] = "";
+    size_t len = 0;
+    for (int k = 0; k < set->n_subject_names && len < sizeof list - 32; k++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d=%s", k ? ", " : "", k + 1,
+                                set->subject_names[k]);
+    if (len >= sizeof list - 32)
+        snprintf(list + len, sizeof list - len, ", ...");
+    fprintf(stderr, "sensorgram: subjects numbered from their names in sorted order: %s\n",
+            list);
+}
+
+/* CSV recordings (a file, or a folder of them and no images): read with
+ * the CSV options into the series set DSA becomes, then encoded alike. */
+static int load_csv(job_data *out, const job_opts *o, const char *path, int labelled)
+{
+    if (o->units || o->sensors || o->axes || o->subjects)
+        return sg_fail(SG_E_INVALID,
+                       "--units, --sensors, --axes and --subjects select DSA channels and "
+                       "subjects (--dataset dsa); %s is CSV recordings: pick its columns with "
+                       "--columns",
+                       path);
+    sensor_csv_options opt = o->csv;
+    if (!labelled && !(o->csv_given & JOB_CSV_LABEL))
+        opt.label_from = SENSOR_CSV_LABEL_NONE;
+    char *paths[1] = {(char *)path};
+    sg_series_set set = {0};
+    int rc = sensor_csv_load(&set, paths, 1, &opt);
+    if (rc)
+        return rc;
+    if (labelled && set.n_classes < 2)
+        rc = sg_fail(SG_E_INVALID,
+                     "%s: only one class (%s) found; training needs at least two (labels come "
+                     "from %s)",
+                     path, set.n_classes ? set.class_names[0] : "none",
+                     opt.label_from == SENSOR_CSV_LABEL_COLUMN ? "--label-column"
+                     : opt.label_from == SENSOR_CSV_LABEL_REGEX ? "--label-regex"
+                                                                : "each file's parent folder");
+    if (rc) {
+        sg_series_set_free(&set);
+        return rc;
+    }
+    if (set.n_subject_names > 0)
+        print_subject_names(&set);
+    out->is_csv = 1;
+    return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+}
+
+/* The CSV options that only CSV recordings take, refused elsewhere
+ * rather than ignored. */
+static int check_no_csv_options(const job_opts *o, const char *path)
+{
+    const char *opt = o->csv.window          ? "--window"
+                      : o->csv.stride        ? "--stride"
+                      : o->csv.columns       ? "--columns"
+                      : o->csv.label_column  ? "--label-column"
+                      : o->csv.subject_column ? "--subject-column"
+                      : o->csv.subject_regex ? "--subject-regex"
+                                             : NULL;
+    if (!opt)
+        return SG_OK;
+    return sg_fail(SG_E_INVALID, "%s reads CSV recordings, but %s is %s", opt, path,
+                   o->dataset ? "a DSA root (--dataset dsa)"
+                              : "not a CSV file nor a folder of them without images");
+}
+
 /* Reads sample 0 to learn the images' shape (and fail early on a bad file). */
 static int probe_shape(job_data *out)
 {
@@ -228,8 +298,13 @@ static int load_folder(job_data *out, const job_opts *o, const char *root, int l
 int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled)
 {
     memset(out, 0, sizeof *out);
-    int rc = o->dataset ? load_dsa(out, o, path) : load_cases(out, o, path, labelled);
-    if (!o->dataset && rc == 0) /* neither .ts nor numpy cases: image files */
+    int csv = !o->dataset && sensor_csv_is_recordings(path);
+    int rc = csv ? SG_OK : check_no_csv_options(o, path);
+    if (rc == SG_OK)
+        rc = o->dataset ? load_dsa(out, o, path)
+             : csv      ? load_csv(out, o, path, labelled)
+                        : load_cases(out, o, path, labelled);
+    if (!o->dataset && !csv && rc == 0) /* neither .ts nor numpy cases: image files */
         rc = load_folder(out, o, path, labelled);
     else if (rc > 0)
         rc = SG_OK;

@@ -7,6 +7,11 @@
  *                       with --encoder (default gray); fitted encoders
  *                       (gray's dataset min/max, fitted mtf) are fitted on
  *                       the training part only (job_data_fit)
+ *   FILE.ts, X.npy      cases of a UEA/UCR .ts file or numpy arrays
+ *   CSV FILE or FOLDER  sensor recordings (a folder of *.csv or *.txt files and no
+ *                       images, sensor_csv_is_recordings), read with the
+ *                       CSV options (o->csv: windows, columns, labels,
+ *                       subjects) into the same in-memory series as DSA
  *   FOLDER              image_folder.h layouts (manifest, train/valid,
  *                       --label-regex, class folders), or unlabelled files
  *                       for predict
@@ -28,6 +33,7 @@ typedef struct job_data {
     unsigned char *is_valid;     /* given train/valid split (n flags), owned, or NULL */
     int c, h, w;                 /* shape of sample 0 as read */
     int n_segment_channels;      /* series: C of the segments */
+    int is_csv;                  /* series read from CSV recordings with o->csv */
 } job_data;
 
 /* Loads DATA as described above.  labelled = 1 requires labels and at

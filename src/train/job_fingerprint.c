@@ -89,6 +89,12 @@ int job_fingerprint(char **out, const job_data *d, const job_opts *o,
         j = NULL;
     }
     /* only when used, so that earlier runs' fingerprints stay equal */
+    if (j && d->is_csv)
+        json_object_set_new(j, "csv",
+                            json_pack("{s:i, s:i, s:s?, s:s?, s:s?}", "window", o->csv.window,
+                                      "stride", o->csv.stride, "columns", o->csv.columns,
+                                      "subject_column", o->csv.subject_column, "subject_regex",
+                                      o->csv.subject_regex));
     if (j && o->magnitude != DSA_MAGNITUDE_OFF)
         json_object_set_new(j, "magnitude", json_string(dsa_magnitude_name(o->magnitude)));
     /* Weight averaging changes what last.safetensors holds (train_ckpt.h). */

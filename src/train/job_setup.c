@@ -147,6 +147,14 @@ int job_config_new(json_t **out, const job_opts *o, const job_data *d, const cha
         json_decref(config);
         return sg_fail(SG_E_NOMEM, "cannot build config.json");
     }
+    /* how CSV recordings were read (the checkpoint keeps it for predict) */
+    if (d->is_csv)
+        json_object_set_new(options, "csv",
+                            json_pack("{s:s?, s:i, s:i, s:s?, s:s?, s:s?}", "columns",
+                                      o->csv.columns, "window", o->csv.window, "stride",
+                                      o->csv.stride, "label_column", o->csv.label_column,
+                                      "subject_column", o->csv.subject_column, "subject_regex",
+                                      o->csv.subject_regex));
     *out = config;
     return SG_OK;
 }
@@ -189,6 +197,51 @@ int job_config_add_model(json_t *config, const sg_transform_spec *spec, const ch
     return SG_OK;
 }
 
+/* The CSV options new recordings are read with at eval and predict: the
+ * ones of training, with the columns it picked by name (the header's,
+ * or indices without one), so that a label or subject column, present
+ * or not at predict, is never taken for data. */
+static int meta_csv(train_meta *meta, const job_data *d, const job_opts *o)
+{
+    const sg_series_set *s = &d->src.series;
+    sensor_csv_options *c = &meta->csv;
+    free((char *)c->columns);
+    free((char *)c->label_column);
+    free((char *)c->label_regex);
+    *c = o->csv;
+    c->columns = c->label_column = c->label_regex = NULL;
+    c->subject_column = c->subject_regex = NULL;
+    meta->has_csv = 1;
+    size_t len = 1;
+    int by_name = s->channel_names != NULL;
+    for (int k = 0; by_name && k < s->n_channels; k++) {
+        by_name = s->channel_names[k] && !strchr(s->channel_names[k], ',');
+        len += by_name ? strlen(s->channel_names[k]) + 1 : 0;
+    }
+    char *columns = NULL;
+    if (by_name) {
+        columns = malloc(len);
+        if (!columns)
+            return sg_fail(SG_E_NOMEM, "out of memory");
+        columns[0] = '\0';
+        for (int k = 0; k < s->n_channels; k++) {
+            if (k)
+                strcat(columns, ",");
+            strcat(columns, s->channel_names[k]);
+        }
+    } else if (o->csv.columns && !(columns = strdup(o->csv.columns))) {
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    c->columns = columns;
+    char *label_column = NULL, *label_regex = NULL;
+    int rc = train_meta_set_string(&label_column, o->csv.label_column);
+    c->label_column = label_column;
+    if (rc == SG_OK)
+        rc = train_meta_set_string(&label_regex, o->csv.label_regex);
+    c->label_regex = label_regex;
+    return rc;
+}
+
 int job_meta_sensor(train_meta *meta, const job_data *d, const job_opts *o,
                     const char *tmp_dir)
 {
@@ -211,6 +264,8 @@ int job_meta_sensor(train_meta *meta, const job_data *d, const job_opts *o,
     if (!rc) rc = train_meta_set_string(&meta->units, o->units);
     if (!rc) rc = train_meta_set_string(&meta->sensors, o->sensors);
     if (!rc) rc = train_meta_set_string(&meta->axes, o->axes);
+    if (!rc && d->is_csv)
+        rc = meta_csv(meta, d, o);
     return rc;
 }
 

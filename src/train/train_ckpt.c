@@ -14,6 +14,7 @@
 #include "src/base/sg_error.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,14 +68,81 @@ void train_meta_free(train_meta *meta)
     free(meta->units);
     free(meta->sensors);
     free(meta->axes);
+    free((char *)meta->csv.columns);
+    free((char *)meta->csv.label_column);
+    free((char *)meta->csv.label_regex);
     free(meta->run_text);
     memset(meta, 0, sizeof *meta);
+}
+
+static const char *const csv_header_names[] = {"auto", "yes", "no"};
+static const char *const csv_label_names[] = {"dir", "column", "regex", "none"};
+
+/* The CSV reading options as JSON (json_pack's "s?" leaves NULLs null). */
+static json_t *csv_to_json(const sensor_csv_options *c)
+{
+    char delim[2] = {c->delimiter, '\0'};
+    int h = c->header >= 0 && c->header < 3 ? (int)c->header : 0;
+    int l = c->label_from >= 0 && c->label_from < 4 ? (int)c->label_from : 0;
+    return json_pack("{s:s, s:s, s:s?, s:i, s:i, s:s, s:s?, s:b, s:s?}", "header",
+                     csv_header_names[h], "delimiter", delim, "columns", c->columns, "window",
+                     c->window, "stride", c->stride, "label_from", csv_label_names[l],
+                     "label_column", c->label_column, "label_first", c->label_first,
+                     "label_regex", c->label_regex);
+}
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* The CSV record of a checkpoint trained on CSV recordings. */
+static int read_csv_record(train_meta *meta, const json_t *j, const char *path)
+{
+    sensor_csv_options *c = &meta->csv;
+    sensor_csv_options_default(c);
+    int h = name_index(csv_header_names, 3, json_string_value(json_object_get(j, "header")));
+    int l = name_index(csv_label_names, 4, json_string_value(json_object_get(j, "label_from")));
+    const char *delim = json_string_value(json_object_get(j, "delimiter"));
+    json_t *w = json_object_get(j, "window"), *st = json_object_get(j, "stride");
+    if (h < 0 || l < 0 || !delim || strlen(delim) > 1 || !json_is_integer(w) ||
+        !json_is_integer(st) || json_integer_value(w) < 0 || json_integer_value(st) < 0 ||
+        json_integer_value(w) > INT_MAX || json_integer_value(st) > INT_MAX)
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint CSV record is malformed", path);
+    meta->has_csv = 1;
+    c->header = (sensor_csv_header)h;
+    c->label_from = (sensor_csv_label_from)l;
+    c->delimiter = delim[0];
+    c->window = (int)json_integer_value(w);
+    c->stride = (int)json_integer_value(st);
+    c->label_first = json_is_true(json_object_get(j, "label_first"));
+    char *columns = NULL, *label_column = NULL, *label_regex = NULL;
+    int rc = train_meta_set_string(&columns, json_string_value(json_object_get(j, "columns")));
+    if (!rc)
+        rc = train_meta_set_string(&label_column,
+                                   json_string_value(json_object_get(j, "label_column")));
+    if (!rc)
+        rc = train_meta_set_string(&label_regex,
+                                   json_string_value(json_object_get(j, "label_regex")));
+    c->columns = columns;
+    c->label_column = label_column;
+    c->label_regex = label_regex;
+    return rc;
 }
 
 /* The sensor record's norm rows and encoder stack (absent in older
  * checkpoints: no norm rows, one encoder). */
 static int read_sensor_extras(train_meta *meta, const json_t *sensor, const char *path)
 {
+    json_t *csv = json_object_get(sensor, "csv");
+    if (json_is_object(csv)) {
+        int rc = read_csv_record(meta, csv, path);
+        if (rc)
+            return rc;
+    }
     static const char *const magnitude_names[] = {"off", "add", "only"};
     const char *mag = json_string_value(json_object_get(sensor, "magnitude"));
     meta->magnitude = 0;
@@ -139,6 +207,8 @@ static json_t *meta_to_json(const train_meta *meta)
                                                      "fit", meta->stack_fit_text[k]));
             json_object_set_new(sensor, "stack", arr);
         }
+        if (sensor && meta->has_csv)
+            json_object_set_new(sensor, "csv", csv_to_json(&meta->csv));
     }
     const train_state *st = &meta->state;
     json_t *state = json_pack("{s:i, s:i, s:I, s:b, s:i, s:f, s:I}", "phase", st->phase,

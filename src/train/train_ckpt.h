@@ -14,7 +14,11 @@
  *    "sensor": null | {"encoder": {...}, "fit": "<enc fit JSON text>",
  *                      "units", "sensors", "axes", "segment_channels",
  *                      "magnitude": "off"|"add"|"only",
- *                      "stack": absent | [{"encoder": {...}, "fit": text|null}, ...]},
+ *                      "stack": absent | [{"encoder": {...}, "fit": text|null}, ...],
+ *                      "csv": absent | {"header": "auto"|"yes"|"no", "delimiter": ""|","|...,
+ *                               "columns", "window", "stride",
+ *                               "label_from": "dir"|"column"|"regex", "label_column",
+ *                               "label_first", "label_regex"}},
  *    "state": {"phase", "epoch", "step", "finished", "total_epochs",
  *              "best_valid_loss"},
  *    "run": null | {the run fingerprint: data, samples, classes, options}}
@@ -23,6 +27,7 @@
 #ifndef SG_TRAIN_CKPT_H
 #define SG_TRAIN_CKPT_H
 
+#include "datasets/sensor_csv.h"
 #include "encoders/enc.h"
 #include "src/encode/enc_stack.h"
 #include "models/sg_model.h"
@@ -43,6 +48,10 @@ typedef struct train_meta {
     int magnitude;              /* dsa_magnitude: norm rows added to the DSA axes */
     enc_stack stack;            /* when is_series; n > 1: stacked encoders (enc = p[0]) */
     char *stack_fit_text[ENC_STACK_MAX]; /* n > 1: each encoder's fit text or NULL, owned */
+    int has_csv;                /* trained on CSV recordings read with csv (absent in
+                                 * older checkpoints: read with the defaults) */
+    sensor_csv_options csv;     /* its strings (columns, label_column, label_regex) are
+                                 * owned; subjects are not kept (no split at predict) */
     train_state state;
     char *run_text;             /* what defines the run (JSON, job_fingerprint.h)
                                  * or NULL, owned; --resume compares it */
