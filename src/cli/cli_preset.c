@@ -9,6 +9,7 @@
  */
 #include "src/cli/cli_registry.h"
 
+#include "datasets/sensor_csv.h"
 #include "datasets/series_file.h"
 #include "src/base/sg_error.h"
 #include "src/train/job.h"
@@ -32,10 +33,20 @@ static int is_dsa(const job_opts *o)
     return o->dataset && strcmp(o->dataset, "dsa") == 0;
 }
 
-/* Cases in a .ts or numpy file (datasets/series_file.h), not DSA. */
+/* Cases in a .ts or numpy file (datasets/series_file.h) or CSV
+ * recordings (datasets/sensor_csv.h), not DSA. */
 static int is_series_file(const job_opts *o)
 {
-    return !o->dataset && !o->features && o->n_args == 1 && series_file_probe(o->args[0]);
+    return !o->dataset && !o->features && o->n_args == 1 &&
+           (series_file_probe(o->args[0]) || sensor_csv_is_recordings(o->args[0]));
+}
+
+/* The series length where the data says it before reading: a .ts
+ * header, an X.npy shape, CSV --window; 0 where it does not. */
+static int series_length(const job_opts *o)
+{
+    int T = series_file_length(o->args[0]);
+    return T > 0 ? T : o->csv.window;
 }
 
 /* Series at least this long get a spectrogram member (see below). */
@@ -43,7 +54,7 @@ static int is_series_file(const job_opts *o)
 
 static int is_long_series(const job_opts *o)
 {
-    return is_series_file(o) && series_file_length(o->args[0]) >= SERIES_LONG;
+    return is_series_file(o) && series_length(o) >= SERIES_LONG;
 }
 
 /* What leaves the representation of the default ensemble open. */
@@ -87,7 +98,7 @@ static const recipe recipes[] = {
          * falls (Epilepsy's wrist: 100% alone, against the rows' 94.9%);
          * in a short one it has a handful of frames and loses what the
          * rows show (NATOPS' 51 samples: 79.4% against 97.2%). */
-        ".ts/numpy of T >= 128",
+        ".ts/numpy/CSV of T >= 128",
         is_long_series,
         {
             {"arch", "resnet18", {NULL}},
@@ -105,7 +116,7 @@ static const recipe recipes[] = {
          * cases, all of them trained on (such a set comes with its test
          * set and cannot spare a fifth; five folds would not fit in
          * minutes); above, a validation split. */
-        ".ts/numpy",
+        ".ts/numpy/CSV",
         is_series_file,
         {
             {"arch", "resnet18", {NULL}},
