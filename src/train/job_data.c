@@ -400,14 +400,17 @@ int job_data_has_subjects(const job_data *d)
  * about --valid-pct (0.2) of the subjects held out whole, because
  * segments of one person's recording are near copies of each other and
  * a random split would measure people already seen. */
-static int split_subjects_default(sg_split *out, const job_data *d, const job_opts *o)
+static int split_subjects_default(sg_split *out, const job_data *d, const job_opts *o,
+                                  int talk)
 {
     int *held = NULL;
     size_t n_held = 0;
     int rc = sg_split_subjects_holdout(out, &held, &n_held, d->src.group, d->src.n, o->valid_pct,
                                        o->seed);
-    if (rc)
+    if (rc || !talk) {
+        free(held);
         return rc;
+    }
     /* printed once per run: without CV, train and lr-find split once */
     char list[256] = "";
     size_t len = 0;
@@ -422,7 +425,7 @@ static int split_subjects_default(sg_split *out, const job_data *d, const job_op
     return SG_OK;
 }
 
-int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold)
+int job_split_make_ex(sg_split *out, const job_data *d, const job_opts *o, int fold, int talk)
 {
     size_t n = d->src.n;
     if (o->cv == JOB_CV_KFOLD)
@@ -443,7 +446,7 @@ int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold
     }
     if (o->valid_pct > 0.0 && job_data_has_subjects(d)) {
         if (!o->valid_pct_given)
-            return split_subjects_default(out, d, o);
+            return split_subjects_default(out, d, o, talk);
         fprintf(stderr, "sensorgram: note: --valid-pct splits segments at random, so validation "
                         "holds people also seen in training: it measures known people, not new "
                         "ones (without --valid-pct, whole subjects are held out)\n");
@@ -501,4 +504,9 @@ void job_data_free(job_data *d)
     sample_source_free(&d->src);
     free(d->is_valid);
     memset(d, 0, sizeof *d);
+}
+
+int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold)
+{
+    return job_split_make_ex(out, d, o, fold, 1);
 }

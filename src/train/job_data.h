@@ -66,6 +66,10 @@ int job_data_has_subjects(const job_data *d);
 
 int job_split_make(sg_split *out, const job_data *d, const job_opts *o, int fold);
 
+/* The same; talk 0 leaves out the note on which subjects are held out
+ * (a split made only to size the batches: job_budget.h). */
+int job_split_make_ex(sg_split *out, const job_data *d, const job_opts *o, int fold, int talk);
+
 /* The transform spec for the data: geometry from --image-size (sensor
  * images are squished, photos resized by the shorter side and centre
  * cropped), photo augmentation with --augment, channel count of the

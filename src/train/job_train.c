@@ -290,7 +290,7 @@ static int size_from_split(job_opts *o, const job_data *d, int talk)
     if (o->batch_size != 0 && o->train_steps <= 0)
         return SG_OK;
     sg_split split = {0};
-    int rc = job_split_make(&split, d, o, 0);
+    int rc = job_split_make_ex(&split, d, o, 0, 0);
     if (rc == SG_OK)
         rc = job_budget_resolve(o, split.n_train, talk);
     sg_split_free(&split);
