@@ -264,6 +264,24 @@ typedef void (*fig_written_fn)(const char *path, void *ctx);
  * Fails on the first input that exists but is bad. */
 int fig_run_dir_draw_ex(const char *run_dir, fig_format format, fig_written_fn written, void *ctx);
 
+/* ------------------------------------------------------------------ */
+/* sensorgram explain (fig_explain.c; the structs in src/train/explain.h) */
+
+struct explain_input_fig;
+struct explain_summary_fig;
+
+/* One input's explanation: its raw channels as lines ordered by
+ * importance, the time relevance shaded behind them, the predicted and
+ * true labels in the title; written to path in format ("png", "svg",
+ * "pdf"; NULL = png).  Everything borrowed. */
+int fig_explain_input_write(const char *path, const char *format,
+                            const struct explain_input_fig *f);
+
+/* The mean channel importance per true class as a heat map (classes x
+ * channels, grouped by unit and sensor); as fig_explain_input_write. */
+int fig_explain_summary_write(const char *path, const char *format,
+                              const struct explain_summary_fig *f);
+
 /* fig_run_dir_draw_ex with format "png", "svg" or "pdf" (NULL = png)
  * and no listing: what the training loop calls after each run. */
 int fig_run_dir_draw(const char *run_dir, const char *format);

@@ -99,6 +99,27 @@ static int dsa_columns(char *buf, size_t size, const dsa_select *sel)
     return SG_OK;
 }
 
+/* Renames the channels of DSA segment files read as bare columns ("0",
+ * "9", ...) to the DSA names of the selection's columns ("T_acc_x"). */
+static int dsa_name_columns(sg_series_set *set, const dsa_select *sel)
+{
+    int c = 0;
+    for (int u = 0; u < DSA_N_UNITS; u++)
+        for (int s = 0; s < DSA_N_SENSORS; s++)
+            for (int a = 0; a < DSA_N_AXES; a++) {
+                if (!(sel->units >> u & 1u) || !(sel->sensors >> s & 1u) || !(sel->axes >> a & 1u))
+                    continue;
+                if (c >= set->n_channels)
+                    return SG_OK; /* the channel count check below names the mismatch */
+                char *name = dsa_column_name(u * 9 + s * 3 + a);
+                if (!name)
+                    return sg_fail(SG_E_NOMEM, "out of memory");
+                free(set->channel_names[c]);
+                set->channel_names[c++] = name;
+            }
+    return SG_OK;
+}
+
 static int load_series(job_data *out, const train_meta *meta, char *const *inputs, int n,
                        int labelled, int workers)
 {
@@ -145,6 +166,10 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
         }
         if (rc == SG_OK)
             rc = sensor_csv_load(&set, inputs, n, &so);
+        /* Name DSA columns as a DSA root read names them (explain groups
+         * channels by unit and sensor from these names). */
+        if (rc == SG_OK && from_dsa)
+            rc = dsa_name_columns(&set, &sel);
         /* Name each prediction by its file, not the bare stem (s01). */
         for (size_t i = 0; rc == SG_OK && i < set.n; i++) {
             char *p = set.source && set.source[i] ? strdup(set.source[i]) : NULL;
@@ -179,6 +204,14 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     free(set.class_names);
     set.class_names = classes;
     set.n_classes = meta->n_classes;
+    return ckpt_data_from_series(out, meta, &set, workers);
+}
+
+int ckpt_data_from_series(job_data *out, const train_meta *meta, sg_series_set *set,
+                          int workers)
+{
+    memset(out, 0, sizeof *out);
+    int rc = SG_OK;
     if (meta->stack.n > 1) {
         enc_fit *fits[ENC_STACK_MAX] = {0};
         for (int k = 0; k < meta->stack.n && rc == SG_OK; k++)
@@ -187,20 +220,20 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                                        meta->segment_channels, "/tmp");
         if (rc) {
             enc_stack_fits_free(fits, meta->stack.n);
-            sg_series_set_free(&set);
+            sg_series_set_free(set);
             return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
         }
-        return job_data_from_series_stack(out, &set, &meta->stack, fits, workers);
+        return job_data_from_series_stack(out, set, &meta->stack, fits, workers);
     }
     enc_fit *fit = NULL;
     if (meta->fit_text) {
         rc = enc_fit_from_text(&fit, meta->fit_text, &meta->enc, meta->segment_channels, "/tmp");
         if (rc) {
-            sg_series_set_free(&set);
+            sg_series_set_free(set);
             return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
         }
     }
-    return job_data_from_series(out, &set, &meta->enc, fit, workers);
+    return job_data_from_series(out, set, &meta->enc, fit, workers);
 }
 
 /* The encoding.json of an input: in the folder itself, or for a file in
