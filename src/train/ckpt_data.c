@@ -120,6 +120,30 @@ static int dsa_name_columns(sg_series_set *set, const dsa_select *sel)
     return SG_OK;
 }
 
+/* The checkpoint class of a DSA segment path ".../a19/p4/s34.txt" (the
+ * activity folder two levels up), or -1. */
+static int dsa_path_label(const char *path, const train_meta *meta)
+{
+    const char *end = strrchr(path, '/');
+    if (!end)
+        return -1;
+    const char *p = end;
+    int slashes = 0;
+    while (p > path && slashes < 2)
+        if (*--p == '/')
+            slashes++;
+    if (slashes == 2)
+        p++;
+    else if (slashes < 1)
+        return -1;
+    int a = 0;
+    char tail;
+    if (sscanf(p, "a%2d/p%*d%c", &a, &tail) != 2 || tail != '/')
+        return -1;
+    const char *name = dsa_activity_name(a);
+    return name ? class_index(meta, name) : -1;
+}
+
 static int load_series(job_data *out, const train_meta *meta, char *const *inputs, int n,
                        int labelled, int workers)
 {
@@ -129,6 +153,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     if (rc)
         return sg_fail_context(SG_E_CORRUPT, "checkpoint DSA selection");
     sg_series_set set = {0};
+    int dsa_files = 0;
     /* one .ts or numpy file of cases (X.npy (N, C, T), not an image array) */
     int from_file = n == 1 ? series_file_read(&set, inputs[0], NULL) : 0;
     if (from_file < 0)
@@ -170,6 +195,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
          * channels by unit and sensor from these names). */
         if (rc == SG_OK && from_dsa)
             rc = dsa_name_columns(&set, &sel);
+        dsa_files = from_dsa;
         /* Name each prediction by its file, not the bare stem (s01). */
         for (size_t i = 0; rc == SG_OK && i < set.n; i++) {
             char *p = set.source && set.source[i] ? strdup(set.source[i]) : NULL;
@@ -192,6 +218,11 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                      inputs[0], set.n_channels, meta->segment_channels);
     if (rc == SG_OK)
         rc = relabel(set.label, set.n, set.class_names, set.n_classes, meta, labelled, set.name);
+    /* DSA segment files in their folders (.../aNN/pM/sKK.txt) say their
+     * activity; predict and explain show it as the true label. */
+    for (size_t i = 0; rc == SG_OK && dsa_files && i < set.n; i++)
+        if (set.label[i] < 0 && set.source && set.source[i])
+            set.label[i] = dsa_path_label(set.source[i], meta);
     char **classes = NULL;
     if (rc == SG_OK)
         rc = copy_classes(&classes, meta);

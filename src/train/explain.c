@@ -26,9 +26,13 @@ void explain_file_stem(char *buf, size_t size, size_t i, const char *name)
             start = q;
             break;
         }
+    /* without the file's extension: the figure adds its own */
+    const char *stop = strrchr(start, '.');
+    if (!stop || strchr(stop, '/') || stop == start || stop[-1] == '/')
+        stop = start + strlen(start);
     int n = snprintf(buf, size, "%04zu_", i);
     size_t len = n > 0 && (size_t)n < size ? (size_t)n : 0;
-    for (const char *q = start; *q && len + 1 < size && len < 80; q++) {
+    for (const char *q = start; q < stop && len + 1 < size && len < 80; q++) {
         char c = *q;
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '.' || c == '-' || c == '_';

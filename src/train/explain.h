@@ -75,8 +75,9 @@ int explain_occlude_run(const job_opts *o, const ckpt_list *l, const char *out_d
  * into out_dir/gradcam/ and out_dir/gradcam.csv (explain_gradcam.c). */
 int explain_gradcam_run(const job_opts *o, const ckpt_list *l, const char *out_dir);
 
-/* "0003_a01_p1_s01.txt": a file name for input i of name (its last path
- * components, with characters other than [A-Za-z0-9._-] as '_') into buf. */
+/* "0003_a01_p1_s01": a file name for input i of name (its last three
+ * path components without the extension, characters other than
+ * [A-Za-z0-9._-] as '_') into buf. */
 void explain_file_stem(char *buf, size_t size, size_t i, const char *name);
 
 #endif

@@ -6,16 +6,36 @@
  * encoded and predicted as one batched pass (train_predict): the segment
  * itself, each of its C channels occluded, each of its G unit/triad
  * groups occluded (all their channels), each of W time windows occluded
- * (all channels over the window).  The neutral value is the channel's
- * own mean over the segment.  A checkpoint records no raw training mean
- * (its fit is the encoder's: gray's min/max, mtf's bins), and the
- * segment's mean is what a channel that carries no pattern would show:
- * it keeps the channel's level (gravity on an accelerometer axis, which
- * says the posture), so the encoders that scale by the data set's range
- * see an in-range flat row rather than an out-of-range step, and the
- * per-segment scaling ones (gasf, rp) see a constant, which they map to
- * a flat image row too.  What occlusion removes is then the channel's
- * movement, the information a classifier of activities should use.
+ * (all channels over the window).
+ *
+ * The neutral values.  A checkpoint records no raw training mean (its
+ * fit is the encoder's: gray's min/max, mtf's bins), so they come from
+ * the segment itself, from its background: the channel's median m and
+ * scaled median absolute deviation s (1.4826 MAD), which a pattern over
+ * part of the segment (a plateau, a burst) does not move as it moves the
+ * mean and the standard deviation.
+ *
+ *   a channel (unit, triad) becomes the channel at rest: m plus a faint
+ *     noise, 0.01 s times standard normal draws (the same draws for every
+ *     input).  The level stays (gravity on an accelerometer axis, which
+ *     says the posture), so encoders that scale by the data set's range
+ *     (gray) see an in-range flat row, not a step to an unusual value.
+ *     The faint noise is for the encoders that scale each segment on its
+ *     own (gasf, gadf, mtf's quantiles): they stretch it to the full
+ *     range, which is how they show a resting sensor in training,
+ *     whereas an exact constant is an image they never saw (gasf draws
+ *     it as one flat colour) and hiding any channel that way collapses
+ *     the prediction, whatever the channel carried;
+ *   a time window becomes background: m + s times the draws, clamped to
+ *     the channel's own [min, max] over the segment.  A resting stretch
+ *     inside a moving segment would itself be a pattern (a flat block,
+ *     which gasf draws as a conspicuous band), and a value outside the
+ *     segment's range would rescale the whole segment for the
+ *     per-segment encoders; background noise within the range is
+ *     neither.
+ *
+ * What occlusion removes is then a channel's movement, or a stretch's
+ * pattern, the information a classifier of activities should use.
  *
  * Windows: W windows of L = max(1, T / windows) samples every
  * max(1, L / 2) samples (half-overlapping), the last one ending at T;
@@ -29,6 +49,7 @@
 #include "src/base/atomic_file.h"
 #include "src/base/csv_table.h"
 #include "src/base/progress.h"
+#include "src/base/rng.h"
 #include "src/base/sg_error.h"
 #include "src/train/ckpt_data.h"
 #include "src/train/train.h"
@@ -253,6 +274,17 @@ static int member_groups_make(member_groups *g, const sg_series_set *set)
     return rc;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double median_sorted(const double *v, int n)
+{
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /* A new set of nv = n_inputs * V copies of the inputs first..first+n_inputs
  * of src, occluded as described at the top.  Labels -1; names the input's. */
 static int occluded_set(sg_series_set *out, const sg_series_set *src, size_t first,
@@ -274,10 +306,17 @@ static int occluded_set(sg_series_set *out, const sg_series_set *src, size_t fir
     out->name = calloc(nv, sizeof *out->name);
     out->class_names = calloc((size_t)(src->n_classes > 0 ? src->n_classes : 1),
                               sizeof *out->class_names);
-    double *mean = malloc((size_t)C * sizeof *mean);
+    double *level = malloc((size_t)C * sizeof *level);
+    double *spread = malloc((size_t)C * sizeof *spread);
+    double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
+    /* (C, T) a channel at rest: level + 0.01 spread * noise, per input */
+    double *rest = malloc(seg * sizeof *rest);
+    double *noise = malloc(seg * sizeof *noise);
+    double *sorted = malloc((size_t)T * sizeof *sorted);
     int rc = SG_OK;
     if (!out->data || !out->channel_names || !out->label || !out->subject || !out->segment ||
-        !out->source || !out->name || !out->class_names || !mean)
+        !out->source || !out->name || !out->class_names || !level || !spread || !lo || !hi ||
+        !rest || !noise || !sorted)
         rc = sg_fail(SG_E_NOMEM, "out of memory for %zu occluded segments", nv);
     for (int c = 0; rc == SG_OK && c < C; c++)
         if (src->channel_names && src->channel_names[c] &&
@@ -286,13 +325,38 @@ static int occluded_set(sg_series_set *out, const sg_series_set *src, size_t fir
     for (int k = 0; rc == SG_OK && k < src->n_classes; k++)
         if (!(out->class_names[k] = dup_or_null(src->class_names[k])) && src->class_names[k])
             rc = sg_fail(SG_E_NOMEM, "out of memory");
+    if (rc == SG_OK) {
+        /* standard normal draws (Box-Muller), the same for every input */
+        sg_rng rng;
+        sg_rng_seed(&rng, 0x5eedu);
+        for (size_t k = 0; k < seg; k++) {
+            double u = sg_rng_uniform(&rng), v = sg_rng_uniform(&rng);
+            noise[k] = sqrt(-2.0 * log(u > 0 ? u : 1e-300)) * cos(6.283185307179586 * v);
+        }
+    }
     for (size_t i = 0; rc == SG_OK && i < n_inputs; i++) {
         const double *x = sg_series_at(src, first + i);
         for (int c = 0; c < C; c++) {
-            double s = 0.0;
+            const double *xc = x + (size_t)c * (size_t)T;
+            /* the median and the scaled median absolute deviation: the
+             * level and spread of the channel's background, which a
+             * pattern over part of the segment (a plateau, a burst)
+             * does not move as it moves the mean and the standard deviation */
+            memcpy(sorted, xc, (size_t)T * sizeof *sorted);
+            qsort(sorted, (size_t)T, sizeof *sorted, cmp_double);
+            level[c] = median_sorted(sorted, T);
             for (int t = 0; t < T; t++)
-                s += x[(size_t)c * (size_t)T + (size_t)t];
-            mean[c] = s / (double)T;
+                sorted[t] = fabs(xc[t] - level[c]);
+            qsort(sorted, (size_t)T, sizeof *sorted, cmp_double);
+            spread[c] = 1.4826 * median_sorted(sorted, T);
+            lo[c] = hi[c] = xc[0];
+            for (int t = 1; t < T; t++) {
+                lo[c] = xc[t] < lo[c] ? xc[t] : lo[c];
+                hi[c] = xc[t] > hi[c] ? xc[t] : hi[c];
+            }
+            for (int t = 0; t < T; t++)
+                rest[(size_t)c * (size_t)T + (size_t)t] =
+                    level[c] + 0.01 * spread[c] * noise[(size_t)c * (size_t)T + (size_t)t];
         }
         for (int v = 0; v < V && rc == SG_OK; v++) {
             size_t j = i * (size_t)V + (size_t)v;
@@ -308,25 +372,33 @@ static int occluded_set(sg_series_set *out, const sg_series_set *src, size_t fir
             if (v == 0)
                 continue;
             if (u < C) { /* one channel */
-                for (int t = 0; t < T; t++)
-                    y[(size_t)u * (size_t)T + (size_t)t] = mean[u];
+                memcpy(y + (size_t)u * (size_t)T, rest + (size_t)u * (size_t)T,
+                       (size_t)T * sizeof *y);
                 continue;
             }
             u -= C;
             if (u < g->n) { /* a unit or triad */
                 for (int c = 0; c < C; c++)
                     if (g->mask[(size_t)u * (size_t)C + (size_t)c])
-                        for (int t = 0; t < T; t++)
-                            y[(size_t)c * (size_t)T + (size_t)t] = mean[c];
+                        memcpy(y + (size_t)c * (size_t)T, rest + (size_t)c * (size_t)T,
+                               (size_t)T * sizeof *y);
                 continue;
             }
             u -= g->n; /* a time window, every channel */
             for (int c = 0; c < C; c++)
-                for (int t = a->ws[u]; t < a->we[u]; t++)
-                    y[(size_t)c * (size_t)T + (size_t)t] = mean[c];
+                for (int t = a->ws[u]; t < a->we[u]; t++) {
+                    double v = level[c] + spread[c] * noise[(size_t)c * (size_t)T + (size_t)t];
+                    y[(size_t)c * (size_t)T + (size_t)t] = v < lo[c] ? lo[c] : v > hi[c] ? hi[c] : v;
+                }
         }
     }
-    free(mean);
+    free(level);
+    free(spread);
+    free(lo);
+    free(hi);
+    free(rest);
+    free(noise);
+    free(sorted);
     if (rc)
         sg_series_set_free(out);
     return rc;
