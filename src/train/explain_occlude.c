@@ -761,6 +761,55 @@ static int draw_input(const occl_acc *a, const job_opts *o, const int *pred, siz
     return rc;
 }
 
+/* The channels in groups: by the first appearance of their unit, then of
+ * their triad, then as they came (an ensemble's members add channels in
+ * turn: the demo's magnetometers would otherwise trail after every
+ * unit's acc and gyro).  order receives C channel indices. */
+typedef struct group_key {
+    int unit, triad, i;
+} group_key;
+
+static int group_key_cmp(const void *x, const void *y)
+{
+    const group_key *a = x, *b = y;
+    if (a->unit != b->unit)
+        return a->unit - b->unit;
+    if (a->triad != b->triad)
+        return a->triad - b->triad;
+    return a->i - b->i;
+}
+
+static int first_with_prefix(const occl_list *l, int upto, const char *name, size_t len, int unit)
+{
+    for (int j = 0; j < upto; j++) {
+        size_t ul, tl;
+        name_groups(l->v[j].name, &ul, &tl);
+        size_t lj = unit ? ul : tl;
+        if (lj == len && strncmp(l->v[j].name, name, len) == 0)
+            return j;
+    }
+    return upto;
+}
+
+static int channels_grouped(int *order, const occl_list *l)
+{
+    group_key *k = malloc((size_t)(l->n > 0 ? l->n : 1) * sizeof *k);
+    if (!k)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int c = 0; c < l->n; c++) {
+        size_t ul, tl;
+        name_groups(l->v[c].name, &ul, &tl);
+        k[c].i = c;
+        k[c].unit = ul ? first_with_prefix(l, c, l->v[c].name, ul, 1) : c;
+        k[c].triad = tl ? first_with_prefix(l, c, l->v[c].name, tl, 0) : c;
+    }
+    qsort(k, (size_t)l->n, sizeof *k, group_key_cmp);
+    for (int c = 0; c < l->n; c++)
+        order[c] = k[c].i;
+    free(k);
+    return SG_OK;
+}
+
 /* summary.csv and the figure: mean channel importance per true class. */
 static int write_summary(const occl_acc *a, const job_opts *o, const int *pred,
                          const char *dir)
@@ -788,12 +837,24 @@ static int write_summary(const occl_acc *a, const job_opts *o, const int *pred,
     for (int k = 0; k < K; k++)
         for (int c = 0; c < C && count[k]; c++)
             mean[(size_t)k * (size_t)C + (size_t)c] /= (double)count[k];
-    for (int c = 0; c < C; c++)
-        names[c] = a->ch.v[c].name;
-    int rc = labelled ? SG_OK
-                      : sg_fail(SG_E_INVALID, "--summary averages per true class, and no input "
-                                              "carries a label (give labelled data: a DSA root, "
-                                              "X.npy with y.npy, a .ts file)");
+    /* columns grouped by unit and triad */
+    int *order = malloc((size_t)(C > 0 ? C : 1) * sizeof *order);
+    double *row = malloc((size_t)(C > 0 ? C : 1) * sizeof *row);
+    int rc = order && row ? channels_grouped(order, &a->ch) : sg_fail(SG_E_NOMEM, "out of memory");
+    for (int c = 0; rc == SG_OK && c < C; c++)
+        names[c] = a->ch.v[order[c]].name;
+    for (int k = 0; rc == SG_OK && k < K; k++) {
+        double *m = mean + (size_t)k * (size_t)C;
+        for (int c = 0; c < C; c++)
+            row[c] = m[order[c]];
+        memcpy(m, row, (size_t)C * sizeof *m);
+    }
+    free(order);
+    free(row);
+    if (rc == SG_OK && !labelled)
+        rc = sg_fail(SG_E_INVALID, "--summary averages per true class, and no input carries a "
+                                   "label (give labelled data: a DSA root, DSA segment files in "
+                                   "their aNN/pM/ folders, X.npy with y.npy, a .ts file)");
     char path[4352];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     sg_atomic_file af;
