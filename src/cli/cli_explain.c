@@ -21,8 +21,8 @@ int cmd_explain(int argc, char **argv)
     if (rc == 1)
         return 0;
     if (rc == SG_OK && o.n_args < 2)
-        rc = sg_fail(SG_E_INVALID, "expected CKPT and at least one INPUT (usage: " EXPLAIN_USAGE
-                                   ")");
+        rc = sg_fail(SG_E_INVALID, "expected CKPT and at least one INPUT (sensorgram explain "
+                                   "--help)");
     if (rc == SG_OK && !o.output)
         rc = sg_fail(SG_E_INVALID, "-o OUTDIR is required");
     if (rc)
