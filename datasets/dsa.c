@@ -60,6 +60,14 @@ static const char *const unit_names[DSA_N_UNITS] = {"T", "RA", "LA", "RL", "LL"}
 static const char *const sensor_names[DSA_N_SENSORS] = {"acc", "gyro", "mag"};
 static const char *const axis_names[DSA_N_AXES] = {"x", "y", "z"};
 
+char *dsa_column_name(int col)
+{
+    if (col < 0 || col >= DSA_N_COLUMNS)
+        return NULL;
+    return sg_str_printf("%s_%s_%s", unit_names[col / 9], sensor_names[(col / 3) % 3],
+                         axis_names[col % 3]);
+}
+
 void dsa_select_all(dsa_select *sel)
 {
     sel->units = (1u << DSA_N_UNITS) - 1;
@@ -552,8 +560,7 @@ int dsa_load_skip(sg_series_set *out, const char *root, const dsa_select *sel, i
     }
     for (int c = 0; c < C; c++) {
         int col = columns[c];
-        set->channel_names[c] = sg_str_printf("%s_%s_%s", unit_names[col / 9],
-                                           sensor_names[(col / 3) % 3], axis_names[col % 3]);
+        set->channel_names[c] = dsa_column_name(col);
         if (!set->channel_names[c]) {
             rc = sg_fail(SG_E_NOMEM, "out of memory");
             goto fail;

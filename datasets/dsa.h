@@ -35,6 +35,11 @@ int dsa_select_parse(dsa_select *sel, const char *units, const char *sensors,
 /* Parses a subject list "1,2,7" into sel->subjects. */
 int dsa_select_parse_subjects(dsa_select *sel, const char *list);
 
+/* The name of DSA column col (0..44, unit * 9 + sensor * 3 + axis) as
+ * dsa_load names channels ("LL_acc_x"), newly allocated (caller frees);
+ * NULL when out of memory or col is out of range. */
+char *dsa_column_name(int col);
+
 /* Name of activity a (1..19), e.g. "walking_parking_lot"; NULL otherwise. */
 const char *dsa_activity_name(int a);
 

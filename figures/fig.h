@@ -271,6 +271,24 @@ int fig_run_dir_draw_ex(const char *run_dir, fig_format format, fig_written_fn w
  * bad; missing files leave their section out. */
 int fig_report_write(const char *run_dir, fig_format format);
 
+/* ------------------------------------------------------------------ */
+/* sensorgram explain (fig_explain.c; the structs in src/train/explain.h) */
+
+struct explain_input_fig;
+struct explain_summary_fig;
+
+/* One input's explanation: its raw channels as lines ordered by
+ * importance, the time relevance shaded behind them, the predicted and
+ * true labels in the title; written to path in format ("png", "svg",
+ * "pdf"; NULL = png).  Everything borrowed. */
+int fig_explain_input_write(const char *path, const char *format,
+                            const struct explain_input_fig *f);
+
+/* The mean channel importance per true class as a heat map (classes x
+ * channels, grouped by unit and sensor); as fig_explain_input_write. */
+int fig_explain_summary_write(const char *path, const char *format,
+                              const struct explain_summary_fig *f);
+
 /* fig_run_dir_draw_ex with format "png", "svg" or "pdf" (NULL = png)
  * and no listing: what the training loop calls after each run. */
 int fig_run_dir_draw(const char *run_dir, const char *format);

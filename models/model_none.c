@@ -92,6 +92,14 @@ int sg_model_bn_recalibrate_end(sg_model *m)
     return no_torch();
 }
 
+int sg_model_gradcam(sg_model *m, const float *x, int n, int c, int h, int w, sg_stage layer,
+                     const int *classes, float *cam, float *logits)
+{
+    (void)m, (void)x, (void)n, (void)c, (void)h, (void)w, (void)layer, (void)classes;
+    (void)cam, (void)logits;
+    return no_torch();
+}
+
 int sg_model_features(sg_model *m, const float *x, int n, int c, int h, int w, float *features)
 {
     (void)m, (void)x, (void)n, (void)c, (void)h, (void)w, (void)features;

@@ -126,6 +126,16 @@ int sg_model_features(sg_model *m, const float *x, int n, int c, int h, int w,
                       float *features);
 int sg_model_feature_dim(const sg_model *m, int *dim);
 
+/* Grad-CAM (models/gradcam.cpp): for each of the n images of x (n, c, h,
+ * w), the class activation map of stage `layer` (SG_STAGE_LAYER1 ..
+ * SG_STAGE_LAYER4, the last convolutional stage) for class classes[i]
+ * (NULL: each image's predicted class): ReLU(sum_k w_k A_k) with w_k the
+ * spatial mean of d logit / d A_k, upsampled bilinearly (align_corners
+ * false) to (h, w), written to cam (n, h, w), not normalised; logits (n,
+ * n_classes) too when not NULL.  Put the model in eval mode first. */
+int sg_model_gradcam(sg_model *m, const float *x, int n, int c, int h, int w, sg_stage layer,
+                     const int *classes, float *cam, float *logits);
+
 typedef enum sg_optim_kind {
     SG_OPTIM_SGD,
     SG_OPTIM_ADAMW,

@@ -58,7 +58,7 @@
     X(sg_model_accumulate_grad) X(sg_model_zero_grad) X(sg_optim_step_accumulated)                \
     X(sg_model_train_step_soft) X(sg_wavg_create) X(sg_wavg_free) X(sg_wavg_update)                \
     X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set) X(sg_dist_grad_sync_end)         \
-    X(sg_dist_sync_bn)
+    X(sg_dist_sync_bn) X(sg_model_gradcam)
 
 typedef struct torch_table {
 #define SG_TORCH_MEMBER(name) __typeof__(name) *name;
@@ -237,6 +237,10 @@ SG_FORWARD(sg_model_features,
            (sg_model *m, const float *x, int n, int c, int h, int w, float *features),
            (m, x, n, c, h, w, features))
 SG_FORWARD(sg_model_feature_dim, (const sg_model *m, int *dim), (m, dim))
+SG_FORWARD(sg_model_gradcam,
+           (sg_model *m, const float *x, int n, int c, int h, int w, sg_stage layer,
+            const int *classes, float *cam, float *logits),
+           (m, x, n, c, h, w, layer, classes, cam, logits))
 
 SG_FORWARD_CREATE(sg_optim_create, (sg_optim **out, sg_model *m, const sg_optim_spec *spec),
                   (out, m, spec))

@@ -28,7 +28,7 @@ extern "C" {
 /* Changed whenever sg_model.h / sg_dist.h change a signature or a struct,
  * so that a stale library from another build is refused with a message
  * instead of being called with the wrong arguments. */
-#define SG_TORCH_PLUGIN_ABI 4
+#define SG_TORCH_PLUGIN_ABI 5
 
 /* The version mixed with the sizes of the structs that cross the
  * boundary, so that a struct changed without a version bump is caught

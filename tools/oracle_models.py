@@ -12,6 +12,9 @@ run by the tests through SG_PYTHON (/usr/bin/python3 with Debian's torch
     predict        PNGs, weights and softmax probabilities
     ema            SGD steps with torch.optim.swa_utils.AveragedModel as EMA
                    and as SWA (the running mean) beside them
+    gradcam        Grad-CAM (Selvaraju et al. 2017) with autograd: random
+                   resnet18 weights at 3 and 1 channels, inputs, the maps of
+                   layer4 and layer3 for the predicted and a given class
 
 Arrays are raw little-endian float32 (.f32) or int64 (.i64) files.
 
@@ -249,9 +252,39 @@ def cmd_predict(out):
         save(out, "probs_imagenet", torch.softmax(net((x - mean) / std), 1).numpy())
 
 
+def gradcam(net, stage, x, classes=None):
+    """ReLU(sum_k w_k A_k), w_k the spatial mean of d logit / d A_k,
+    upsampled bilinearly (align_corners False) to x's size: (n, h, w)."""
+    acts = {}
+    hook = getattr(net, stage).register_forward_hook(lambda m, i, o: acts.__setitem__("a", o))
+    x = x.clone().requires_grad_(True)
+    z = net(x)
+    hook.remove()
+    a = acts["a"]
+    t = z.argmax(1) if classes is None else torch.tensor(classes)
+    score = z.gather(1, t.view(-1, 1)).sum()
+    g, = torch.autograd.grad(score, a)
+    cam = torch.relu((g.mean((2, 3), keepdim=True) * a).sum(1, keepdim=True))
+    cam = torch.nn.functional.interpolate(cam, size=x.shape[2:], mode="bilinear",
+                                          align_corners=False)
+    return cam[:, 0].detach()
+
+
+def cmd_gradcam(out):
+    for in_ch in (3, 1):
+        tag = f"gradcam_c{in_ch}"
+        net = make_net("resnet18", in_ch, 5, seed=20 + in_ch).eval()
+        write_safetensors(os.path.join(out, tag + ".safetensors"), net.state_dict())
+        x = torch.randn(3, in_ch, 56, 72)
+        save(out, tag + "_x", x.numpy())
+        for stage in ("layer4", "layer3"):
+            save(out, f"{tag}_{stage}_pred", gradcam(net, stage, x))
+            save(out, f"{tag}_{stage}_cls", gradcam(net, stage, x, [4, 0, 2]))
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     cmds = {"forward": cmd_forward, "stem": cmd_stem, "optim": cmd_optim, "predict": cmd_predict,
-            "ema": cmd_ema}
+            "ema": cmd_ema, "gradcam": cmd_gradcam}
     for cmd in sys.argv[2:]:
         cmds[cmd](out)

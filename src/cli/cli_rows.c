@@ -174,7 +174,8 @@ HANDLER(parse_delimiter)
 #define FEA CLI_BIT(CLI_FEATURES)
 #define FIG CLI_BIT(CLI_FIGURES)
 #define WTS CLI_BIT(CLI_WEIGHTS)
-#define MODEL (TRN | EVL | PRD | LRF | FEA)
+#define EXP CLI_BIT(CLI_EXPLAIN)
+#define MODEL (TRN | EVL | PRD | LRF | FEA | EXP)
 #define FIT (TRN | LRF | FEA) /* read and encode the data themselves */
 #define OUTPUT (EVL | PRD | FEA)
 #define ALL (ENC | MODEL | FIG | WTS)
@@ -199,7 +200,7 @@ const cli_opt cli_opts[] = {
      .help = "DATA is a Daily and Sports Activities root, encoded in memory"},
     {"dataset", .cmds = FIG, .type = CLI_CHOICE, .at = {F(g.dataset)}, .choices = CH("dsa"),
      .flags = CLI_F_NAME, .def_text = "dsa", .help = "the --gallery DATA's layout"},
-    {"label-regex", .cmds = TRN | EVL | LRF | FEA, .type = CLI_CUSTOM, .at = {J(label_regex)},
+    {"label-regex", .cmds = TRN | EVL | LRF | FEA | EXP, .type = CLI_CUSTOM, .at = {J(label_regex)},
      .parse = parse_label_regex, .value = "RE", .flags = CLI_F_SHARED,
      .help = "labels = first capture group (or whole match) of RE on image file names "
      "('^([a-z]+)\\.'); on CSV recordings, on their path under the folder given (the file "
@@ -380,7 +381,7 @@ const cli_opt cli_opts[] = {
      .help = "epochs after the frozen phase"},
     {"lr", .cmds = FIT, .type = CLI_DOUBLE, .at = {J(lr)}, .lo = 1e-12, .hi = 100, .def = "1e-3",
      .value = "LR", .help = "peak learning rate"},
-    {"bs", .cmds = FIT, .type = CLI_CUSTOM, .at = {J(batch_size)}, .parse = parse_bs,
+    {"bs", .cmds = FIT | EXP, .type = CLI_CUSTOM, .at = {J(batch_size)}, .parse = parse_bs,
      .def = "64", .value = "N|auto", .help = "batch size; auto: a tenth of the training "
      "samples, as a power of two in [8, 64]"},
     {"train-steps", .cmds = TRN, .type = CLI_INT, .at = {J(train_steps)}, .hi = 10000000,
@@ -500,12 +501,14 @@ const cli_opt cli_opts[] = {
      .value = "DIR", .help = "where lr_find.csv and figures/ go"},
     {"out", 'o', .cmds = OUTPUT, .type = CLI_STRING, .at = {J(output)}, .value = "PATH",
      .help = "output file or folder"},
+    {"out", 'o', .cmds = EXP, .type = CLI_STRING, .at = {J(output)}, .value = "OUTDIR",
+     .help = "where the explanation's files go (an empty or new folder, or --overwrite)"},
     {"out", 'o', .cmds = FIG, .type = CLI_STRING, .at = {F(out)}, .value = "PATH",
      .help = "--gallery: the FILE; --augment-gallery: the DIR of augment_gallery.png"},
     {"out", 'o', .cmds = WTS, .type = CLI_STRING, .at = {W(out)}, .value = "OUT.safetensors",
      .help = "import: the file written"},
     {"output", .cmds = ALL, .alias_of = "out"},
-    {"overwrite", .cmds = ENC | FIT, .type = CLI_FLAG, .at = {J(overwrite), E(overwrite)},
+    {"overwrite", .cmds = ENC | FIT | EXP, .type = CLI_FLAG, .at = {J(overwrite), E(overwrite)},
      .flags = CLI_F_SHARED, .help = "the output folder holds an earlier run or encode: remove "
      "the files it wrote (nothing else) and write the new one"},
     {"resume", .cmds = FIT, .type = CLI_FLAG, .at = {J(resume)}, .flags = CLI_F_SHARED,
@@ -519,7 +522,7 @@ const cli_opt cli_opts[] = {
      .value = "8|16", .help = "png bit depth"},
     {"png-level", .cmds = ENC, .type = CLI_INT, .at = {E(png_level)}, .hi = 9, .def = "1",
      .help = "PNG compression level (1: libdeflate's fastest)"},
-    {"figure-format", .cmds = TRN | EVL | LRF | FEA, .type = CLI_CHOICE, .at = {J(figure_format)},
+    {"figure-format", .cmds = TRN | EVL | LRF | FEA | EXP, .type = CLI_CHOICE, .at = {J(figure_format)},
      .choices = CH("png", "svg", "pdf"), .flags = CLI_F_NAME, .def = "png",
      .help = "figures' file format"},
     {"figure-format", .cmds = FIG, .type = CLI_CHOICE, .at = {F(format)},
@@ -547,6 +550,17 @@ const cli_opt cli_opts[] = {
      .help = "predict with bare weights"},
     {"no-normalize", .cmds = PRD | FEA, .type = CLI_FLAG, .at = {J(no_normalize)},
      .help = "predict --weights: skip ImageNet normalisation"},
+    {"windows", .cmds = EXP, .type = CLI_INT, .at = {J(windows)}, .lo = 1, .hi = 1024,
+     .def = "8", .help = "explain: occluded time windows of T/N samples, every T/(2N) "
+     "(half-overlapping)"},
+    {"summary", .cmds = EXP, .type = CLI_FLAG, .at = {J(summary)},
+     .help = "explain: the mean channel importance per true class over DATA (summary.csv, "
+     "summary.png) instead of one figure per input"},
+    {"layer", .cmds = EXP, .type = CLI_CHOICE, .at = {J(layer)},
+     .choices = CH("layer1", "layer2", "layer3", "layer4"), .flags = CLI_F_NAME,
+     .def_text = "layer4, the last convolutional stage", .help = "explain: Grad-CAM's layer"},
+    {"gradcam", .cmds = EXP, .type = CLI_FLAG, .at = {J(gradcam)},
+     .help = "explain: Grad-CAM on a sensor model's encoded images too"},
     {"key", .cmds = WTS, .type = CLI_STRING, .at = {W(key)}, .value = "NAME",
      .def_text = "state_dict, model, model_state_dict or net",
      .help = "import, inspect: the checkpoint's state dict"},

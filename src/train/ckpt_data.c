@@ -100,6 +100,51 @@ static int dsa_columns(char *buf, size_t size, const dsa_select *sel)
     return SG_OK;
 }
 
+/* Renames the channels of DSA segment files read as bare columns ("0",
+ * "9", ...) to the DSA names of the selection's columns ("T_acc_x"). */
+static int dsa_name_columns(sg_series_set *set, const dsa_select *sel)
+{
+    int c = 0;
+    for (int u = 0; u < DSA_N_UNITS; u++)
+        for (int s = 0; s < DSA_N_SENSORS; s++)
+            for (int a = 0; a < DSA_N_AXES; a++) {
+                if (!(sel->units >> u & 1u) || !(sel->sensors >> s & 1u) || !(sel->axes >> a & 1u))
+                    continue;
+                if (c >= set->n_channels)
+                    return SG_OK; /* the channel count check below names the mismatch */
+                char *name = dsa_column_name(u * 9 + s * 3 + a);
+                if (!name)
+                    return sg_fail(SG_E_NOMEM, "out of memory");
+                free(set->channel_names[c]);
+                set->channel_names[c++] = name;
+            }
+    return SG_OK;
+}
+
+/* The checkpoint class of a DSA segment path ".../a19/p4/s34.txt" (the
+ * activity folder two levels up), or -1. */
+static int dsa_path_label(const char *path, const train_meta *meta)
+{
+    const char *end = strrchr(path, '/');
+    if (!end)
+        return -1;
+    const char *p = end;
+    int slashes = 0;
+    while (p > path && slashes < 2)
+        if (*--p == '/')
+            slashes++;
+    if (slashes == 2)
+        p++;
+    else if (slashes < 1)
+        return -1;
+    int a = 0;
+    char tail;
+    if (sscanf(p, "a%2d/p%*d%c", &a, &tail) != 2 || tail != '/')
+        return -1;
+    const char *name = dsa_activity_name(a);
+    return name ? class_index(meta, name) : -1;
+}
+
 /* The CSV options new recordings are read with: the checkpoint's (or,
  * before checkpoints kept them, the defaults), then what o typed. */
 static void csv_read_options(sensor_csv_options *so, const train_meta *meta, const job_opts *o)
@@ -145,6 +190,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     if (rc)
         return sg_fail_context(SG_E_CORRUPT, "checkpoint DSA selection");
     sg_series_set set = {0};
+    int dsa_files = 0;
     /* one .ts or numpy file of cases (X.npy (N, C, T), not an image array) */
     int from_file = n == 1 ? series_file_read(&set, inputs[0], NULL) : 0;
     if (from_file < 0)
@@ -184,6 +230,11 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
         }
         if (rc == SG_OK)
             rc = load_csv_inputs(&set, inputs, n, &so, labelled);
+        /* Name DSA columns as a DSA root read names them (explain groups
+         * channels by unit and sensor from these names). */
+        if (rc == SG_OK && from_dsa)
+            rc = dsa_name_columns(&set, &sel);
+        dsa_files = from_dsa;
         /* Name each prediction by its file, not the bare stem (s01), and
          * by its window where recordings are cut into windows. */
         for (size_t i = 0; rc == SG_OK && i < set.n; i++) {
@@ -209,6 +260,11 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                      inputs[0], set.n_channels, meta->segment_channels);
     if (rc == SG_OK)
         rc = relabel(set.label, set.n, set.class_names, set.n_classes, meta, labelled, set.name);
+    /* DSA segment files in their folders (.../aNN/pM/sKK.txt) say their
+     * activity; predict and explain show it as the true label. */
+    for (size_t i = 0; rc == SG_OK && dsa_files && i < set.n; i++)
+        if (set.label[i] < 0 && set.source && set.source[i])
+            set.label[i] = dsa_path_label(set.source[i], meta);
     char **classes = NULL;
     if (rc == SG_OK)
         rc = copy_classes(&classes, meta);
@@ -221,6 +277,14 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
     free(set.class_names);
     set.class_names = classes;
     set.n_classes = meta->n_classes;
+    return ckpt_data_from_series(out, meta, &set, workers);
+}
+
+int ckpt_data_from_series(job_data *out, const train_meta *meta, sg_series_set *set,
+                          int workers)
+{
+    memset(out, 0, sizeof *out);
+    int rc = SG_OK;
     if (meta->stack.n > 1) {
         enc_fit *fits[ENC_STACK_MAX] = {0};
         for (int k = 0; k < meta->stack.n && rc == SG_OK; k++)
@@ -229,20 +293,20 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                                        meta->segment_channels, "/tmp");
         if (rc) {
             enc_stack_fits_free(fits, meta->stack.n);
-            sg_series_set_free(&set);
+            sg_series_set_free(set);
             return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
         }
-        return job_data_from_series_stack(out, &set, &meta->stack, fits, workers);
+        return job_data_from_series_stack(out, set, &meta->stack, fits, workers);
     }
     enc_fit *fit = NULL;
     if (meta->fit_text) {
         rc = enc_fit_from_text(&fit, meta->fit_text, &meta->enc, meta->segment_channels, "/tmp");
         if (rc) {
-            sg_series_set_free(&set);
+            sg_series_set_free(set);
             return sg_fail_context(SG_E_CORRUPT, "checkpoint encoder fit");
         }
     }
-    return job_data_from_series(out, &set, &meta->enc, fit, workers);
+    return job_data_from_series(out, set, &meta->enc, fit, workers);
 }
 
 /* The encoding.json of an input: in the folder itself, or for a file in

@@ -25,6 +25,14 @@
 int ckpt_dataset_load(job_data *out, const train_meta *meta, char *const *inputs, int n,
                       int labelled, const char *label_regex, const job_opts *o);
 
+/* Encodes segments already in memory the way the checkpoint was trained
+ * (its encoder or stack, their recorded fits), TAKING OWNERSHIP of *set
+ * (freed on failure too): for explain's occluded copies of an input.
+ * The set's channels must be the checkpoint's segment channels.  The
+ * caller owns out (job_data_free). */
+int ckpt_data_from_series(job_data *out, const train_meta *meta, sg_series_set *set,
+                          int workers);
+
 /* A checkpoint's class probabilities for every sample of a dataset. */
 typedef struct ckpt_predictions {
     sg_model *model;

@@ -47,6 +47,9 @@ enum {
 /* Members of one `train --member` ensemble, at most. */
 #define JOB_MEMBERS_MAX 8
 
+struct explain_input_fig;   /* src/train/explain.h */
+struct explain_summary_fig;
+
 typedef struct job_opts {
     /* data */
     const char *dataset;        /* "dsa" or NULL */
@@ -127,6 +130,17 @@ typedef struct job_opts {
     int adapt_bn;               /* eval/predict --adapt-bn: BatchNorm statistics of the inputs */
     const char *weights;        /* predict: bare weights file (models' path) */
     int no_normalize;
+    /* explain (src/train/explain.h) */
+    const char *layer;          /* --layer: Grad-CAM's layer; NULL: the last stage */
+    int summary;                /* --summary: mean channel importance per true class */
+    int gradcam;                /* --gradcam: Grad-CAM on a sensor model's encoded images too */
+    int windows;                /* --windows N: time windows of the occlusion */
+    /* explain's figures (the command sets them to figures/' fig_explain_*;
+     * figures/ sits above the engine); NULL: none drawn. */
+    int (*draw_explain_input)(const char *path, const char *format,
+                              const struct explain_input_fig *f);
+    int (*draw_explain_summary)(const char *path, const char *format,
+                                const struct explain_summary_fig *f);
     /* lr-find */
     double start_lr, end_lr;
     int steps;
