@@ -273,7 +273,8 @@ static void test_weights_untouched(void **state)
     assert_int_equal(train_ckpt_load(&m, &meta, f->ckpt, "cpu", -1, SG_PRECISION_FP32, 1), 0);
     job_data d;
     char *inputs[] = {f->p3};
-    assert_int_equal(ckpt_dataset_load(&d, &meta, inputs, 1, 1, NULL, 1), 0);
+    job_opts read = {.workers = 1}; /* the checkpoint's own way of reading */
+    assert_int_equal(ckpt_dataset_load(&d, &meta, inputs, 1, 1, NULL, &read), 0);
     int count = 0;
     assert_int_equal(sg_model_tensor_count(m, &count), 0);
     float **orig = calloc((size_t)count, sizeof *orig);
