@@ -172,7 +172,7 @@ TEST_UNIT     := dsa encoders image_folder image_io loader metrics optim paralle
 TEST_BIN_TIER := avg_ensemble batch_mix cuda_graphs dist encode_cli encode_shard figures \
                  models models_fetch options_doc png_map_cli pth pyts_cli repr_cli \
                  series_augment stack_cli torch_loader train_bad_input train_e2e train_ensemble \
-                 series_cli adapt_bn report_html csv_cli explain
+                 series_cli adapt_bn report_html csv_cli explain pretrain
 TEST_NAMES    := $(TEST_SRC:tests/test_%.c=%)
 TEST_LISTED   := $(TEST_UNIT) $(TEST_BIN_TIER)
 # make test TESTS='encoders pth': the names whose test_NAME contains a word

@@ -388,6 +388,29 @@ static int entry_cmp(const void *a, const void *b)
     return x->segment - y->segment;
 }
 
+int dsa_subjects_present(const char *root, unsigned subjects, unsigned *present)
+{
+    *present = 0;
+    size_t plen = strlen(root) + 64;
+    char *dir = malloc(plen);
+    if (!dir)
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    for (int s = 1; s <= DSA_N_SUBJECTS_MAX; s++) {
+        if (subjects && !(subjects & (1u << s)))
+            continue;
+        for (int a = 1; a <= DSA_N_ACTIVITIES; a++) {
+            struct stat st;
+            snprintf(dir, plen, "%s/a%02d/p%d", root, a, s);
+            if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+                *present |= 1u << s;
+                break;
+            }
+        }
+    }
+    free(dir);
+    return SG_OK;
+}
+
 /* Lists ROOT/aNN/pM/sKK.txt for the selected subjects, sorted. */
 static int list_segments(struct entry **out, size_t *n_out, const char *root,
                          unsigned subjects)

@@ -35,6 +35,12 @@ int dsa_select_parse(dsa_select *sel, const char *units, const char *sensors,
 /* Parses a subject list "1,2,7" into sel->subjects. */
 int dsa_select_parse_subjects(dsa_select *sel, const char *list);
 
+/* The subjects of ROOT among the selected ones (subjects: a bit mask, 0 =
+ * all) as a bit mask: those with a folder ROOT/aNN/pS, found with stat
+ * alone, so that a caller can hold one out without opening its files
+ * (sensorgram pretrain --cv loso). */
+int dsa_subjects_present(const char *root, unsigned subjects, unsigned *present);
+
 /* The name of DSA column col (0..44, unit * 9 + sensor * 3 + axis) as
  * dsa_load names channels ("LL_acc_x"), newly allocated (caller frees);
  * NULL when out of memory or col is out of range. */

@@ -144,6 +144,15 @@ int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, in
     return no_torch();
 }
 
+int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, int n, int c,
+                                    int h, int w, double temperature, double *loss,
+                                    double *top1)
+{
+    (void)m, (void)o, (void)x, (void)n, (void)c, (void)h, (void)w, (void)temperature;
+    (void)loss, (void)top1;
+    return no_torch();
+}
+
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits)
 {

@@ -304,6 +304,47 @@ int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, in
         return 0;)
 }
 
+int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, int n, int c,
+                                    int h, int w, double temperature, double *loss,
+                                    double *top1)
+{
+    if (!m || !o || !x || !loss || o->model != m || n < 2 || !(temperature > 0.0))
+        return sg_fail(SG_E_INVALID, "sg_model_train_step_contrastive: NULL argument, optimizer of "
+                                     "another model, fewer than 2 pairs or temperature <= 0");
+    SG_TORCH_TRY(
+        if (o->model->cuda_graphs)
+            o->graph_stats.eager++;
+        torch::Tensor in = sg_input_tensor(m, x, 2 * n, c, h, w);
+        drop_grads(m);
+        torch::Tensor out;
+        {
+            sg_autocast ac(m);
+            out = m->net->forward(in);
+        }
+        /* NT-Xent (SimCLR): cosine similarities over the 2n projections,
+         * each one's own similarity masked out, the other view of the
+         * same segment as the class among the 2n - 1 others; in fp32. */
+        torch::Tensor z = torch::nn::functional::normalize(
+            out.to(torch::kFloat32), torch::nn::functional::NormalizeFuncOptions().dim(1));
+        torch::Tensor sim = torch::matmul(z, z.t()) / temperature;
+        torch::Tensor self = torch::eye(2 * n, torch::TensorOptions().dtype(torch::kBool).device(m->device));
+        sim = sim.masked_fill(self, -1e9);
+        torch::Tensor idx = torch::arange(2 * n, torch::TensorOptions().dtype(torch::kInt64));
+        torch::Tensor target = torch::remainder(idx + n, 2 * n).to(m->device);
+        torch::Tensor l = torch::nn::functional::cross_entropy(sim, target);
+        *loss = l.item<double>();
+        if (!std::isfinite(*loss))
+            return sg_fail(SG_E_NUMERIC, "contrastive loss is %g (diverged; lower the learning rate)",
+                           *loss);
+        if (top1) {
+            torch::NoGradGuard no_grad;
+            *top1 = sim.argmax(1).eq(target).to(torch::kFloat64).mean().item<double>();
+        }
+        backward_and_step(m, o, l);
+        drop_grads(m);
+        return 0;)
+}
+
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits)
 {

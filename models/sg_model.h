@@ -181,6 +181,17 @@ int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c,
 int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
                              int w, const float *targets, int k, double *loss, float *logits);
 
+/* One self-supervised step (SimCLR's NT-Xent, Chen et al. 2020): x holds
+ * 2n images, rows 0..n-1 one augmented view of n segments and rows
+ * n..2n-1 another view of the same segments in the same order; the
+ * model's output (its fc as a linear projection head) is compared by
+ * cosine similarity / temperature, and each row must pick its pair
+ * among the 2n - 1 others.  Writes the mean loss and, when top1 != NULL,
+ * the fraction of rows whose most similar other row is their pair. */
+int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, int n, int c,
+                                    int h, int w, double temperature, double *loss,
+                                    double *top1);
+
 /* Forward + cross-entropy without gradients (validation loss). */
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits);

@@ -40,22 +40,32 @@ static void shape_text(char *buf, size_t size, const int64_t *shape, int ndim)
         snprintf(buf + used, size - used, "]");
 }
 
-void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, int kh, int kw)
+void sg_weights_adapt_stem_from(float *dst, const float *src, int out_ch, int src_ch, int in_ch,
+                                int kh, int kw)
 {
     size_t k = (size_t)kh * (size_t)kw;
     for (int o = 0; o < out_ch; o++) {
-        const float *src = rgb + (size_t)o * 3 * k;
+        const float *s = src + (size_t)o * (size_t)src_ch * k;
         float *d = dst + (size_t)o * (size_t)in_ch * k;
         if (in_ch == 1) {
-            for (size_t j = 0; j < k; j++)
-                d[j] = src[j] + src[k + j] + src[2 * k + j];
+            for (size_t j = 0; j < k; j++) {
+                float sum = 0.0f;
+                for (int c = 0; c < src_ch; c++)
+                    sum += s[(size_t)c * k + j];
+                d[j] = sum;
+            }
             continue;
         }
-        float scale = 3.0f / (float)in_ch;
+        float scale = (float)src_ch / (float)in_ch;
         for (int c = 0; c < in_ch; c++)
             for (size_t j = 0; j < k; j++)
-                d[(size_t)c * k + j] = src[(size_t)(c % 3) * k + j] * scale;
+                d[(size_t)c * k + j] = s[(size_t)(c % src_ch) * k + j] * scale;
     }
+}
+
+void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, int kh, int kw)
+{
+    sg_weights_adapt_stem_from(dst, rgb, out_ch, 3, in_ch, kh, kw);
 }
 
 /* A network tensor the file lacks: name the architecture it does hold. */
@@ -106,10 +116,12 @@ static int plan_load(const sg_model *m, const sg_st_file *f, enum load_action *p
         if (same)
             continue;
         if (strcmp(name, "conv1.weight") == 0 && t->ndim == 4 && t->shape[0] == shape[0] &&
-            t->shape[1] == 3 && t->shape[2] == shape[2] && t->shape[3] == shape[3]) {
+            t->shape[1] >= 1 && t->shape[2] == shape[2] && t->shape[3] == shape[3]) {
+            /* ImageNet's 3 colours, or another pretraining's channels
+             * (sensorgram pretrain on a different stack) */
             plan[i] = LOAD_STEM;
             rep->stem_adapted = 1;
-            rep->file_in_channels = 3;
+            rep->file_in_channels = (int)t->shape[1];
             continue;
         }
         if ((strcmp(name, "fc.weight") == 0 && t->ndim == 2 && t->shape[1] == shape[1]) ||
@@ -191,7 +203,8 @@ int sg_weights_load_file(sg_model *m, const sg_st_file *f, sg_weights_report *re
             rc = sg_fail(SG_E_NOMEM, "out of memory");
             break;
         }
-        sg_weights_adapt_stem(adapted, buf, (int)shape[0], (int)shape[1], (int)shape[2], (int)shape[3]);
+        sg_weights_adapt_stem_from(adapted, buf, (int)shape[0], (int)t->shape[1], (int)shape[1],
+                                   (int)shape[2], (int)shape[3]);
         rc = sg_model_tensor_set(m, name, adapted, numel);
     }
     if (rc == 0 && rep)

@@ -66,6 +66,12 @@ int sg_weights_save(const sg_model *m, const char *path, const char *const *keys
  * caller-owned. */
 void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, int kh, int kw);
 
+/* The same from src_ch input channels (another pretraining's stem):
+ * in_ch = 1 sums over them; otherwise they repeat cyclically, scaled by
+ * src_ch/in_ch.  src is (out_ch, src_ch, kh, kw). */
+void sg_weights_adapt_stem_from(float *dst, const float *src, int out_ch, int src_ch, int in_ch,
+                                int kh, int kw);
+
 /* Writes the folder of pretrained weights into out. */
 int sg_weights_dir(char *out, size_t size);
 

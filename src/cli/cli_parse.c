@@ -19,7 +19,7 @@
 
 static const char *const cmd_names[CLI_N_CMDS] = {
     "encode", "train", "eval", "predict", "lr-find", "features", "figures", "weights",
-    "explain"};
+    "explain", "pretrain"};
 
 static const size_t req_sizes[CLI_REQ_N] = {sizeof(job_opts), sizeof(encode_request),
                                             sizeof(cli_figures_req), sizeof(cli_weights_req)};

@@ -1,4 +1,4 @@
-/* cli_preset.c - the DSA recipe as data: what `train` and `lr-find` use
+/* cli_preset.c - the recipes as data: what `train`, `lr-find` and `pretrain` use
  * for --dataset dsa where the user left an option open (cli_registry.h).
  *
  * Each value is set as if typed, unless the option itself or one of the
@@ -26,7 +26,10 @@ typedef struct recipe {
     const char *when;                 /* for --help: "--dataset dsa" */
     int (*applies)(const job_opts *o);
     preset_value v[10];
+    unsigned cmds;                    /* CLI_BIT(...) of the commands it is for */
 } recipe;
+
+#define TRAIN_CMDS (CLI_BIT(CLI_TRAIN) | CLI_BIT(CLI_LR_FIND))
 
 static int is_dsa(const job_opts *o)
 {
@@ -62,7 +65,37 @@ static int is_long_series(const job_opts *o)
 /* What chooses the validation instead of the recipe's folds. */
 #define SPLIT_UNLESS {"cv", "valid-pct", "valid-subjects"}
 
+/* The views of contrastive pretraining (pretrain.h): the training
+ * augmentations plus what SimCLR's ablations found contrastive learning
+ * needs, harder views (crops, warps, noise), since a pair of nearly equal
+ * images teaches nothing. */
+#define PRETRAIN_VIEWS                                                                             \
+    {"aug-crop", "0.8", {NULL}}, {"aug-warp", "0.2", {NULL}}, {"aug-jitter", "0.05", {NULL}}
+
 static const recipe recipes[] = {
+    {
+        /* the representation the DSA recipe trains, so that its weights
+         * fit the default model as they are */
+        "--dataset dsa",
+        is_dsa,
+        {
+            {"sensors", "acc,gyro", {NULL}},
+            {"arch", "resnet18", {NULL}},
+            {"encoder", "gray+gray:scope=axis", {"scope"}},
+            PRETRAIN_VIEWS,
+        },
+        CLI_BIT(CLI_PRETRAIN),
+    },
+    {
+        ".ts/numpy/CSV",
+        is_series_file,
+        {
+            {"arch", "resnet18", {NULL}},
+            {"bs", "auto", {NULL}},
+            PRETRAIN_VIEWS,
+        },
+        CLI_BIT(CLI_PRETRAIN),
+    },
     {
         "--dataset dsa",
         is_dsa,
@@ -90,6 +123,7 @@ static const recipe recipes[] = {
             {"member", "--encoder gray", ENSEMBLE_UNLESS},
             {"member", "--encoder spectrogram", ENSEMBLE_UNLESS},
         },
+        TRAIN_CMDS,
     },
     {
         /* Anyone's cases of at least SERIES_LONG samples, else as below:
@@ -108,6 +142,7 @@ static const recipe recipes[] = {
             {"member", "", ENSEMBLE_UNLESS},
             {"member", "--encoder spectrogram", ENSEMBLE_UNLESS},
         },
+        TRAIN_CMDS,
     },
     {
         /* Anyone's cases, 40 of them or 40,000 (docs/accuracy.md, "UEA
@@ -124,6 +159,7 @@ static const recipe recipes[] = {
             {"train-steps", "1500", {"epochs"}},
             {"valid-pct", "auto", SPLIT_UNLESS},
         },
+        TRAIN_CMDS,
     },
 };
 
@@ -131,10 +167,15 @@ enum { N_RECIPES = sizeof recipes / sizeof recipes[0] };
 enum { N_VALUES = sizeof recipes[0].v / sizeof recipes[0].v[0] };
 
 
-/* Recipes are for train and lr-find, whose request is job_opts. */
+/* Recipes are for train, lr-find and pretrain, whose request is job_opts. */
 static int recipe_cmd(cli_cmd cmd)
 {
-    return cmd == CLI_TRAIN || cmd == CLI_LR_FIND;
+    return cmd == CLI_TRAIN || cmd == CLI_LR_FIND || cmd == CLI_PRETRAIN;
+}
+
+static int recipe_for(const recipe *r, cli_cmd cmd)
+{
+    return (r->cmds & CLI_BIT(cmd)) != 0;
 }
 
 int cli_preset_apply(cli_cmd cmd, void *req, const cli_given *g)
@@ -142,7 +183,7 @@ int cli_preset_apply(cli_cmd cmd, void *req, const cli_given *g)
     if (!recipe_cmd(cmd))
         return SG_OK;
     for (int r = 0; r < N_RECIPES; r++) {
-        if (!recipes[r].applies(req))
+        if (!recipe_for(&recipes[r], cmd) || !recipes[r].applies(req))
             continue;
         for (int i = 0; i < N_VALUES && recipes[r].v[i].name; i++) {
             const preset_value *v = &recipes[r].v[i];
@@ -170,6 +211,8 @@ void cli_preset_text(char *buf, size_t size, const char *name, cli_cmd cmd)
     for (int r = 0; r < N_RECIPES; r++) {
         const recipe *rp = &recipes[r];
         int n = 0, k = 0;
+        if (!recipe_for(rp, cmd))
+            continue;
         for (int i = 0; i < N_VALUES && rp->v[i].name; i++)
             n += strcmp(rp->v[i].name, name) == 0;
         for (int i = 0; i < N_VALUES && rp->v[i].name && len < size; i++) {

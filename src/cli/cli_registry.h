@@ -23,7 +23,7 @@
 
 typedef enum cli_cmd {
     CLI_ENCODE, CLI_TRAIN, CLI_EVAL, CLI_PREDICT, CLI_LR_FIND, CLI_FEATURES, CLI_FIGURES,
-    CLI_WEIGHTS, CLI_EXPLAIN, CLI_N_CMDS,
+    CLI_WEIGHTS, CLI_EXPLAIN, CLI_PRETRAIN, CLI_N_CMDS,
 } cli_cmd;
 
 #define CLI_BIT(cmd) (1u << (cmd))
@@ -31,7 +31,7 @@ typedef enum cli_cmd {
 /* The request a command's options fill, by command: cli_req_of. */
 typedef enum cli_req {
     CLI_REQ_JOB,     /* job_opts (src/train/job.h): train, eval, predict, lr-find, features,
-                      * explain */
+                      * explain, pretrain */
     CLI_REQ_ENCODE,  /* encode_request (src/encode/encode_run.h) */
     CLI_REQ_FIGURES, /* cli_figures_req */
     CLI_REQ_WEIGHTS, /* cli_weights_req */

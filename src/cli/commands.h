@@ -18,5 +18,6 @@ int cmd_features(int argc, char **argv); /* src/cli/cli_features.c */
 int cmd_figures(int argc, char **argv);  /* src/cli/cli_figures.c */
 int cmd_weights(int argc, char **argv);  /* src/cli/cli_weights.c */
 int cmd_explain(int argc, char **argv);  /* src/cli/cli_explain.c */
+int cmd_pretrain(int argc, char **argv); /* src/cli/cli_pretrain.c */
 
 #endif

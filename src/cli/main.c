@@ -21,6 +21,7 @@ static const struct sg_command sg_commands[] = {
     {"eval", cmd_eval, "evaluate a checkpoint: accuracy, log loss, confusion matrix"},
     {"predict", cmd_predict, "class probabilities for images or segments"},
     {"explain", cmd_explain, "what drove a prediction: occlusion of channels and time, Grad-CAM"},
+    {"pretrain", cmd_pretrain, "self-supervised pretraining on unlabelled recordings"},
     {"lr-find", cmd_lr_find, "learning-rate range test"},
     {"features", cmd_features, "cache pooled ResNet features to .npy"},
     {"figures", cmd_figures, "draw confusion matrices, curves and galleries"},

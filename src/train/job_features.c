@@ -8,6 +8,7 @@
  * normalisation for pretrained weights, the data's statistics otherwise.
  */
 #include "src/base/atomic_file.h"
+#include "src/train/pretrain.h"
 #include "src/train/job_features.h"
 #include "src/train/job_data.h"
 #include "src/train/job_setup.h"
@@ -109,6 +110,8 @@ int job_features(const job_opts *o, size_t *n_out, int *dim_out)
         rc = job_transform_spec(&spec, &d, o);
     if (rc == SG_OK)
         rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "features", &noted);
+    if (rc == SG_OK)
+        rc = job_pretrained_pick(pretrained, sizeof pretrained, &d, NULL, o);
     if (rc == SG_OK)
         rc = job_normalization(&spec, &d, all, n, pretrained[0] != 0, o);
     /* The head's size does not matter for pooled features. */

@@ -10,6 +10,7 @@
  * the steepest descent); the command draws figures/lr_find.<fmt>.  The network is thrown
  * away afterwards: nothing here changes a later `train`.
  */
+#include "src/train/pretrain.h"
 #include "src/train/job_lr_find.h"
 #include "src/train/job_budget.h"
 #include "src/train/job_aug.h"
@@ -187,6 +188,8 @@ int job_lr_find(const job_opts *asked, job_lr_find_result *res)
         rc = job_transform_spec(&spec, &d, o);
     if (rc == SG_OK)
         rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "lr-find", &noted);
+    if (rc == SG_OK)
+        rc = job_pretrained_pick(pretrained, sizeof pretrained, &d, &split, o);
     if (rc == SG_OK)
         rc = job_normalization(&spec, &d, split.train, split.n_train, pretrained[0] != 0, o);
     if (rc == SG_OK)

@@ -19,6 +19,7 @@
 #include "src/train/job_budget.h"
 #include "src/train/job_setup.h"
 #include "src/train/run_dir.h"
+#include "src/train/pretrain.h"
 #include "src/train/run_guard.h"
 #include "src/base/atomic_file.h"
 #include "src/base/signals.h"
@@ -150,6 +151,15 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     char pretrained[4096] = "";
     if (rc == SG_OK)
         rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "train", noted);
+    /* a pretraining folder: this fold's file, never one that saw a
+     * validation subject (src/train/pretrain.h) */
+    if (rc == SG_OK) {
+        rc = job_pretrained_pick(pretrained, sizeof pretrained, d, &split, o);
+        if (rc == SG_OK && talk && n_folds > 1 && o->pretrained &&
+            strcmp(o->pretrained, pretrained) != 0)
+            fprintf(stderr, "sensorgram train: fold %d: pretrained weights %s\n", fold + 1,
+                    pretrained);
+    }
     if (rc == SG_OK)
         rc = job_normalization(&spec, d, split.train, split.n_train, pretrained[0] != 0, o);
     save_ctx sc = {.dir = dir, .meta = &meta};
