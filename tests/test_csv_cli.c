@@ -249,6 +249,26 @@ static void test_generic_folder(void **state)
     SG_ASSERT_CONTAINS(log, "12 training and 6 validation samples, 2 classes");
     free(log);
 
+    /* nothing set: the recipe for recordings with subjects (few passes,
+     * at least 200 steps, both gray scalings, a fifth of the subjects
+     * held out; src/cli/cli_preset.c) */
+    char rec[1200];
+    snprintf(rec, sizeof rec, "%s/recipe", tmp);
+    st = sg_test_run(&log, NULL,
+                     "train '%s' --window 32 --subject-regex '^[a-z]+/([a-z]+)_' --single "
+                     "--image-size 16 -j 1 --threads 1 --no-progress --out '%s'",
+                     data, rec);
+    SG_ASSERT_EXIT(st, 0, log);
+    SG_ASSERT_CONTAINS(log, "--bs auto: 8 for 12 training samples; --train-steps 200: 200 "
+                            "epochs");
+    free(log);
+    char cfg[1300];
+    snprintf(cfg, sizeof cfg, "%s/config.json", rec);
+    char *config = sg_test_slurp(cfg);
+    assert_non_null(config);
+    SG_ASSERT_CONTAINS(config, "\"scope\": \"axis\"");
+    free(config);
+
     /* eval: the held-out folder read as in training (windows of 32) */
     st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval'", run, held, tmp);
     SG_ASSERT_EXIT(st, 0, log);
