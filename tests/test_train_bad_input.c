@@ -92,6 +92,21 @@ static void test_empty_dataset(void **state)
     free(out);
 }
 
+/* The default DSA ensemble on a root that is not there: one line, and no
+ * empty RUN_DIR left behind (its first member fails before training). */
+static void test_missing_dsa_root_leaves_no_run(void **state)
+{
+    fx *f = *state;
+    char run[4300], *out;
+    snprintf(run, sizeof run, "%s/dsa_run", f->tmp);
+    int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s/nowhere' --out '%s' -q", f->tmp,
+                         run);
+    SG_ASSERT_EXIT(rc, 1, out);
+    SG_ASSERT_CONTAINS(out, "cannot open DSA root");
+    assert_false(sg_test_path_exists(run));
+    free(out);
+}
+
 static void test_one_class(void **state)
 {
     fx *f = *state;
@@ -859,6 +874,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_empty_dataset),
+        cmocka_unit_test(test_missing_dsa_root_leaves_no_run),
         cmocka_unit_test(test_one_class),
         cmocka_unit_test(test_truncated_image),
         cmocka_unit_test(test_mixed_sizes),

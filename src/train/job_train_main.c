@@ -66,8 +66,13 @@ int job_train_main(job_opts *o, const job_opts *members, int n_members, int *usa
         *usage = 1;
         return rc;
     }
+    /* A failed ensemble leaves no empty RUN_DIR it made (its members
+     * clean up their own folders). */
+    int existed = access(o->out_dir, F_OK) == 0;
     if (rc == SG_OK)
         rc = ens ? job_ensemble_train(ens, dist) : job_train(o, dist, NULL);
+    if (rc && ens && !existed && !o->resume)
+        rmdir(o->out_dir); /* only when empty */
     job_ensemble_free(ens);
     if (rc && dist)
         sg_dist_note_failure(dist, sg_last_error());
