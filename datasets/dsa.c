@@ -524,6 +524,18 @@ static int drop_failed(sg_series_set *set, char **failed, sg_skipped *skipped)
     return rc;
 }
 
+int dsa_is_root(const char *path)
+{
+    char sub[4096];
+    struct stat st;
+    for (int a = 1; a <= DSA_N_ACTIVITIES; a++) {
+        snprintf(sub, sizeof sub, "%s/a%02d", path, a);
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            return 1;
+    }
+    return 0;
+}
+
 int dsa_load(sg_series_set *out, const char *root, const dsa_select *sel, int n_threads)
 {
     return dsa_load_skip(out, root, sel, n_threads, NULL);

@@ -49,6 +49,10 @@ char *dsa_column_name(int col);
 /* Name of activity a (1..19), e.g. "walking_parking_lot"; NULL otherwise. */
 const char *dsa_activity_name(int a);
 
+/* Whether path is a DSA root: a folder holding an activity folder a01 ..
+ * a19.  Returns 1 or 0 (a missing or unreadable path is 0). */
+int dsa_is_root(const char *path);
+
 /* Reads every segment under root matching sel into out (channels in
  * unit, sensor, axis order; names like "LL_acc_x"; class names for all
  * 19 activities, label = activity - 1).  n_threads parse files in

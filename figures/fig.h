@@ -14,6 +14,7 @@
 #ifndef SG_FIG_H
 #define SG_FIG_H
 
+#include "datasets/sensor_csv.h"
 #include "src/base/atomic_file.h"
 #include "src/image/image.h"
 
@@ -297,18 +298,28 @@ int fig_run_dir_draw(const char *run_dir, const char *format);
 /* Encoder gallery                                                     */
 
 typedef struct fig_gallery_opts {
-    const char *data;       /* dataset root */
-    const char *dataset;    /* "dsa" (default) */
+    const char *data;       /* a DSA root, CSV recordings, a .ts file or X.npy (or its folder) */
+    const char *dataset;    /* "dsa": data is a DSA root; NULL: found from data */
     const char *encoders;   /* comma list, e.g. "rp,gasf,mtf" */
     const char *units;      /* DSA units (NULL = LL) */
     const char *sensors;    /* DSA sensors (NULL = acc) */
     const char *axes;       /* DSA axes (NULL = all) */
     const char *subjects;   /* DSA subjects (NULL = 1) */
     const char *magnitude;  /* add|only|off norm rows (NULL = off; dsa_magnitude.h) */
+    sensor_csv_options csv; /* CSV recordings: columns, windows, labels (all zero: defaults) */
 } fig_gallery_opts;
 
+/* The most cases an unlabelled gallery shows (the first ones). */
+#define FIG_GALLERY_UNLABELLED 4
+
 /* One example per class (the first segment of each), raw signal on top
- * and each encoder's image below, written to path. */
+ * and each encoder's image below, written to path.  DATA is read as the
+ * model commands read it (src/train/job_data.h: job_series_read): a DSA
+ * root (the DSA options; found by its aNN folders unless dataset says
+ * "dsa"), CSV recordings (the csv options; labels from parent folders by
+ * default), a .ts file or numpy cases; cases without labels show the
+ * first FIG_GALLERY_UNLABELLED, titled by name.  The DSA options on other
+ * data fail with SG_E_INVALID, as does data that is none of these. */
 int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opts *opts);
 
 /* ------------------------------------------------------------------ */

@@ -7,18 +7,25 @@
  * layout (channel images tiled into one gray image), exactly as `encode
  * --layout rgb|mosaic` writes them.  gray is fitted dataset-wide on the loaded data, mtf uses
  * pyts's per-segment bins.  The gray encoder's (C, T) strip is stretched
- * to the square box so that it is visible.  Only the DSA layout is read here.
+ * to the square box so that it is visible.  DATA is read by the model
+ * commands' reader (job_series_read): a DSA root, CSV recordings, a .ts
+ * file or numpy cases, with their channel names; no reading of its own.
  */
 #include "figures/fig.h"
 #include "datasets/dsa.h"
 #include "datasets/dsa_magnitude.h"
 #include "encoders/enc.h"
 #include "src/base/sg_error.h"
+#include "src/train/job.h"
+#include "src/train/job_data.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_ENC 8
 #define IMG 120        /* side of each encoder image */
@@ -107,34 +114,91 @@ static void free_encoders(gallery_enc *e, int n)
     }
 }
 
+/* Reads opts->data into set as the model commands read it: a DSA root
+ * with the gallery's DSA defaults (LL acc of subject 1), else CSV
+ * recordings, a .ts file or numpy cases (labels where they have them). */
+static int gallery_read(sg_series_set *set, const fig_gallery_opts *opts)
+{
+    struct stat st;
+    if (stat(opts->data, &st) != 0)
+        return sg_fail(SG_E_IO, "%s: cannot open: %s", opts->data, strerror(errno));
+    int dsa = opts->dataset ? strcmp(opts->dataset, "dsa") == 0 : dsa_is_root(opts->data);
+    job_opts o;
+    memset(&o, 0, sizeof o);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o.workers = cpus > 0 ? (int)cpus : 1;
+    int rc;
+    if (dsa) {
+        o.dataset = "dsa";
+        o.units = opts->units ? opts->units : "LL";
+        o.sensors = opts->sensors ? opts->sensors : "acc";
+        o.axes = opts->axes;
+        o.subjects = opts->subjects ? opts->subjects : "1";
+        /* a bad selection or --magnitude is said before any reading */
+        dsa_select sel;
+        dsa_select_all(&sel);
+        if ((rc = dsa_select_parse(&sel, o.units, o.sensors, o.axes)) ||
+            (rc = dsa_select_parse_subjects(&sel, o.subjects)))
+            return rc;
+        if (opts->magnitude && ((rc = dsa_magnitude_parse(&o.magnitude, opts->magnitude)) ||
+                                (rc = dsa_magnitude_check(&sel, o.magnitude))))
+            return rc;
+    } else {
+        const char *dsa_opt = opts->units      ? "--units"
+                              : opts->sensors  ? "--sensors"
+                              : opts->axes     ? "--axes"
+                              : opts->subjects ? "--subjects"
+                              : opts->magnitude ? "--magnitude"
+                                                : NULL;
+        if (dsa_opt)
+            return sg_fail(SG_E_INVALID,
+                           "%s selects DSA channels or subjects, but %s is not a DSA root "
+                           "(aNN/pM/sKK.txt); pick CSV columns with --columns",
+                           dsa_opt, opts->data);
+        o.csv_given = JOB_CSV_LABEL; /* labels as the options say: parent folders by default */
+    }
+    o.csv = opts->csv; /* on other data, a CSV option is refused rather than ignored */
+    rc = job_series_read(set, &o, opts->data, 0, NULL);
+    if (rc == 0)
+        rc = sg_fail(SG_E_INVALID,
+                     "%s: not sensor recordings (a DSA root, CSV files or a folder of them, "
+                     "a .ts file, X.npy)",
+                     opts->data);
+    return rc < 0 ? rc : SG_OK;
+}
+
+/* The segments shown: the first of each class, or without labels the
+ * first FIG_GALLERY_UNLABELLED.  Returns how many went into example. */
+static int gallery_pick(size_t *example, const sg_series_set *set)
+{
+    int n_shown = 0;
+    if (set->n_classes == 0) {
+        for (size_t i = 0; i < set->n && n_shown < FIG_GALLERY_UNLABELLED; i++)
+            example[n_shown++] = i;
+        return n_shown;
+    }
+    for (int cl = 0; cl < set->n_classes; cl++)
+        for (size_t i = 0; i < set->n; i++)
+            if (set->label[i] == cl) {
+                example[n_shown++] = i;
+                break;
+            }
+    return n_shown;
+}
+
 int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opts *opts)
 {
     if (!opts->data)
-        return sg_fail(SG_E_INVALID, "the gallery needs a dataset folder (--gallery DATA)");
+        return sg_fail(SG_E_INVALID, "the gallery needs a dataset (--gallery DATA)");
     if (opts->dataset && strcmp(opts->dataset, "dsa") != 0)
         return sg_fail(SG_E_INVALID, "gallery: unknown dataset '%s' (dsa)", opts->dataset);
     gallery_enc e[MAX_ENC];
     memset(e, 0, sizeof e);
     int n_enc = 0;
-    int rc;
-    dsa_select sel;
-    dsa_select_all(&sel);
-    if ((rc = dsa_select_parse(&sel, opts->units ? opts->units : "LL",
-                               opts->sensors ? opts->sensors : "acc", opts->axes)) ||
-        (rc = dsa_select_parse_subjects(&sel, opts->subjects ? opts->subjects : "1")))
-        return rc;
-    dsa_magnitude mag = DSA_MAGNITUDE_OFF;
-    if (opts->magnitude && ((rc = dsa_magnitude_parse(&mag, opts->magnitude)) ||
-                            (rc = dsa_magnitude_check(&sel, mag))))
-        return rc;
     sg_series_set set = {0};
-    if ((rc = dsa_load(&set, opts->data, &sel, 0)))
+    int rc = gallery_read(&set, opts);
+    if (rc)
         return rc;
-    /* norm rows named T_acc_norm, ...: the title lists them like any axis */
-    if ((rc = dsa_magnitude_apply(&set, &sel, mag))) {
-        sg_series_set_free(&set);
-        return rc;
-    }
     int C = set.n_channels, T = set.n_samples;
     size_t *example = NULL;
     fig_canvas c = {0};
@@ -155,18 +219,14 @@ int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opt
     if (rc)
         goto done;
     /* first segment of each class; classes without one are left out */
-    example = malloc((size_t)(set.n_classes > 0 ? set.n_classes : 1) * sizeof *example);
+    size_t n_slots = (size_t)set.n_classes > FIG_GALLERY_UNLABELLED ? (size_t)set.n_classes
+                                                                    : FIG_GALLERY_UNLABELLED;
+    example = malloc(n_slots * sizeof *example);
     if (!example) {
         rc = sg_fail(SG_E_NOMEM, "out of memory");
         goto done;
     }
-    int n_shown = 0;
-    for (int cl = 0; cl < set.n_classes; cl++)
-        for (size_t i = 0; i < set.n; i++)
-            if (set.label[i] == cl) {
-                example[n_shown++] = i;
-                break;
-            }
+    int n_shown = gallery_pick(example, &set);
     if (n_shown == 0) {
         rc = sg_fail(SG_E_INVALID, "%s: no segments to show", opts->data);
         goto done;
@@ -177,12 +237,6 @@ int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opt
     if (per_row > n_shown)
         per_row = n_shown;
     int rows = (n_shown + per_row - 1) / per_row;
-    int width = (int)ceil(per_row * (tile_w + 3 * GAP) + 3 * GAP);
-    int height = (int)ceil(78 + rows * (tile_h + 2 * GAP));
-    if ((rc = fig_canvas_open(&c, path, format, width, height)))
-        goto done;
-    opened = 1;
-    cairo_t *cr = c.cr;
     char buf[512];
     {
         int len = snprintf(buf, sizeof buf, "Encoder gallery: %d channel%s", C, C > 1 ? "s" : "");
@@ -193,18 +247,35 @@ int fig_gallery_write(const char *path, fig_format format, const fig_gallery_opt
             snprintf(buf + len, sizeof buf - (size_t)len, "%s)%s", C > 6 ? ", ..." : "",
                      C == 3 ? " as R, G, B" : C > 1 ? ", images tiled as a mosaic" : "");
     }
+    static const char subtitle[] =
+        "raw signal (top), then each encoder's image as the network sees it";
+    /* a row of few tiles (a few classes, one encoder) is widened to its
+     * titles, the tiles centred */
+    const char *title = buf;
+    int tiles_w = (int)ceil(per_row * (tile_w + 3 * GAP) + 3 * GAP);
+    double titles_w = fmax(fig_text_max_width(&title, 1, 15, 1),
+                           fig_text_max_width((const char *const[]){subtitle}, 1, 11.5, 0));
+    int width = (int)fmax(tiles_w, ceil(titles_w + 6 * GAP));
+    double x0 = (width - tiles_w) / 2.0;
+    int height = (int)ceil(78 + rows * (tile_h + 2 * GAP));
+    if ((rc = fig_canvas_open(&c, path, format, width, height)))
+        goto done;
+    opened = 1;
+    cairo_t *cr = c.cr;
     cairo_set_source_rgb(cr, 0, 0, 0);
     fig_text(cr, width / 2.0, 24, buf, 15, 1, 0.5, 0.5, 0);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-    fig_text(cr, width / 2.0, 48, "raw signal (top), then each encoder's image as the network sees it",
-             11.5, 0, 0.5, 0.5, 0);
+    fig_text(cr, width / 2.0, 48, subtitle, 11.5, 0, 0.5, 0.5, 0);
     for (int s = 0; s < n_shown && !rc; s++) {
         size_t i = example[s];
         const double *x = sg_series_at(&set, i);
-        double tx = 3 * GAP + (s % per_row) * (tile_w + 3 * GAP);
+        double tx = x0 + 3 * GAP + (s % per_row) * (tile_w + 3 * GAP);
         double ty = 70 + (s / per_row) * (tile_h + 2 * GAP);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        fig_text_fit(cr, buf, sizeof buf, set.class_names[set.label[i]], 12.5, 1, tile_w);
+        const char *title = set.n_classes > 0 && set.label[i] >= 0 ? set.class_names[set.label[i]]
+                            : set.name && set.name[i]              ? set.name[i]
+                                                                   : "";
+        fig_text_fit(cr, buf, sizeof buf, title, 12.5, 1, tile_w);
         fig_text(cr, tx + tile_w / 2, ty + TITLE_H / 2, buf, 12.5, 1, 0.5, 0.5, 0);
         draw_signal(cr, x, C, T, tx, ty + TITLE_H, tile_w, SIGNAL_H);
         for (int k = 0; k < n_enc && !rc; k++) {

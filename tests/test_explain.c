@@ -19,11 +19,17 @@
  * run also gives --summary (dim_3 first for both classes), the output
  * folder's guard (a non-empty OUTDIR refused without --overwrite) and
  * the one-line errors; a tiny photo set gives Grad-CAM's files.
+ * channels.csv names the source's channels, one row each per input:
+ * dim_0 .. dim_5 for the .ts run, the header's names for a run trained on
+ * a CSV folder.  A failed explain leaves no OUTDIR behind (nor the
+ * parents it made) and keeps a folder the user had.
  */
 #include "tests/sg_run.h"
 #include "tests/sg_test_models.h"
 
 #include "models/weights.h"
+#include "src/base/atomic_file.h"
+#include "src/base/out_dir.h"
 #include "src/base/rng.h"
 #include "src/base/sg_error.h"
 #include "src/image/png_io.h"
@@ -221,6 +227,50 @@ static int first_row_of(char *text, const char *input, char **fields, int max)
     return 0;
 }
 
+/* Every input of OUTDIR/channels.csv has one row per name in names[0..n)
+ * (in any order: rows are sorted by importance), and nothing else. */
+static void check_channel_rows(const char *out, const char *const *names, int n)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/channels.csv", out);
+    char *text = sg_test_slurp(path);
+    assert_non_null(text);
+    char *save = NULL, current[256] = "";
+    int inputs = 0, seen = 0;
+    unsigned mask = 0;
+    for (char *line = strtok_r(text, "\n", &save);; line = strtok_r(NULL, "\n", &save)) {
+        char input[256] = "", ch[64] = "";
+        if (line && strncmp(line, "input,", 6) == 0)
+            continue;
+        if (line)
+            assert_int_equal(sscanf(line, "%255[^,],%63[^,],", input, ch), 2);
+        if (!line || strcmp(input, current) != 0) {
+            if (current[0] && (seen != n || mask != (1u << n) - 1)) {
+                print_error("%s: %s has %d channel rows (mask %x), expected the %d names\n",
+                            path, current, seen, mask, n);
+                fail();
+            }
+            if (!line)
+                break;
+            snprintf(current, sizeof current, "%s", input);
+            inputs++;
+            seen = 0;
+            mask = 0;
+        }
+        int k = 0;
+        while (k < n && strcmp(ch, names[k]) != 0)
+            k++;
+        if (k == n) {
+            print_error("%s: %s: channel '%s' is not a channel of the source\n", path, input, ch);
+            fail();
+        }
+        seen++;
+        mask |= 1u << k;
+    }
+    assert_true(inputs > 0);
+    free(text);
+}
+
 static void check_known_answer(span_fixture *fx, int e)
 {
     SG_REQUIRE_TORCH();
@@ -275,6 +325,9 @@ static void check_known_answer(span_fixture *fx, int e)
     }
     free(inputs);
     assert_int_equal(cases, 12);
+    /* .ts names no channels: dim_0 .. dim_5, six rows per input */
+    static const char *const dims[6] = {"dim_0", "dim_1", "dim_2", "dim_3", "dim_4", "dim_5"};
+    check_channel_rows(out, dims, 6);
     /* the model must have learnt the problem for the answer to mean anything */
     if (right < 9) {
         print_error("%s: only %d of %d held-out cases right\n", span_encoders[e], right, cases);
@@ -361,11 +414,96 @@ static void test_summary_and_guard(void **state)
     SG_ASSERT_EXIT(st, 1, log);
     SG_ASSERT_CONTAINS(log, "sensorgram explain: ");
     free(log);
+    /* a failure leaves no OUTDIR, nor the parents it made ... */
+    snprintf(path, sizeof path, "%s/e2", fx->dir);
+    assert_false(sg_test_path_exists(path));
+    st = sg_test_run(&log, NULL, "explain '%s' '%s/none.ts' -o '%s/e4/a/b/'", run, fx->dir,
+                     fx->dir);
+    SG_ASSERT_EXIT(st, 1, log);
+    free(log);
+    snprintf(path, sizeof path, "%s/e4", fx->dir);
+    assert_false(sg_test_path_exists(path));
+    /* ... an input of the wrong shape (read after OUTDIR is made) too ... */
+    snprintf(path, sizeof path, "%s/wide.ts", fx->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("@problemName W\n@timeStamps false\n@missing false\n@univariate true\n"
+          "@dimensions 1\n@equalLength true\n@seriesLength 4\n"
+          "@classLabel true plateau\n@data\n1,2,3,4:plateau\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    st = sg_test_run(&log, NULL, "explain '%s' '%s' -o '%s/e5'", run, path, fx->dir);
+    SG_ASSERT_EXIT(st, 1, log);
+    SG_ASSERT_CONTAINS(log, "channels");
+    free(log);
+    snprintf(path, sizeof path, "%s/e5", fx->dir);
+    assert_false(sg_test_path_exists(path));
+    /* ... and a folder the user had stays, empty */
+    assert_int_equal(mkdir(path, 0777), 0);
+    st = sg_test_run(&log, NULL, "explain '%s' '%s/wide.ts' -o '%s'", run, fx->dir, path);
+    SG_ASSERT_EXIT(st, 1, log);
+    free(log);
+    assert_true(sg_test_path_exists(path));
+    int empty = 0;
+    assert_int_equal(sg_dir_is_empty(path, &empty), 0);
+    assert_true(empty);
+    snprintf(path, sizeof path, "%s/e5/figures", fx->dir);
+    assert_false(sg_test_path_exists(path));
     st = sg_test_run(&log, NULL, "explain '%s' '%s' --layer layer3 -o '%s/e3'", run, test,
                      fx->dir);
     SG_ASSERT_EXIT(st, 2, log);
     SG_ASSERT_CONTAINS(log, "--layer chooses Grad-CAM's layer");
     free(log);
+}
+
+/* A run trained on a CSV folder: channels.csv names the header's columns
+ * (the ones trained on), and a new recording is explained window by window. */
+static void test_csv_channel_names(void **state)
+{
+    span_fixture *fx = *state;
+    SG_REQUIRE_TORCH();
+    char data[1200], path[1400], run[1200], out[1200];
+    snprintf(data, sizeof data, "%s/recordings", fx->dir);
+    sg_rng rng;
+    sg_rng_seed(&rng, 5);
+    const char *classes[2] = {"still", "shake"};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 4; i++) {
+            snprintf(path, sizeof path, "%s/%s", data, classes[k]);
+            assert_int_equal(sg_mkdir_p(path), 0);
+            snprintf(path, sizeof path, "%s/%s/r%d.csv", data, classes[k], i);
+            FILE *f = fopen(path, "w");
+            assert_non_null(f);
+            fputs("time,acc_x,acc_y,acc_z\n", f);
+            for (int t = 0; t < 64; t++)
+                fprintf(f, "%d,%.4f,%.4f,%.4f\n", t,
+                        sg_rng_range(&rng, -1, 1) + (k ? 3 * sin(t) : 0),
+                        sg_rng_range(&rng, -1, 1), 9.8 + 0.1 * sg_rng_range(&rng, -1, 1));
+            assert_int_equal(fclose(f), 0);
+        }
+    snprintf(run, sizeof run, "%s/csv_run", fx->dir);
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL,
+                         "train '%s' --columns acc_x,acc_y,acc_z --window 32 --single --arch "
+                         "resnet18 --image-size 32 --epochs 1 --bs 4 --seed 1 -j 1 --valid-pct 0 "
+                         "--no-progress --out '%s'",
+                         data, run);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    snprintf(out, sizeof out, "%s/csv_explain", fx->dir);
+    st = sg_test_run(&log, NULL, "explain '%s' '%s/shake/r0.csv' '%s/still/r1.csv' -o '%s' -q",
+                     run, data, data, out);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    static const char *const names[3] = {"acc_x", "acc_y", "acc_z"};
+    check_channel_rows(out, names, 3);
+    snprintf(path, sizeof path, "%s/inputs.csv", out);
+    char *inputs = sg_test_slurp(path);
+    assert_non_null(inputs);
+    /* two windows of 32 rows per recording, labelled by their folders */
+    SG_ASSERT_CONTAINS(inputs, "shake/r0.csv#w0002,shake,");
+    SG_ASSERT_CONTAINS(inputs, "still/r1.csv#w0001,still,");
+    free(inputs);
 }
 
 /* Photos: Grad-CAM's overlay, map and row per image. */
@@ -437,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_known_answer_gray),
         cmocka_unit_test(test_known_answer_gasf),
         cmocka_unit_test(test_summary_and_guard),
+        cmocka_unit_test(test_csv_channel_names),
         cmocka_unit_test(test_gradcam_photos),
     };
     /* SG_TEST_FILTER=test_gradcam_oracle runs one (cmocka's pattern) */

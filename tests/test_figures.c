@@ -1,11 +1,14 @@
 /* test_figures.c - figures: known pixels of confusion matrices, sizes and
  * non-blankness of the curves, determinism, SVG/PDF magic, the run-folder
- * redraw, the gallery on a synthetic DSA folder, and one clear error for
- * each kind of bad input.
+ * redraw, the gallery on a synthetic DSA folder and, through the binary,
+ * on a .ts file, a CSV folder and an unlabelled X.npy (the image's size
+ * from the encoders and the tiles), and one clear error for each kind of
+ * bad input.
  */
-#include "tests/sg_test.h"
+#include "tests/sg_run.h"
 
 #include "src/base/csv_table.h"
+#include "src/base/npy.h"
 #include "figures/fig.h"
 #include "src/image/png_io.h"
 #include "src/base/sg_error.h"
@@ -478,6 +481,153 @@ static void test_gallery_synthetic_dsa(void **state)
     free(dir);
 }
 
+/* The gallery's size for n_tiles tiles of n_enc encoders (fig_gallery.c:
+ * 120-pixel images 10 apart, tiles 30 apart, as many to a row as fit in
+ * 1,900 pixels; 78 pixels of titles, 254 per row of tiles). */
+static void gallery_size(int n_enc, int n_tiles, int *w, int *h)
+{
+    int tile_w = n_enc * 120 + (n_enc - 1) * 10;
+    int per_row = 1900 / (tile_w + 30);
+    if (per_row > n_tiles)
+        per_row = n_tiles;
+    int rows = (n_tiles + per_row - 1) / per_row;
+    *w = per_row * (tile_w + 30) + 30;
+    *h = 78 + rows * (22 + 64 + 10 + 120 + 18 + 20);
+}
+
+/* Runs `figures ARGS -o OUT` and checks the PNG's size and ink. */
+static void check_gallery(const char *out, int n_enc, int n_tiles, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void check_gallery(const char *out, int n_enc, int n_tiles, const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL, "figures %s -o '%s'", args, out);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    sg_image img = {0};
+    assert_int_equal(sg_png_read(out, &img), 0);
+    int w, h;
+    gallery_size(n_enc, n_tiles, &w, &h);
+    if (img.w != w || img.h != h) {
+        print_error("figures %s: %dx%d, expected %dx%d (%d encoders x %d tiles)\n", args, img.w,
+                    img.h, w, h, n_enc, n_tiles);
+        fail();
+    }
+    assert_true(ink_fraction(&img) > 0.1);
+    sg_image_free(&img);
+}
+
+/* A .ts file: classes a, b, c, 2 cases each, 6 dimensions x 32 samples. */
+static void write_ts(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("@problemName G\n@timeStamps false\n@univariate false\n@dimensions 6\n"
+          "@equalLength true\n@seriesLength 32\n@classLabel true a b c\n@data\n",
+          f);
+    for (int i = 0; i < 6; i++) {
+        for (int d = 0; d < 6; d++)
+            for (int t = 0; t < 32; t++)
+                fprintf(f, "%.4f%c", sin(0.2 * (i % 3 + 1) * t + d), t == 31 ? ':' : ',');
+        fprintf(f, "%c\n", "abc"[i % 3]);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+/* CSV recordings: 5 class folders of 2 files, header ax,ay,az,temp, 40 rows. */
+static void write_csv_folder(const char *root)
+{
+    for (int k = 0; k < 5; k++)
+        for (int i = 0; i < 2; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/class%d", root, k);
+            assert_int_equal(sg_mkdir_p(path), 0);
+            snprintf(path, sizeof path, "%s/class%d/r%d.csv", root, k, i);
+            FILE *f = fopen(path, "w");
+            assert_non_null(f);
+            fputs("ax,ay,az,temp\n", f);
+            for (int t = 0; t < 40; t++)
+                fprintf(f, "%.4f,%.4f,%.4f,21.5\n", sin(0.1 * (k + 1) * t),
+                        cos(0.15 * (k + 1) * t + i), 0.01 * t);
+            assert_int_equal(fclose(f), 0);
+        }
+}
+
+/* The gallery through the binary on every series source but DSA (which
+ * the test above draws): its size is the encoders times the tiles, one
+ * per class (or the first four unlabelled cases); failures are one line,
+ * exit 1 (2 for a bad number) and leave no file. */
+static void test_gallery_cli_sources(void **state)
+{
+    (void)state;
+    SG_REQUIRE_PATH(sg_test_bin());
+    char *dir = sg_test_tmpdir();
+    char ts[4200], csv[4200], npy[4200], out[4200];
+    snprintf(ts, sizeof ts, "%s/g.ts", dir);
+    write_ts(ts);
+    snprintf(csv, sizeof csv, "%s/csv", dir);
+    write_csv_folder(csv);
+    snprintf(npy, sizeof npy, "%s/npy", dir);
+    assert_int_equal(sg_mkdir_p(npy), 0);
+    snprintf(out, sizeof out, "%s/npy/X.npy", dir);
+    float x[6 * 2 * 24];
+    for (int i = 0; i < 6 * 2 * 24; i++)
+        x[i] = (float)sin(0.3 * i);
+    assert_int_equal(sg_npy_write(out, x, 3, (const size_t[]){6, 2, 24}), 0);
+
+    snprintf(out, sizeof out, "%s/ts.png", dir);
+    check_gallery(out, 3, 3, "--gallery '%s' --encoder rp,gasf,mtf", ts);
+    /* five classes, three encoders: two rows of four and one */
+    snprintf(out, sizeof out, "%s/csv.png", dir);
+    check_gallery(out, 3, 5, "--gallery '%s' --columns ax,ay,az --window 20 --stride 10", csv);
+    /* labels from a regex on the file's path: one class per file name */
+    snprintf(out, sizeof out, "%s/csv_regex.png", dir);
+    check_gallery(out, 3, 2, "--gallery '%s' --label-regex '(r[0-9])\\.csv' "
+                  "--columns 0,1,2 --encoder gray,mtf,rp", csv);
+    /* no labels: the first four cases, by name */
+    snprintf(out, sizeof out, "%s/npy.png", dir);
+    check_gallery(out, 2, 4, "--gallery '%s/npy/X.npy' --encoder gasf,gadf", dir);
+
+    /* one-line failures, and no file */
+    static const struct {
+        const char *args, *says;
+        int status;
+    } bad[] = {
+        {"--gallery '%s/csv' --units LL", "--units selects DSA channels", 1},
+        {"--gallery '%s/csv' --columns nope", "unknown column 'nope'", 1},
+        {"--gallery '%s/g.ts' --window 20", "--window reads CSV recordings", 1},
+        {"--gallery '%s/missing'", "missing: cannot open", 1},
+        {"--gallery '%s/csv' --window abc", "--window: 'abc' is not an integer", 2},
+        {"--gallery '%s/csv' --encoder rp,nope", "unknown encoder 'nope'", 1},
+    };
+    snprintf(out, sizeof out, "%s/bad.png", dir);
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char args[4400], *log = NULL;
+        snprintf(args, sizeof args, bad[k].args, dir);
+        int st = sg_test_run(&log, NULL, "figures %s -o '%s'", args, out);
+        SG_ASSERT_EXIT(st, bad[k].status, log);
+        SG_ASSERT_CONTAINS(log, bad[k].says);
+        SG_ASSERT_CONTAINS(log, "sensorgram figures: ");
+        if (strchr(log, '\n') != log + strlen(log) - 1) {
+            print_error("figures %s: expected one line, got:\n%s", args, log);
+            fail();
+        }
+        free(log);
+        if (sg_test_path_exists(out)) {
+            print_error("figures %s: failed but wrote %s\n", args, out);
+            fail();
+        }
+    }
+    sg_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_cli_lists_figures(void **state)
 {
     (void)state;
@@ -534,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_top_losses_grid),
         cmocka_unit_test(test_csv_table_quoting),
         cmocka_unit_test(test_gallery_synthetic_dsa),
+        cmocka_unit_test(test_gallery_cli_sources),
         cmocka_unit_test(test_cli_lists_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,8 @@
  *   sensorgram figures --gallery DATA --encoder rp,gasf,mtf [--dataset dsa]
  *                      [--units LL --sensors acc --axes x,y,z --subjects 1]
  *                      -o FILE.png
+ *     (DATA: a DSA root, CSV recordings with --columns/--window/--label-*,
+ *     a .ts file or X.npy: read as train reads it, job_series_read)
  *   sensorgram figures --augment-gallery --dataset dsa ROOT -o DIR
  *                      (DIR/augment_gallery.png: one segment under each --aug-*)
  */
@@ -23,13 +25,16 @@
     "       sensorgram figures --gallery DATA --encoder LIST [--dataset dsa]\n"          \
     "                          [--units LIST] [--sensors LIST] [--axes LIST]\n"          \
     "                          [--subjects LIST] [--magnitude M] -o FILE\n"              \
+    "       sensorgram figures --gallery CSV|FILE.ts|X.npy --encoder LIST [--columns LIST]\n" \
+    "                          [--window N] [--stride N] [--label-column C] -o FILE\n"    \
     "       sensorgram figures --augment-gallery [--dataset dsa] ROOT -o DIR\n"          \
     "                          [--units LIST] [--sensors LIST] [--subjects LIST]\n\n"    \
     "Redraws every figure whose inputs exist in RUN_DIR (metrics.csv,\n"                 \
     "confusion_matrix.csv or predictions.csv, top_losses.csv, lr_find.csv)\n"            \
     "into RUN_DIR/figures/, then RUN_DIR/report.html (one page over the run),\n"         \
-    "and lists what it wrote; or draws one example per class of a dataset\n"             \
-    "with its raw signal and encoder images."
+    "and lists what it wrote; or draws one example per class of sensor data\n"           \
+    "(a DSA root, CSV recordings, a .ts file or X.npy: read as train reads\n"            \
+    "it) with its raw signal and encoder images."
 
 static void print_written(const char *path, void *ctx)
 {
@@ -46,9 +51,11 @@ static const char *extension(const char *path)
 /* figures --augment-gallery [--dataset dsa] ROOT -o DIR. */
 static int augment_gallery_cmd(cli_figures_req *r, fig_format format, int n_args, char **args)
 {
-    if (r->g.data || r->g.encoders || n_args != 1 || !r->out) {
+    const sensor_csv_options *csv = &r->g.csv;
+    if (r->g.data || r->g.encoders || n_args != 1 || !r->out || csv->columns || csv->window ||
+        csv->stride || csv->label_column || csv->label_regex) {
         fprintf(stderr, "sensorgram figures: --augment-gallery needs one DSA ROOT and -o DIR "
-                        "(no --gallery or --encoder); see --help\n");
+                        "(no --gallery, --encoder or CSV options); see --help\n");
         return 2;
     }
     if (mkdir(r->out, 0777) != 0 && errno != EEXIST) {
@@ -85,6 +92,12 @@ int cmd_figures(int argc, char **argv)
         fprintf(stderr, "sensorgram figures: %s (see --help)\n", sg_last_error());
         return 2;
     }
+    /* a label column or regex says where CSV labels come from, unless
+     * --label-from does (as in train and encode) */
+    if (r.g.csv.label_column && !cli_given_has(&given, "label-from"))
+        r.g.csv.label_from = SENSOR_CSV_LABEL_COLUMN;
+    if (r.g.csv.label_regex && !cli_given_has(&given, "label-from"))
+        r.g.csv.label_from = SENSOR_CSV_LABEL_REGEX;
     const char *format_name = r.format;
     if (!format_name && r.out && r.g.data) {
         const char *ext = extension(r.out);

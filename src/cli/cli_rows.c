@@ -118,7 +118,8 @@ HANDLER(parse_seed)
  * spelling of --stft-window (a note says so). */
 HANDLER(parse_window)
 {
-    if (arg[0] >= '0' && arg[0] <= '9')
+    /* figures has no spectrogram option to take the old spelling */
+    if ((arg[0] >= '0' && arg[0] <= '9') || cmd == CLI_FIGURES)
         return cli_parse_int(field, "window", arg, 1, 1 << 30);
     fprintf(stderr, "sensorgram %s: --window NAME is now --stft-window NAME (--window N is rows "
                     "per CSV window)\n", cli_cmd_name(cmd));
@@ -200,7 +201,8 @@ const cli_opt cli_opts[] = {
      .flags = CLI_F_NAME | CLI_F_SHARED,
      .help = "DATA is a Daily and Sports Activities root, encoded in memory"},
     {"dataset", .cmds = FIG, .type = CLI_CHOICE, .at = {F(g.dataset)}, .choices = CH("dsa"),
-     .flags = CLI_F_NAME, .def_text = "dsa", .help = "the --gallery DATA's layout"},
+     .flags = CLI_F_NAME, .def_text = "dsa for a folder with aNN activity folders; else CSV "
+     "recordings, a .ts file or X.npy, found from DATA", .help = "the --gallery DATA's layout"},
     {"label-regex", .cmds = TRN | EVL | LRF | FEA | EXP | PRE, .type = CLI_CUSTOM, .at = {J(label_regex)},
      .parse = parse_label_regex, .value = "RE", .flags = CLI_F_SHARED,
      .help = "labels = first capture group (or whole match) of RE on image file names "
@@ -211,54 +213,60 @@ const cli_opt cli_opts[] = {
      .help = "read DATA as photo class folders even if an unfinished encode left it"},
     {"units", .cmds = ENC | FIT | PRE, .type = CLI_LIST, .at = {J(units), E(units)}, .def_text = "all",
      .help = "DSA units: T,RA,LA,RL,LL"},
-    {"units", .cmds = FIG, .type = CLI_LIST, .at = {F(g.units)}, .def = "LL",
+    {"units", .cmds = FIG, .type = CLI_LIST, .at = {F(g.units)}, .def_text = "LL",
      .help = "DSA units: T,RA,LA,RL,LL"},
     {"sensors", .cmds = ENC | FIT | PRE, .type = CLI_LIST, .at = {J(sensors), E(sensors)},
      .def_text = "all", .help = "DSA sensors: acc,gyro,mag"},
-    {"sensors", .cmds = FIG, .type = CLI_LIST, .at = {F(g.sensors)}, .def = "acc",
+    {"sensors", .cmds = FIG, .type = CLI_LIST, .at = {F(g.sensors)}, .def_text = "acc",
      .help = "DSA sensors: acc,gyro,mag"},
     {"axes", .cmds = ENC | FIT | FIG | PRE, .type = CLI_LIST, .at = {J(axes), E(axes), F(g.axes)},
      .def_text = "all", .help = "DSA axes: x,y,z"},
     {"subjects", .cmds = ENC | FIT | PRE, .type = CLI_LIST, .at = {J(subjects), E(subjects)},
      .def_text = "all found", .flags = CLI_F_SHARED, .help = "DSA subjects to read (1,2,7)"},
-    {"subjects", .cmds = FIG, .type = CLI_LIST, .at = {F(g.subjects)}, .def = "1",
+    {"subjects", .cmds = FIG, .type = CLI_LIST, .at = {F(g.subjects)}, .def_text = "1",
      .help = "DSA subjects to draw from"},
     {"magnitude", .cmds = ENC | FIT | FIG | PRE, .type = CLI_CUSTOM, .parse = parse_magnitude,
      .at = {J(magnitude), E(magnitude), F(g.magnitude)}, .value = "add|only|off",
      .def_text = "off", .help = "DSA: rotation-invariant rows sqrt(x^2+y^2+z^2) per unit and "
      "sensor (T_acc_norm, ...), after the axes (add) or instead of them (only; 5 units x 3 "
      "sensors = 15 rows)"},
-    {"columns", .cmds = ENC | FIT | PRE, .type = CLI_LIST, .at = {J(csv.columns), E(csv.columns)},
+    {"columns", .cmds = ENC | FIT | FIG | PRE, .type = CLI_LIST,
+     .at = {J(csv.columns), E(csv.columns), F(g.csv.columns)},
      .def_text = "all but the label and subject columns",
      .help = "csv: column names or 0-based indices"},
-    {"delimiter", .cmds = ENC | MODEL | PRE, .type = CLI_CUSTOM,
-     .at = {J(csv.delimiter), E(csv.delimiter)}, .parse = parse_delimiter, .value = "C",
+    {"delimiter", .cmds = ENC | MODEL | FIG | PRE, .type = CLI_CUSTOM,
+     .at = {J(csv.delimiter), E(csv.delimiter), F(g.csv.delimiter)}, .parse = parse_delimiter, .value = "C",
      .def_text = "found from the first line: ',', else tab or ';'", .flags = CLI_F_SHARED,
      .help = "csv: field separator ',', ';' or tab"},
-    {"header", .cmds = ENC | MODEL | PRE, .type = CLI_SET, .at = {J(csv.header), E(csv.header)},
+    {"header", .cmds = ENC | MODEL | FIG | PRE, .type = CLI_SET,
+     .at = {J(csv.header), E(csv.header), F(g.csv.header)},
      .lo = SENSOR_CSV_HEADER_YES, .def_text = "a header if any first-row field is not a number",
      .flags = CLI_F_SHARED, .help = "csv: the first row is column names"},
-    {"no-header", .cmds = ENC | MODEL | PRE, .type = CLI_SET, .at = {J(csv.header), E(csv.header)},
+    {"no-header", .cmds = ENC | MODEL | FIG | PRE, .type = CLI_SET,
+     .at = {J(csv.header), E(csv.header), F(g.csv.header)},
      .lo = SENSOR_CSV_HEADER_NO, .flags = CLI_F_SHARED, .help = "csv: the first row is data"},
-    {"window", .cmds = ENC | FIT | PRE, .type = CLI_CUSTOM, .at = {J(csv.window), E(csv.window)},
+    {"window", .cmds = ENC | FIT | FIG | PRE, .type = CLI_CUSTOM,
+     .at = {J(csv.window), E(csv.window), F(g.csv.window)},
      .parse = parse_window, .value = "N", .def_text = "the whole file is one segment; then all "
      "files must have equal length", .flags = CLI_F_SHARED, .help = "csv: cut recordings into "
      "windows of N rows (the last partial one is dropped)"},
-    {"stride", .cmds = ENC | FIT | PRE, .type = CLI_INT, .at = {J(csv.stride), E(csv.stride)}, .lo = 1,
+    {"stride", .cmds = ENC | FIT | FIG | PRE, .type = CLI_INT,
+     .at = {J(csv.stride), E(csv.stride), F(g.csv.stride)}, .lo = 1,
      .hi = 1 << 30, .def_text = "N of --window", .flags = CLI_F_SHARED,
      .help = "csv: rows between window starts"},
-    {"label-from", .cmds = ENC | TRN | EVL | LRF | FEA | PRE, .type = CLI_CHOICE,
-     .at = {J(csv.label_from), E(csv.label_from)}, .choices = CH("dir", "column", "regex"),
+    {"label-from", .cmds = ENC | TRN | EVL | LRF | FEA | FIG | PRE, .type = CLI_CHOICE,
+     .at = {J(csv.label_from), E(csv.label_from), F(g.csv.label_from)}, .choices = CH("dir", "column", "regex"),
      .def = "dir", .flags = CLI_F_SHARED, .help = "csv: label = parent folder name, a column "
      "(--label-column) or a regex on the file's path (--label-regex)"},
-    {"label-column", .cmds = ENC | TRN | EVL | LRF | FEA | PRE, .type = CLI_STRING,
-     .at = {J(csv.label_column), E(csv.label_column)}, .value = "C", .flags = CLI_F_SHARED,
+    {"label-column", .cmds = ENC | TRN | EVL | LRF | FEA | FIG | PRE, .type = CLI_STRING,
+     .at = {J(csv.label_column), E(csv.label_column), F(g.csv.label_column)}, .value = "C", .flags = CLI_F_SHARED,
      .help = "csv: label column (name or index); implies --label-from column"},
-    {"label-first", .cmds = ENC | TRN | EVL | LRF | FEA | PRE, .type = CLI_FLAG,
-     .at = {J(csv.label_first), E(csv.label_first)},
+    {"label-first", .cmds = ENC | TRN | EVL | LRF | FEA | FIG | PRE, .type = CLI_FLAG,
+     .at = {J(csv.label_first), E(csv.label_first), F(g.csv.label_first)},
      .def_text = "the majority value, ties to the first seen", .flags = CLI_F_SHARED,
      .help = "csv: a window's label is its first row's value"},
-    {"label-regex", .cmds = ENC, .type = CLI_STRING, .at = {E(csv.label_regex)}, .value = "RE",
+    {"label-regex", .cmds = ENC | FIG, .type = CLI_STRING,
+     .at = {E(csv.label_regex), F(g.csv.label_regex)}, .value = "RE",
      .help = "csv: POSIX extended regex on the file's path under the folder given (the file "
      "name when directly in it); the first capture group (or whole match) is the label; "
      "implies --label-from regex"},
@@ -535,7 +543,8 @@ const cli_opt cli_opts[] = {
      .choices = CH("png", "svg", "pdf"), .flags = CLI_F_NAME,
      .def_text = "png; with --gallery, FILE's extension", .help = "figures' file format"},
     {"gallery", .cmds = FIG, .type = CLI_STRING, .at = {F(g.data)}, .value = "DATA",
-     .help = "one example per class of DATA (DSA layout: aNN/pM/sKK.txt), raw and encoded"},
+     .help = "one example per class of DATA (a DSA root aNN/pM/sKK.txt, CSV recordings, a "
+     ".ts file or X.npy, read as train reads it), raw and encoded"},
     {"augment-gallery", .cmds = FIG, .type = CLI_FLAG, .at = {F(augment_gallery)},
      .help = "one segment of ROOT under each series augmentation (rotate, scale, shift, crop, "
      "warp, jitter, remount, all)"},

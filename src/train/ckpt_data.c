@@ -30,18 +30,6 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* A DSA root holds activity folders a01 .. a19. */
-static int is_dsa_root(const char *path)
-{
-    char sub[4096];
-    for (int a = 1; a <= DSA_N_ACTIVITIES; a++) {
-        snprintf(sub, sizeof sub, "%s/a%02d", path, a);
-        if (is_dir(sub))
-            return 1;
-    }
-    return 0;
-}
-
 static int class_index(const train_meta *meta, const char *name)
 {
     for (int c = 0; c < meta->n_classes; c++)
@@ -208,7 +196,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
                            inputs[i], sg_file_kind_name(kind), meta->segment_channels,
                            enc_kind_name(meta->enc.kind));
     }
-    if (!from_file && n == 1 && !meta->has_csv && is_dsa_root(inputs[0])) {
+    if (!from_file && n == 1 && !meta->has_csv && dsa_is_root(inputs[0])) {
         /* the norm rows the checkpoint was trained with, from the same axes */
         const dsa_request req = {meta->units, meta->sensors, meta->axes, NULL,
                                  (dsa_magnitude)meta->magnitude};

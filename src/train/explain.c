@@ -1,7 +1,8 @@
 /* explain.c - `sensorgram explain`: the output folder's guard and the
  * choice between occlusion (sensor checkpoints) and Grad-CAM (image
  * checkpoints); see explain.h.  The work is in explain_occlude.c and
- * explain_gradcam.c.
+ * explain_gradcam.c.  A failed explain leaves OUTDIR as it found it: the
+ * folders it created removed, its files removed from one that was there.
  */
 #include "src/train/explain.h"
 
@@ -13,6 +14,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void explain_file_stem(char *buf, size_t size, size_t i, const char *name)
@@ -73,6 +75,74 @@ static void remove_explain_files(const char *dir)
     }
 }
 
+/* What OUTDIR was before this run, so that a failure can undo it. */
+typedef struct explain_out {
+    char top[4096];  /* the shallowest folder on the way to OUTDIR that this run
+                      * creates ("" when OUTDIR was there) */
+    int had_sub[2];  /* figures/, gradcam/ were there */
+} explain_out;
+
+static const char *const explain_subs[2] = {"figures", "gradcam"};
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Notes which of dir and its parents are missing, before any is made. */
+static void explain_out_note(explain_out *st, const char *dir)
+{
+    memset(st, 0, sizeof *st);
+    char sub[4352];
+    for (int k = 0; k < 2; k++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, explain_subs[k]);
+        st->had_sub[k] = is_dir(sub);
+    }
+    if (is_dir(dir) || strlen(dir) >= sizeof st->top)
+        return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char save = *p;
+        *p = '\0';
+        if (access(buf, F_OK) != 0) {
+            snprintf(st->top, sizeof st->top, "%s", buf);
+            return;
+        }
+        if (save == '\0')
+            return;
+        *p = save;
+    }
+}
+
+/* After a failure: explain's files out of dir, then the folders this run
+ * made (rmdir only: a folder that holds anything else stays). */
+static void explain_out_undo(const char *dir, const explain_out *st)
+{
+    remove_explain_files(dir);
+    char sub[4352];
+    for (int k = 0; k < 2; k++)
+        if (!st->had_sub[k]) {
+            snprintf(sub, sizeof sub, "%s/%s", dir, explain_subs[k]);
+            rmdir(sub);
+        }
+    if (!st->top[0])
+        return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    size_t top_len = strlen(st->top);
+    for (;;) {
+        rmdir(buf);
+        char *slash = strrchr(buf, '/');
+        if (strlen(buf) <= top_len || !slash)
+            break;
+        *slash = '\0';
+    }
+}
+
 /* OUTDIR exists and holds nothing of anyone's, unless --overwrite (which
  * removes what an earlier explain wrote there first). */
 static int prepare_out_dir(const char *dir, int overwrite)
@@ -118,12 +188,21 @@ int explain_run(const job_opts *o)
     if (rc == SG_OK && is_series && o->layer && !o->gradcam)
         rc = sg_fail(SG_E_INVALID, "--layer chooses Grad-CAM's layer: with a sensor checkpoint "
                                    "give --gradcam too");
-    if (rc == SG_OK)
+    explain_out before;
+    explain_out_note(&before, o->output);
+    int prepared = 0;
+    if (rc == SG_OK) {
         rc = prepare_out_dir(o->output, o->overwrite);
+        prepared = rc == SG_OK;
+    }
     if (rc == SG_OK && is_series)
         rc = explain_occlude_run(o, &list, o->output);
     if (rc == SG_OK && (!is_series || o->gradcam))
         rc = explain_gradcam_run(o, &list, o->output);
+    /* (a folder that was missing holds nothing of anyone's: undone even
+     * when making it failed half-way) */
+    if (rc && (prepared || before.top[0]))
+        explain_out_undo(o->output, &before);
     if (rc == SG_OK)
         fprintf(stderr, "sensorgram explain: written to %s/%s\n", o->output,
                 list.n > 1 ? " (ensemble: mean of the members' attributions)" : "");

@@ -100,50 +100,43 @@ static int compact_classes(sg_series_set *set)
     return SG_OK;
 }
 
-static int load_dsa(job_data *out, const job_opts *o, const char *root)
+static int read_dsa(sg_series_set *set, const job_opts *o, const char *root, int labelled)
 {
     const dsa_request req = {o->units, o->sensors, o->axes, o->subjects, o->magnitude};
-    sg_series_set set = {0};
-    int rc = dsa_read(&set, root, &req, job_workers(o), NULL);
+    int rc = dsa_read(set, root, &req, job_workers(o), NULL);
     if (rc)
         return rc;
-    if (set.n == 0) {
-        sg_series_set_free(&set);
+    if (set->n == 0) {
+        sg_series_set_free(set);
         return sg_fail(SG_E_INVALID, "%s: dataset is empty (no segments match)", root);
     }
-    rc = compact_classes(&set);
-    if (rc == SG_OK && set.n_classes < 2)
+    rc = compact_classes(set);
+    if (rc == SG_OK && labelled && set->n_classes < 2)
         rc = sg_fail(SG_E_INVALID, "%s: only one class (%s) found; training needs at least two",
-                     root, set.class_names[0]);
-    if (rc) {
-        sg_series_set_free(&set);
-        return rc;
-    }
-    return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+                     root, set->class_names[0]);
+    if (rc)
+        sg_series_set_free(set);
+    return rc;
 }
 
 /* A UEA/UCR .ts file or numpy segments (series_file.h): their cases,
  * encoded in memory like DSA segments.  Returns 0 when path is neither. */
-static int load_cases(job_data *out, const job_opts *o, const char *path, int labelled)
+static int read_cases(sg_series_set *set, const char *path, int labelled)
 {
-    sg_series_set set = {0};
     const char *kind = NULL;
-    int rc = series_file_read(&set, path, &kind);
+    int rc = series_file_read(set, path, &kind);
     if (rc <= 0)
         return rc;
-    rc = SG_OK;
-    if (labelled && set.n_classes < 2)
+    if (labelled && set->n_classes < 2) {
         rc = sg_fail(SG_E_INVALID,
                      "%s: %s; training needs labelled cases of at least two classes", path,
-                     set.n_classes            ? "one class"
+                     set->n_classes             ? "one class"
                      : strcmp(kind, "npy") == 0 ? "no labels (y.npy or y.csv beside X.npy)"
                                                 : "@classLabel false");
-    if (rc) {
-        sg_series_set_free(&set);
+        sg_series_set_free(set);
         return rc;
     }
-    rc = finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
-    return rc ? rc : 1;
+    return 1;
 }
 
 /* Says how subject names were numbered, so that --valid-subjects can
@@ -163,7 +156,7 @@ static void print_subject_names(const sg_series_set *set)
 
 /* CSV recordings (a file, or a folder of them and no images): read with
  * the CSV options into the series set DSA becomes, then encoded alike. */
-static int load_csv(job_data *out, const job_opts *o, const char *path, int labelled)
+static int read_csv(sg_series_set *set, const job_opts *o, const char *path, int labelled)
 {
     if (o->units || o->sensors || o->axes || o->subjects)
         return sg_fail(SG_E_INVALID,
@@ -175,26 +168,24 @@ static int load_csv(job_data *out, const job_opts *o, const char *path, int labe
     if (!labelled && !(o->csv_given & JOB_CSV_LABEL))
         opt.label_from = SENSOR_CSV_LABEL_NONE;
     char *paths[1] = {(char *)path};
-    sg_series_set set = {0};
-    int rc = sensor_csv_load(&set, paths, 1, &opt);
+    int rc = sensor_csv_load(set, paths, 1, &opt);
     if (rc)
         return rc;
-    if (labelled && set.n_classes < 2)
+    if (labelled && set->n_classes < 2)
         rc = sg_fail(SG_E_INVALID,
                      "%s: only one class (%s) found; training needs at least two (labels come "
                      "from %s)",
-                     path, set.n_classes ? set.class_names[0] : "none",
+                     path, set->n_classes ? set->class_names[0] : "none",
                      opt.label_from == SENSOR_CSV_LABEL_COLUMN ? "--label-column"
                      : opt.label_from == SENSOR_CSV_LABEL_REGEX ? "--label-regex"
                                                                 : "each file's parent folder");
     if (rc) {
-        sg_series_set_free(&set);
+        sg_series_set_free(set);
         return rc;
     }
-    if (set.n_subject_names > 0)
-        print_subject_names(&set);
-    out->is_csv = 1;
-    return finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+    if (set->n_subject_names > 0)
+        print_subject_names(set);
+    return SG_OK;
 }
 
 /* The CSV options that only CSV recordings take, refused elsewhere
@@ -295,19 +286,35 @@ static int load_folder(job_data *out, const job_opts *o, const char *root, int l
     return rc;
 }
 
+int job_series_read(sg_series_set *set, const job_opts *o, const char *path, int labelled,
+                    int *is_csv)
+{
+    memset(set, 0, sizeof *set);
+    int csv = !o->dataset && sensor_csv_is_recordings(path);
+    if (is_csv)
+        *is_csv = csv;
+    int rc = csv ? SG_OK : check_no_csv_options(o, path);
+    if (rc == SG_OK)
+        rc = o->dataset ? read_dsa(set, o, path, labelled)
+             : csv      ? read_csv(set, o, path, labelled)
+                        : read_cases(set, path, labelled);
+    if (rc < 0)
+        return rc;
+    return o->dataset || csv ? 1 : rc;
+}
+
 int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled)
 {
     memset(out, 0, sizeof *out);
-    int csv = !o->dataset && sensor_csv_is_recordings(path);
-    int rc = csv ? SG_OK : check_no_csv_options(o, path);
-    if (rc == SG_OK)
-        rc = o->dataset ? load_dsa(out, o, path)
-             : csv      ? load_csv(out, o, path, labelled)
-                        : load_cases(out, o, path, labelled);
-    if (!o->dataset && !csv && rc == 0) /* neither .ts nor numpy cases: image files */
+    sg_series_set set;
+    int csv = 0;
+    int rc = job_series_read(&set, o, path, labelled, &csv);
+    if (rc > 0) {
+        out->is_csv = csv;
+        rc = finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
+    } else if (rc == 0) { /* neither .ts nor numpy cases: image files */
         rc = load_folder(out, o, path, labelled);
-    else if (rc > 0)
-        rc = SG_OK;
+    }
     if (rc) {
         job_data_free(out);
         return rc;

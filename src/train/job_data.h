@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "datasets/series.h"
 #include "src/train/job.h"
 #include "src/train/sample_source.h"
 #include "src/train/split.h"
@@ -40,6 +41,18 @@ typedef struct job_data {
  * least two classes (training); 0 also accepts unlabelled folders.  The
  * caller owns out (job_data_free). */
 int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled);
+
+/* Reads sensor DATA into *set before any encoding, exactly as
+ * job_data_load reads it: a DSA root (o->dataset, with --units etc. and
+ * --magnitude), CSV recordings (o->csv), a .ts file or numpy cases.
+ * Returns 1 with *set filled (the caller frees it; *is_csv, when not
+ * NULL, says it came from CSV recordings), 0 when path is none of these
+ * (image files; *set empty), or a negative SG_E_* code with the message
+ * set and *set empty.  labelled as in job_data_load; with labelled 0, CSV
+ * labels are read only where o->csv_given has JOB_CSV_LABEL.  `figures
+ * --gallery` reads through here, so it shows what the models are fed. */
+int job_series_read(sg_series_set *set, const job_opts *o, const char *path, int labelled,
+                    int *is_csv);
 
 /* Builds a series dataset from segments already in memory, TAKING
  * OWNERSHIP of *set and fit (may be NULL), with encoder settings enc
