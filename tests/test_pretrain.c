@@ -227,7 +227,7 @@ static void test_loso_never_reads_held_out(void **state)
     snprintf(run, sizeof run, "%s/run", f->tmp);
     st = sg_test_run(&log, NULL,
                      "train --dataset dsa '%s' --cv loso --single %s --pretrained '%s' "
-                     "--out '%s'",
+                     "--lr-spread off --out '%s'",
                      f->good, SMALL, out, run);
     SG_ASSERT_EXIT(st, 0, log);
     for (int s = 1; s <= 3; s++) {
@@ -235,6 +235,11 @@ static void test_loso_never_reads_held_out(void **state)
         SG_ASSERT_CONTAINS(log, file);
     }
     free(log);
+    snprintf(file, sizeof file, "%s/config.json", run);
+    char *config = sg_test_slurp(file);
+    assert_non_null(config);
+    SG_ASSERT_CONTAINS(config, "\"lr_spread\": false");
+    free(config);
     /* weights that saw the validation subject are refused, and nothing
      * is left */
     snprintf(run, sizeof run, "%s/run2", f->tmp);

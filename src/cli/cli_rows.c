@@ -410,6 +410,11 @@ const cli_opt cli_opts[] = {
     {"freeze-epochs", .cmds = FIT, .type = CLI_INT, .at = {J(freeze_epochs)}, .hi = 100000,
      .unset = -1, .def_text = "1 with pretrained weights, else 0", .help = "head-only epochs "
      "first"},
+    {"lr-spread", .cmds = TRN, .type = CLI_CHOICE, .at = {J(lr_spread)},
+     .choices = CH("off", "on"), .unset = -1, .value = "on|off",
+     .def_text = "on with pretrained weights, else off",
+     .help = "stage learning rates spread from lr/100 (stem) to lr (head), fastai's "
+     "discriminative fine-tuning; off: every stage at lr"},
     {"schedule", .cmds = FIT, .type = CLI_CHOICE, .at = {J(schedule_fastai)},
      .choices = CH("onecycle", "fastai"), .def = "onecycle", .help = "learning-rate schedule"},
     {"augment", .cmds = FIT | PRE, .type = CLI_SET, .at = {J(augment)}, .lo = 1, .unset = -1,

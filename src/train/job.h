@@ -93,6 +93,7 @@ typedef struct job_opts {
     double label_smoothing;
     int bn_recal;               /* batches for BatchNorm recalibration; 0 off */
     int freeze_epochs;          /* -1: 1 with pretrained weights, else 0 */
+    int lr_spread;              /* -1: on with pretrained weights; 0 off, 1 on */
     int schedule_fastai;        /* 0: OneCycleLR, 1: fastai's variant */
     int augment;                /* -1 auto (photos on, sensors off), 0 off, 1 on */
     aug_args aug;           /* --aug-* (sensor series) and --tta (src/cli/cli_rows.c) */

@@ -134,6 +134,8 @@ int job_config_new(json_t **out, const job_opts *o, const job_data *d, const cha
     if (o->train_steps > 0)
         json_object_set_new(options, "train_steps", json_integer(o->train_steps));
     json_object_set_new(options, "bn_recal", json_integer(o->bn_recal));
+    json_object_set_new(options, "lr_spread",
+                        o->lr_spread < 0 ? json_string("auto") : json_boolean(o->lr_spread));
     json_object_set_new(options, "ema", json_real(o->ema));
     json_object_set_new(options, "swa", json_integer(o->swa));
     json_object_set_new(options, "keep_folds", json_boolean(o->keep_folds));

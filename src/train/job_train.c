@@ -222,7 +222,7 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     train_options to = {
         .epochs = o->epochs,
         .freeze_epochs = o->freeze_epochs >= 0 ? o->freeze_epochs : (pretrained[0] ? 1 : 0),
-        .discriminative = pretrained[0] != 0,
+        .discriminative = o->lr_spread >= 0 ? o->lr_spread : pretrained[0] != 0,
         .lr = o->lr,
         .batch_size = o->batch_size,
         .wd = o->wd,
