@@ -324,8 +324,9 @@ int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, in
         /* NT-Xent (SimCLR): cosine similarities over the 2n projections,
          * each one's own similarity masked out, the other view of the
          * same segment as the class among the 2n - 1 others; in fp32. */
-        torch::Tensor z = torch::nn::functional::normalize(
-            out.to(torch::kFloat32), torch::nn::functional::NormalizeFuncOptions().dim(1));
+        torch::Tensor o32 = out.to(torch::kFloat32);
+        /* F.normalize: x / max(||x||, 1e-12), written out */
+        torch::Tensor z = o32 / o32.norm(2, {1}, true).clamp_min(1e-12);
         torch::Tensor sim = torch::matmul(z, z.t()) / temperature;
         torch::Tensor self = torch::eye(2 * n, torch::TensorOptions().dtype(torch::kBool).device(m->device));
         sim = sim.masked_fill(self, -1e9);

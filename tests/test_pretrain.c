@@ -227,7 +227,7 @@ static void test_loso_never_reads_held_out(void **state)
     snprintf(run, sizeof run, "%s/run", f->tmp);
     st = sg_test_run(&log, NULL,
                      "train --dataset dsa '%s' --cv loso --single %s --pretrained '%s' "
-                     "--lr-spread off --out '%s'",
+                     "--out '%s'",
                      f->good, SMALL, out, run);
     SG_ASSERT_EXIT(st, 0, log);
     for (int s = 1; s <= 3; s++) {
@@ -238,8 +238,18 @@ static void test_loso_never_reads_held_out(void **state)
     snprintf(file, sizeof file, "%s/config.json", run);
     char *config = sg_test_slurp(file);
     assert_non_null(config);
-    SG_ASSERT_CONTAINS(config, "\"lr_spread\": false");
+    SG_ASSERT_CONTAINS(config, "\"lr_spread\": \"auto\"");
     free(config);
+    /* a sensor pretraining is fine-tuned like random init: no head-only
+     * epoch (which ImageNet weights get), so one epoch row per fold */
+    snprintf(file, sizeof file, "%s/metrics.csv", run);
+    char *metrics = sg_test_slurp(file);
+    assert_non_null(metrics);
+    int epoch_rows = 0;
+    for (const char *p = metrics; (p = strstr(p, "\nepoch,")) != NULL; p++)
+        epoch_rows++;
+    assert_int_equal(epoch_rows, 3);
+    free(metrics);
     /* weights that saw the validation subject are refused, and nothing
      * is left */
     snprintf(run, sizeof run, "%s/run2", f->tmp);

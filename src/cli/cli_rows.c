@@ -408,11 +408,12 @@ const cli_opt cli_opts[] = {
      .help = "BatchNorm statistics recomputed from N training batches before each validation "
      "(0: off, the running averages)"},
     {"freeze-epochs", .cmds = FIT, .type = CLI_INT, .at = {J(freeze_epochs)}, .hi = 100000,
-     .unset = -1, .def_text = "1 with pretrained weights, else 0", .help = "head-only epochs "
+     .unset = -1, .def_text = "1 with ImageNet weights, else 0 (random init, pretrain's "
+     "weights)", .help = "head-only epochs "
      "first"},
     {"lr-spread", .cmds = TRN, .type = CLI_CHOICE, .at = {J(lr_spread)},
      .choices = CH("off", "on"), .unset = -1, .value = "on|off",
-     .def_text = "on with pretrained weights, else off",
+     .def_text = "on with ImageNet weights, else off (random init, pretrain's weights)",
      .help = "stage learning rates spread from lr/100 (stem) to lr (head), fastai's "
      "discriminative fine-tuning; off: every stage at lr"},
     {"schedule", .cmds = FIT, .type = CLI_CHOICE, .at = {J(schedule_fastai)},

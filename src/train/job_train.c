@@ -184,11 +184,16 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
                              (const char *const *)d->src.class_names, &spec);
     if (rc == SG_OK)
         rc = job_meta_sensor(&meta, d, o, run_dir);
+    /* How pretrained weights are fine-tuned: ImageNet's with a head-only
+     * epoch and stage rates lr/100 .. lr (fastai); a sensor pretraining's
+     * (sensorgram pretrain) like random init, every stage at lr from the
+     * start: measured on DSA LOSO, docs/accuracy.md. */
+    int sensor_pre = pretrained[0] && job_pretrained_is_sensor(pretrained);
+    int freeze = o->freeze_epochs >= 0 ? o->freeze_epochs : (pretrained[0] && !sensor_pre);
+    int spread = o->lr_spread >= 0 ? o->lr_spread : (pretrained[0] && !sensor_pre);
     /* What defines the run goes into every checkpoint; --resume must match it. */
     if (rc == SG_OK)
-        rc = job_fingerprint(&meta.run_text, d, o, &spec,
-                                 o->freeze_epochs >= 0 ? o->freeze_epochs
-                                                       : (pretrained[0] ? 1 : 0));
+        rc = job_fingerprint(&meta.run_text, d, o, &spec, freeze);
     if (rc == SG_OK && have_resume)
         rc = job_fingerprint_compare(resume_meta.run_text, meta.run_text, sc.last_path);
     if (rc == SG_OK && fold == 0 && writer)
@@ -221,8 +226,8 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
         rc = have_resume ? train_ckpt_load_held(&avg, m, sc.last_path) : sg_wavg_create(&avg, m);
     train_options to = {
         .epochs = o->epochs,
-        .freeze_epochs = o->freeze_epochs >= 0 ? o->freeze_epochs : (pretrained[0] ? 1 : 0),
-        .discriminative = o->lr_spread >= 0 ? o->lr_spread : pretrained[0] != 0,
+        .freeze_epochs = freeze,
+        .discriminative = spread,
         .lr = o->lr,
         .batch_size = o->batch_size,
         .wd = o->wd,

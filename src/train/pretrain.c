@@ -613,3 +613,17 @@ int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_spl
                                path, held[i]);
     return SG_OK;
 }
+
+int job_pretrained_is_sensor(const char *path)
+{
+    if (!strstr(path, ".safetensors"))
+        return 0;
+    sg_st_file f;
+    if (sg_st_open(&f, path) != SG_OK) {
+        sg_error_clear();
+        return 0;
+    }
+    int yes = sg_st_meta(&f, "sensorgram.pretrain") != NULL;
+    sg_st_close(&f);
+    return yes;
+}

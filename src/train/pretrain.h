@@ -57,4 +57,8 @@ int job_pretrain(const job_opts *o);
 int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_split *split,
                         const job_opts *o);
 
+/* 1 when path holds weights `sensorgram pretrain` wrote (its metadata
+ * says so), 0 otherwise (ImageNet files, unreadable files). */
+int job_pretrained_is_sensor(const char *path);
+
 #endif
