@@ -116,9 +116,12 @@ static int plan_load(const sg_model *m, const sg_st_file *f, enum load_action *p
         if (same)
             continue;
         if (strcmp(name, "conv1.weight") == 0 && t->ndim == 4 && t->shape[0] == shape[0] &&
-            t->shape[1] >= 1 && t->shape[2] == shape[2] && t->shape[3] == shape[3]) {
+            (t->shape[1] == 3 || shape[1] == 1 || t->shape[1] <= shape[1]) &&
+            t->shape[2] == shape[2] && t->shape[3] == shape[3]) {
             /* ImageNet's 3 colours, or another pretraining's channels
-             * (sensorgram pretrain on a different stack) */
+             * (sensorgram pretrain on a different stack) summed into one
+             * or repeated over more; never fewer (> 1), which would drop
+             * some of the file's channels */
             plan[i] = LOAD_STEM;
             rep->stem_adapted = 1;
             rep->file_in_channels = (int)t->shape[1];

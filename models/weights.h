@@ -68,7 +68,8 @@ void sg_weights_adapt_stem(float *dst, const float *rgb, int out_ch, int in_ch, 
 
 /* The same from src_ch input channels (another pretraining's stem):
  * in_ch = 1 sums over them; otherwise they repeat cyclically, scaled by
- * src_ch/in_ch.  src is (out_ch, src_ch, kh, kw). */
+ * src_ch/in_ch (loading uses it for in_ch >= src_ch only).  src is
+ * (out_ch, src_ch, kh, kw). */
 void sg_weights_adapt_stem_from(float *dst, const float *src, int out_ch, int src_ch, int in_ch,
                                 int kh, int kw);
 
