@@ -111,7 +111,7 @@ int job_features(const job_opts *o, size_t *n_out, int *dim_out)
     if (rc == SG_OK)
         rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "features", &noted);
     if (rc == SG_OK)
-        rc = job_pretrained_pick(pretrained, sizeof pretrained, &d, NULL, o);
+        rc = job_pretrained_pick(pretrained, sizeof pretrained, &d, NULL, o, NULL);
     if (rc == SG_OK)
         rc = job_normalization(&spec, &d, all, n, pretrained[0] != 0, o);
     /* The head's size does not matter for pooled features. */

@@ -189,7 +189,7 @@ int job_lr_find(const job_opts *asked, job_lr_find_result *res)
     if (rc == SG_OK)
         rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "lr-find", &noted);
     if (rc == SG_OK)
-        rc = job_pretrained_pick(pretrained, sizeof pretrained, &d, &split, o);
+        rc = job_pretrained_pick(pretrained, sizeof pretrained, &d, &split, o, NULL);
     if (rc == SG_OK)
         rc = job_normalization(&spec, &d, split.train, split.n_train, pretrained[0] != 0, o);
     if (rc == SG_OK)

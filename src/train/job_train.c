@@ -149,12 +149,13 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
     if (rc == SG_OK)
         rc = job_transform_spec(&spec, d, o);
     char pretrained[4096] = "";
+    int sensor_pre = 0; /* the weights are a sensor pretraining (pretrain.h) */
     if (rc == SG_OK)
         rc = job_resolve_pretrained(pretrained, sizeof pretrained, o, "train", noted);
     /* a pretraining folder: this fold's file, never one that saw a
      * validation subject (src/train/pretrain.h) */
     if (rc == SG_OK) {
-        rc = job_pretrained_pick(pretrained, sizeof pretrained, d, &split, o);
+        rc = job_pretrained_pick(pretrained, sizeof pretrained, d, &split, o, &sensor_pre);
         if (rc == SG_OK && talk && n_folds > 1 && o->pretrained &&
             strcmp(o->pretrained, pretrained) != 0)
             fprintf(stderr, "sensorgram train: fold %d: pretrained weights %s\n", fold + 1,
@@ -188,7 +189,6 @@ static int train_fold(fold_result *fr, oof *out, sg_transform_spec *spec_out,
      * epoch and stage rates lr/100 .. lr (fastai); a sensor pretraining's
      * (sensorgram pretrain) like random init, every stage at lr from the
      * start: measured on DSA LOSO, docs/accuracy.md. */
-    int sensor_pre = pretrained[0] && job_pretrained_is_sensor(pretrained);
     int freeze = o->freeze_epochs >= 0 ? o->freeze_epochs : (pretrained[0] && !sensor_pre);
     int spread = o->lr_spread >= 0 ? o->lr_spread : (pretrained[0] && !sensor_pre);
     /* What defines the run goes into every checkpoint; --resume must match it. */

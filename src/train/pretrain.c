@@ -535,17 +535,21 @@ int job_pretrain(const job_opts *o)
 }
 
 /* The subjects a weights file says it saw, as a list; *known = 0 when
- * it says nothing (ImageNet files, older files). */
-static int file_subjects(const char *path, int *seen, int max, int *n_seen, int *known)
+ * it says nothing (ImageNet files, older files); *sensor = 1 when
+ * `pretrain` wrote it.  One read of the file for both. */
+static int file_subjects(const char *path, int *seen, int max, int *n_seen, int *known,
+                         int *sensor)
 {
     *n_seen = 0;
     *known = 0;
+    *sensor = 0;
     if (!strstr(path, ".safetensors"))
         return SG_OK;
     sg_st_file f;
     int rc = sg_st_open(&f, path);
     if (rc)
         return rc;
+    *sensor = sg_st_meta(&f, "sensorgram.pretrain") != NULL;
     const char *list = sg_st_meta(&f, SG_PRETRAIN_META_SUBJECTS);
     if (list) {
         *known = 1;
@@ -563,8 +567,12 @@ static int file_subjects(const char *path, int *seen, int max, int *n_seen, int 
 }
 
 int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_split *split,
-                        const job_opts *o)
+                        const job_opts *o, int *sensor)
 {
+    int local;
+    if (!sensor)
+        sensor = &local;
+    *sensor = 0;
     if (!path[0])
         return SG_OK;
     /* the validation subjects, where validation holds out subjects */
@@ -600,7 +608,7 @@ int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_spl
             return sg_fail(SG_E_INVALID, "path too long: %s", file);
     }
     int seen[64], n_seen = 0, known = 0;
-    int rc = file_subjects(path, seen, 64, &n_seen, &known);
+    int rc = file_subjects(path, seen, 64, &n_seen, &known, sensor);
     if (rc)
         return rc;
     for (int i = 0; known && i < n_held; i++)
@@ -614,16 +622,3 @@ int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_spl
     return SG_OK;
 }
 
-int job_pretrained_is_sensor(const char *path)
-{
-    if (!strstr(path, ".safetensors"))
-        return 0;
-    sg_st_file f;
-    if (sg_st_open(&f, path) != SG_OK) {
-        sg_error_clear();
-        return 0;
-    }
-    int yes = sg_st_meta(&f, "sensorgram.pretrain") != NULL;
-    sg_st_close(&f);
-    return yes;
-}

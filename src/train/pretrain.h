@@ -53,12 +53,8 @@ int job_pretrain(const job_opts *o);
  * on one subject S, its without_S.safetensors; then, where validation
  * holds out subjects (--cv loso, --valid-subjects), a file whose
  * metadata says it saw one of them is refused.  path is rewritten in
- * place. */
+ * place; *sensor (may be NULL) says whether `pretrain` wrote the file. */
 int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_split *split,
-                        const job_opts *o);
-
-/* 1 when path holds weights `sensorgram pretrain` wrote (its metadata
- * says so), 0 otherwise (ImageNet files, unreadable files). */
-int job_pretrained_is_sensor(const char *path);
+                        const job_opts *o, int *sensor);
 
 #endif
