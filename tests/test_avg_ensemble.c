@@ -501,6 +501,27 @@ static void test_cv_ensemble_script(void **state)
     /* an existing output folder is not overwritten */
     st = system(cmd);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+
+    /* One run alone, its folds evaluated with eval's options: each
+     * held-out subject's eval adapted its BatchNorm statistics. */
+    snprintf(dir, sizeof dir, "%s/cv_adapt", f->w.tmp);
+    snprintf(cmd, sizeof cmd,
+             "SENSORGRAM='%s' sh tools/cv_ensemble.sh -o '%s' -e --adapt-bn '%s' '%s' "
+             ">'%s.log' 2>&1",
+             sg_test_bin(), dir, f->w.data, run, dir);
+    st = system(cmd);
+    snprintf(path, sizeof path, "%s.log", dir);
+    log = sg_test_slurp(path);
+    SG_ASSERT_EXIT(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0, log);
+    SG_ASSERT_CONTAINS(log, "over 2 folds");
+    free(log);
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/fold_%d/config.json", dir, k);
+        char *config = sg_test_slurp(path);
+        assert_non_null(config);
+        SG_ASSERT_CONTAINS(config, "\"adapt_bn\": true");
+        free(config);
+    }
 }
 
 /* Needs the run of the test above.  Other classes are refused; other

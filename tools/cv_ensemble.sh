@@ -1,8 +1,15 @@
 #!/bin/sh
-# cv_ensemble.sh - leave-one-subject-out accuracy of an ensemble of several
-# `train --dataset dsa --cv loso` runs of other recipes (sensors, encoders).
+# cv_ensemble.sh - leave-one-subject-out accuracy of `train --dataset dsa
+# --cv loso` runs, alone or as an ensemble of several recipes (sensors,
+# encoders), evaluated the way a new wearer's data would be.
 #
-#   tools/cv_ensemble.sh [-o OUT] DSA_ROOT RUN_A RUN_B [RUN...]
+#   tools/cv_ensemble.sh [-o OUT] [-e 'EVAL OPTIONS'] DSA_ROOT RUN [RUN...]
+#
+# A RUN that is a `--cv loso --keep-folds` ensemble (member_N folders)
+# stands for its members.  -e passes options to every `sensorgram eval`:
+# `-e --adapt-bn` gives the folds' accuracy after AdaBN on each held-out
+# subject's own unlabelled segments (what `eval --adapt-bn` does for a new
+# wearer), `-e '--tta 5'` the test-time shifts.
 #
 # The runs must have been trained on DSA_ROOT with the same folds (their
 # cv_folds.csv name the same subject for every fold; same data and --cv
@@ -18,17 +25,34 @@
 # SENSORGRAM names the binary (default ./sensorgram).
 set -eu
 out=runs/cv_ensemble
-if [ "${1:-}" = "-o" ]; then
-    out=${2:?-o needs a folder}
-    shift 2
-fi
-if [ $# -lt 3 ]; then
-    echo "usage: tools/cv_ensemble.sh [-o OUT] DSA_ROOT RUN_A RUN_B [RUN...]" >&2
+eval_opts=
+while [ $# -gt 0 ]; do
+    case $1 in
+    -o) out=${2:?-o needs a folder}; shift 2 ;;
+    -e) eval_opts=${2?-e needs eval options}; shift 2 ;;
+    *) break ;;
+    esac
+done
+if [ $# -lt 2 ]; then
+    echo "usage: tools/cv_ensemble.sh [-o OUT] [-e 'EVAL OPTIONS'] DSA_ROOT RUN [RUN...]" >&2
     exit 2
 fi
 bin=${SENSORGRAM:-./sensorgram}
 root=$1
 shift
+# an ensemble run's members stand in for it
+runs=
+for run in "$@"; do
+    if [ -f "$run/member_0/cv_folds.csv" ]; then
+        for m in "$run"/member_[0-9]*; do
+            runs="$runs $m"
+        done
+    else
+        runs="$runs $run"
+    fi
+done
+# shellcheck disable=SC2086 # run folders without spaces, as train writes them
+set -- $runs
 first=$1
 for run in "$@"; do
     if [ ! -f "$run/cv_folds.csv" ]; then
@@ -71,7 +95,8 @@ for pair in $(grep -E '^[0-9]' "$first/cv_folds.csv" | cut -d, -f1,2); do
         fi
         members="${members:+$members,}$ckpt"
     done
-    line=$("$bin" eval "$members" "$held" -o "$out/fold_$fold" --no-progress 2>&1 |
+    # shellcheck disable=SC2086 # the eval options are words
+    line=$("$bin" eval "$members" "$held" -o "$out/fold_$fold" --no-progress $eval_opts 2>&1 |
            grep -E '^[0-9]+ samples: accuracy') || {
         echo "cv_ensemble.sh: fold $fold: sensorgram eval $members failed" >&2
         exit 1
