@@ -5,6 +5,7 @@
  * readdir returns.
  */
 #include "datasets/image_folder.h"
+#include "src/base/fs_stat.h"
 #include "src/image/image_read.h"
 #include "src/base/sg_error.h"
 
@@ -116,12 +117,6 @@ static int has_image_ext(const char *name)
                    !strcasecmp(dot, ".jpeg"));
 }
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Appends the image files under dir (recursively) to out, natural-sorted. */
 static int walk_images(strvec *out, const char *dir, int depth)
 {
@@ -151,7 +146,7 @@ static int walk_images(strvec *out, const char *dir, int depth)
             rc = sg_fail(SG_E_NOMEM, "out of memory");
             break;
         }
-        if (is_dir(p)) {
+        if (sg_is_dir(p)) {
             rc = walk_images(out, p, depth + 1);
             free(p);
         } else if (has_image_ext(names.v[i])) {
@@ -180,7 +175,7 @@ static int list_subdirs(strvec *out, const char *dir)
             rc = sg_fail(SG_E_NOMEM, "out of memory");
             break;
         }
-        int sub = is_dir(p);
+        int sub = sg_is_dir(p);
         free(p);
         if (sub)
             rc = strvec_push(out, strdup(e->d_name));
@@ -304,7 +299,7 @@ static int collect_classes(strvec *paths, int **labels, size_t *cap_labels, cons
         if (!dir)
             return sg_fail(SG_E_NOMEM, "out of memory");
         size_t before = paths->n;
-        if (is_dir(dir))
+        if (sg_is_dir(dir))
             rc = walk_images(paths, dir, 0);
         if (rc == 0 && require_files && paths->n == before)
             rc = sg_fail(SG_E_INVALID, "%s: class folder has no PNG or JPEG files", dir);
@@ -354,7 +349,7 @@ static const char *valid_dir_name(const char *root)
     static const char *const names[] = {"valid", "val"};
     for (int i = 0; i < 2; i++) {
         char *p = join_path(root, names[i]);
-        int ok = p && is_dir(p);
+        int ok = p && sg_is_dir(p);
         free(p);
         if (ok)
             return names[i];
@@ -374,7 +369,7 @@ int sg_image_folder_train_valid(sg_image_list *out, const char *root)
     int rc = SG_OK;
     if (!tdir || (vname && !vdir))
         rc = sg_fail(SG_E_NOMEM, "out of memory");
-    else if (!vname || !is_dir(tdir))
+    else if (!vname || !sg_is_dir(tdir))
         rc = sg_fail(SG_E_INVALID, "%s: expected train/ and valid/ sub-folders", root);
     if (rc == 0)
         rc = list_subdirs(&both, tdir);
@@ -713,7 +708,7 @@ int sg_image_folder_manifest(sg_image_list *out, const char *root)
 int sg_image_folder_open(sg_image_list *out, const char *root, const char *label_regex)
 {
     memset(out, 0, sizeof *out);
-    if (!is_dir(root))
+    if (!sg_is_dir(root))
         return sg_fail(SG_E_IO, "%s: not a folder", root);
     char *manifest = join_path(root, "manifest.csv");
     char *train = join_path(root, "train");
@@ -724,7 +719,7 @@ int sg_image_folder_open(sg_image_list *out, const char *root, const char *label
     }
     struct stat st;
     int has_manifest = stat(manifest, &st) == 0 && S_ISREG(st.st_mode);
-    int has_split = is_dir(train) && valid_dir_name(root) != NULL;
+    int has_split = sg_is_dir(train) && valid_dir_name(root) != NULL;
     free(manifest);
     free(train);
     if (has_manifest)

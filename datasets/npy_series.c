@@ -6,6 +6,7 @@
  * same problem then index their classes alike when both hold every class.
  */
 #include "datasets/npy_series.h"
+#include "src/base/fs_stat.h"
 
 #include "src/base/csv_table.h"
 #include "src/base/file_read.h"
@@ -20,12 +21,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static int ends_with_npy(const char *path)
 {
@@ -68,7 +63,7 @@ static void find_labels(const char *x, char *y, size_t size)
     const char *names[] = {"y.npy", "y.csv"};
     for (int i = 0; i < 2; i++) {
         snprintf(y, size, "%.*s%s", dir, x, names[i]);
-        if (is_file(y))
+        if (sg_is_file(y))
             return;
     }
     y[0] = '\0';
@@ -84,7 +79,7 @@ int npy_series_find(const char *data, char *x, char *y, size_t size)
         char manifest[4096];
         snprintf(manifest, sizeof manifest, "%s/manifest.csv", data);
         snprintf(x, size, "%s/X.npy", data);
-        if (is_file(manifest) || !is_file(x))
+        if (sg_is_file(manifest) || !sg_is_file(x))
             return 0;
     } else if (ends_with_npy(data)) {
         snprintf(x, size, "%s", data);

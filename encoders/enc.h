@@ -231,6 +231,12 @@ int enc_spectrogram_compute(float *out, const double *x, int T,
  * for p in (0, 1); 0 and 1 give -inf and +inf. */
 double enc_norm_ppf(double p);
 
+/* pyts's PiecewiseAggregateApproximation(output_size=S) of each of the
+ * n rows of x (n, T) into out (n, S), 1 <= S <= T: the mean of each of S
+ * overlapping windows, bounds as pyts's segmentation.  For series too
+ * long to encode at full length (src/train/series_length.h). */
+int enc_paa_rows(double *out, const double *x, size_t n, int T, int S);
+
 /* The per-channel image side/height and width for params and T
  * (before layout); SG_E_INVALID as enc_params_check. */
 int enc_image_shape(const enc_params *p, int C, int T, int *h, int *w);

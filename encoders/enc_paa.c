@@ -8,7 +8,10 @@
  */
 #include "encoders/enc_internal.h"
 
+#include "src/base/sg_error.h"
+
 #include <stdint.h>
+#include <stdlib.h>
 
 /* numpy.linspace(start, stop, num)[i] for num >= 2, truncated to int64. */
 static int64_t linspace_trunc(double start, double stop, int num, int i)
@@ -64,4 +67,22 @@ void enc_paa(double *out, const double *x, const int *start, const int *end, int
             sum += x[t];
         out[i] = sum / (double)(end[i] - start[i]);
     }
+}
+
+int enc_paa_rows(double *out, const double *x, size_t n, int T, int S)
+{
+    if (S < 1 || S > T)
+        return sg_fail(SG_E_INVALID, "PAA of %d samples into %d: needs 1 <= output <= input", T, S);
+    int *start = malloc((size_t)S * sizeof *start), *end = malloc((size_t)S * sizeof *end);
+    if (!start || !end) {
+        free(start);
+        free(end);
+        return sg_fail(SG_E_NOMEM, "out of memory");
+    }
+    enc_segments(start, end, T, S, 1);
+    for (size_t i = 0; i < n; i++)
+        enc_paa(out + i * (size_t)S, x + i * (size_t)T, start, end, S);
+    free(start);
+    free(end);
+    return SG_OK;
 }

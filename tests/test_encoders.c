@@ -603,6 +603,35 @@ static void test_bad_params(void **state)
     assert_true(fabs(enc_norm_ppf(1e-10) - -6.361340902404056) < 1e-12);
 }
 
+/* pyts's PiecewiseAggregateApproximation(output_size=4) of 0..9 by hand:
+ * window ceil(10 / 4) = 3, shifted left by linspace(0, 4 * 3 - 10, 4)
+ * = 0, 0.67, 1.33, 2 truncated to 0, 0, 1, 2: windows
+ * [0,3) [3,6) [5,8) [7,10), means 1 4 6 8.  Exact windows (12 into 4)
+ * are plain block means (of t^2: 9i^2 + 6i + 5/3); 1 <= S <= T is
+ * enforced. */
+static void test_paa_rows_by_hand(void **state)
+{
+    (void)state;
+    double x[2 * 10], out[2 * 4];
+    for (int t = 0; t < 10; t++) {
+        x[t] = t;
+        x[10 + t] = -2.0 * t;
+    }
+    assert_int_equal(enc_paa_rows(out, x, 2, 10, 4), SG_OK);
+    const double want[8] = {1, 4, 6, 8, -2, -8, -12, -16};
+    sg_assert_close_d("PAA of 10 into 4", out, want, 8, 1e-12, 0);
+    double y[12], block[4];
+    for (int t = 0; t < 12; t++)
+        y[t] = t * t;
+    assert_int_equal(enc_paa_rows(block, y, 1, 12, 4), SG_OK);
+    double means[4];
+    for (int i = 0; i < 4; i++)
+        means[i] = 9.0 * i * i + 6.0 * i + 5.0 / 3.0;
+    sg_assert_close_d("PAA of 12 into 4", block, means, 4, 1e-9, 0);
+    assert_int_equal(enc_paa_rows(block, y, 1, 12, 13), SG_E_INVALID);
+    assert_int_equal(enc_paa_rows(block, y, 1, 12, 0), SG_E_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_spectrogram_vs_double_dft),
         cmocka_unit_test(test_degenerate),       cmocka_unit_test(test_fit_round_trip),
         cmocka_unit_test(test_layouts),          cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_paa_rows_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

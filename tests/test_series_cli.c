@@ -7,7 +7,8 @@
  * message, exit 1 and no run folder left behind.  The same problem as
  * numpy arrays (X.npy (N, C, T) with y.npy, as tsai/sktime users hold it):
  * trained from its folder, evaluated and predicted, and an X.npy whose
- * case count differs from y.npy's refused.
+ * case count differs from y.npy's refused.  Series too long to encode
+ * whole are shortened (--max-length) in train and eval alike.
  */
 #include "tests/sg_run.h"
 
@@ -55,6 +56,22 @@ static double field_after(const char *text, const char *key)
     return p ? atof(p + strlen(key)) : -1.0;
 }
 
+/* `eval CKPT DATA -o OUT` must pass and score at least 0.9 on its n
+ * cases (two classes that a glance tells apart); what names the case. */
+static void assert_eval_accuracy(const char *ckpt, const char *data, const char *out, int n,
+                                 const char *what)
+{
+    char *log = NULL, key[64];
+    int st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s'", ckpt, data, out);
+    SG_ASSERT_EXIT(st, 0, log);
+    snprintf(key, sizeof key, "%d samples: accuracy ", n);
+    SG_ASSERT_CONTAINS(log, key);
+    double acc = field_after(log, key);
+    if (acc < 0.9)
+        fail_msg("%s: eval accuracy %.3f, expected >= 0.9:\n%s", what, acc, log);
+    free(log);
+}
+
 static void test_train_eval_predict_encode(void **state)
 {
     (void)state;
@@ -75,15 +92,10 @@ static void test_train_eval_predict_encode(void **state)
                          train_ts, run);
     SG_ASSERT_EXIT(st, 0, log);
     free(log);
-    st = sg_test_run(&log, NULL, "eval '%s/best.safetensors' '%s' -o '%s/eval'", run, test_ts,
-                     tmp);
-    SG_ASSERT_EXIT(st, 0, log);
-    /* 20 test cases of two classes that a glance tells apart */
-    SG_ASSERT_CONTAINS(log, "20 samples: accuracy ");
-    double acc = field_after(log, "20 samples: accuracy ");
-    if (acc < 0.9)
-        fail_msg("eval on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s", acc, log);
-    free(log);
+    char ckpt[1200], out[1200];
+    snprintf(ckpt, sizeof ckpt, "%s/best.safetensors", run);
+    snprintf(out, sizeof out, "%s/eval", tmp);
+    assert_eval_accuracy(ckpt, test_ts, out, 20, "the .ts test file");
 
     /* the run folder of a single model is its final model */
     st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval_run'", run, test_ts, tmp);
@@ -164,13 +176,10 @@ static void check_recipe(int T)
     snprintf(path, sizeof path, "%s/member_1", run);
     if (sg_test_path_exists(path) != (T >= 128))
         fail_msg("T = %d: a spectrogram member is for series of 128 samples or more", T);
-    st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval'", run, test_ts, tmp);
-    SG_ASSERT_EXIT(st, 0, log);
-    double acc = field_after(log, "20 samples: accuracy ");
-    if (acc < 0.9)
-        fail_msg("T = %d: eval of the run on the .ts test file: accuracy %.3f, expected >= 0.9:\n%s",
-                 T, acc, log);
-    free(log);
+    char out[1200], what[64];
+    snprintf(out, sizeof out, "%s/eval", tmp);
+    snprintf(what, sizeof what, "T = %d: the run on the .ts test file", T);
+    assert_eval_accuracy(run, test_ts, out, 20, what);
     sg_test_rmtree(tmp);
     free(tmp);
 }
@@ -258,12 +267,9 @@ static void test_numpy_arrays(void **state)
                          train, run);
     SG_ASSERT_EXIT(st, 0, log);
     free(log);
-    st = sg_test_run(&log, NULL, "eval '%s' '%s' -o '%s/eval'", run, test, tmp);
-    SG_ASSERT_EXIT(st, 0, log);
-    double acc = field_after(log, "20 samples: accuracy ");
-    if (acc < 0.9)
-        fail_msg("eval on the numpy test folder: accuracy %.3f, expected >= 0.9:\n%s", acc, log);
-    free(log);
+    char out[1200];
+    snprintf(out, sizeof out, "%s/eval", tmp);
+    assert_eval_accuracy(run, test, out, 20, "the numpy test folder");
     char preds[1200];
     snprintf(preds, sizeof preds, "%s/preds.csv", tmp);
     st = sg_test_run(&log, NULL, "predict '%s' '%s/X.npy' -o '%s'", run, test, preds);
@@ -289,6 +295,60 @@ static void test_numpy_arrays(void **state)
     free(tmp);
 }
 
+/* Series longer than --max-length auto allows (3 dimensions: 1024
+ * samples) are shortened by PAA before encoding, in training and, from
+ * the checkpoint's record, in eval; an explicit --max-length wins, and
+ * off keeps the series whole. */
+static void test_long_series_shortened(void **state)
+{
+    (void)state;
+    char *tmp = sg_test_tmpdir();
+    char train[1100], test[1100], run[1100], path[1200];
+    snprintf(train, sizeof train, "%s/Long_TRAIN.ts", tmp);
+    snprintf(test, sizeof test, "%s/Long_TEST.ts", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    write_problem_t(train, 12, 2100, 5);
+    write_problem_t(test, 6, 2100, 6);
+    char *log = NULL;
+    int st = sg_test_run(&log, NULL,
+                         "train '%s' --encoder gray --epochs 3 --bs 8 --seed 3 -j 1 "
+                         "--no-progress --out '%s'",
+                         train, run);
+    SG_ASSERT_EXIT(st, 0, log);
+    SG_ASSERT_CONTAINS(log, "series of 2100 samples shortened to 1024 by averaging windows");
+    SG_ASSERT_CONTAINS(log, "1x3x1024 input");
+    free(log);
+    snprintf(path, sizeof path, "%s/config.json", run);
+    char *config = sg_test_slurp(path);
+    SG_ASSERT_CONTAINS(config, "\"segment_samples\": 1024");
+    SG_ASSERT_CONTAINS(config, "\"max_length\": 1024");
+    free(config);
+    /* eval shortens the 2100-sample test cases as training did */
+    char out[1200];
+    snprintf(out, sizeof out, "%s/eval", tmp);
+    assert_eval_accuracy(run, test, out, 12, "the shortened run on the long test file");
+    /* explicit lengths: 700 (windows of 3), and off (the whole series) */
+    const char *const length[2] = {"700", "off"};
+    const char *const want[2] = {"1x3x700 input", "1x3x2100 input"};
+    for (int k = 0; k < 2; k++) {
+        st = sg_test_run(&log, NULL,
+                         "train '%s' --encoder gray --epochs 1 --bs 8 -j 1 --max-length %s "
+                         "--no-progress --out '%s/r%d'",
+                         train, length[k], tmp, k);
+        SG_ASSERT_EXIT(st, 0, log);
+        SG_ASSERT_CONTAINS(log, want[k]);
+        if (k == 1)
+            assert_null(strstr(log, "shortened"));
+        free(log);
+    }
+    st = sg_test_run(&log, NULL, "train '%s' --max-length 1 --out '%s/r3'", train, tmp);
+    SG_ASSERT_EXIT(st, 2, log);
+    SG_ASSERT_CONTAINS(log, "--max-length");
+    free(log);
+    sg_test_rmtree(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_default_recipe),
         cmocka_unit_test(test_bad_file_refused),
         cmocka_unit_test(test_numpy_arrays),
+        cmocka_unit_test(test_long_series_shortened),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

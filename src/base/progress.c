@@ -1,5 +1,6 @@
 /* progress.c - terminal bar or plain progress lines (see progress.h). */
 #include "src/base/progress.h"
+#include "src/base/clock.h"
 #include "src/base/sg_error.h"
 
 #include <pthread.h>
@@ -23,13 +24,6 @@ struct sg_progress {
     double last_draw;
     pthread_mutex_t lock;
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void format_duration(char *buf, size_t n, double s)
 {
@@ -90,7 +84,7 @@ int sg_progress_create(sg_progress **out, FILE *stream, const char *label, size_
     p->total = total;
     p->interactive = interactive < 0 ? isatty(fileno(stream)) : interactive != 0;
     p->next_tenth = 1;
-    p->start = now_seconds();
+    p->start = sg_now_seconds();
     p->last_draw = 0.0;
     *out = p;
     return SG_OK;
@@ -105,7 +99,7 @@ void sg_progress_add(sg_progress *p, size_t k)
     if (p->done > p->total)
         p->total = p->done;
     if (!p->finished) {
-        double t = now_seconds();
+        double t = sg_now_seconds();
         if (p->interactive) {
             if (t - p->last_draw >= 0.1)
                 draw(p, t, 0);
@@ -135,14 +129,14 @@ void sg_progress_finish(sg_progress *p)
     pthread_mutex_lock(&p->lock);
     if (!p->finished) {
         p->finished = 1;
-        draw(p, now_seconds(), 1);
+        draw(p, sg_now_seconds(), 1);
     }
     pthread_mutex_unlock(&p->lock);
 }
 
 double sg_progress_elapsed(const sg_progress *p)
 {
-    return p ? now_seconds() - p->start : 0.0;
+    return p ? sg_now_seconds() - p->start : 0.0;
 }
 
 void sg_progress_free(sg_progress *p)

@@ -16,6 +16,7 @@
 #include "src/train/adapt_bn.h"
 #include "src/train/job.h"
 #include "src/train/job_budget.h"
+#include "src/train/series_length.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -140,6 +141,20 @@ HANDLER(parse_valid_pct)
     return cli_parse_double(field, "valid-pct", arg, 0.0, 0.99, 0);
 }
 
+/* --max-length N, auto or off (src/train/series_length.h). */
+HANDLER(parse_max_length)
+{
+    if (strcasecmp(arg, "auto") == 0) {
+        *(int *)field = SERIES_LENGTH_AUTO;
+        return SG_OK;
+    }
+    if (strcasecmp(arg, "off") == 0) {
+        *(int *)field = 0;
+        return SG_OK;
+    }
+    return cli_parse_int(field, "max-length", arg, 2, 1 << 30);
+}
+
 /* --bs N, or auto: sized to the training split (src/train/job_budget.h). */
 HANDLER(parse_bs)
 {
@@ -230,6 +245,11 @@ const cli_opt cli_opts[] = {
      .def_text = "off", .help = "DSA: rotation-invariant rows sqrt(x^2+y^2+z^2) per unit and "
      "sensor (T_acc_norm, ...), after the axes (add) or instead of them (only; 5 units x 3 "
      "sensors = 15 rows)"},
+    {"max-length", .cmds = FIT | PRE, .type = CLI_CUSTOM, .at = {J(max_length)},
+     .parse = parse_max_length, .value = "N|auto|off", .def_text = "off",
+     .help = "series longer than N samples are shortened to N by averaging windows (PAA) "
+     "before augmentation and encoding; auto: samples x max(channels, 16) up to 16384 (1024 "
+     "samples up to 16 channels), at least 64; eval and predict shorten as the checkpoint did"},
     {"columns", .cmds = ENC | FIT | FIG | PRE, .type = CLI_LIST,
      .at = {J(csv.columns), E(csv.columns), F(g.csv.columns)},
      .def_text = "all but the label and subject columns",

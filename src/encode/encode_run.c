@@ -20,6 +20,7 @@
  * raw floats to [0, 1] exactly as PNGs and in-memory encoding are.
  */
 #include "src/encode/encode_run.h"
+#include "src/base/clock.h"
 #include "src/base/atomic_file.h"
 #include "src/encode/encode_shard.h"
 #include "src/encode/encode_outdir.h"
@@ -476,16 +477,9 @@ static int prepare_outdir(const char *outdir, char **folder, int n_classes, cons
     return rc;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped)
 {
-    double t0 = now_seconds();
+    double t0 = sg_now_seconds();
     enc_params p = st->p[0];
     int nk = st->n;                         /* encoders per image */
     const enc_stack *stacked = nk > 1 ? st : NULL;
@@ -683,7 +677,7 @@ int encode_run(const encode_request *a, const enc_stack *st, sg_skipped *skipped
         }
     }
     if (!rc) {
-        double s = now_seconds() - t0;
+        double s = sg_now_seconds() - t0;
         char skip_note[64] = "";
         if (skipped->n)
             snprintf(skip_note, sizeof skip_note, ", %zu skipped", skipped->n);

@@ -2,7 +2,9 @@
  * trained (see ckpt_data.h).
  */
 #include "src/train/predict_tta.h"
+#include "src/base/fs_stat.h"
 #include "src/train/ckpt_data.h"
+#include "src/train/series_length.h"
 
 #include "src/train/job_input_check.h"
 #include "src/base/file_kind.h"
@@ -23,12 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static int class_index(const train_meta *meta, const char *name)
 {
@@ -187,7 +183,7 @@ static int load_series(job_data *out, const train_meta *meta, char *const *input
      * than a CSV error about its bytes. */
     for (int i = 0; !from_file && i < n; i++) {
         sg_file_kind kind = SG_FILE_UNKNOWN;
-        if (is_dir(inputs[i]) || sg_file_kind_read(inputs[i], &kind) != SG_OK)
+        if (sg_is_dir(inputs[i]) || sg_file_kind_read(inputs[i], &kind) != SG_OK)
             continue;
         if (kind != SG_FILE_TEXT && kind != SG_FILE_UNKNOWN)
             return sg_fail(SG_E_INVALID,
@@ -272,7 +268,12 @@ int ckpt_data_from_series(job_data *out, const train_meta *meta, sg_series_set *
                           int workers)
 {
     memset(out, 0, sizeof *out);
-    int rc = SG_OK;
+    /* as long as the checkpoint's training series, where it shortened them */
+    int rc = series_length_apply(set, meta->max_length, NULL);
+    if (rc) {
+        sg_series_set_free(set);
+        return rc;
+    }
     if (meta->stack.n > 1) {
         enc_fit *fits[ENC_STACK_MAX] = {0};
         for (int k = 0; k < meta->stack.n && rc == SG_OK; k++)
@@ -302,7 +303,7 @@ int ckpt_data_from_series(job_data *out, const train_meta *meta, sg_series_set *
 static int input_encoding(const char *input, int *found, double *lo, double *hi, int *bounded)
 {
     *found = 0;
-    if (is_dir(input))
+    if (sg_is_dir(input))
         return sample_source_read_encoding(input, found, lo, hi, bounded);
     char *dir = strdup(input);
     if (!dir)
@@ -358,7 +359,7 @@ static int collect_images(sg_image_list *all, const char *input, const char *lab
 {
     sg_image_list l = {0};
     int rc;
-    if (is_dir(input)) {
+    if (sg_is_dir(input)) {
         rc = sg_image_folder_open(&l, input, label_regex);
         if (!labelled && (rc || l.n == 0)) {
             sg_image_list_free(&l);

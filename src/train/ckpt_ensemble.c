@@ -1,6 +1,7 @@
 /* ckpt_ensemble.c - fold and checkpoint ensembles for predict and eval
  * (see ckpt_ensemble.h). */
 #include "src/train/ckpt_ensemble.h"
+#include "src/base/fs_stat.h"
 
 #include "src/train/run_files.h"
 #include "src/encode/enc_json.h"
@@ -14,18 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static int list_add(ckpt_list *l, const char *path, size_t len)
 {
@@ -72,7 +61,7 @@ static int numbered_subdirs(numbered **out, size_t *n_out, const char *dir, cons
             continue;
         char path[4352];
         snprintf(path, sizeof path, "%s/%s%s%s", dir, name, leaf[0] ? "/" : "", leaf);
-        if (leaf[0] ? !is_file(path) : !is_dir(path))
+        if (leaf[0] ? !sg_is_file(path) : !sg_is_dir(path))
             continue;
         numbered *nvp = realloc(v, (nv + 1) * sizeof *nvp);
         if (!nvp) {
@@ -114,7 +103,7 @@ static int expand_one_run(ckpt_list *out, const char *dir, size_t *found)
     *found = nv;
     char last[4352];
     snprintf(last, sizeof last, "%s/%s", dir, SG_RUN_CKPT_LAST);
-    if (rc == SG_OK && nv == 0 && is_file(last)) {
+    if (rc == SG_OK && nv == 0 && sg_is_file(last)) {
         rc = list_add(out, last, strlen(last));
         *found = rc == SG_OK;
     }
@@ -156,9 +145,9 @@ int ckpt_list_expand(ckpt_list *out, const char *spec)
 {
     memset(out, 0, sizeof *out);
     int rc;
-    if (is_dir(spec)) {
+    if (sg_is_dir(spec)) {
         rc = expand_run_dir(out, spec);
-    } else if (is_file(spec) || !strchr(spec, ',')) {
+    } else if (sg_is_file(spec) || !strchr(spec, ',')) {
         /* one file (a name with a comma included); a missing one fails
          * where it is opened, with the loader's message */
         rc = list_add(out, spec, strlen(spec));

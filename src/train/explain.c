@@ -5,6 +5,7 @@
  * folders it created removed, its files removed from one that was there.
  */
 #include "src/train/explain.h"
+#include "src/base/fs_stat.h"
 
 #include "src/base/atomic_file.h"
 #include "src/base/out_dir.h"
@@ -84,12 +85,6 @@ typedef struct explain_out {
 
 static const char *const explain_subs[2] = {"figures", "gradcam"};
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Notes which of dir and its parents are missing, before any is made. */
 static void explain_out_note(explain_out *st, const char *dir)
 {
@@ -97,9 +92,9 @@ static void explain_out_note(explain_out *st, const char *dir)
     char sub[4352];
     for (int k = 0; k < 2; k++) {
         snprintf(sub, sizeof sub, "%s/%s", dir, explain_subs[k]);
-        st->had_sub[k] = is_dir(sub);
+        st->had_sub[k] = sg_is_dir(sub);
     }
-    if (is_dir(dir) || strlen(dir) >= sizeof st->top)
+    if (sg_is_dir(dir) || strlen(dir) >= sizeof st->top)
         return;
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", dir);

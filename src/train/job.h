@@ -65,6 +65,8 @@ typedef struct job_opts {
     enc_params enc;             /* the (first) encoder */
     enc_stack stack;            /* --encoder A+B+...: stacked as channels (n = 1: enc) */
     dsa_magnitude magnitude;    /* --magnitude add|only|off (DSA norm rows) */
+    int max_length;             /* --max-length: 0 off, N, or SERIES_LENGTH_AUTO
+                                 * (src/train/series_length.h) */
     /* split */
     double valid_pct;           /* default 0.2: of the subjects, or of the samples;
                                  * JOB_VALID_AUTO: by the set's size (job_budget.h) */

@@ -2,6 +2,8 @@
  * specs (see job_data.h).
  */
 #include "src/train/job_data.h"
+#include "src/base/fs_stat.h"
+#include "src/train/series_length.h"
 #include "src/train/job_input_check.h"
 #include "src/encode/encode_outdir.h"
 
@@ -15,12 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /* Picks a layout the image path accepts (1 or 3 channels) when the user
  * gave none: x, y, z triples as RGB, otherwise a gray mosaic. */
@@ -226,10 +222,10 @@ static int load_folder(job_data *out, const job_opts *o, const char *root, int l
 {
     sg_image_list list = {0};
     int rc;
-    if (!labelled && !o->label_regex && !is_dir(root))
+    if (!labelled && !o->label_regex && !sg_is_dir(root))
         return sg_fail(SG_E_IO, "%s: not a folder", root);
     /* A folder encode left without its manifest is not photos. */
-    rc = is_dir(root) ? encode_check_unfinished(root, o->photos) : SG_OK;
+    rc = sg_is_dir(root) ? encode_check_unfinished(root, o->photos) : SG_OK;
     if (rc)
         return rc;
     rc = sg_image_folder_open(&list, root, o->label_regex);
@@ -300,7 +296,22 @@ int job_series_read(sg_series_set *set, const job_opts *o, const char *path, int
                         : read_cases(set, path, labelled);
     if (rc < 0)
         return rc;
-    return o->dataset || csv ? 1 : rc;
+    if (rc == 0 && !o->dataset && !csv)
+        return 0;
+    int from = 0, cap = series_length_cap(o->max_length, set->n_channels);
+    rc = series_length_apply(set, cap, &from);
+    if (rc) {
+        sg_series_set_free(set);
+        return rc;
+    }
+    if (from)
+        fprintf(stderr,
+                "sensorgram %s: %s: series of %d samples shortened to %d by averaging windows "
+                "(--max-length %s)\n",
+                o->cmd ? o->cmd : "train", path, from, cap,
+                o->max_length == SERIES_LENGTH_AUTO ? "auto: samples x max(channels, 16) up to 16384"
+                                                    : "N");
+    return 1;
 }
 
 int job_data_load(job_data *out, const job_opts *o, const char *path, int labelled)
@@ -311,6 +322,7 @@ int job_data_load(job_data *out, const job_opts *o, const char *path, int labell
     int rc = job_series_read(&set, o, path, labelled, &csv);
     if (rc > 0) {
         out->is_csv = csv;
+        out->max_length = series_length_cap(o->max_length, set.n_channels);
         rc = finish_series(out, &set, &o->stack, o->layout_given, NULL, job_workers(o));
     } else if (rc == 0) { /* neither .ts nor numpy cases: image files */
         rc = load_folder(out, o, path, labelled);

@@ -35,6 +35,8 @@ typedef struct job_data {
     int c, h, w;                 /* shape of sample 0 as read */
     int n_segment_channels;      /* series: C of the segments */
     int is_csv;                  /* series read from CSV recordings with o->csv */
+    int max_length;              /* series: the length cap applied (0 none;
+                                  * series_length.h), recorded for eval */
 } job_data;
 
 /* Loads DATA as described above.  labelled = 1 requires labels and at

@@ -97,6 +97,8 @@ int job_fingerprint(char **out, const job_data *d, const job_opts *o,
                                       o->csv.subject_regex));
     if (j && o->magnitude != DSA_MAGNITUDE_OFF)
         json_object_set_new(j, "magnitude", json_string(dsa_magnitude_name(o->magnitude)));
+    if (j && d->max_length > 0)
+        json_object_set_new(j, "max_length", json_integer(d->max_length));
     /* Weight averaging changes what last.safetensors holds (train_ckpt.h). */
     if (j) {
         json_object_set_new(j, "ema", json_real(o->ema));

@@ -183,6 +183,9 @@ int job_config_add_model(json_t *config, const sg_transform_spec *spec, const ch
         if (!enc)
             return sg_fail(SG_E_NOMEM, "cannot build config.json");
         json_object_set_new(enc, "segment_channels", json_integer(d->n_segment_channels));
+        json_object_set_new(enc, "segment_samples", json_integer(d->src.series.n_samples));
+        if (d->max_length > 0)
+            json_object_set_new(enc, "max_length", json_integer(d->max_length));
         json_object_set_new(enc, "magnitude",
                             json_string(dsa_magnitude_name((dsa_magnitude)meta->magnitude)));
         if (d->src.stack.n > 1)
@@ -254,6 +257,7 @@ int job_meta_sensor(train_meta *meta, const job_data *d, const job_opts *o,
     meta->stack = d->src.stack;
     meta->magnitude = (int)o->magnitude;
     meta->segment_channels = d->n_segment_channels;
+    meta->max_length = d->max_length;
     int rc = SG_OK;
     if (d->src.fit)
         rc = enc_fit_to_text(&meta->fit_text, d->src.fit, tmp_dir);

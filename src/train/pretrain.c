@@ -2,6 +2,8 @@
  * (see pretrain.h).
  */
 #include "src/train/pretrain.h"
+#include "src/base/fs_stat.h"
+#include "src/base/clock.h"
 
 #include "models/safetensors.h"
 #include "models/weights.h"
@@ -28,25 +30,6 @@
 #define VIEW_B_SEED 0x9e3779b97f4a7c15ull
 /* NT-Xent's temperature (SimCLR's CIFAR setting; TS-TCC uses 0.2). */
 #define PRETRAIN_TEMPERATURE 0.2
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 /* A file pretrain writes into its folder. */
 static int pretrain_file(const char *name)
@@ -84,7 +67,7 @@ static void remove_outputs(const char *dir, int made)
 static int prepare_out(const char *dir, int overwrite, int *made)
 {
     *made = 0;
-    if (!is_dir(dir)) {
+    if (!sg_is_dir(dir)) {
         if (access(dir, F_OK) == 0)
             return sg_fail(SG_E_INVALID, "%s exists and is not a folder", dir);
         int rc = sg_mkdir_p(dir);
@@ -293,7 +276,7 @@ static int pretrain_fold(const job_opts *o, job_data *d, const size_t *idx, size
                 "steps, batches of %d pairs\n",
                 fo->file, n, fo->subjects[0] ? " of subjects " : "", fo->subjects, spec.channels,
                 spec.height, spec.width, sg_arch_name(o->arch), epochs, steps_per_epoch, bs);
-    double t0 = now_seconds();
+    double t0 = sg_now_seconds();
     long step = 0;
     float *pair = NULL;
     size_t pair_cap = 0;
@@ -308,15 +291,15 @@ static int pretrain_fold(const job_opts *o, job_data *d, const size_t *idx, size
             fprintf(stderr,
                     "sensorgram pretrain: epoch %d/%d  contrastive loss %.4f  pair found %.1f%%  "
                     "(%.0f s)\n",
-                    e + 1, epochs, fo->loss, 100.0 * fo->top1, now_seconds() - t0);
+                    e + 1, epochs, fo->loss, 100.0 * fo->top1, sg_now_seconds() - t0);
             if (metrics)
                 fprintf(metrics, "%d,%d,%.6f,%.6f,%.2f\n", fo->held_out, e + 1, fo->loss, fo->top1,
-                        now_seconds() - t0);
+                        sg_now_seconds() - t0);
         }
     }
     free(pair);
     fo->steps = (int)step;
-    fo->seconds = now_seconds() - t0;
+    fo->seconds = sg_now_seconds() - t0;
     char n_text[32], held[32];
     snprintf(n_text, sizeof n_text, "%zu", n);
     snprintf(held, sizeof held, "%d", fo->held_out);
@@ -585,13 +568,13 @@ int job_pretrained_pick(char *path, size_t size, const job_data *d, const sg_spl
         if (!seen && g >= 0)
             held[n_held++] = g;
     }
-    if (is_dir(path)) {
+    if (sg_is_dir(path)) {
         char dir[4096], file[4160];
         snprintf(dir, sizeof dir, "%s", path);
         snprintf(file, sizeof file, "%s/%s", dir, SG_PRETRAIN_WEIGHTS);
-        if (!is_file(file) && n_held == 1)
+        if (!sg_is_file(file) && n_held == 1)
             snprintf(file, sizeof file, "%s/without_%d.safetensors", dir, held[0]);
-        if (!is_file(file)) {
+        if (!sg_is_file(file)) {
             if (n_held == 1)
                 return sg_fail(SG_E_INVALID,
                                "%s has no pretraining without subject %d (%s nor "

@@ -7,6 +7,7 @@
  * build models or know the checkpoint format (hooks do).
  */
 #include "src/train/train.h"
+#include "src/base/clock.h"
 
 #include "src/train/batch_mix.h"
 #include "src/train/loader.h"
@@ -25,13 +26,6 @@
 
 /* Salt of the mixup/cutmix draws (seed, epoch, step). */
 #define MIX_STREAM 0x6d69787570ULL
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int make_loader_ex(sg_loader **out, sample_source *src, const sg_transform_spec *spec,
                           const size_t *idx, size_t n, int batch_size, int train, uint64_t seed,
@@ -557,7 +551,7 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
                      const phase_plan *plan, int phase, int epoch, long phase_step0)
 {
     const train_options *opt = c->opt;
-    double t0 = now_seconds();
+    double t0 = sg_now_seconds();
     int rc = sg_loader_start_epoch(l, epoch);
     if (rc)
         return rc;
@@ -580,9 +574,9 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     for (;;) {
         /* time the model waits for the loader: ~0 when the workers keep
          * ahead of the GPU (the check that data never starves it) */
-        double w0 = now_seconds();
+        double w0 = sg_now_seconds();
         int got = sg_loader_next(l, &b);
-        c->loader_wait_seconds += now_seconds() - w0;
+        c->loader_wait_seconds += sg_now_seconds() - w0;
         if (got < 0) {
             rc = got;
             break;
@@ -638,7 +632,7 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
     sg_progress_free(bar);
     if (rc)
         return rc;
-    double t_train = now_seconds() - t0;
+    double t_train = sg_now_seconds() - t0;
     c->train_seconds += t_train;
     c->train_samples += n_seen;
     double tl = n_seen ? loss_sum / (double)n_seen : NAN;
@@ -688,7 +682,7 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
                        "checkpoint written for it",
                        !isfinite(tl) ? "training" : "validation", !isfinite(tl) ? tl : vl,
                        epoch);
-    double secs = now_seconds() - t0;
+    double secs = sg_now_seconds() - t0;
     if (opt->verbose)
         print_table_row(epoch, tl, vl, acc, ll, secs, train_avg_tag(opt, &c->st));
     if (c->metrics) {
@@ -717,7 +711,7 @@ static int run_epoch(run_ctx *c, sg_loader *l, sg_optim *o, const sg_onecycle *s
          * "last" (weights and optimizer state, 134 MB for ResNet18) at
          * most every TRAIN_SAVE_SECONDS, and at its end: --resume then
          * repeats up to that much. */
-        double now = now_seconds();
+        double now = sg_now_seconds();
         if (c->valid_every == 1 || c->st.finished || c->last_saved == 0 ||
             now - c->last_saved >= TRAIN_SAVE_SECONDS) {
             rc = c->hooks->save(c->hooks->ctx, "last", c->m, o, averaged ? opt->avg : NULL,
@@ -766,7 +760,7 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
         return sg_fail(SG_E_NOMEM, "out of memory");
     phase_plan plan[2];
     plan_phases(plan, opt);
-    double t_start = now_seconds();
+    double t_start = sg_now_seconds();
     if (opt->verbose && opt->avg && opt->ema_decay > 0.0)
         fprintf(stderr, "sensorgram train: validation, checkpoints and the final model use the "
                         "EMA of the weights (decay %g)\n", opt->ema_decay);
@@ -824,7 +818,7 @@ int train_run(train_result *res, sg_model *m, sample_source *src, const sg_split
         sg_optim_free(o);
     }
     sg_loader_free(l);
-    res->seconds = now_seconds() - t_start;
+    res->seconds = sg_now_seconds() - t_start;
     res->images_per_s = c.train_seconds > 0 ? (double)c.train_samples / c.train_seconds : 0.0;
     res->steps = c.st.step;
     res->train_seconds = c.train_seconds;

@@ -149,6 +149,13 @@ static int read_sensor_extras(train_meta *meta, const json_t *sensor, const char
     for (int m = 0; mag && m < 3; m++)
         if (strcmp(mag, magnitude_names[m]) == 0)
             meta->magnitude = m;
+    json_t *max_length = json_object_get(sensor, "max_length");
+    meta->max_length = 0;
+    if (max_length && (!json_is_integer(max_length) || json_integer_value(max_length) < 2 ||
+                       json_integer_value(max_length) > 1 << 30))
+        return sg_fail(SG_E_CORRUPT, "%s: checkpoint max_length must be an integer >= 2", path);
+    if (max_length)
+        meta->max_length = (int)json_integer_value(max_length);
     json_t *arr = json_object_get(sensor, "stack");
     if (!arr) {
         enc_stack_single(&meta->stack, &meta->enc);
@@ -209,6 +216,8 @@ static json_t *meta_to_json(const train_meta *meta)
         }
         if (sensor && meta->has_csv)
             json_object_set_new(sensor, "csv", csv_to_json(&meta->csv));
+        if (sensor && meta->max_length > 0)
+            json_object_set_new(sensor, "max_length", json_integer(meta->max_length));
     }
     const train_state *st = &meta->state;
     json_t *state = json_pack("{s:i, s:i, s:I, s:b, s:i, s:f, s:I}", "phase", st->phase,

@@ -46,6 +46,8 @@ typedef struct train_meta {
     char *units, *sensors, *axes; /* DSA selection or NULL, owned */
     int segment_channels;       /* channels the encoder sees (norm rows included) */
     int magnitude;              /* dsa_magnitude: norm rows added to the DSA axes */
+    int max_length;             /* inputs longer are shortened to it (series_length.h);
+                                 * 0 none (absent in older checkpoints) */
     enc_stack stack;            /* when is_series; n > 1: stacked encoders (enc = p[0]) */
     char *stack_fit_text[ENC_STACK_MAX]; /* n > 1: each encoder's fit text or NULL, owned */
     int has_csv;                /* trained on CSV recordings read with csv (absent in
