@@ -640,8 +640,11 @@ static int write_inputs_csv(const occl_acc *a, const int *pred, const char *dir)
 
 /* channels.csv or groups.csv: one row per input and item, most important
  * first. */
-static int write_items_csv(const occl_acc *a, const occl_list *l, const int *pred,
-                           const char *dir, const char *file, const char *column)
+/* Per input, the items of l ranked by importance, one row each; column
+ * names the item ("channel", "group"), or NULL for the windows list,
+ * whose rows give each window's start and end sample. */
+static int write_ranked_csv(const occl_acc *a, const occl_list *l, const int *pred,
+                            const char *dir, const char *file, const char *column)
 {
     char path[4352];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -654,7 +657,10 @@ static int write_items_csv(const occl_acc *a, const occl_list *l, const int *pre
         free(r);
         return rc;
     }
-    fprintf(af.fp, "input,%s,importance\n", column);
+    if (column)
+        fprintf(af.fp, "input,%s,importance\n", column);
+    else
+        fputs("input,start,end,importance\n", af.fp);
     for (size_t i = 0; i < a->n; i++) {
         for (int u = 0; u < l->n; u++) {
             r[u].i = u;
@@ -664,37 +670,11 @@ static int write_items_csv(const occl_acc *a, const occl_list *l, const int *pre
         for (int u = 0; u < l->n; u++) {
             sg_csv_write_field(af.fp, a->name[i]);
             fputc(',', af.fp);
-            sg_csv_write_field(af.fp, l->v[r[u].i].name);
+            if (column)
+                sg_csv_write_field(af.fp, l->v[r[u].i].name);
+            else /* the windows list holds window w at index w */
+                fprintf(af.fp, "%d,%d", a->ws[r[u].i], a->we[r[u].i]);
             fprintf(af.fp, ",%.6f\n", r[u].v);
-        }
-    }
-    free(r);
-    return sg_atomic_commit(&af);
-}
-
-static int write_windows_csv(const occl_acc *a, const int *pred, const char *dir)
-{
-    char path[4352];
-    snprintf(path, sizeof path, "%s/windows.csv", dir);
-    ranked *r = malloc((size_t)(a->W > 0 ? a->W : 1) * sizeof *r);
-    if (!r)
-        return sg_fail(SG_E_NOMEM, "out of memory");
-    sg_atomic_file af;
-    int rc = sg_atomic_open(&af, path);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    fputs("input,start,end,importance\n", af.fp);
-    for (size_t i = 0; i < a->n; i++) {
-        for (int w = 0; w < a->W; w++) {
-            r[w].i = w;
-            r[w].v = importance(a, &a->win.v[w], i, pred[i]);
-        }
-        qsort(r, (size_t)a->W, sizeof *r, ranked_desc);
-        for (int w = 0; w < a->W; w++) {
-            sg_csv_write_field(af.fp, a->name[i]);
-            fprintf(af.fp, ",%d,%d,%.6f\n", a->ws[r[w].i], a->we[r[w].i], r[w].v);
         }
     }
     free(r);
@@ -903,11 +883,11 @@ int explain_occlude_run(const job_opts *o, const ckpt_list *l, const char *out_d
     if (rc == SG_OK)
         rc = write_inputs_csv(&a, pred, out_dir);
     if (rc == SG_OK)
-        rc = write_items_csv(&a, &a.ch, pred, out_dir, "channels.csv", "channel");
+        rc = write_ranked_csv(&a, &a.ch, pred, out_dir, "channels.csv", "channel");
     if (rc == SG_OK && a.grp.n > 0)
-        rc = write_items_csv(&a, &a.grp, pred, out_dir, "groups.csv", "group");
+        rc = write_ranked_csv(&a, &a.grp, pred, out_dir, "groups.csv", "group");
     if (rc == SG_OK)
-        rc = write_windows_csv(&a, pred, out_dir);
+        rc = write_ranked_csv(&a, &a.win, pred, out_dir, "windows.csv", NULL);
     if (rc == SG_OK && o->summary)
         rc = write_summary(&a, o, pred, out_dir);
     if (rc == SG_OK && !o->summary && o->draw_explain_input) {

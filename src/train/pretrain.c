@@ -396,6 +396,21 @@ static int load_fold(job_data *d, const job_opts *o, unsigned dsa_subjects)
     return rc;
 }
 
+/* One fold into its file in the run folder: without_S.safetensors for
+ * held-out subject S, else the weights file; pretrained on idx of d. */
+static int pretrain_fold_file(const job_opts *o, fold_out *fo, int held_out, job_data *d,
+                              const size_t *idx, size_t n, FILE *metrics)
+{
+    fo->held_out = held_out;
+    if (held_out >= 0)
+        snprintf(fo->file, sizeof fo->file, "without_%d.safetensors", held_out);
+    else
+        snprintf(fo->file, sizeof fo->file, "%s", SG_PRETRAIN_WEIGHTS);
+    char path[4096];
+    int rc = run_dir_path(path, sizeof path, o->out_dir, fo->file);
+    return rc ? rc : pretrain_fold(o, d, idx, n, path, fo, metrics);
+}
+
 /* All folds of a non-DSA source from one reading: idx of each fold are
  * the segments of the other subjects. */
 static int run_folds_in_memory(const job_opts *o, fold_out *folds, int *n_folds, FILE *metrics)
@@ -420,20 +435,12 @@ static int run_folds_in_memory(const job_opts *o, fold_out *folds, int *n_folds,
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     int total = o->cv == JOB_CV_LOSO ? (int)n_sub : 1;
     for (int f = 0; rc == SG_OK && f < total; f++) {
-        fold_out *fo = &folds[f];
-        fo->held_out = o->cv == JOB_CV_LOSO ? subjects[f] : -1;
+        int held_out = o->cv == JOB_CV_LOSO ? subjects[f] : -1;
         size_t n = 0;
         for (size_t i = 0; i < d.src.n; i++)
-            if (fo->held_out < 0 || d.src.group[i] != fo->held_out)
+            if (held_out < 0 || d.src.group[i] != held_out)
                 idx[n++] = i;
-        if (fo->held_out >= 0)
-            snprintf(fo->file, sizeof fo->file, "without_%d.safetensors", fo->held_out);
-        else
-            snprintf(fo->file, sizeof fo->file, "%s", SG_PRETRAIN_WEIGHTS);
-        char path[4096];
-        rc = run_dir_path(path, sizeof path, o->out_dir, fo->file);
-        if (rc == SG_OK)
-            rc = pretrain_fold(o, &d, idx, n, path, fo, metrics);
+        rc = pretrain_fold_file(o, &folds[f], held_out, &d, idx, n, metrics);
         *n_folds = f + 1;
     }
     free(idx);
@@ -451,9 +458,6 @@ static int run_folds_dsa(const job_opts *o, fold_out *folds, int *n_folds, FILE 
     for (int s = 0; rc == SG_OK && s < 32; s++) {
         if (!(present & (1u << s)))
             continue;
-        fold_out *fo = &folds[f];
-        fo->held_out = s;
-        snprintf(fo->file, sizeof fo->file, "without_%d.safetensors", s);
         job_data d;
         rc = load_fold(&d, o, present & ~(1u << s));
         if (rc)
@@ -463,11 +467,8 @@ static int run_folds_dsa(const job_opts *o, fold_out *folds, int *n_folds, FILE 
             rc = sg_fail(SG_E_NOMEM, "out of memory");
         for (size_t i = 0; idx && i < d.src.n; i++)
             idx[i] = i;
-        char path[4096];
         if (rc == SG_OK)
-            rc = run_dir_path(path, sizeof path, o->out_dir, fo->file);
-        if (rc == SG_OK)
-            rc = pretrain_fold(o, &d, idx, d.src.n, path, fo, metrics);
+            rc = pretrain_fold_file(o, &folds[f], s, &d, idx, d.src.n, metrics);
         free(idx);
         job_data_free(&d);
         *n_folds = ++f;
