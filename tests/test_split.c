@@ -3,6 +3,7 @@
 #include "tests/sg_test.h"
 
 #include "src/train/split.h"
+#include "src/train/job_budget.h"
 #include "src/base/sg_error.h"
 
 /* Asserts that s partitions 0..n-1 with sorted sides. */
@@ -225,6 +226,39 @@ static void test_flags_and_parse(void **state)
     assert_int_equal(sg_parse_int_list(&v, &n, "1,,2"), SG_E_INVALID);
 }
 
+/* --bs auto: a tenth of the training split as a power of two in [8, 64],
+ * lowered for images that cost a ResNet more than DSA's 30 x 125 stack
+ * (rows counted as at least 16). */
+static void test_budget_batch(void **state)
+{
+    (void)state;
+    assert_int_equal(job_budget_batch(40, 6, 100), 8);       /* BasicMotions */
+    assert_int_equal(job_budget_batch(180, 24, 51), 16);     /* NATOPS */
+    assert_int_equal(job_budget_batch(5700, 30, 125), 64);   /* DSA's stack: the reference */
+    assert_int_equal(job_budget_batch(5700, 45, 125), 32);   /* 1.5 times: cap 42 */
+    assert_int_equal(job_budget_batch(475, 45, 364), 8);     /* 4.4 times: cap 14 */
+    assert_int_equal(job_budget_batch(475, 0, 0), 32);       /* no image cost known */
+    assert_int_equal(job_budget_batch(5700, 45, 25), 64);    /* cheaper than the reference */
+    assert_int_equal(job_budget_batch(2000, 6, 1024), 8);    /* thin counts as 16 rows */
+    assert_int_equal(job_budget_batch(5, 30, 125), 5);       /* never above the split */
+
+    /* The cap applies where the step budget sets the length ... */
+    job_opts o;
+    memset(&o, 0, sizeof o);
+    o.train_steps = 1500;
+    o.epochs = 1;
+    assert_int_equal(job_budget_resolve(&o, 475, 45, 364, 0), SG_OK);
+    assert_int_equal(o.batch_size, 8);
+    assert_int_equal(o.epochs, 26); /* 59 steps an epoch */
+    /* ... not where epochs do: 3 epochs of 4,560 at 64 already pass 200 steps */
+    memset(&o, 0, sizeof o);
+    o.train_steps = 200;
+    o.epochs = 3;
+    assert_int_equal(job_budget_resolve(&o, 4560, 45, 125, 0), SG_OK);
+    assert_int_equal(o.batch_size, 64);
+    assert_int_equal(o.epochs, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_subjects_holdout),
         cmocka_unit_test(test_kfold),
         cmocka_unit_test(test_flags_and_parse),
+        cmocka_unit_test(test_budget_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

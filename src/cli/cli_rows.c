@@ -412,7 +412,8 @@ const cli_opt cli_opts[] = {
      .value = "LR", .help = "peak learning rate"},
     {"bs", .cmds = FIT | EXP | PRE, .type = CLI_CUSTOM, .at = {J(batch_size)}, .parse = parse_bs,
      .def = "64", .value = "N|auto", .help = "batch size; auto: a tenth of the training "
-     "samples, as a power of two in [8, 64]"},
+     "samples, as a power of two in [8, 64], lower for images that cost more than DSA's 30 x "
+     "125 (45 x 364: 8)"},
     {"epochs", .cmds = PRE, .type = CLI_INT, .at = {J(epochs)}, .lo = 1, .hi = 100000, .def = "20",
      .help = "passes over the unlabelled segments"},
     {"train-steps", .cmds = TRN | PRE, .type = CLI_INT, .at = {J(train_steps)}, .hi = 10000000,

@@ -482,6 +482,13 @@ int job_split_make_ex(sg_split *out, const job_data *d, const job_opts *o, int f
     return rc;
 }
 
+void job_input_hw(const job_data *d, const job_opts *o, int *h, int *w)
+{
+    int side = o->image_size > 0 ? o->image_size : d->is_photo ? 224 : 0;
+    *h = side ? side : d->h;
+    *w = side ? side : d->w;
+}
+
 int job_transform_spec(sg_transform_spec *spec, const job_data *d, const job_opts *o)
 {
     int c = d->c;

@@ -39,6 +39,10 @@ typedef struct job_data {
                                   * series_length.h), recorded for eval */
 } job_data;
 
+/* The model input's height and width for d under o: --image-size, else
+ * a photo's 224, else the images' own size (job_transform_spec's). */
+void job_input_hw(const job_data *d, const job_opts *o, int *h, int *w);
+
 /* Loads DATA as described above.  labelled = 1 requires labels and at
  * least two classes (training); 0 also accepts unlabelled folders.  The
  * caller owns out (job_data_free). */

@@ -180,8 +180,10 @@ int job_lr_find(const job_opts *asked, job_lr_find_result *res)
         job_budget_valid(&sized, d.src.n, job_data_has_subjects(&d));
     if (rc == SG_OK)
         rc = job_split_make(&split, &d, o, 0);
+    int h, w;
+    job_input_hw(&d, o, &h, &w);
     if (rc == SG_OK)
-        rc = job_budget_resolve(&sized, split.n_train, 1);
+        rc = job_budget_resolve(&sized, split.n_train, h, w, 1);
     if (rc == SG_OK)
         rc = job_data_fit(&d, split.train, split.n_train);
     if (rc == SG_OK)

@@ -306,8 +306,10 @@ static int size_from_split(job_opts *o, const job_data *d, int talk)
         return SG_OK;
     sg_split split = {0};
     int rc = job_split_make_ex(&split, d, o, 0, 0);
+    int h, w;
+    job_input_hw(d, o, &h, &w);
     if (rc == SG_OK)
-        rc = job_budget_resolve(o, split.n_train, talk);
+        rc = job_budget_resolve(o, split.n_train, h, w, talk);
     sg_split_free(&split);
     return rc;
 }

@@ -226,7 +226,12 @@ static int pretrain_fold(const job_opts *o, job_data *d, const size_t *idx, size
     if (n < 4)
         return sg_fail(SG_E_INVALID, "pretraining needs at least 4 segments; %s has %zu",
                        o->args[0], n);
-    int bs = o->batch_size > 0 ? o->batch_size : job_budget_batch(n);
+    int h, w;
+    job_input_hw(d, o, &h, &w);
+    /* the image cost caps a batch only under a step budget (job_budget.h) */
+    if (o->train_steps <= 0)
+        h = w = 0;
+    int bs = o->batch_size > 0 ? o->batch_size : job_budget_batch(n, h, w);
     if ((size_t)bs > n)
         bs = (int)n;
     size_t steps_per_epoch = n / (size_t)bs;
