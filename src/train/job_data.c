@@ -304,13 +304,17 @@ int job_series_read(sg_series_set *set, const job_opts *o, const char *path, int
         sg_series_set_free(set);
         return rc;
     }
-    if (from)
+    if (from && o->max_length == SERIES_LENGTH_AUTO)
         fprintf(stderr,
                 "sensorgram %s: %s: series of %d samples shortened to %d by averaging windows "
-                "(--max-length %s)\n",
-                o->cmd ? o->cmd : "train", path, from, cap,
-                o->max_length == SERIES_LENGTH_AUTO ? "auto: samples x max(channels, 16) up to 16384"
-                                                    : "N");
+                "(--max-length auto: samples x max(channels, %d) up to %d)\n",
+                o->cmd ? o->cmd : "train", path, from, cap, SERIES_LENGTH_AUTO_ROWS,
+                SERIES_LENGTH_AUTO_VALUES);
+    else if (from)
+        fprintf(stderr,
+                "sensorgram %s: %s: series of %d samples shortened to %d by averaging windows "
+                "(--max-length %d)\n",
+                o->cmd ? o->cmd : "train", path, from, cap, cap);
     return 1;
 }
 
@@ -491,11 +495,11 @@ void job_input_hw(const job_data *d, const job_opts *o, int *h, int *w)
 
 int job_transform_spec(sg_transform_spec *spec, const job_data *d, const job_opts *o)
 {
-    int c = d->c;
+    int c = d->c, h, w;
+    job_input_hw(d, o, &h, &w);
     if (d->is_photo) {
-        int side = o->image_size > 0 ? o->image_size : 224;
         /* Gray photos are expanded to RGB: pretrained stems expect colour. */
-        sg_transform_spec_photo(spec, side, side);
+        sg_transform_spec_photo(spec, h, w);
         if (o->augment == 0) {
             spec->train_random_crop = 0;
             spec->hflip_p = 0.0;
@@ -508,14 +512,9 @@ int job_transform_spec(sg_transform_spec *spec, const job_data *d, const job_opt
     int any_count = (d->is_series && d->src.stack.n > 1) || (!d->is_photo && d->src.value_map);
     if (c != 1 && c != 3 && !(any_count && c <= SG_TRANSFORM_MAX_CHANNELS))
         return sg_fail(SG_E_SHAPE, "images have %d channels; the network takes 1 or 3", c);
-    if (o->image_size > 0) {
-        sg_transform_spec_sensor(spec, c, o->image_size, o->image_size);
-        /* Squish: cropping would cut away channels or time. */
-        spec->resize = SG_RESIZE_SQUISH;
-    } else {
-        sg_transform_spec_sensor(spec, c, d->h, d->w);
-        spec->resize = SG_RESIZE_NONE;
-    }
+    sg_transform_spec_sensor(spec, c, h, w);
+    /* Squish to --image-size: cropping would cut away channels or time. */
+    spec->resize = o->image_size > 0 ? SG_RESIZE_SQUISH : SG_RESIZE_NONE;
     /* Sensor images: only small shifts, never flips (time has a direction). */
     if (o->augment == 1)
         spec->max_translate = 0.1;
