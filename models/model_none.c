@@ -153,6 +153,15 @@ int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, in
     return no_torch();
 }
 
+int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                               int w, const float *target, const float *weight, int k,
+                               double *loss)
+{
+    (void)m, (void)o, (void)x, (void)n, (void)c, (void)h, (void)w, (void)target, (void)weight;
+    (void)k, (void)loss;
+    return no_torch();
+}
+
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits)
 {

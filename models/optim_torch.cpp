@@ -346,6 +346,42 @@ int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, in
         return 0;)
 }
 
+int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                               int w, const float *target, const float *weight, int k,
+                               double *loss)
+{
+    if (!m || !o || !x || !target || !weight || !loss || o->model != m || n < 1 || k < 1)
+        return sg_fail(SG_E_INVALID, "sg_model_train_step_masked: NULL argument, optimizer of "
+                                     "another model or an empty batch");
+    SG_TORCH_TRY(
+        if (o->model->cuda_graphs)
+            o->graph_stats.eager++;
+        torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
+        torch::Tensor t = torch::from_blob(const_cast<float *>(target), {n, k}, torch::kFloat32)
+                              .to(m->device, /*non_blocking=*/false, /*copy=*/true);
+        torch::Tensor wt = torch::from_blob(const_cast<float *>(weight), {n, k}, torch::kFloat32)
+                               .to(m->device, /*non_blocking=*/false, /*copy=*/true);
+        drop_grads(m);
+        torch::Tensor out;
+        {
+            sg_autocast ac(m);
+            out = m->net->forward(in);
+        }
+        if (out.size(1) != k)
+            return sg_fail(SG_E_SHAPE, "masked targets have %d values, the model %lld outputs", k,
+                           (long long)out.size(1));
+        /* in fp32 even under autocast; an all-zero weight scores nothing */
+        torch::Tensor d = out.to(torch::kFloat32) - t;
+        torch::Tensor l = (wt * d * d).sum() / wt.sum().clamp_min(1.0);
+        *loss = l.item<double>();
+        if (!std::isfinite(*loss))
+            return sg_fail(SG_E_NUMERIC, "reconstruction loss is %g (diverged; lower the learning "
+                                         "rate)", *loss);
+        backward_and_step(m, o, l);
+        drop_grads(m);
+        return 0;)
+}
+
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits)
 {

@@ -192,6 +192,15 @@ int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, in
                                     int h, int w, double temperature, double *loss,
                                     double *top1);
 
+/* One masked-reconstruction step (pretrain --objective masked): x holds n
+ * inputs with parts hidden, target (n, k) what the hidden parts held and
+ * weight (n, k) 1 where an output is scored, 0 where it is not; the
+ * model's k outputs (its fc as a linear decoder) are fitted by the
+ * squared error averaged over the scored outputs.  Writes that mean. */
+int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                               int w, const float *target, const float *weight, int k,
+                               double *loss);
+
 /* Forward + cross-entropy without gradients (validation loss). */
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits);

@@ -7,6 +7,9 @@
  * -log(exp(s_ij / t) / sum_{k != i} exp(s_ik / t)), must equal the
  * step's loss, and so must the fraction of rows whose nearest other row
  * is their pair.
+ * The masked task: spans, targets and weights checked by hand on a
+ * small image, and the masked step's loss against the squared error
+ * recomputed from an identically initialised model's outputs.
  * Through the binary: a --cv loso pretraining never reads the held-out
  * subject (DSA: subject 3's files are garbage, which fails any command
  * that reads them; folds over subjects 1 and 2 succeed); each file
@@ -21,6 +24,7 @@
 #include "models/sg_model.h"
 #include "models/weights.h"
 #include "src/base/sg_error.h"
+#include "src/train/pretrain_mask.h"
 
 #include <math.h>
 
@@ -111,6 +115,90 @@ static void test_contrastive_loss_matches_reference(void **state)
                      SG_E_INVALID);
     assert_int_equal(sg_model_train_step_contrastive(b, o, x, N, C, H, W, 0.0, &unused, NULL),
                      SG_E_INVALID);
+    sg_optim_free(o);
+    sg_model_free(a);
+    sg_model_free(b);
+}
+
+/* 2 channels x 1 row x 10 columns: the 8 spans of 10 columns start at
+ * 0 1 2 3 5 6 7 8 (b * 10 / 8), so spans 3 and 7 hold two columns. */
+static void test_mask_spans_by_hand(void **state)
+{
+    (void)state;
+    enum { MC = 2, MH = 1, MW = 10, K = MC * MH * PRETRAIN_MASK_BLOCKS };
+    assert_int_equal(pretrain_mask_outputs(MC, MH), K);
+    float x[2 * MC * MH * MW], xm[2 * MC * MH * MW], target[2 * K], weight[2 * K];
+    for (int i = 0; i < 2 * MC * MH * MW; i++)
+        x[i] = (float)(i + 1);
+    sg_rng r;
+    sg_rng_seed(&r, 7);
+    pretrain_mask_batch(x, 2, MC, MH, MW, &r, xm, target, weight);
+    static const int start[PRETRAIN_MASK_BLOCKS + 1] = {0, 1, 2, 3, 5, 6, 7, 8, 10};
+    for (int img = 0; img < 2; img++) {
+        int hidden = 0;
+        for (int b = 0; b < PRETRAIN_MASK_BLOCKS; b++) {
+            /* one choice per image: both channels hide the same spans */
+            float w0 = weight[img * K + b], w1 = weight[img * K + PRETRAIN_MASK_BLOCKS + b];
+            assert_true(w0 == w1 && (w0 == 0.0f || w0 == 1.0f));
+            hidden += w0 == 1.0f;
+            for (int ch = 0; ch < MC; ch++) {
+                const float *row = x + (img * MC + ch) * MW;
+                const float *mrow = xm + (img * MC + ch) * MW;
+                double sum = 0;
+                for (int col = start[b]; col < start[b + 1]; col++) {
+                    sum += row[col];
+                    assert_true(mrow[col] == (w0 == 1.0f ? 0.0f : row[col]));
+                }
+                float want = (float)(sum / (start[b + 1] - start[b]));
+                assert_true(target[img * K + ch * PRETRAIN_MASK_BLOCKS + b] == want);
+            }
+        }
+        assert_int_equal(hidden, PRETRAIN_MASK_HIDDEN);
+    }
+}
+
+static void test_masked_loss_matches_reference(void **state)
+{
+    (void)state;
+    SG_REQUIRE_TORCH();
+    enum { K = C * H * PRETRAIN_MASK_BLOCKS };
+    static float x[N * C * H * W], xm[N * C * H * W], target[N * K], weight[N * K], out[N * K];
+    uint64_t seed = 99;
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)((seed >> 40) & 0xffff) / 65535.0f - 0.5f;
+    }
+    sg_rng r;
+    sg_rng_seed(&r, 3);
+    pretrain_mask_batch(x, N, C, H, W, &r, xm, target, weight);
+    sg_model_spec spec = {.arch = SG_ARCH_RESNET18, .in_channels = C, .n_classes = K,
+                          .device = "cpu", .n_threads = 1};
+    sg_model *a = NULL, *b = NULL;
+    assert_int_equal(sg_torch_seed(5), 0);
+    assert_int_equal(sg_model_create(&a, &spec), 0);
+    assert_int_equal(sg_torch_seed(5), 0);
+    assert_int_equal(sg_model_create(&b, &spec), 0);
+    assert_int_equal(sg_model_set_train(a, 1), 0);
+    assert_int_equal(sg_model_set_train(b, 1), 0);
+    assert_int_equal(sg_model_forward(a, xm, N, C, H, W, out), 0);
+    double sum = 0, scored = 0;
+    for (int i = 0; i < N * K; i++) {
+        double d = (double)out[i] - target[i];
+        sum += weight[i] * d * d;
+        scored += weight[i];
+    }
+    /* half the spans of every image are scored */
+    assert_true(scored == (double)N * C * H * PRETRAIN_MASK_HIDDEN);
+    sg_optim_spec os = {.kind = SG_OPTIM_SGD, .lr = 0.0, .momentum = 0.0};
+    sg_optim *o = NULL;
+    assert_int_equal(sg_optim_create(&o, b, &os), 0);
+    double loss = 0;
+    assert_int_equal(sg_model_train_step_masked(b, o, xm, N, C, H, W, target, weight, K, &loss),
+                     0);
+    print_message("masked loss %.7f (reference %.7f)\n", loss, sum / scored);
+    assert_true(fabs(loss - sum / scored) < 1e-4 * fmax(1.0, sum / scored));
+    assert_int_equal(sg_model_train_step_masked(b, o, xm, N, C, H, W, target, weight, K - 1, &loss),
+                     SG_E_SHAPE);
     sg_optim_free(o);
     sg_model_free(a);
     sg_model_free(b);
@@ -302,6 +390,39 @@ static void test_series_source_and_bad_input(void **state)
     assert_non_null(text);
     SG_ASSERT_CONTAINS(text, "\"objective\": \"simclr\"");
     free(text);
+    /* the masked objective needs no second view, so no augmentation;
+     * its files say which objective wrote them, and train takes them */
+    snprintf(out, sizeof out, "%s/ts_masked", f->tmp);
+    st = sg_test_run(&log, NULL,
+                     "pretrain '%s' --objective masked --no-augment --epochs 1 -j 1 --threads 1 "
+                     "-q --out '%s'",
+                     ts, out);
+    SG_ASSERT_EXIT(st, 0, log);
+    SG_ASSERT_CONTAINS(log, "half of each one's time hidden");
+    SG_ASSERT_CONTAINS(log, "final reconstruction loss");
+    free(log);
+    snprintf(json, sizeof json, "%s/pretrain.json", out);
+    text = sg_test_slurp(json);
+    assert_non_null(text);
+    SG_ASSERT_CONTAINS(text, "\"objective\": \"masked\"");
+    free(text);
+    char weights[4300], run[4300];
+    snprintf(weights, sizeof weights, "%s/weights.safetensors", out);
+    sg_st_file stf;
+    assert_int_equal(sg_st_open(&stf, weights), 0);
+    assert_string_equal(sg_st_meta(&stf, "sensorgram.pretrain"), "masked");
+    sg_st_close(&stf);
+    snprintf(run, sizeof run, "%s/ts_masked_run", f->tmp);
+    st = sg_test_run(&log, NULL,
+                     "train '%s' --pretrained '%s' --train-steps 2 -j 1 --threads 1 -q --out '%s'",
+                     ts, out, run);
+    SG_ASSERT_EXIT(st, 0, log);
+    free(log);
+    st = sg_test_run(&log, NULL, "pretrain '%s' --objective jigsaw --epochs 1 -q --out '%s'", ts,
+                     out);
+    SG_ASSERT_EXIT(st, 2, log);
+    SG_ASSERT_CONTAINS(log, "--objective: expected simclr or masked");
+    free(log);
     /* no subjects in a .ts file: --cv loso says what is missing */
     snprintf(out, sizeof out, "%s/ts_loso", f->tmp);
     st = sg_test_run(&log, NULL, "pretrain '%s' --cv loso --epochs 1 -q --out '%s'", ts, out);
@@ -324,6 +445,8 @@ int main(void)
     sg_test_device_setup();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contrastive_loss_matches_reference),
+        cmocka_unit_test(test_mask_spans_by_hand),
+        cmocka_unit_test(test_masked_loss_matches_reference),
         cmocka_unit_test(test_stem_from_other_channel_counts),
         cmocka_unit_test(test_loso_never_reads_held_out),
         cmocka_unit_test(test_series_source_and_bad_input),

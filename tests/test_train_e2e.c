@@ -361,6 +361,37 @@ static void assert_run_config(const char *run, const char *sensors, const char *
     json_decref(config);
 }
 
+/* --sensors acc alone: the accelerometer recipe's two members, the
+ * stack with the units' norm rows (4 rows for the torso: x, y, z,
+ * |acc|) and the plain stack at 5 epochs. */
+static void assert_accelerometer_recipe(const char *run, const char *const *dataset_axis)
+{
+    char member[4400];
+    snprintf(member, sizeof member, "%s/member_0", run);
+    assert_run_config(member, "acc", "resnet18", 3, 2, dataset_axis, NULL);
+    json_t *config = load_config(member);
+    json_t *enc = json_object_get(config, "encoder");
+    assert_string_equal(json_string_value(json_object_get(enc, "magnitude")), "add");
+    assert_int_equal(json_integer_value(json_object_get(enc, "segment_channels")), 4);
+    json_decref(config);
+    snprintf(member, sizeof member, "%s/member_1", run);
+    assert_run_config(member, "acc", "resnet18", 5, 2, dataset_axis, NULL);
+    config = load_config(member);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "encoder"),
+                                                        "segment_channels")),
+                     3);
+    json_decref(config);
+    config = load_config(run);
+    json_t *members = json_object_get(config, "ensemble");
+    assert_int_equal(json_array_size(members), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(members, 0), "options")),
+        "--magnitude add");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(members, 1), "options")), "--epochs 5");
+    json_decref(config);
+}
+
 /* Left open, train's sensor options are docs/accuracy.md's measured subject-wise
  * recipe: an ensemble of four members (job_ensemble.h), the first the
  * best single model (acc and gyro, the gray+gray:scope=axis stack,
@@ -380,19 +411,26 @@ static void test_sensor_defaults(void **state)
     char run[4300], member[4400], *out = NULL;
     static const char *const variants[] = {"", "--single",
                                            "--sensors acc --encoder gray --arch resnet34 "
-                                           "--epochs 1"};
-    for (int v = 0; v < 3; v++) {
+                                           "--epochs 1",
+                                           "--sensors acc"};
+    for (int v = 0; v < 4; v++) {
         snprintf(run, sizeof run, "%s/defaults%d", e->tmp, v);
         int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people,
                              common, variants[v], run);
         SG_ASSERT_EXIT(rc, 0, out);
         if (v == 0)
             SG_ASSERT_CONTAINS(out, "ensemble of 4 members");
+        else if (v == 3)
+            SG_ASSERT_CONTAINS(out, "ensemble of 2 members");
         else
             assert_null(strstr(out, "ensemble"));
         free(out);
         if (v == 2) {
             assert_run_config(run, "acc", "resnet34", 1, 1, NULL, NULL);
+            continue;
+        }
+        if (v == 3) {
+            assert_accelerometer_recipe(run, dataset_axis);
             continue;
         }
         /* the single default: dataset-scaled rows, then the same rows

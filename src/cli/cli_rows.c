@@ -416,6 +416,9 @@ const cli_opt cli_opts[] = {
      "125 (45 x 364: 8)"},
     {"epochs", .cmds = PRE, .type = CLI_INT, .at = {J(epochs)}, .lo = 1, .hi = 100000, .def = "20",
      .help = "passes over the unlabelled segments"},
+    {"objective", .cmds = PRE, .type = CLI_CHOICE, .at = {J(pretrain_objective)},
+     .choices = CH("simclr", "masked"), .def = "simclr", .help = "simclr: find each segment's "
+     "other augmented view among the batch; masked: give the means of hidden time spans"},
     {"train-steps", .cmds = TRN | PRE, .type = CLI_INT, .at = {J(train_steps)}, .hi = 10000000,
      .def_text = "off", .help = "train for at least N optimizer steps: epochs = N / steps per "
      "epoch, and no fewer than --epochs"},
@@ -487,8 +490,8 @@ const cli_opt cli_opts[] = {
     {"member", .cmds = TRN, .type = CLI_CUSTOM, .parse = parse_member, .value = "OPTS",
      .flags = CLI_F_SHARED, .help = "train an ensemble: one member per --member, each the other "
      "options plus OPTS (e.g. --member '' --member '--encoder gasf'), in RUN_DIR/member_N/; "
-     "RUN_DIR gets their mean probabilities (--dataset dsa with --sensors, --encoder, --scope, "
-     "--layout and --magnitude left open: the default below)"},
+     "RUN_DIR gets their mean probabilities (--dataset dsa with --encoder, --scope, --layout "
+     "and --magnitude left open, and --sensors too or given as acc: the defaults below)"},
     {"single", .cmds = TRN, .type = CLI_FLAG, .at = {J(single)}, .flags = CLI_F_SHARED,
      .help = "one model: the default ensemble's first member alone (--dataset dsa; .ts/numpy "
      "of 128 samples or more: the gray one)"},

@@ -92,6 +92,7 @@ typedef struct job_opts {
     int train_steps;            /* --train-steps N: epochs from N optimizer steps; 0 off */
     double wd;
     sg_optim_kind opt;
+    int pretrain_objective;     /* pretrain: PRETRAIN_SIMCLR or PRETRAIN_MASKED */
     double label_smoothing;
     int bn_recal;               /* batches for BatchNorm recalibration; 0 off */
     int freeze_epochs;          /* -1: 1 with pretrained weights, else 0 */

@@ -13,6 +13,7 @@
 #include "src/train/job_aug.h"
 #include "src/train/job_budget.h"
 #include "src/train/job_setup.h"
+#include "src/train/pretrain_mask.h"
 #include "src/train/run_dir.h"
 #include "src/train/schedule.h"
 
@@ -30,6 +31,24 @@
 #define VIEW_B_SEED 0x9e3779b97f4a7c15ull
 /* NT-Xent's temperature (SimCLR's CIFAR setting; TS-TCC uses 0.2). */
 #define PRETRAIN_TEMPERATURE 0.2
+
+static const char *objective_name(const job_opts *o)
+{
+    return o->pretrain_objective == PRETRAIN_MASKED ? "masked" : "simclr";
+}
+
+/* Grows *buf to hold need floats. */
+static int reserve(float **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return SG_OK;
+    float *p = realloc(*buf, need * sizeof *p);
+    if (!p)
+        return sg_fail(SG_E_NOMEM, "out of memory for a pretraining batch");
+    *buf = p;
+    *cap = need;
+    return SG_OK;
+}
 
 /* A file pretrain writes into its folder. */
 static int pretrain_file(const char *name)
@@ -137,25 +156,66 @@ typedef struct fold_out {
     double loss, top1, seconds;
 } fold_out;
 
-/* One epoch over idx in the order of (seed, epoch): both views of the
- * same segments, batch by batch. */
+/* The steps' buffers, kept across batches and epochs. */
+typedef struct step_bufs {
+    float *x;      /* simclr: both views; masked: the masked images */
+    float *target; /* masked: span means, then weights */
+    size_t x_cap, target_cap;
+} step_bufs;
+
+/* One step of the objective on batch a (and its other view b for simclr). */
+static int objective_step(sg_model *m, sg_optim *opt, const job_opts *o, const sg_batch *a,
+                          const sg_batch *b, sg_rng *mask_rng, step_bufs *buf, double *loss,
+                          double *top1)
+{
+    size_t one = (size_t)a->n * (size_t)a->c * (size_t)a->h * (size_t)a->w;
+    if (o->pretrain_objective == PRETRAIN_MASKED) {
+        size_t k = (size_t)pretrain_mask_outputs(a->c, a->h);
+        int rc = reserve(&buf->x, &buf->x_cap, one);
+        if (rc == SG_OK)
+            rc = reserve(&buf->target, &buf->target_cap, 2 * (size_t)a->n * k);
+        if (rc)
+            return rc;
+        float *weight = buf->target + (size_t)a->n * k;
+        pretrain_mask_batch(a->x, a->n, a->c, a->h, a->w, mask_rng, buf->x, buf->target,
+                            weight);
+        *top1 = 0;
+        return sg_model_train_step_masked(m, opt, buf->x, a->n, a->c, a->h, a->w, buf->target,
+                                          weight, (int)k, loss);
+    }
+    if (b->n != a->n || b->c != a->c || b->h != a->h || b->w != a->w)
+        return sg_fail(SG_E_SHAPE, "the two views of a batch differ in shape");
+    int rc = reserve(&buf->x, &buf->x_cap, 2 * one);
+    if (rc)
+        return rc;
+    memcpy(buf->x, a->x, one * sizeof *buf->x);
+    memcpy(buf->x + one, b->x, one * sizeof *buf->x);
+    return sg_model_train_step_contrastive(m, opt, buf->x, a->n, a->c, a->h, a->w,
+                                           PRETRAIN_TEMPERATURE, loss, top1);
+}
+
+/* One epoch over idx in the order of (seed, epoch): batch by batch, both
+ * views of the same segments (simclr) or one view and its hidden spans
+ * (masked). */
 static int run_epoch(sg_model *m, sg_optim *opt, job_data *d, const sg_transform_spec *spec,
                      const size_t *idx, size_t n, int bs, const job_opts *o, int epoch,
-                     const sg_onecycle *sched, long *step, float **pair, size_t *pair_cap,
-                     double *loss_sum, double *top1_sum, int *n_steps)
+                     const sg_onecycle *sched, long *step, step_bufs *buf, double *loss_sum,
+                     double *top1_sum, int *n_steps)
 {
+    int two_views = o->pretrain_objective == PRETRAIN_SIMCLR;
     size_t *order = malloc(n * sizeof *order);
     if (!order)
         return sg_fail(SG_E_NOMEM, "out of memory");
     memcpy(order, idx, n * sizeof *order);
-    sg_rng r;
+    sg_rng r, mask_rng;
     sg_rng_seed(&r, sg_rng_derive(o->seed, 0x50524554ull, (uint64_t)epoch));
     sg_rng_shuffle(&r, order, n);
+    sg_rng_seed(&mask_rng, sg_rng_derive(o->seed, 0x4d41534bull, (uint64_t)epoch));
     sg_sample_source view = sample_source_loader_view(&d->src);
     sg_loader *la = NULL, *lb = NULL;
     sg_loader_opts lo = {
         .batch_size = (size_t)bs,
-        .drop_last = 1, /* equal, full batches of pairs */
+        .drop_last = 1, /* equal, full batches (of pairs) */
         .shuffle = 0,
         .seed = o->seed,
         .train = 1,
@@ -166,46 +226,29 @@ static int run_epoch(sg_model *m, sg_optim *opt, job_data *d, const sg_transform
     };
     int rc = sg_loader_create(&la, &view, spec, &lo);
     lo.seed = o->seed ^ VIEW_B_SEED;
-    if (rc == SG_OK)
+    if (rc == SG_OK && two_views)
         rc = sg_loader_create(&lb, &view, spec, &lo);
     if (rc == SG_OK)
         rc = sg_loader_start_epoch(la, epoch);
-    if (rc == SG_OK)
+    if (rc == SG_OK && two_views)
         rc = sg_loader_start_epoch(lb, epoch);
     while (rc == SG_OK) {
-        sg_batch *a, *b;
+        sg_batch *a, *b = NULL;
         int got = sg_loader_next(la, &a);
         if (got <= 0) {
             rc = got;
             break;
         }
-        if ((got = sg_loader_next(lb, &b)) <= 0) {
+        if (two_views && (got = sg_loader_next(lb, &b)) <= 0) {
             rc = got < 0 ? got : sg_fail(SG_E_INVALID, "the two views' loaders disagree");
             break;
         }
-        size_t one = (size_t)a->n * (size_t)a->c * (size_t)a->h * (size_t)a->w;
-        if (b->n != a->n || b->c != a->c || b->h != a->h || b->w != a->w) {
-            rc = sg_fail(SG_E_SHAPE, "the two views of a batch differ in shape");
-            break;
-        }
-        if (2 * one > *pair_cap) {
-            float *p = realloc(*pair, 2 * one * sizeof *p);
-            if (!p) {
-                rc = sg_fail(SG_E_NOMEM, "out of memory for a batch of pairs");
-                break;
-            }
-            *pair = p;
-            *pair_cap = 2 * one;
-        }
-        memcpy(*pair, a->x, one * sizeof **pair);
-        memcpy(*pair + one, b->x, one * sizeof **pair);
         double lr = sg_onecycle_lr(sched, *step), mom = sg_onecycle_momentum(sched, *step);
         for (int s = 0; rc == SG_OK && s < SG_STAGE_COUNT; s++)
             rc = sg_optim_set_stage(opt, (sg_stage)s, lr, mom);
         double loss = 0, top1 = 0;
         if (rc == SG_OK)
-            rc = sg_model_train_step_contrastive(m, opt, *pair, a->n, a->c, a->h, a->w,
-                                                 PRETRAIN_TEMPERATURE, &loss, &top1);
+            rc = objective_step(m, opt, o, a, b, &mask_rng, buf, &loss, &top1);
         if (rc == SG_OK) {
             *loss_sum += loss;
             *top1_sum += top1;
@@ -249,9 +292,17 @@ static int pretrain_fold(const job_opts *o, job_data *d, const size_t *idx, size
      * (job_normalization): the weights then see the same inputs. */
     if (rc == SG_OK)
         rc = job_normalization(&spec, d, idx, n, 1, o);
+    int masked = o->pretrain_objective == PRETRAIN_MASKED;
+    if (rc == SG_OK && masked && spec.width < PRETRAIN_MASK_BLOCKS)
+        rc = sg_fail(SG_E_INVALID,
+                     "--objective masked hides %d of %d time spans; a %d-column image has too "
+                     "few",
+                     PRETRAIN_MASK_HIDDEN, PRETRAIN_MASK_BLOCKS, spec.width);
+    /* the fc is simclr's projection head or the masked task's decoder */
+    int outputs = masked ? pretrain_mask_outputs(spec.channels, spec.height) : SG_PRETRAIN_PROJ_DIM;
     sg_model *m = NULL;
     if (rc == SG_OK)
-        rc = job_model_create(&m, o, &spec, SG_PRETRAIN_PROJ_DIM, "", o->seed, "pretrain", 0);
+        rc = job_model_create(&m, o, &spec, outputs, "", o->seed, "pretrain", 0);
     if (rc == SG_OK)
         rc = sg_model_set_train(m, 1);
     sg_optim_spec os = {
@@ -278,31 +329,39 @@ static int pretrain_fold(const job_opts *o, job_data *d, const size_t *idx, size
     if (rc == SG_OK)
         fprintf(stderr,
                 "sensorgram pretrain: %s: %zu segments%s%s, %dx%dx%d input, %s, %d epochs of %zu "
-                "steps, batches of %d pairs\n",
+                "steps, batches of %d %s\n",
                 fo->file, n, fo->subjects[0] ? " of subjects " : "", fo->subjects, spec.channels,
-                spec.height, spec.width, sg_arch_name(o->arch), epochs, steps_per_epoch, bs);
+                spec.height, spec.width, sg_arch_name(o->arch), epochs, steps_per_epoch, bs,
+                masked ? "segments, half of each one's time hidden" : "pairs");
     double t0 = sg_now_seconds();
     long step = 0;
-    float *pair = NULL;
-    size_t pair_cap = 0;
+    step_bufs buf = {0};
     for (int e = 0; rc == SG_OK && e < epochs; e++) {
         double loss = 0, top1 = 0;
         int k = 0;
-        rc = run_epoch(m, opt, d, &spec, idx, n, bs, o, e, &sched, &step, &pair, &pair_cap, &loss,
-                       &top1, &k);
+        rc = run_epoch(m, opt, d, &spec, idx, n, bs, o, e, &sched, &step, &buf, &loss, &top1, &k);
         if (rc == SG_OK && k > 0) {
             fo->loss = loss / k;
             fo->top1 = top1 / k;
-            fprintf(stderr,
-                    "sensorgram pretrain: epoch %d/%d  contrastive loss %.4f  pair found %.1f%%  "
-                    "(%.0f s)\n",
-                    e + 1, epochs, fo->loss, 100.0 * fo->top1, sg_now_seconds() - t0);
-            if (metrics)
+            if (masked)
+                fprintf(stderr,
+                        "sensorgram pretrain: epoch %d/%d  reconstruction loss %.4f  (%.0f s)\n",
+                        e + 1, epochs, fo->loss, sg_now_seconds() - t0);
+            else
+                fprintf(stderr,
+                        "sensorgram pretrain: epoch %d/%d  contrastive loss %.4f  pair found "
+                        "%.1f%%  (%.0f s)\n",
+                        e + 1, epochs, fo->loss, 100.0 * fo->top1, sg_now_seconds() - t0);
+            if (metrics && masked)
+                fprintf(metrics, "%d,%d,%.6f,,%.2f\n", fo->held_out, e + 1, fo->loss,
+                        sg_now_seconds() - t0);
+            else if (metrics)
                 fprintf(metrics, "%d,%d,%.6f,%.6f,%.2f\n", fo->held_out, e + 1, fo->loss, fo->top1,
                         sg_now_seconds() - t0);
         }
     }
-    free(pair);
+    free(buf.x);
+    free(buf.target);
     fo->steps = (int)step;
     fo->seconds = sg_now_seconds() - t0;
     char n_text[32], held[32];
@@ -310,7 +369,7 @@ static int pretrain_fold(const job_opts *o, job_data *d, const size_t *idx, size
     snprintf(held, sizeof held, "%d", fo->held_out);
     const char *keys[] = {"sensorgram.pretrain", SG_PRETRAIN_META_SUBJECTS,
                           "sensorgram.held_out", "sensorgram.segments", "sensorgram.data"};
-    const char *values[] = {"simclr", fo->subjects, fo->held_out >= 0 ? held : "",
+    const char *values[] = {objective_name(o), fo->subjects, fo->held_out >= 0 ? held : "",
                             n_text, o->args[0]};
     if (rc == SG_OK)
         rc = sg_weights_save(m, path, keys, values, sizeof keys / sizeof keys[0]);
@@ -337,7 +396,7 @@ static int write_json(const char *dir, const job_opts *o, const fold_out *folds,
     for (int i = 0; args && i < o->argc; i++)
         json_array_append_new(args, json_string(o->argv[i]));
     json_t *j = json_pack("{s:s, s:o, s:s, s:s?, s:s, s:s, s:f, s:i, s:f, s:f, s:s, s:o}",
-                          "objective", "simclr", "argv", args ? args : json_null(), "data",
+                          "objective", objective_name(o), "argv", args ? args : json_null(), "data",
                           o->args[0], "dataset", o->dataset, "cv",
                           o->cv == JOB_CV_LOSO ? "loso" : "none", "arch", sg_arch_name(o->arch),
                           "temperature", PRETRAIN_TEMPERATURE, "projection", SG_PRETRAIN_PROJ_DIM,
@@ -393,7 +452,7 @@ static int load_fold(job_data *d, const job_opts *o, unsigned dsa_subjects)
     }
     if (rc == SG_OK && (rc = job_aug_install(d, o)) != SG_OK)
         job_data_free(d);
-    if (rc == SG_OK && !d->src.aug_on) {
+    if (rc == SG_OK && o->pretrain_objective == PRETRAIN_SIMCLR && !d->src.aug_on) {
         job_data_free(d);
         rc = sg_fail(SG_E_INVALID, "contrastive pretraining needs series augmentation (two "
                                    "views of a segment): drop --no-augment or set an --aug-*");
@@ -515,11 +574,16 @@ int job_pretrain(const job_opts *o)
         remove_outputs(o->out_dir, made);
         return rc;
     }
-    for (int f = 0; f < n_folds; f++)
-        printf("%s/%s: %zu segments%s%s, final contrastive loss %.4f, pair found %.1f%%, "
-               "%.0f s\n",
-               o->out_dir, folds[f].file, folds[f].n, folds[f].subjects[0] ? " of subjects " : "",
-               folds[f].subjects, folds[f].loss, 100.0 * folds[f].top1, folds[f].seconds);
+    for (int f = 0; f < n_folds; f++) {
+        char found[64] = "";
+        if (o->pretrain_objective == PRETRAIN_SIMCLR)
+            snprintf(found, sizeof found, ", pair found %.1f%%", 100.0 * folds[f].top1);
+        printf("%s/%s: %zu segments%s%s, final %s loss %.4f%s, %.0f s\n", o->out_dir,
+               folds[f].file, folds[f].n, folds[f].subjects[0] ? " of subjects " : "",
+               folds[f].subjects,
+               o->pretrain_objective == PRETRAIN_MASKED ? "reconstruction" : "contrastive",
+               folds[f].loss, found, folds[f].seconds);
+    }
     return SG_OK;
 }
 

@@ -2,13 +2,14 @@
  * pretraining of a ResNet on unlabelled sensor recordings, for
  * `train --pretrained DIR`.
  *
- * The objective is SimCLR's (Chen et al. 2020; TS-TCC's contrastive
+ * The default objective is SimCLR's (Chen et al. 2020; TS-TCC's contrastive
  * part for sensor data): two series augmentations of one segment
  * (rotations per body unit, scaling, shifts, crops, warps, jitter: the
  * --aug-* options, applied to the raw series before encoding) are a
  * positive pair, every other segment of the batch a negative; the
  * network's fc is the linear projection head, NT-Xent the loss.  Labels
- * are never read into the loss.  Every sensor source works (--dataset
+ * are never read into the loss.  --objective masked instead hides time
+ * spans of one view and fits their means (pretrain_mask.h).  Every sensor source works (--dataset
  * dsa, .ts, numpy, CSV), encoded with the --encoder stack the data will
  * be trained with.
  *
@@ -38,6 +39,9 @@
 #define SG_PRETRAIN_METRICS "pretrain_metrics.csv"
 /* The metadata key listing the subjects a file was pretrained on. */
 #define SG_PRETRAIN_META_SUBJECTS "sensorgram.subjects"
+
+/* --objective: job_opts.pretrain_objective (the CLI's choice order). */
+enum { PRETRAIN_SIMCLR, PRETRAIN_MASKED };
 
 /* The projection's size (the fc's outputs during pretraining). */
 #define SG_PRETRAIN_PROJ_DIM 128
