@@ -405,6 +405,7 @@ static void test_series_source_and_bad_input(void **state)
     text = sg_test_slurp(json);
     assert_non_null(text);
     SG_ASSERT_CONTAINS(text, "\"objective\": \"masked\"");
+    SG_ASSERT_CONTAINS(text, "\"hidden\": 4");
     free(text);
     char weights[4300], run[4300];
     snprintf(weights, sizeof weights, "%s/weights.safetensors", out);

@@ -395,13 +395,18 @@ static int write_json(const char *dir, const job_opts *o, const fold_out *folds,
     json_t *args = json_array();
     for (int i = 0; args && i < o->argc; i++)
         json_array_append_new(args, json_string(o->argv[i]));
-    json_t *j = json_pack("{s:s, s:o, s:s, s:s?, s:s, s:s, s:f, s:i, s:f, s:f, s:s, s:o}",
+    /* what the objective's head was */
+    json_t *head = o->pretrain_objective == PRETRAIN_MASKED
+                       ? json_pack("{s:i, s:i}", "spans", PRETRAIN_MASK_BLOCKS, "hidden",
+                                   PRETRAIN_MASK_HIDDEN)
+                       : json_pack("{s:f, s:i}", "temperature", PRETRAIN_TEMPERATURE,
+                                   "projection", SG_PRETRAIN_PROJ_DIM);
+    json_t *j = json_pack("{s:s, s:o, s:s, s:s?, s:s, s:s, s:o, s:f, s:f, s:s, s:o}",
                           "objective", objective_name(o), "argv", args ? args : json_null(), "data",
                           o->args[0], "dataset", o->dataset, "cv",
                           o->cv == JOB_CV_LOSO ? "loso" : "none", "arch", sg_arch_name(o->arch),
-                          "temperature", PRETRAIN_TEMPERATURE, "projection", SG_PRETRAIN_PROJ_DIM,
-                          "lr", o->lr, "wd", o->wd, "normalization", "imagenet", "folds",
-                          arr ? arr : json_null());
+                          objective_name(o), head ? head : json_null(), "lr", o->lr, "wd", o->wd,
+                          "normalization", "imagenet", "folds", arr ? arr : json_null());
     if (!j)
         return sg_fail(SG_E_NOMEM, "cannot build %s", SG_PRETRAIN_JSON);
     char path[4096];
