@@ -363,7 +363,8 @@ static void assert_run_config(const char *run, const char *sensors, const char *
 
 /* --sensors acc alone: the accelerometer recipe's two members, the
  * stack with the units' norm rows (4 rows for the torso: x, y, z,
- * |acc|) and the plain stack at 5 epochs. */
+ * |acc|) and the plain stack at 5 epochs; --single trains the plain
+ * stack at 3 epochs, as --sensors acc did before the recipe. */
 static void assert_accelerometer_recipe(const char *run, const char *const *dataset_axis)
 {
     char member[4400];
@@ -412,8 +413,8 @@ static void test_sensor_defaults(void **state)
     static const char *const variants[] = {"", "--single",
                                            "--sensors acc --encoder gray --arch resnet34 "
                                            "--epochs 1",
-                                           "--sensors acc"};
-    for (int v = 0; v < 4; v++) {
+                                           "--sensors acc", "--sensors acc --single"};
+    for (int v = 0; v < 5; v++) {
         snprintf(run, sizeof run, "%s/defaults%d", e->tmp, v);
         int rc = sg_test_run(&out, NULL, "train --dataset dsa '%s' %s %s --out '%s'", e->people,
                              common, variants[v], run);
@@ -426,11 +427,26 @@ static void test_sensor_defaults(void **state)
             assert_null(strstr(out, "ensemble"));
         free(out);
         if (v == 2) {
+            /* the article's setup as typed: no norm rows added */
             assert_run_config(run, "acc", "resnet34", 1, 1, NULL, NULL);
+            json_t *config = load_config(run);
+            assert_string_equal(json_string_value(json_object_get(
+                                    json_object_get(config, "encoder"), "magnitude")),
+                                "off");
+            json_decref(config);
             continue;
         }
         if (v == 3) {
             assert_accelerometer_recipe(run, dataset_axis);
+            continue;
+        }
+        if (v == 4) {
+            assert_run_config(run, "acc", "resnet18", 3, 2, dataset_axis, NULL);
+            json_t *config = load_config(run);
+            assert_string_equal(json_string_value(json_object_get(
+                                    json_object_get(config, "encoder"), "magnitude")),
+                                "off");
+            json_decref(config);
             continue;
         }
         /* the single default: dataset-scaled rows, then the same rows

@@ -125,6 +125,8 @@ static const recipe recipes[] = {
             {"arch", "resnet18", {NULL}},
             {"epochs", "3", {NULL}},
             {"encoder", "gray+gray:scope=axis", {"scope"}},
+            /* --single (and any run that sets one of ACC_ENSEMBLE_UNLESS)
+             * trains the stack alone, as before this recipe */
             {"member", "--magnitude add", ACC_ENSEMBLE_UNLESS},
             {"member", "--epochs 5", ACC_ENSEMBLE_UNLESS},
         },

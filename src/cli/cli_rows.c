@@ -493,8 +493,9 @@ const cli_opt cli_opts[] = {
      "RUN_DIR gets their mean probabilities (--dataset dsa with --encoder, --scope, --layout "
      "and --magnitude left open, and --sensors too or given as acc: the defaults below)"},
     {"single", .cmds = TRN, .type = CLI_FLAG, .at = {J(single)}, .flags = CLI_F_SHARED,
-     .help = "one model: the default ensemble's first member alone (--dataset dsa; .ts/numpy "
-     "of 128 samples or more: the gray one)"},
+     .help = "one model: the default ensemble's first member alone (--dataset dsa; with "
+     "--sensors acc the stack without norm rows; .ts/numpy of 128 samples or more: the gray "
+     "one)"},
     {"features", .cmds = FIT, .type = CLI_LIST, .at = {J(features)}, .value = "A.npy,B.npy",
      .flags = CLI_F_SHARED, .help = "train a linear head on cached features"},
 
