@@ -271,6 +271,27 @@ int sg_model_train_step(sg_model *m, sg_optim *o, const float *x, int n, int c, 
         return 0;)
 }
 
+/* The forward pass of the steps that never replay a CUDA graph (soft,
+ * contrastive, masked): counted as eager, gradients dropped, under
+ * autocast. */
+static torch::Tensor eager_forward(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                                   int w)
+{
+    if (o->model->cuda_graphs)
+        o->graph_stats.eager++;
+    torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
+    drop_grads(m);
+    sg_autocast ac(m);
+    return m->net->forward(in);
+}
+
+/* A host (n, k) float32 matrix copied to the model's device. */
+static torch::Tensor device_matrix(sg_model *m, const float *p, int n, int k)
+{
+    return torch::from_blob(const_cast<float *>(p), {n, k}, torch::kFloat32)
+        .to(m->device, /*non_blocking=*/false, /*copy=*/true);
+}
+
 int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
                              int w, const float *targets, int k, double *loss, float *logits)
 {
@@ -278,17 +299,8 @@ int sg_model_train_step_soft(sg_model *m, sg_optim *o, const float *x, int n, in
         return sg_fail(SG_E_INVALID,
                        "sg_model_train_step_soft: NULL argument or optimizer of another model");
     SG_TORCH_TRY(
-        if (o->model->cuda_graphs)
-            o->graph_stats.eager++;
-        torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
-        torch::Tensor t = torch::from_blob(const_cast<float *>(targets), {n, k}, torch::kFloat32)
-                              .to(m->device, /*non_blocking=*/false, /*copy=*/true);
-        drop_grads(m);
-        torch::Tensor out;
-        {
-            sg_autocast ac(m);
-            out = m->net->forward(in);
-        }
+        torch::Tensor out = eager_forward(m, o, x, n, c, h, w);
+        torch::Tensor t = device_matrix(m, targets, n, k);
         if (out.size(1) != k)
             return sg_fail(SG_E_SHAPE, "soft targets have %d classes, the model %lld", k,
                            (long long)out.size(1));
@@ -312,15 +324,7 @@ int sg_model_train_step_contrastive(sg_model *m, sg_optim *o, const float *x, in
         return sg_fail(SG_E_INVALID, "sg_model_train_step_contrastive: NULL argument, optimizer of "
                                      "another model, fewer than 2 pairs or temperature <= 0");
     SG_TORCH_TRY(
-        if (o->model->cuda_graphs)
-            o->graph_stats.eager++;
-        torch::Tensor in = sg_input_tensor(m, x, 2 * n, c, h, w);
-        drop_grads(m);
-        torch::Tensor out;
-        {
-            sg_autocast ac(m);
-            out = m->net->forward(in);
-        }
+        torch::Tensor out = eager_forward(m, o, x, 2 * n, c, h, w);
         /* NT-Xent (SimCLR): cosine similarities over the 2n projections,
          * each one's own similarity masked out, the other view of the
          * same segment as the class among the 2n - 1 others; in fp32. */
@@ -354,19 +358,8 @@ int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, 
         return sg_fail(SG_E_INVALID, "sg_model_train_step_masked: NULL argument, optimizer of "
                                      "another model or an empty batch");
     SG_TORCH_TRY(
-        if (o->model->cuda_graphs)
-            o->graph_stats.eager++;
-        torch::Tensor in = sg_input_tensor(m, x, n, c, h, w);
-        torch::Tensor t = torch::from_blob(const_cast<float *>(target), {n, k}, torch::kFloat32)
-                              .to(m->device, /*non_blocking=*/false, /*copy=*/true);
-        torch::Tensor wt = torch::from_blob(const_cast<float *>(weight), {n, k}, torch::kFloat32)
-                               .to(m->device, /*non_blocking=*/false, /*copy=*/true);
-        drop_grads(m);
-        torch::Tensor out;
-        {
-            sg_autocast ac(m);
-            out = m->net->forward(in);
-        }
+        torch::Tensor out = eager_forward(m, o, x, n, c, h, w);
+        torch::Tensor t = device_matrix(m, target, n, k), wt = device_matrix(m, weight, n, k);
         if (out.size(1) != k)
             return sg_fail(SG_E_SHAPE, "masked targets have %d values, the model %lld outputs", k,
                            (long long)out.size(1));
