@@ -162,6 +162,13 @@ int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, 
     return no_torch();
 }
 
+int sg_model_train_step_entropy(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                                int w, double *entropy)
+{
+    (void)m, (void)o, (void)x, (void)n, (void)c, (void)h, (void)w, (void)entropy;
+    return no_torch();
+}
+
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits)
 {

@@ -375,6 +375,25 @@ int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, 
         return 0;)
 }
 
+int sg_model_train_step_entropy(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                                int w, double *entropy)
+{
+    if (!m || !o || !x || !entropy || o->model != m || n < 1)
+        return sg_fail(SG_E_INVALID, "sg_model_train_step_entropy: NULL argument, optimizer of "
+                                     "another model or an empty batch");
+    SG_TORCH_TRY(
+        torch::Tensor out = eager_forward(m, o, x, n, c, h, w);
+        /* TENT's loss: the mean Shannon entropy of the predictions, in fp32 */
+        torch::Tensor lp = torch::log_softmax(out.to(torch::kFloat32), 1);
+        torch::Tensor l = -(lp.exp() * lp).sum(1).mean();
+        *entropy = l.item<double>();
+        if (!std::isfinite(*entropy))
+            return sg_fail(SG_E_NUMERIC, "entropy is %g (diverged)", *entropy);
+        backward_and_step(m, o, l);
+        drop_grads(m);
+        return 0;)
+}
+
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits)
 {

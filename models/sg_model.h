@@ -201,6 +201,13 @@ int sg_model_train_step_masked(sg_model *m, sg_optim *o, const float *x, int n, 
                                int w, const float *target, const float *weight, int k,
                                double *loss);
 
+/* One step of test-time entropy minimisation (TENT, Wang et al. 2021):
+ * no labels, the loss is the mean over the n inputs of the entropy
+ * -sum_j p_j log p_j of the model's softmax, in the model's current mode
+ * (freeze what must not move first).  Writes that mean. */
+int sg_model_train_step_entropy(sg_model *m, sg_optim *o, const float *x, int n, int c, int h,
+                                int w, double *entropy);
+
 /* Forward + cross-entropy without gradients (validation loss). */
 int sg_model_eval_loss(sg_model *m, const float *x, int n, int c, int h, int w,
                        const int64_t *labels, double *loss, float *logits);

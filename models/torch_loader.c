@@ -59,7 +59,7 @@
     X(sg_model_train_step_soft) X(sg_wavg_create) X(sg_wavg_free) X(sg_wavg_update)                \
     X(sg_wavg_swap) X(sg_wavg_tensor_get) X(sg_wavg_tensor_set) X(sg_dist_grad_sync_end)         \
     X(sg_dist_sync_bn) X(sg_model_gradcam) X(sg_model_train_step_contrastive)                     \
-    X(sg_model_train_step_masked)
+    X(sg_model_train_step_masked) X(sg_model_train_step_entropy)
 
 typedef struct torch_table {
 #define SG_TORCH_MEMBER(name) __typeof__(name) *name;
@@ -266,6 +266,10 @@ SG_FORWARD(sg_model_train_step_masked,
            (sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
             const float *target, const float *weight, int k, double *loss),
            (m, o, x, n, c, h, w, target, weight, k, loss))
+SG_FORWARD(sg_model_train_step_entropy,
+           (sg_model *m, sg_optim *o, const float *x, int n, int c, int h, int w,
+            double *entropy),
+           (m, o, x, n, c, h, w, entropy))
 SG_FORWARD(sg_model_eval_loss,
            (sg_model *m, const float *x, int n, int c, int h, int w, const int64_t *labels,
             double *loss, float *logits),

@@ -18,7 +18,14 @@
  *   - inputs without subjects are one group (the whole input set), and
  *     fewer than ADAPT_BN_MIN_SAMPLES inputs keep the trained statistics
  *     (predictions byte-identical to plain predict's), each said on
- *     stderr; --adapt-bn with bare --weights is refused.
+ *     stderr; --adapt-bn with bare --weights is refused;
+ *   - --tent N (TENT after AdaBN): through the binary the checkpoint stays
+ *     byte-identical, config.json and stderr say the passes and their
+ *     entropies, the right segments stay right (the same 5%); in memory
+ *     the first pass's entropy is the mean entropy of the adapted model's
+ *     own probabilities (one batch, so before any step), only BatchNorm
+ *     scales and shifts move (not the statistics: the layers normalise in
+ *     eval mode), and adapt_bn_predict puts every tensor back.
  * Why a tolerance: statistics from 240 segments move the inputs of the
  * last layers a little; a segment near the walking/running boundary
  * (probability near 0.5 either way) may flip in either direction.  What
@@ -31,10 +38,13 @@
 
 #include "models/sg_model.h"
 #include "src/train/adapt_bn.h"
+#include "src/train/adapt_tent.h"
 #include "src/train/ckpt_data.h"
+#include "src/train/predict_tta.h"
 #include "src/train/train_ckpt.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <sys/stat.h>
 
 #define ACTIVITIES "a01 a03 a09 a12"
@@ -160,18 +170,25 @@ static void need_run(fx *f)
     f->trained = 1;
 }
 
-/* eval of the run's model on data into tmp/NAME (once); its stdout+stderr
- * into *log when log is not NULL. */
-static void eval_into(fx *f, const char *name, const char *data, int adapt, char **log)
+/* eval of the run's model on data with opts into tmp/NAME; its
+ * stdout+stderr into *log when log is not NULL. */
+static void eval_opts_into(fx *f, const char *name, const char *data, const char *opts,
+                           char **log)
 {
     char *out = NULL;
-    int st = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s/%s' -j 1 --threads 1 -q%s",
-                         f->ckpt, data, f->tmp, name, adapt ? " --adapt-bn" : "");
+    int st = sg_test_run(&out, NULL, "eval '%s' '%s' -o '%s/%s' -j 1 --threads 1 -q %s",
+                         f->ckpt, data, f->tmp, name, opts);
     SG_ASSERT_EXIT(st, 0, out);
     if (log)
         *log = out;
     else
         free(out);
+}
+
+/* eval of the run's model on data into tmp/NAME, plain or --adapt-bn. */
+static void eval_into(fx *f, const char *name, const char *data, int adapt, char **log)
+{
+    eval_opts_into(f, name, data, adapt ? "--adapt-bn" : "", log);
 }
 
 typedef struct rows {
@@ -226,13 +243,82 @@ static char *config_of(const fx *f, const char *name)
     return text;
 }
 
+/* Every tensor of a model, in sg_model_tensor_info order. */
+typedef struct snapshot {
+    int n;
+    float **v;
+    size_t *numel;
+} snapshot;
+
+static void snapshot_take(snapshot *s, const sg_model *m)
+{
+    assert_int_equal(sg_model_tensor_count(m, &s->n), 0);
+    s->v = calloc((size_t)s->n, sizeof *s->v);
+    s->numel = calloc((size_t)s->n, sizeof *s->numel);
+    assert_non_null(s->v);
+    assert_non_null(s->numel);
+    for (int i = 0; i < s->n; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        assert_int_equal(sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int), 0);
+        s->numel[i] = 1;
+        for (int k = 0; k < ndim; k++)
+            s->numel[i] *= (size_t)shape[k];
+        s->v[i] = malloc(s->numel[i] * sizeof **s->v);
+        assert_non_null(s->v[i]);
+        assert_int_equal(sg_model_tensor_get(m, name, s->v[i], s->numel[i]), 0);
+    }
+}
+
+static void snapshot_free(snapshot *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    free(s->numel);
+}
+
+/* path holds the size bytes of before, not one byte different; frees
+ * before. */
+static void assert_same_file(const char *path, char *before, size_t size)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal((size_t)st.st_size, size);
+    char *after = sg_test_slurp(path);
+    assert_non_null(after);
+    assert_int_equal(memcmp(before, after, size), 0);
+    free(before);
+    free(after);
+}
+
+/* The run's model on the CPU and the new wearer's segments, read the
+ * checkpoint's own way. */
+static void load_p3(const fx *f, sg_model **m, train_meta *meta, job_data *d)
+{
+    assert_int_equal(train_ckpt_load(m, meta, f->ckpt, "cpu", -1, SG_PRECISION_FP32, 1), 0);
+    char *inputs[] = {(char *)f->p3};
+    job_opts read = {.workers = 1};
+    assert_int_equal(ckpt_dataset_load(d, meta, inputs, 1, 1, NULL, &read), 0);
+}
+
+/* eval into tmp/NAME unless an earlier test left it there. */
+static void need_eval(fx *f, const char *name, const char *data, int adapt)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", f->tmp, name);
+    if (!sg_test_path_exists(path))
+        eval_into(f, name, data, adapt, NULL);
+}
+
 static void test_weights_untouched(void **state)
 {
     fx *f = *state;
     need_run(f);
     char *before = sg_test_slurp(f->ckpt);
     assert_non_null(before);
-    struct stat st0, st1;
+    struct stat st0;
     assert_int_equal(stat(f->ckpt, &st0), 0);
     char *log = NULL;
     eval_into(f, "p3_adapt", f->p3, 1, &log);
@@ -240,13 +326,7 @@ static void test_weights_untouched(void **state)
     free(log);
     eval_into(f, "p3_plain", f->p3, 0, NULL);
     /* the checkpoint on disk: not one byte different */
-    assert_int_equal(stat(f->ckpt, &st1), 0);
-    assert_int_equal(st0.st_size, st1.st_size);
-    char *after = sg_test_slurp(f->ckpt);
-    assert_non_null(after);
-    assert_int_equal(memcmp(before, after, (size_t)st0.st_size), 0);
-    free(before);
-    free(after);
+    assert_same_file(f->ckpt, before, (size_t)st0.st_size);
     /* the run records which was used */
     char *plain = config_of(f, "p3_plain"), *adapt = config_of(f, "p3_adapt");
     SG_ASSERT_CONTAINS(plain, "\"adapt_bn\": false");
@@ -270,29 +350,11 @@ static void test_weights_untouched(void **state)
     /* In memory: only the BatchNorm buffers move, and come back. */
     sg_model *m = NULL;
     train_meta meta;
-    assert_int_equal(train_ckpt_load(&m, &meta, f->ckpt, "cpu", -1, SG_PRECISION_FP32, 1), 0);
     job_data d;
-    char *inputs[] = {f->p3};
-    job_opts read = {.workers = 1}; /* the checkpoint's own way of reading */
-    assert_int_equal(ckpt_dataset_load(&d, &meta, inputs, 1, 1, NULL, &read), 0);
-    int count = 0;
-    assert_int_equal(sg_model_tensor_count(m, &count), 0);
-    float **orig = calloc((size_t)count, sizeof *orig);
-    size_t *numel = calloc((size_t)count, sizeof *numel);
-    assert_non_null(orig);
-    assert_non_null(numel);
-    for (int i = 0; i < count; i++) {
-        const char *name;
-        int ndim, is_int;
-        int64_t shape[4];
-        assert_int_equal(sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int), 0);
-        numel[i] = 1;
-        for (int k = 0; k < ndim; k++)
-            numel[i] *= (size_t)shape[k];
-        orig[i] = malloc(numel[i] * sizeof **orig);
-        assert_non_null(orig[i]);
-        assert_int_equal(sg_model_tensor_get(m, name, orig[i], numel[i]), 0);
-    }
+    load_p3(f, &m, &meta, &d);
+    snapshot orig;
+    snapshot_take(&orig, m);
+    int count = orig.n;
     adapt_bn_saved saved;
     assert_int_equal(adapt_bn_save(&saved, m), 0);
     size_t *idx = malloc(d.src.n * sizeof *idx);
@@ -307,10 +369,10 @@ static void test_weights_untouched(void **state)
             int ndim, is_int;
             int64_t shape[4];
             assert_int_equal(sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int), 0);
-            float *now = malloc(numel[i] * sizeof *now);
+            float *now = malloc(orig.numel[i] * sizeof *now);
             assert_non_null(now);
-            assert_int_equal(sg_model_tensor_get(m, name, now, numel[i]), 0);
-            int same = memcmp(now, orig[i], numel[i] * sizeof *now) == 0;
+            assert_int_equal(sg_model_tensor_get(m, name, now, orig.numel[i]), 0);
+            int same = memcmp(now, orig.v[i], orig.numel[i] * sizeof *now) == 0;
             int is_stat = strstr(name, "running_") || strstr(name, "num_batches_tracked");
             if (pass == 1 && !same)
                 fail_msg("%s differs after the trained statistics were put back", name);
@@ -331,10 +393,7 @@ static void test_weights_untouched(void **state)
     assert_int_equal(stats, 60);
     if (stats_moved < 40)
         fail_msg("only %d of 60 BatchNorm buffers moved under adaptation", stats_moved);
-    for (int i = 0; i < count; i++)
-        free(orig[i]);
-    free(orig);
-    free(numel);
+    snapshot_free(&orig);
     free(idx);
     adapt_bn_saved_free(&saved);
     job_data_free(&d);
@@ -346,13 +405,8 @@ static void test_rotated_wearer(void **state)
 {
     fx *f = *state;
     need_run(f);
-    char path[4400];
-    snprintf(path, sizeof path, "%s/p3_plain", f->tmp);
-    if (!sg_test_path_exists(path))
-        eval_into(f, "p3_plain", f->p3, 0, NULL);
-    snprintf(path, sizeof path, "%s/p3_adapt", f->tmp);
-    if (!sg_test_path_exists(path))
-        eval_into(f, "p3_adapt", f->p3, 1, NULL);
+    need_eval(f, "p3_plain", f->p3, 0);
+    need_eval(f, "p3_adapt", f->p3, 1);
     eval_into(f, "rot_plain", f->p3rot, 0, NULL);
     eval_into(f, "rot_adapt", f->p3rot, 1, NULL);
     static rows plain, adapt, rplain, radapt;
@@ -431,12 +485,164 @@ static void test_groups_and_small_sets(void **state)
     free(log);
 }
 
+/* A BatchNorm scale or shift: NAME.weight / NAME.bias of a layer that has
+ * NAME.running_mean. */
+static int is_bn_affine(const sg_model *m, const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || (strcmp(dot, ".weight") != 0 && strcmp(dot, ".bias") != 0))
+        return 0;
+    char stat[256];
+    snprintf(stat, sizeof stat, "%.*s.running_mean", (int)(dot - name), name);
+    int count = 0;
+    assert_int_equal(sg_model_tensor_count(m, &count), 0);
+    for (int i = 0; i < count; i++) {
+        const char *other;
+        int ndim, is_int;
+        int64_t shape[4];
+        assert_int_equal(sg_model_tensor_info(m, i, &other, &ndim, shape, &is_int), 0);
+        if (strcmp(other, stat) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_tent(void **state)
+{
+    fx *f = *state;
+    need_run(f);
+    need_eval(f, "p3_plain", f->p3, 0);
+    char *before = sg_test_slurp(f->ckpt);
+    assert_non_null(before);
+    struct stat st0;
+    assert_int_equal(stat(f->ckpt, &st0), 0);
+    char *out = NULL;
+    eval_opts_into(f, "p3_tent", f->p3, "--tent 2", &out);
+    SG_ASSERT_CONTAINS(out, "--adapt-bn: subject 3 (240 inputs): BatchNorm statistics of its own");
+    SG_ASSERT_CONTAINS(out, "--tent: 2 passes, mean entropy ");
+    free(out);
+    assert_same_file(f->ckpt, before, (size_t)st0.st_size);
+    char *config = config_of(f, "p3_tent");
+    SG_ASSERT_CONTAINS(config, "\"adapt_bn\": true");
+    SG_ASSERT_CONTAINS(config, "\"tent_epochs\": 2");
+    SG_ASSERT_CONTAINS(config, "\"tent_entropy\": [");
+    free(config);
+    static rows plain, tent;
+    read_rows(&plain, f, "p3_plain");
+    read_rows(&tent, f, "p3_tent");
+    assert_int_equal(tent.n, plain.n);
+    int right = 0, lost = 0;
+    for (int i = 0; i < plain.n; i++) {
+        assert_string_equal(plain.name[i], tent.name[i]);
+        right += plain.right[i];
+        lost += plain.right[i] && !tent.right[i];
+    }
+    print_message("subject 3: plain %.4f, --tent 2 %.4f (%d of %d right lost)\n",
+                  accuracy(&plain), accuracy(&tent), lost, right);
+    if (lost * 20 > right)
+        fail_msg("--tent lost %d of the %d segments plain eval gets right (more than 5%%)", lost,
+                 right);
+    /* bare weights: refused as --adapt-bn is */
+    int st = sg_test_run(&out, NULL, "predict --arch resnet18 --weights '%s' --tent 1 -o "
+                         "'%s/x.csv' '%s/a01/p3/s01.txt'",
+                         f->ckpt, f->tmp, f->p3);
+    SG_ASSERT_EXIT(st, 2, out);
+    free(out);
+
+    /* In memory. */
+    sg_model *m = NULL;
+    train_meta meta;
+    job_data d;
+    load_p3(f, &m, &meta, &d);
+    size_t n = d.src.n, k = (size_t)meta.n_classes;
+    snapshot trained;
+    snapshot_take(&trained, m);
+    size_t *idx = malloc(n * sizeof *idx);
+    float *probs = malloc(n * k * sizeof *probs);
+    assert_non_null(idx);
+    assert_non_null(probs);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    assert_int_equal(adapt_bn_stats(m, &d.src, idx, n, &meta.spec, 64, 1), 0);
+    double loss;
+    assert_int_equal(train_predict_tta(probs, &loss, m, &d.src, idx, n, &meta.spec, (int)k, 64,
+                                       1, 0, 1),
+                     0);
+    double h = 0.0;
+    for (size_t i = 0; i < n * k; i++)
+        if (probs[i] > 0.0f)
+            h -= (double)probs[i] * log((double)probs[i]);
+    h /= (double)n;
+    snapshot adapted;
+    snapshot_take(&adapted, m);
+    /* one batch of all 240: the first pass's entropy is the model's before its step */
+    double first, last;
+    assert_int_equal(adapt_tent(m, &d.src, idx, n, &meta.spec, (int)n, 1, 1, &first, &last), 0);
+    print_message("entropy of the adapted model's probabilities %.6f, TENT's first pass %.6f\n",
+                  h, first);
+    assert_true(h > 1e-3);
+    assert_float_equal(first, h, 1e-4 * h + 1e-6);
+    snapshot moved;
+    snapshot_take(&moved, m);
+    int affine = 0, affine_moved = 0, others = 0;
+    for (int i = 0; i < moved.n; i++) {
+        const char *name;
+        int ndim, is_int;
+        int64_t shape[4];
+        assert_int_equal(sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int), 0);
+        int same = memcmp(moved.v[i], adapted.v[i], moved.numel[i] * sizeof(float)) == 0;
+        if (is_bn_affine(m, name)) {
+            affine++;
+            affine_moved += !same;
+        } else {
+            others++;
+            if (!same)
+                fail_msg("%s changed under --tent: only BatchNorm scales and shifts may", name);
+        }
+    }
+    /* resnet18: 20 BatchNorm layers' weight and bias; 22 other parameters, 60 buffers */
+    assert_int_equal(affine, 40);
+    assert_int_equal(others, 82);
+    if (affine_moved < 30)
+        fail_msg("only %d of 40 BatchNorm scales and shifts moved under --tent", affine_moved);
+    snapshot_free(&moved);
+    /* adapt_bn_predict with --tent, on a fresh load: every tensor back as loaded */
+    sg_model_free(m);
+    m = NULL;
+    train_meta_free(&meta);
+    assert_int_equal(train_ckpt_load(&m, &meta, f->ckpt, "cpu", -1, SG_PRECISION_FP32, 1), 0);
+    adapt_bn_plan plan;
+    assert_int_equal(adapt_bn_plan_make(&plan, d.src.group, n), 0);
+    plan.tent_epochs = 1;
+    assert_int_equal(adapt_bn_predict(probs, &loss, m, &d.src, &plan, &meta.spec, (int)k, 64, 1,
+                                      0, 1),
+                     0);
+    assert_int_equal(plan.n_groups, 1);
+    assert_true(isfinite(plan.groups[0].entropy_first));
+    snapshot back;
+    snapshot_take(&back, m);
+    assert_int_equal(back.n, trained.n);
+    for (int i = 0; i < back.n; i++)
+        if (memcmp(back.v[i], trained.v[i], back.numel[i] * sizeof(float)) != 0)
+            fail_msg("tensor %d differs after adapt_bn_predict with --tent", i);
+    snapshot_free(&back);
+    snapshot_free(&adapted);
+    snapshot_free(&trained);
+    adapt_bn_plan_free(&plan);
+    free(idx);
+    free(probs);
+    job_data_free(&d);
+    train_meta_free(&meta);
+    sg_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weights_untouched),
         cmocka_unit_test(test_rotated_wearer),
         cmocka_unit_test(test_groups_and_small_sets),
+        cmocka_unit_test(test_tent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

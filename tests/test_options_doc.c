@@ -138,7 +138,7 @@ static void test_dsa_recipe(void **state)
         const char *line, *sensors;
         int arch, epochs, members, stack;
     } cases[] = {
-        {"train --dataset dsa R", "acc,gyro", SG_ARCH_RESNET18, 3, 4, 2},
+        {"train --dataset dsa R", "acc,gyro", SG_ARCH_RESNET18, 3, 5, 2},
         {"train --dataset DSA R --single", "acc,gyro", SG_ARCH_RESNET18, 3, 0, 2},
         {"train --dataset dsa R --scope axis --epochs 7", "acc,gyro", SG_ARCH_RESNET18, 7, 0, 1},
         {"train --dataset dsa R --layout rgb --arch resnet50", "acc,gyro", SG_ARCH_RESNET50, 3,

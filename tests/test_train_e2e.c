@@ -394,7 +394,7 @@ static void assert_accelerometer_recipe(const char *run, const char *const *data
 }
 
 /* Left open, train's sensor options are docs/accuracy.md's measured subject-wise
- * recipe: an ensemble of four members (job_ensemble.h), the first the
+ * recipe: an ensemble of five members (job_ensemble.h), the first the
  * best single model (acc and gyro, the gray+gray:scope=axis stack,
  * ResNet18, 3 epochs, the series augmentation on, remount included),
  * which --single trains alone.  An explicit option still wins. */
@@ -420,7 +420,7 @@ static void test_sensor_defaults(void **state)
                              common, variants[v], run);
         SG_ASSERT_EXIT(rc, 0, out);
         if (v == 0)
-            SG_ASSERT_CONTAINS(out, "ensemble of 4 members");
+            SG_ASSERT_CONTAINS(out, "ensemble of 5 members");
         else if (v == 3)
             SG_ASSERT_CONTAINS(out, "ensemble of 2 members");
         else
@@ -472,12 +472,22 @@ static void test_sensor_defaults(void **state)
                                                               "encoder")),
                             "spectrogram");
         json_decref(config);
+        /* the spectrograms of every axis of the unit (9 rows, x, y, z as
+         * colours) */
+        snprintf(member, sizeof member, "%s/member_4", run);
+        assert_run_config(member, "acc,gyro,mag", "resnet18", 3, 3, NULL, "rgb");
+        config = load_config(member);
+        json_t *enc = json_object_get(config, "encoder");
+        assert_string_equal(json_string_value(json_object_get(enc, "encoder")), "spectrogram");
+        assert_int_equal(json_integer_value(json_object_get(enc, "segment_channels")), 9);
+        json_decref(config);
         config = load_config(run);
         json_t *members = json_object_get(config, "ensemble");
-        assert_int_equal(json_array_size(members), 4);
+        assert_int_equal(json_array_size(members), 5);
         static const char *const opts[] = {"", "--sensors acc,gyro,mag --layout rgb",
-                                           "--encoder gray", "--encoder spectrogram"};
-        for (size_t i = 0; i < 4; i++)
+                                           "--encoder gray", "--encoder spectrogram",
+                                           "--sensors acc,gyro,mag --encoder spectrogram"};
+        for (size_t i = 0; i < 5; i++)
             assert_string_equal(
                 json_string_value(json_object_get(json_array_get(members, i), "options")),
                 opts[i]);

@@ -5,9 +5,10 @@
 #               an encoder gallery (runs/demo_gallery.png)
 #   1. lr-find: the learning-rate range test (figure in runs/demo_lr_find)
 #   2. train:   the defaults on the UCI Daily and Sports Activities data:
-#               docs/accuracy.md's subject-wise recipe, an ensemble of four
+#               docs/accuracy.md's subject-wise recipe, an ensemble of five
 #               ResNet18s (acc+gyro gray+gray:scope=axis, all 45 axes as
-#               colours, acc+gyro gray, acc+gyro spectrograms; encoded in memory with
+#               colours, acc+gyro gray, acc+gyro spectrograms, spectrograms
+#               of all 45 axes; encoded in memory with
 #               rotation/scale/shift augmentation, one-cycle, 3 epochs) in
 #               runs/demo/member_N and their mean in runs/demo; the
 #               default validation holds out whole subjects (about 20% of

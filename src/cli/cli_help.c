@@ -26,7 +26,7 @@ static void value_name(char *buf, size_t size, const cli_opt *o)
 /* The default as the code uses it, and the DSA recipe's value. */
 static void default_text(char *buf, size_t size, const cli_opt *o, cli_cmd cmd)
 {
-    char preset[256];
+    char preset[512];
     cli_preset_text(preset, sizeof preset, o->name, cmd);
     const char *d = o->def ? o->def : o->def_text ? o->def_text : "";
     snprintf(buf, size, "%s%s%s", d, *d && *preset ? "; " : "", preset);
@@ -85,7 +85,7 @@ void cli_help_print(FILE *f, cli_cmd cmd, const char *usage)
         if (heading)
             fprintf(f, "\n%s\n", heading);
         heading = NULL;
-        char val[96], head[160], def[512], al[160], text[2048];
+        char val[96], head[160], def[768], al[160], text[2048];
         value_name(val, sizeof val, o);
         snprintf(head, sizeof head, "%s%.1s%s--%s%s%s", o->short_name ? "-" : "", &o->short_name,
                  o->short_name ? ", " : "", o->name, *val && *val != '[' ? " " : "", val);
@@ -126,7 +126,7 @@ void cli_help_markdown(FILE *f)
             const cli_opt *o = &cli_opts[i];
             if (!applies(o, (cli_cmd)c))
                 continue;
-            char val[96], def[512], al[160];
+            char val[96], def[768], al[160];
             value_name(val, sizeof val, o);
             default_text(def, sizeof def, o, (cli_cmd)c);
             alias_text(al, sizeof al, o, (cli_cmd)c, "`--%s`", " (deprecated)");

@@ -586,6 +586,10 @@ const cli_opt cli_opts[] = {
      "needed) before they are predicted, per subject of a DSA root (one of under "
      STR(ADAPT_BN_MIN_SAMPLES) " inputs takes all inputs'), else over all inputs; weights "
      "unchanged (AdaBN). Off: eval stays a plain measurement"},
+    {"tent", .cmds = EVL | PRD, .type = CLI_INT, .at = {J(tent)}, .hi = 100, .def = "0",
+     .help = "--adapt-bn, then N passes over each group's inputs of test-time entropy "
+     "minimisation on the BatchNorm scales and shifts alone (TENT; Adam, lr 1e-3), the "
+     "statistics recomputed after; the checkpoint is not changed (0: off)"},
     {"tta", .cmds = OUTPUT, .type = CLI_INT, .at = {J(aug.tta)}, .lo = 1, .hi = 1024, .def = "1",
      .help = "sensor series: mean probabilities over N time shifts (1: none)"},
     {"kaggle", .cmds = PRD | FEA, .type = CLI_FLAG, .at = {J(kaggle)},

@@ -3,6 +3,8 @@
  */
 #include "src/train/adapt_bn.h"
 
+#include "src/train/adapt_tent.h"
+
 #include "src/base/sg_error.h"
 #include "src/base/signals.h"
 #include "src/train/loader.h"
@@ -58,6 +60,10 @@ void adapt_bn_plan_print(FILE *fp, const char *cmd, const adapt_bn_plan *p)
                     ADAPT_BN_MIN_SAMPLES);
             break;
         }
+        if (p->tent_epochs > 0 && grp->source != ADAPT_BN_TRAINED)
+            fprintf(fp, "%s: --tent: %d passes, mean entropy %.4f in the first, %.4f in the "
+                        "last (first checkpoint)\n",
+                    cmd, p->tent_epochs, grp->entropy_first, grp->entropy_last);
     }
 }
 
@@ -71,6 +77,7 @@ static int group_add(adapt_bn_plan *p, int subject, adapt_bn_source source, size
     memset(g, 0, sizeof *g);
     g->subject = subject;
     g->source = source;
+    g->entropy_first = g->entropy_last = NAN;
     if (!(g->idx = malloc((cap ? cap : 1) * sizeof *g->idx)))
         return sg_fail(SG_E_NOMEM, "out of memory");
     p->n_groups++;
@@ -120,6 +127,25 @@ void adapt_bn_plan_free(adapt_bn_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+int adapt_loader_create(sg_loader **out, sample_source *src, const size_t *idx, size_t n,
+                        const sg_transform_spec *spec, size_t batch_size, int drop_last,
+                        uint64_t seed, int workers)
+{
+    sg_sample_source s = sample_source_loader_view(src);
+    sg_loader_opts lo = {
+        .batch_size = batch_size,
+        .drop_last = drop_last,
+        .shuffle = 1,
+        .seed = seed,
+        .train = 0,
+        .n_workers = workers,
+        .prefetch = 2,
+        .subset = idx,
+        .subset_n = n,
+    };
+    return sg_loader_create(out, &s, spec, &lo);
+}
+
 int adapt_bn_stats(sg_model *m, sample_source *src, const size_t *idx, size_t n,
                    const sg_transform_spec *spec, int batch_size, int workers)
 {
@@ -133,21 +159,9 @@ int adapt_bn_stats(sg_model *m, sample_source *src, const size_t *idx, size_t n,
      * spread between activities). */
     size_t n_batches = (n + (size_t)batch_size - 1) / (size_t)batch_size;
     size_t per = (n + n_batches - 1) / n_batches;
-    sg_sample_source s = sample_source_loader_view(src);
-    sg_loader_opts lo = {
-        .batch_size = per,
-        /* one input alone has no batch variance in the last layers */
-        .drop_last = n % per == 1,
-        .shuffle = 1,
-        .seed = ADAPT_BN_SEED,
-        .train = 0,
-        .n_workers = workers,
-        .prefetch = 2,
-        .subset = idx,
-        .subset_n = n,
-    };
     sg_loader *l = NULL;
-    int rc = sg_loader_create(&l, &s, spec, &lo);
+    /* one input alone has no batch variance in the last layers */
+    int rc = adapt_loader_create(&l, src, idx, n, spec, per, n % per == 1, ADAPT_BN_SEED, workers);
     if (rc == SG_OK)
         rc = sg_loader_start_epoch(l, 0);
     if (rc == SG_OK)
@@ -196,7 +210,14 @@ static int is_bn_buffer(const char *name)
            ends_with(name, ".num_batches_tracked");
 }
 
-int adapt_bn_save(adapt_bn_saved *out, const sg_model *m)
+static int any_tensor(const char *name)
+{
+    (void)name;
+    return 1;
+}
+
+/* Copies the tensors of m whose names keep() accepts into out. */
+static int save_tensors(adapt_bn_saved *out, const sg_model *m, int (*keep)(const char *))
 {
     memset(out, 0, sizeof *out);
     int count = 0;
@@ -213,7 +234,7 @@ int adapt_bn_save(adapt_bn_saved *out, const sg_model *m)
         int ndim, is_int;
         int64_t shape[4];
         rc = sg_model_tensor_info(m, i, &name, &ndim, shape, &is_int);
-        if (rc || !is_bn_buffer(name))
+        if (rc || !keep(name))
             continue;
         size_t numel = 1;
         for (int d = 0; d < ndim; d++)
@@ -231,6 +252,11 @@ int adapt_bn_save(adapt_bn_saved *out, const sg_model *m)
     if (rc)
         adapt_bn_saved_free(out);
     return rc;
+}
+
+int adapt_bn_save(adapt_bn_saved *out, const sg_model *m)
+{
+    return save_tensors(out, m, is_bn_buffer);
 }
 
 int adapt_bn_restore(sg_model *m, const adapt_bn_saved *s)
@@ -266,8 +292,24 @@ static int predict_group(float *probs, float *tmp, sg_model *m, sample_source *s
     return rc;
 }
 
+/* Group grp's statistics (its own inputs, or idx[0..n)), then, with
+ * --tent, the entropy passes and the statistics again for the moved
+ * scales and shifts. */
+static int adapt_group(sg_model *m, sample_source *src, adapt_bn_group *grp, const size_t *idx,
+                       size_t n, int tent_epochs, const sg_transform_spec *spec, int batch_size,
+                       int workers)
+{
+    int rc = adapt_bn_stats(m, src, idx, n, spec, batch_size, workers);
+    if (rc == SG_OK && tent_epochs > 0)
+        rc = adapt_tent(m, src, idx, n, spec, batch_size, workers, tent_epochs,
+                        &grp->entropy_first, &grp->entropy_last);
+    if (rc == SG_OK && tent_epochs > 0)
+        rc = adapt_bn_stats(m, src, idx, n, spec, batch_size, workers);
+    return rc;
+}
+
 int adapt_bn_predict(float *probs, double *mean_loss, sg_model *m, sample_source *src,
-                     const adapt_bn_plan *plan, const sg_transform_spec *spec, int n_classes,
+                     adapt_bn_plan *plan, const sg_transform_spec *spec, int n_classes,
                      int batch_size, int workers, int progress, int n_shifts)
 {
     *mean_loss = NAN;
@@ -275,8 +317,10 @@ int adapt_bn_predict(float *probs, double *mean_loss, sg_model *m, sample_source
     if (plan->n_samples != n)
         return sg_fail(SG_E_INVALID, "--adapt-bn: a plan of %zu inputs for %zu", plan->n_samples,
                        n);
+    /* TENT moves the BatchNorm scales and shifts too: keep everything */
     adapt_bn_saved trained;
-    int rc = adapt_bn_save(&trained, m);
+    int rc = plan->tent_epochs > 0 ? save_tensors(&trained, m, any_tensor)
+                                   : adapt_bn_save(&trained, m);
     if (rc)
         return rc;
     float *tmp = malloc((n ? n : 1) * k * sizeof *tmp);
@@ -287,10 +331,11 @@ int adapt_bn_predict(float *probs, double *mean_loss, sg_model *m, sample_source
         all[i] = i;
     /* Subjects with their own statistics, each from the trained ones. */
     for (int g = 0; rc == SG_OK && g < plan->n_groups; g++) {
-        const adapt_bn_group *grp = &plan->groups[g];
+        adapt_bn_group *grp = &plan->groups[g];
         if (grp->source != ADAPT_BN_SUBJECT)
             continue;
-        rc = adapt_bn_stats(m, src, grp->idx, grp->n, spec, batch_size, workers);
+        rc = adapt_group(m, src, grp, grp->idx, grp->n, plan->tent_epochs, spec, batch_size,
+                         workers);
         if (rc == SG_OK)
             rc = predict_group(probs, tmp, m, src, grp, spec, n_classes, batch_size, workers,
                                progress, n_shifts);
@@ -299,14 +344,17 @@ int adapt_bn_predict(float *probs, double *mean_loss, sg_model *m, sample_source
             rc = rc2;
     }
     /* The rest on the whole input set's statistics, computed once. */
-    int adapted = 0;
+    const adapt_bn_group *adapted = NULL;
     for (int g = 0; rc == SG_OK && g < plan->n_groups; g++) {
-        const adapt_bn_group *grp = &plan->groups[g];
+        adapt_bn_group *grp = &plan->groups[g];
         if (grp->source != ADAPT_BN_INPUT_SET)
             continue;
-        if (!adapted)
-            rc = adapt_bn_stats(m, src, all, n, spec, batch_size, workers);
-        adapted = 1;
+        if (!adapted) {
+            rc = adapt_group(m, src, grp, all, n, plan->tent_epochs, spec, batch_size, workers);
+            adapted = grp;
+        }
+        grp->entropy_first = adapted->entropy_first;
+        grp->entropy_last = adapted->entropy_last;
         if (rc == SG_OK)
             rc = predict_group(probs, tmp, m, src, grp, spec, n_classes, batch_size, workers,
                                progress, n_shifts);

@@ -17,8 +17,10 @@
  * statistics stay (no adaptation).  Each group starts from the trained
  * statistics, never from the previous group's.
  *
- * Not here: test-time entropy minimisation (TENT), which would also move
- * the BatchNorm affine weights (docs/accuracy.md says why it was left out).
+ * With --tent N (plan->tent_epochs), each group's statistics are followed
+ * by N passes of test-time entropy minimisation on the BatchNorm scales
+ * and shifts (adapt_tent.h) and then recomputed; everything the model
+ * had is back when the command's predictions are made.
  */
 #ifndef SG_ADAPT_BN_H
 #define SG_ADAPT_BN_H
@@ -28,6 +30,7 @@
 
 #include "models/sg_model.h"
 #include "src/image/transform.h"
+#include "src/train/loader.h"
 #include "src/train/sample_source.h"
 
 /* The fewest inputs whose statistics a group gets on its own: one batch
@@ -45,12 +48,15 @@ typedef struct adapt_bn_group {
     adapt_bn_source source;
     size_t n;               /* inputs predicted with these statistics */
     size_t *idx;            /* (n) their sample indices, ascending, owned */
+    double entropy_first;   /* --tent: mean entropy over the first pass, NAN without */
+    double entropy_last;    /* and over the last */
 } adapt_bn_group;
 
 typedef struct adapt_bn_plan {
     int n_groups;
     adapt_bn_group *groups; /* subjects ascending; owned */
     size_t n_samples;       /* inputs in all */
+    int tent_epochs;        /* --tent passes after the statistics; 0: AdaBN alone */
 } adapt_bn_plan;
 
 /* Groups samples 0..n-1 by group[i] (subject ids; NULL or any id < 0:
@@ -67,6 +73,14 @@ const char *adapt_bn_source_name(adapt_bn_source s);
 /* Says on fp, in a line per group after "CMD: --adapt-bn: ", where each
  * group's BatchNorm statistics came from. */
 void adapt_bn_plan_print(FILE *fp, const char *cmd, const adapt_bn_plan *p);
+
+/* The loader both adaptations read a group with: samples idx[0..n) of
+ * src, unaugmented through spec, shuffled by seed (the same order on
+ * every run), batches of batch_size, the last dropped when drop_last.
+ * The caller owns *out (sg_loader_free). */
+int adapt_loader_create(sg_loader **out, sample_source *src, const size_t *idx, size_t n,
+                        const sg_transform_spec *spec, size_t batch_size, int drop_last,
+                        uint64_t seed, int workers);
 
 /* Recomputes the running statistics of every BatchNorm layer of m from
  * samples idx[0..n) of src, read unaugmented through spec, shuffled
@@ -97,11 +111,12 @@ void adapt_bn_saved_free(adapt_bn_saved *s);
 
 /* train_predict_tta (predict_tta.h) over every sample of src, each group
  * of plan predicted after adapt_bn_stats on its statistics' samples (its
- * own, or the whole input set); m's trained statistics are back when it
- * returns.  probs is (src->n, n_classes) in sample order; *mean_loss as
- * train_predict_tta's. */
+ * own, or the whole input set) and, with plan->tent_epochs, adapt_tent
+ * and the statistics again (the groups' entropies are written to plan);
+ * m's trained tensors are back when it returns.  probs is (src->n,
+ * n_classes) in sample order; *mean_loss as train_predict_tta's. */
 int adapt_bn_predict(float *probs, double *mean_loss, sg_model *m, sample_source *src,
-                     const adapt_bn_plan *plan, const sg_transform_spec *spec, int n_classes,
+                     adapt_bn_plan *plan, const sg_transform_spec *spec, int n_classes,
                      int batch_size, int workers, int progress, int n_shifts);
 
 #endif

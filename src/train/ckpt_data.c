@@ -473,9 +473,10 @@ int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckp
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     for (size_t i = 0; rc == SG_OK && i < r->n; i++)
         r->idx[i] = i;
-    if (rc == SG_OK && o->adapt_bn) {
+    if (rc == SG_OK && (o->adapt_bn || o->tent > 0)) {
         r->adapted = 1;
         rc = adapt_bn_plan_make(&r->adapt, r->data.src.group, r->n);
+        r->adapt.tent_epochs = o->tent;
         if (rc == SG_OK)
             rc = adapt_bn_predict(r->probs, &r->loss, r->model, &r->data.src, &r->adapt,
                                   &r->meta.spec, (int)k, o->batch_size, o->workers, o->progress,

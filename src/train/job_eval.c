@@ -44,8 +44,9 @@ static int default_out_dir(char *buf, size_t size, const char *ckpt, const ckpt_
     return SG_OK;
 }
 
-/* config.json's "adapt_bn": false for a plain eval; with --adapt-bn true,
- * and "adapt_bn_groups" says where each group's statistics came from. */
+/* config.json's "adapt_bn": false for a plain eval; with --adapt-bn (or
+ * --tent) true, "adapt_bn_groups" says where each group's statistics came
+ * from and "tent_epochs" how many entropy passes followed (0: AdaBN). */
 static int record_adapt_bn(json_t *config, const ckpt_predictions *r)
 {
     if (json_object_set_new(config, "adapt_bn", json_boolean(r->adapted)) != 0)
@@ -58,12 +59,20 @@ static int record_adapt_bn(json_t *config, const ckpt_predictions *r)
         json_t *row = json_pack("{s:i, s:I, s:s}", "subject", grp->subject, "n",
                                 (json_int_t)grp->n, "statistics",
                                 adapt_bn_source_name(grp->source));
+        /* --tent: the first checkpoint's mean entropy in its first and last pass */
+        if (row && r->adapt.tent_epochs > 0 && grp->source != ADAPT_BN_TRAINED &&
+            json_object_set_new(row, "tent_entropy",
+                                json_pack("[f, f]", grp->entropy_first, grp->entropy_last)) != 0) {
+            json_decref(row);
+            row = NULL;
+        }
         if (!row || json_array_append_new(groups, row) != 0) {
             json_decref(groups);
             groups = NULL;
         }
     }
     if (!groups || json_object_set_new(config, "adapt_bn_groups", groups) != 0 ||
+        json_object_set_new(config, "tent_epochs", json_integer(r->adapt.tent_epochs)) != 0 ||
         json_object_set_new(config, "adapt_bn_min_inputs",
                             json_integer(ADAPT_BN_MIN_SAMPLES)) != 0)
         return sg_fail(SG_E_NOMEM, "out of memory");
