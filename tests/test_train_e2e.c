@@ -361,6 +361,35 @@ static void assert_run_config(const char *run, const char *sensors, const char *
     json_decref(config);
 }
 
+/* RUN's config.json "encoder" block: its encoder name, magnitude rows and
+ * rows per segment where given (NULL, -1: not checked). */
+static void assert_encoder(const char *run, const char *encoder, const char *magnitude,
+                           int segment_channels)
+{
+    json_t *config = load_config(run);
+    json_t *enc = json_object_get(config, "encoder");
+    if (encoder)
+        assert_string_equal(json_string_value(json_object_get(enc, "encoder")), encoder);
+    if (magnitude)
+        assert_string_equal(json_string_value(json_object_get(enc, "magnitude")), magnitude);
+    if (segment_channels >= 0)
+        assert_int_equal(json_integer_value(json_object_get(enc, "segment_channels")),
+                         segment_channels);
+    json_decref(config);
+}
+
+/* RUN's record of its n members: each one's --member options, in order. */
+static void assert_member_options(const char *run, const char *const *opts, size_t n)
+{
+    json_t *config = load_config(run);
+    json_t *members = json_object_get(config, "ensemble");
+    assert_int_equal(json_array_size(members), n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(members, i), "options")), opts[i]);
+    json_decref(config);
+}
+
 /* --sensors acc alone: the accelerometer recipe's two members, the
  * stack with the units' norm rows (4 rows for the torso: x, y, z,
  * |acc|) and the plain stack at 5 epochs; --single trains the plain
@@ -370,27 +399,12 @@ static void assert_accelerometer_recipe(const char *run, const char *const *data
     char member[4400];
     snprintf(member, sizeof member, "%s/member_0", run);
     assert_run_config(member, "acc", "resnet18", 3, 2, dataset_axis, NULL);
-    json_t *config = load_config(member);
-    json_t *enc = json_object_get(config, "encoder");
-    assert_string_equal(json_string_value(json_object_get(enc, "magnitude")), "add");
-    assert_int_equal(json_integer_value(json_object_get(enc, "segment_channels")), 4);
-    json_decref(config);
+    assert_encoder(member, NULL, "add", 4);
     snprintf(member, sizeof member, "%s/member_1", run);
     assert_run_config(member, "acc", "resnet18", 5, 2, dataset_axis, NULL);
-    config = load_config(member);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "encoder"),
-                                                        "segment_channels")),
-                     3);
-    json_decref(config);
-    config = load_config(run);
-    json_t *members = json_object_get(config, "ensemble");
-    assert_int_equal(json_array_size(members), 2);
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(members, 0), "options")),
-        "--magnitude add");
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(members, 1), "options")), "--epochs 5");
-    json_decref(config);
+    assert_encoder(member, NULL, NULL, 3);
+    static const char *const opts[] = {"--magnitude add", "--epochs 5"};
+    assert_member_options(run, opts, 2);
 }
 
 /* Left open, train's sensor options are docs/accuracy.md's measured subject-wise
@@ -429,11 +443,7 @@ static void test_sensor_defaults(void **state)
         if (v == 2) {
             /* the article's setup as typed: no norm rows added */
             assert_run_config(run, "acc", "resnet34", 1, 1, NULL, NULL);
-            json_t *config = load_config(run);
-            assert_string_equal(json_string_value(json_object_get(
-                                    json_object_get(config, "encoder"), "magnitude")),
-                                "off");
-            json_decref(config);
+            assert_encoder(run, NULL, "off", -1);
             continue;
         }
         if (v == 3) {
@@ -442,22 +452,14 @@ static void test_sensor_defaults(void **state)
         }
         if (v == 4) {
             assert_run_config(run, "acc", "resnet18", 3, 2, dataset_axis, NULL);
-            json_t *config = load_config(run);
-            assert_string_equal(json_string_value(json_object_get(
-                                    json_object_get(config, "encoder"), "magnitude")),
-                                "off");
-            json_decref(config);
+            assert_encoder(run, NULL, "off", -1);
             continue;
         }
         /* the single default: dataset-scaled rows, then the same rows
          * scaled per axis (6 rows of acc+gyro of one unit) */
         snprintf(member, sizeof member, "%s%s", run, v == 0 ? "/member_0" : "");
         assert_run_config(member, "acc,gyro", "resnet18", 3, 2, dataset_axis, NULL);
-        json_t *config = load_config(member);
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "encoder"),
-                                                            "segment_channels")),
-                         6);
-        json_decref(config);
+        assert_encoder(member, NULL, NULL, 6);
         if (v == 1)
             continue;
         /* the other members and RUN's record of them */
@@ -467,30 +469,17 @@ static void test_sensor_defaults(void **state)
         assert_run_config(member, "acc,gyro", "resnet18", 3, 1, NULL, NULL);
         snprintf(member, sizeof member, "%s/member_3", run);
         assert_run_config(member, "acc,gyro", "resnet18", 3, 3, NULL, "rgb");
-        config = load_config(member);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(config, "encoder"),
-                                                              "encoder")),
-                            "spectrogram");
-        json_decref(config);
+        assert_encoder(member, "spectrogram", NULL, -1);
         /* the spectrograms of every axis of the unit (9 rows, x, y, z as
          * colours) */
         snprintf(member, sizeof member, "%s/member_4", run);
         assert_run_config(member, "acc,gyro,mag", "resnet18", 3, 3, NULL, "rgb");
-        config = load_config(member);
-        json_t *enc = json_object_get(config, "encoder");
-        assert_string_equal(json_string_value(json_object_get(enc, "encoder")), "spectrogram");
-        assert_int_equal(json_integer_value(json_object_get(enc, "segment_channels")), 9);
-        json_decref(config);
-        config = load_config(run);
-        json_t *members = json_object_get(config, "ensemble");
-        assert_int_equal(json_array_size(members), 5);
+        assert_encoder(member, "spectrogram", NULL, 9);
         static const char *const opts[] = {"", "--sensors acc,gyro,mag --layout rgb",
                                            "--encoder gray", "--encoder spectrogram",
                                            "--sensors acc,gyro,mag --encoder spectrogram"};
-        for (size_t i = 0; i < 5; i++)
-            assert_string_equal(
-                json_string_value(json_object_get(json_array_get(members, i), "options")),
-                opts[i]);
+        assert_member_options(run, opts, 5);
+        json_t *config = load_config(run);
         assert_true(json_real_value(json_object_get(json_object_get(config, "results"),
                                                     "accuracy")) > 0.0);
         json_decref(config);

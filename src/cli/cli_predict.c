@@ -27,7 +27,7 @@ int cmd_predict(int argc, char **argv)
     if (rc == 0 && o.weights && o.aug.tta > 1)
         rc = sg_fail(SG_E_INVALID, "--tta shifts sensor series in time; --weights predicts on "
                                    "image files (use a training checkpoint of sensor data)");
-    if (rc == 0 && o.weights && (o.adapt_bn || o.tent > 0))
+    if (rc == 0 && o.weights && o.adapt_bn)
         rc = sg_fail(SG_E_INVALID, "--adapt-bn recomputes a training checkpoint's BatchNorm "
                                    "statistics; --weights predicts with bare weights (give the "
                                    "checkpoint instead)");

@@ -86,6 +86,16 @@ HANDLER(parse_member)
     return SG_OK;
 }
 
+/* --tent N: N > 0 adapts the statistics first, so it sets --adapt-bn
+ * (one flag says an input set is adapted, wherever it is read). */
+HANDLER(parse_tent)
+{
+    int rc = cli_parse_int(field, "tent", arg, 0, 100);
+    if (rc == SG_OK && *(int *)field > 0)
+        ((job_opts *)req)->adapt_bn = 1;
+    return rc;
+}
+
 HANDLER(parse_precision)
 {
     if (!arg || strcasecmp(arg, "bf16") == 0)
@@ -586,7 +596,8 @@ const cli_opt cli_opts[] = {
      "needed) before they are predicted, per subject of a DSA root (one of under "
      STR(ADAPT_BN_MIN_SAMPLES) " inputs takes all inputs'), else over all inputs; weights "
      "unchanged (AdaBN). Off: eval stays a plain measurement"},
-    {"tent", .cmds = EVL | PRD, .type = CLI_INT, .at = {J(tent)}, .hi = 100, .def = "0",
+    {"tent", .cmds = EVL | PRD, .type = CLI_CUSTOM, .at = {J(tent)}, .parse = parse_tent,
+     .value = "N", .def = "0",
      .help = "--adapt-bn, then N passes over each group's inputs of test-time entropy "
      "minimisation on the BatchNorm scales and shifts alone (TENT; Adam, lr 1e-3), the "
      "statistics recomputed after; the checkpoint is not changed (0: off)"},

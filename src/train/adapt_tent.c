@@ -76,15 +76,14 @@ int adapt_tent(sg_model *m, sample_source *src, const size_t *idx, size_t n,
         rc = sg_model_set_train(m, 0);
     if (rc == SG_OK)
         rc = sg_optim_create(&opt, m, &os);
-    for (int e = 0; rc == SG_OK && e < epochs; e++)
-        rc = one_pass(m, opt, l, e, e == 0 ? entropy_first : entropy_last);
-    if (rc == SG_OK && epochs == 1)
-        *entropy_last = *entropy_first;
+    for (int e = 0; rc == SG_OK && e < epochs; e++) {
+        rc = one_pass(m, opt, l, e, entropy_last);
+        if (e == 0)
+            *entropy_first = *entropy_last;
+    }
     sg_optim_free(opt);
+    /* unfrozen, still in eval mode (set above) */
     int rc2 = freeze_all_but_bn(m, 0);
-    if (rc == SG_OK)
-        rc = rc2;
-    rc2 = sg_model_set_train(m, 0);
     if (rc == SG_OK)
         rc = rc2;
     sg_loader_free(l);

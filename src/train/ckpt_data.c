@@ -473,7 +473,7 @@ int ckpt_predictions_run(ckpt_predictions *r, const job_opts *o, const char *ckp
         rc = sg_fail(SG_E_NOMEM, "out of memory");
     for (size_t i = 0; rc == SG_OK && i < r->n; i++)
         r->idx[i] = i;
-    if (rc == SG_OK && (o->adapt_bn || o->tent > 0)) {
+    if (rc == SG_OK && o->adapt_bn) {
         r->adapted = 1;
         rc = adapt_bn_plan_make(&r->adapt, r->data.src.group, r->n);
         r->adapt.tent_epochs = o->tent;

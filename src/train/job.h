@@ -132,7 +132,7 @@ typedef struct job_opts {
     double clip;
     int top_losses;
     int adapt_bn;               /* eval/predict --adapt-bn: BatchNorm statistics of the inputs */
-    int tent;                   /* eval/predict --tent N: then N entropy passes (implies adapt_bn) */
+    int tent;                   /* eval/predict --tent N: N entropy passes; N > 0 sets adapt_bn */
     const char *weights;        /* predict: bare weights file (models' path) */
     int no_normalize;
     /* explain (src/train/explain.h) */
